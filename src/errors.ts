@@ -1,0 +1,71 @@
+/**
+ * The one error class of the library. `code` is MLflow's error code, so the HTTP layer, the CLI and
+ * callers switch on the same string MLflow clients see.
+ */
+export const ERROR_CODES = [
+  'RESOURCE_DOES_NOT_EXIST',
+  'RESOURCE_ALREADY_EXISTS',
+  'INVALID_PARAMETER_VALUE',
+  'INVALID_STATE',
+  'BAD_REQUEST',
+  'PERMISSION_DENIED',
+  'RESOURCE_CONFLICT',
+  'ENDPOINT_NOT_FOUND',
+  'REQUEST_LIMIT_EXCEEDED',
+  'NOT_IMPLEMENTED',
+  'TEMPORARILY_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class RegistryError extends Error {
+  override readonly name = 'RegistryError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  static notFound(message: string, details: Record<string, unknown> = {}): RegistryError {
+    return new RegistryError('RESOURCE_DOES_NOT_EXIST', message, details);
+  }
+
+  static alreadyExists(message: string, details: Record<string, unknown> = {}): RegistryError {
+    return new RegistryError('RESOURCE_ALREADY_EXISTS', message, details);
+  }
+
+  static invalid(message: string, details: Record<string, unknown> = {}): RegistryError {
+    return new RegistryError('INVALID_PARAMETER_VALUE', message, details);
+  }
+
+  /** MLflow's wording for a required field that is absent or empty. */
+  static missing(param: string): RegistryError {
+    return new RegistryError(
+      'INVALID_PARAMETER_VALUE',
+      `Missing value for required parameter '${param}'. See the API docs for more information about request parameters.`,
+      { param },
+    );
+  }
+}
+
+export function isRegistryError(e: unknown): e is RegistryError {
+  return e instanceof RegistryError;
+}
+
+/** A finding about a file: schema violation, broken invariant or policy. Data, not an exception. */
+export interface Problem {
+  /** Repository-relative path of the file, e.g. `models/fraud/versions/3.yaml`. */
+  path: string;
+  /** 1-based line of the offending key when known. */
+  line?: number;
+  message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.path}:${p.line ?? 1}: ${p.message}`;
+}

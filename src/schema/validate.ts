@@ -1,0 +1,92 @@
+// One Ajv instance that compiles schemas/*.json once; the only way a parsed document becomes typed.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ModelFile, RegistryFile, VersionFile } from './types.generated.js';
+
+const require = createRequire(import.meta.url);
+// ajv and ajv-formats are CommonJS; their default export under NodeNext is the module object.
+const Ajv = require('ajv') as typeof import('ajv').default;
+
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+export type SchemaName = 'registry' | 'model' | 'model-version';
+
+function loadSchema(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8')) as Record<string, unknown>;
+}
+
+let compiled: { registry: ValidateFunction<RegistryFile>; model: ValidateFunction<ModelFile>; 'model-version': ValidateFunction<VersionFile> } | undefined;
+
+function validators() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true, allowUnionTypes: true });
+    ajv.addSchema(loadSchema('common.schema.json'));
+    compiled = {
+      registry: ajv.compile<RegistryFile>(loadSchema('registry.schema.json')),
+      model: ajv.compile<ModelFile>(loadSchema('model.schema.json')),
+      'model-version': ajv.compile<VersionFile>(loadSchema('model-version.schema.json')),
+    };
+  }
+  return compiled;
+}
+
+export interface SchemaViolation {
+  /** JSON pointer into the document, e.g. `/tags/bad key`. */
+  instancePath: string;
+  message: string;
+}
+
+function describe(e: ErrorObject): SchemaViolation {
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      return { instancePath: `${e.instancePath}/${key}`, message: `unknown key '${key}'${where ? ` in ${where}` : ''}` };
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      return { instancePath: e.instancePath, message: `missing required key '${key}'${where ? ` in ${where}` : ''}` };
+    }
+    case 'enum':
+      return {
+        instancePath: e.instancePath,
+        message: `${where || 'value'} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(String).join(', ')}`,
+      };
+    case 'propertyNames': {
+      const name = String((e.params as { propertyName: string }).propertyName);
+      return { instancePath: `${e.instancePath}/${name}`, message: `invalid key '${name}' in ${where || 'document'}` };
+    }
+    default:
+      return { instancePath: e.instancePath, message: `${where || 'document'} ${e.message ?? 'is invalid'}` };
+  }
+}
+
+function check<T>(fn: ValidateFunction<T>, doc: unknown): SchemaViolation[] {
+  if (fn(doc)) return [];
+  const out: SchemaViolation[] = [];
+  const seen = new Set<string>();
+  for (const e of fn.errors ?? []) {
+    // propertyNames failures repeat once per failing sub-keyword; keep one line per key.
+    if (e.keyword !== 'propertyNames' && e.propertyName !== undefined) continue;
+    const v = describe(e);
+    const k = v.instancePath + '\0' + v.message;
+    if (!seen.has(k)) { seen.add(k); out.push(v); }
+  }
+  return out;
+}
+
+export function validateDocument(kind: SchemaName, doc: unknown): SchemaViolation[] {
+  return check(validators()[kind] as ValidateFunction<unknown>, doc);
+}
+
+export function isModelFile(doc: unknown): doc is ModelFile { return validators().model(doc); }
+export function isVersionFile(doc: unknown): doc is VersionFile { return validators()['model-version'](doc); }
+export function isRegistryFile(doc: unknown): doc is RegistryFile { return validators().registry(doc); }
+
+/** Canonical key order of each document kind: the order of the schema's `properties`. */
+export function keyOrder(kind: SchemaName): string[] {
+  const file = kind === 'registry' ? 'registry.schema.json' : kind === 'model' ? 'model.schema.json' : 'model-version.schema.json';
+  return Object.keys((loadSchema(file) as { properties: Record<string, unknown> }).properties);
+}
