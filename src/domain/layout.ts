@@ -1,0 +1,47 @@
+// Where each document lives in the registry repository. Pure string functions: the one place paths are decided.
+import { decodeName, encodeName } from './names.js';
+
+export const REGISTRY_FILE = 'registry.yaml';
+export const MODELS_DIR = 'models';
+
+export function modelDir(name: string): string {
+  return `${MODELS_DIR}/${encodeName(name)}`;
+}
+export function modelFilePath(name: string): string {
+  return `${modelDir(name)}/model.yaml`;
+}
+export function versionFilePath(name: string, version: number): string {
+  return `${modelDir(name)}/versions/${version}.yaml`;
+}
+export function dirModelFile(dir: string): string {
+  return `${MODELS_DIR}/${dir}/model.yaml`;
+}
+export function dirVersionFile(dir: string, version: number): string {
+  return `${MODELS_DIR}/${dir}/versions/${version}.yaml`;
+}
+
+export type ParsedPath =
+  | { kind: 'registry' }
+  | { kind: 'model'; dir: string }
+  | { kind: 'version'; dir: string; version: number }
+  /** A file under models/ that has no place in the format. */
+  | { kind: 'stray'; dir?: string }
+  /** Anything outside the registry's files (README, CI config, …): not ours to judge. */
+  | { kind: 'other' };
+
+/** What a repository path is in the registry's layout. */
+export function parsePath(path: string): ParsedPath {
+  if (path === REGISTRY_FILE) return { kind: 'registry' };
+  if (!path.startsWith(MODELS_DIR + '/')) return { kind: 'other' };
+  const parts = path.split('/');
+  const dir = parts[1];
+  if (!dir) return { kind: 'stray' };
+  if (parts.length === 3 && parts[2] === 'model.yaml') return { kind: 'model', dir };
+  if (parts.length === 4 && parts[2] === 'versions') {
+    const m = /^([1-9][0-9]{0,9})\.yaml$/.exec(parts[3]!);
+    if (m) return { kind: 'version', dir, version: Number(m[1]) };
+  }
+  return { kind: 'stray', dir };
+}
+
+export { decodeName, encodeName };

@@ -1,0 +1,67 @@
+// A planned write: the documents to write and the paths to delete, plus the models as they will be.
+import { dirModelFile, dirVersionFile, MODELS_DIR } from '../layout.js';
+import type { ModelEntry, ModelFile, VersionFile } from '../state.js';
+
+export type Doc =
+  | { kind: 'model'; doc: ModelFile }
+  | { kind: 'version'; doc: VersionFile };
+
+export interface Change {
+  /** One-line commit subject, e.g. `fraud: v7 Staging → Production`. */
+  message: string;
+  /** Repository path → document to write. */
+  writes: Map<string, Doc>;
+  /** Paths to remove: files, or whole folders. */
+  deletes: Set<string>;
+  /** Each touched model as it will be after the change (by name); null for a deleted model. */
+  after: Map<string, ModelEntry | null>;
+  /** Each touched model as it was (by name); absent for a created one. */
+  before: Map<string, ModelEntry>;
+}
+
+/** Who and when, for planners. */
+export interface OpContext {
+  /** Milliseconds since the epoch: every timestamp a change writes. */
+  now: number;
+  /** The writer, stored as a new version's user_id. */
+  user?: string;
+}
+
+/** Builds a Change while a planner edits copies of the models it touches. */
+export class Draft {
+  readonly change: Change;
+
+  constructor(message: string) {
+    this.change = { message, writes: new Map(), deletes: new Set(), after: new Map(), before: new Map() };
+  }
+
+  touch(before: ModelEntry | undefined, name: string): void {
+    if (before && !this.change.before.has(name)) this.change.before.set(name, before);
+  }
+
+  putModel(entry: ModelEntry, before?: ModelEntry): void {
+    this.touch(before, entry.file.name);
+    this.change.after.set(entry.file.name, entry);
+    this.change.writes.set(dirModelFile(entry.dir), { kind: 'model', doc: entry.file });
+  }
+
+  putVersion(entry: ModelEntry, v: VersionFile): void {
+    this.change.writes.set(dirVersionFile(entry.dir, v.version), { kind: 'version', doc: v });
+  }
+
+  deleteVersion(entry: ModelEntry, n: number): void {
+    this.change.deletes.add(dirVersionFile(entry.dir, n));
+  }
+
+  deleteModel(before: ModelEntry): void {
+    this.touch(before, before.file.name);
+    this.change.after.set(before.file.name, null);
+    this.change.deletes.add(`${MODELS_DIR}/${before.dir}`);
+  }
+}
+
+export function withVersions(entry: ModelEntry, edit: (m: Map<number, VersionFile>) => void): ModelEntry {
+  const versions = new Map(entry.versions);
+  edit(versions);
+  return { ...entry, versions };
+}

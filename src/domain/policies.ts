@@ -1,0 +1,96 @@
+// Registry-wide policies from registry.yaml, checked on what a change does (before → after of each model).
+import type { Problem } from '../errors.js';
+import { dirModelFile, dirVersionFile } from './layout.js';
+import type { ModelEntry, RegistryFile, VersionFile } from './state.js';
+import { STAGES } from './stages.js';
+
+export interface PolicyContext {
+  /** The branch the change lands on; undefined when unknown (detached HEAD), which fails protected rules. */
+  branch?: string;
+}
+
+type Policies = NonNullable<RegistryFile['policies']>;
+
+function isSet(v: VersionFile, field: string): boolean {
+  const value = (v as unknown as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value.trim() !== '' : value !== undefined && value !== null;
+}
+
+/**
+ * Problems a change from `before` to `after` (either may be absent: created or deleted model) causes under `policies`.
+ * Only what changed is judged, so a registry that predates a policy is not rejected wholesale.
+ */
+export function checkPolicies(
+  registry: RegistryFile,
+  before: ModelEntry | undefined,
+  after: ModelEntry | undefined,
+  ctx: PolicyContext,
+): Array<Problem & { pointer?: string }> {
+  const p: Policies | undefined = registry.policies;
+  if (!p || !after) return after || !p ? [] : protectedDeletion(p, before, ctx);
+  const out: Array<Problem & { pointer?: string }> = [];
+  const name = after.file.name;
+
+  for (const [n, v] of after.versions) {
+    const prev = before?.versions.get(n);
+    const prevStage = prev?.stage ?? 'None';
+    if (prev && prev.stage === v.stage) continue;
+    if (!prev && v.stage === 'None') continue;
+    const path = dirVersionFile(after.dir, n);
+    const allowed = p.transitions?.[v.stage];
+    if (allowed && !allowed.includes(prevStage) && prevStage !== v.stage) {
+      out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} may enter ${v.stage} only from ${allowed.join(' or ')}, not from ${prevStage}` });
+    }
+    for (const field of p.required_fields?.[v.stage] ?? []) {
+      if (!isSet(v, field)) out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} needs '${field}' before it can enter ${v.stage}` });
+    }
+    for (const rule of p.protected ?? []) {
+      if ((rule.stages ?? []).some((s) => s === v.stage || s === prevStage) && !rule.branches.includes(ctx.branch ?? '')) {
+        out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} ${prevStage} → ${v.stage} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}` });
+      }
+    }
+  }
+  for (const [n, prev] of before?.versions ?? []) {
+    if (after.versions.has(n)) continue;
+    for (const rule of p.protected ?? []) {
+      if ((rule.stages ?? []).includes(prev.stage) && !rule.branches.includes(ctx.branch ?? '')) {
+        out.push({ path: dirVersionFile(after.dir, n), message: `policy: deleting ${name} v${n} (in ${prev.stage}) may only happen on ${rule.branches.join(', ')}` });
+      }
+    }
+  }
+  for (const stage of STAGES) {
+    const max = p.max_versions_per_stage?.[stage];
+    if (max === undefined) continue;
+    const count = [...after.versions.values()].filter((v) => v.stage === stage).length;
+    const countBefore = before ? [...before.versions.values()].filter((v) => v.stage === stage).length : 0;
+    if (count > max && count > countBefore) {
+      out.push({ path: dirModelFile(after.dir), message: `policy: ${name} would have ${count} versions in ${stage}; at most ${max} allowed` });
+    }
+  }
+  const aliasesBefore = before?.file.aliases ?? {};
+  const aliasesAfter = after.file.aliases ?? {};
+  const moved = new Set<string>();
+  for (const a of new Set([...Object.keys(aliasesBefore), ...Object.keys(aliasesAfter)])) {
+    if (aliasesBefore[a] !== aliasesAfter[a]) moved.add(a);
+  }
+  for (const alias of moved) {
+    for (const rule of p.protected ?? []) {
+      if ((rule.aliases ?? []).includes(alias) && !rule.branches.includes(ctx.branch ?? '')) {
+        out.push({ path: dirModelFile(after.dir), pointer: `/aliases/${alias}`, message: `policy: alias '${alias}' of ${name} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}` });
+      }
+    }
+  }
+  return out;
+}
+
+function protectedDeletion(p: Policies, before: ModelEntry | undefined, ctx: PolicyContext): Array<Problem & { pointer?: string }> {
+  if (!before) return [];
+  const out: Array<Problem & { pointer?: string }> = [];
+  for (const rule of p.protected ?? []) {
+    if (rule.branches.includes(ctx.branch ?? '')) continue;
+    const guarded = [...before.versions.values()].some((v) => (rule.stages ?? []).includes(v.stage)) ||
+      Object.keys(before.file.aliases ?? {}).some((a) => (rule.aliases ?? []).includes(a));
+    if (guarded) out.push({ path: dirModelFile(before.dir), message: `policy: deleting ${before.file.name} removes protected stages or aliases, which may only change on ${rule.branches.join(', ')}` });
+  }
+  return out;
+}

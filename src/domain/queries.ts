@@ -1,0 +1,78 @@
+// Read-side questions over a RegistryState (or single entries): get, latest, by alias, download URI, search.
+import { RegistryError } from '../errors.js';
+import type { ModelEntry, RegistryState, VersionFile } from './state.js';
+import { STAGES, canonicalStage, type Stage } from './stages.js';
+
+export function modelNotFound(name: string): RegistryError {
+  return RegistryError.notFound(`Registered Model with name=${name} not found`, { name });
+}
+export function versionNotFound(name: string, version: number | string): RegistryError {
+  return RegistryError.notFound(`Model Version (name=${name}, version=${version}) not found`, { name, version });
+}
+
+export function requireModel(state: RegistryState, name: string): ModelEntry {
+  const entry = state.models.get(name);
+  if (!entry) throw modelNotFound(name);
+  return entry;
+}
+
+export function requireVersion(entry: ModelEntry, version: number): VersionFile {
+  const v = entry.versions.get(version);
+  if (!v) throw versionNotFound(entry.file.name, version);
+  return v;
+}
+
+/**
+ * The highest version in each stage, in the order stages are first seen scanning versions upwards
+ * (the order MLflow's SQL store produces). `stages` restricts the result.
+ */
+export function latestPerStage(entry: ModelEntry, stages?: readonly Stage[]): VersionFile[] {
+  const best = new Map<Stage, VersionFile>();
+  const numbers = [...entry.versions.keys()].sort((a, b) => a - b);
+  for (const n of numbers) {
+    const v = entry.versions.get(n)!;
+    if (stages && stages.length && !stages.includes(v.stage)) continue;
+    best.set(v.stage, v); // ascending scan: the last one seen is the highest; Map keeps first-insertion order
+  }
+  return [...best.values()];
+}
+
+/** get_latest_versions: stages in any case; an invalid stage is an error (checked after the model exists). */
+export function getLatestVersions(entry: ModelEntry, stages?: readonly string[] | null): VersionFile[] {
+  const wanted = (stages ?? []).map((s) => canonicalStage(s));
+  return latestPerStage(entry, wanted.length ? wanted : undefined);
+}
+
+/** The highest live version, as `models:/name/latest` and the alias `latest` mean it. */
+export function latestVersion(entry: ModelEntry): VersionFile | undefined {
+  let best: VersionFile | undefined;
+  for (const v of entry.versions.values()) if (!best || v.version > best.version) best = v;
+  return best;
+}
+
+/** get_model_version_by_alias, with `latest` (any case) meaning the highest live version. */
+export function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
+  if (alias.toLowerCase() === 'latest') {
+    const v = latestVersion(entry);
+    if (!v) throw RegistryError.notFound(`Latest version not found for model ${entry.file.name}.`);
+    return v;
+  }
+  const n = entry.file.aliases?.[alias];
+  const v = n === undefined ? undefined : entry.versions.get(n);
+  if (!v) throw RegistryError.invalid(`Registered model alias ${alias} not found.`, { alias });
+  return v;
+}
+
+/** The highest version in a stage, as `models:/name/Stage` means it. */
+export function latestInStage(entry: ModelEntry, stage: Stage): VersionFile | undefined {
+  let best: VersionFile | undefined;
+  for (const v of entry.versions.values()) if (v.stage === stage && (!best || v.version > best.version)) best = v;
+  return best;
+}
+
+/** Where the version's artifacts are: the resolved location of a copy, else its source. */
+export function downloadUri(v: VersionFile): string {
+  return v.storage_location ?? v.source;
+}
+
+export { STAGES };

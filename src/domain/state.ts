@@ -1,0 +1,36 @@
+// The registry as plain data: what one commit (or working tree) holds, after parsing and checking.
+import type { ModelFile, RegistryFile, VersionFile } from '../schema/types.generated.js';
+
+export type { ModelFile, RegistryFile, VersionFile };
+
+/** One registered model with its live versions. */
+export interface ModelEntry {
+  readonly dir: string;
+  readonly file: ModelFile;
+  /** Version number → document; deleted versions are simply absent. */
+  readonly versions: ReadonlyMap<number, VersionFile>;
+}
+
+export interface RegistryState {
+  readonly registry: RegistryFile;
+  /** Model name → entry. */
+  readonly models: ReadonlyMap<string, ModelEntry>;
+}
+
+export const EMPTY_REGISTRY: RegistryFile = { format_version: 1 };
+
+export function emptyState(): RegistryState {
+  return { registry: EMPTY_REGISTRY, models: new Map() };
+}
+
+/** Versions of a model in ascending number order. */
+export function sortedVersions(entry: ModelEntry): VersionFile[] {
+  return [...entry.versions.values()].sort((a, b) => a.version - b.version);
+}
+
+/** Alias names pointing at `version`, in the model file's order. */
+export function aliasesOf(model: ModelFile, version: number): string[] {
+  return Object.entries(model.aliases ?? {})
+    .filter(([, v]) => v === version)
+    .map(([a]) => a);
+}

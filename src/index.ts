@@ -1,0 +1,11 @@
+// The public surface of the mreg library.
+export { Registry, initRegistry } from './registry/registry.js';
+export type { RegistryOptions, SearchOptions, ResolvedUri, WriteInfo } from './registry/registry.js';
+export { RegistryError, ERROR_CODES, formatProblem } from './errors.js';
+export type { ErrorCode, Problem } from './errors.js';
+export { parseModelUri, formatModelUri } from './domain/uri.js';
+export type { ModelUri } from './domain/uri.js';
+export { encodeName, decodeName } from './domain/names.js';
+export { STAGES } from './domain/stages.js';
+export type { ModelFile, VersionFile, RegistryFile } from './schema/types.generated.js';
+export type { MlflowModelVersion, MlflowRegisteredModel, MlflowSearchModelsResponse, MlflowSearchVersionsResponse } from './mlflow/types.js';

@@ -1,0 +1,59 @@
+// The one place where the files' vocabulary becomes MLflow's wire form:
+// stage → current_stage, ISO → epoch ms, maps → [{key, value}], version number → string.
+import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
+import { aliasesOf } from '../domain/state.js';
+import { latestPerStage } from '../domain/queries.js';
+import { toMs } from '../domain/time.js';
+import type { MlflowModelVersion, MlflowRegisteredModel, MlflowTag } from './types.js';
+
+function tagList(tags: Record<string, string> | undefined): MlflowTag[] | undefined {
+  if (!tags) return undefined;
+  const list = Object.entries(tags).map(([key, value]) => ({ key, value }));
+  return list.length ? list : undefined;
+}
+
+export interface VersionOptions {
+  /** MLflow's SQL store leaves `aliases` out of search results and of a model's latest_versions. */
+  withAliases?: boolean;
+}
+
+export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: VersionOptions = {}): MlflowModelVersion {
+  const out: MlflowModelVersion = {
+    name: model.name,
+    version: String(v.version),
+    creation_timestamp: toMs(v.created_at),
+    last_updated_timestamp: toMs(v.updated_at),
+    current_stage: v.stage,
+    description: v.description ?? '',
+    source: v.source,
+    run_id: v.run_id ?? '',
+    status: v.status,
+    run_link: '',
+  };
+  if (v.status_message) out.status_message = v.status_message;
+  const tags = tagList(v.tags);
+  if (tags) out.tags = tags;
+  out.run_link = v.run_link ?? '';
+  if (opts.withAliases !== false) {
+    const aliases = aliasesOf(model, v.version);
+    if (aliases.length) out.aliases = aliases;
+  }
+  return out;
+}
+
+export function toMlflowRegisteredModel(entry: ModelEntry): MlflowRegisteredModel {
+  const m = entry.file;
+  const out: MlflowRegisteredModel = { name: m.name, creation_timestamp: toMs(m.created_at) };
+  const updated = toMs(m.updated_at);
+  if (updated) out.last_updated_timestamp = updated;
+  if (m.description) out.description = m.description;
+  const latest = latestPerStage(entry);
+  if (latest.length) out.latest_versions = latest.map((v) => toMlflowModelVersion(m, v, { withAliases: false }));
+  const tags = tagList(m.tags);
+  if (tags) out.tags = tags;
+  const aliases = Object.entries(m.aliases ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([alias, version]) => ({ alias, version: String(version) }));
+  if (aliases.length) out.aliases = aliases;
+  return out;
+}

@@ -1,0 +1,146 @@
+// YAML in and out. Parsing turns a file into plain data plus Problems tied to lines; writing produces the
+// one canonical form (schema key order, no anchors, no folding) so a file written twice is byte-identical.
+import YAML, { LineCounter, isMap, isScalar, isSeq, type Node } from 'yaml';
+import type { Problem } from '../errors.js';
+import { keyOrder, validateDocument, type SchemaName } from '../schema/validate.js';
+
+/** The largest file we agree to parse; anything bigger is a problem, not a parse. */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+const PARSE_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
+  uniqueKeys: true,
+  merge: false,
+  prettyErrors: false,
+  strict: true,
+  schema: 'core',
+};
+
+export type ParseResult<T> = { ok: true; doc: T } | { ok: false; problems: Problem[] };
+
+/** Parses and schema-checks one document. Cheap path first; line numbers are looked up only when there is a problem. */
+export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint8Array | string): ParseResult<T> {
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  if (size > MAX_FILE_BYTES) return fail(path, 1, `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}`);
+  let text: string;
+  if (typeof bytes === 'string') text = bytes;
+  else {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return fail(path, 1, 'file is not valid UTF-8');
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = new LineCounter();
+  let document: YAML.Document.Parsed;
+  try {
+    document = YAML.parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines, keepSourceTokens: false });
+  } catch (e) {
+    return fail(path, 1, `invalid YAML: ${(e as Error).message}`);
+  }
+  if (document.errors.length) {
+    return {
+      ok: false,
+      problems: document.errors.map((e) => ({
+        path,
+        line: e.linePos?.[0]?.line ?? 1,
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  // Aliases are refused outright: they are never canonical and they are how "billion laughs" expands.
+  if (hasAnchorsOrTags(document.contents)) return fail(path, 1, 'anchors, aliases and explicit tags are not allowed');
+  let doc: unknown;
+  try {
+    doc = document.toJS({ maxAliasCount: 0 });
+  } catch (e) {
+    return fail(path, 1, `invalid YAML: ${(e as Error).message}`);
+  }
+  const violations = validateDocument(kind, doc);
+  if (violations.length === 0) return { ok: true, doc: doc as T };
+  return {
+    ok: false,
+    problems: violations.map((v) => ({ path, line: lineOf(document, lines, v.instancePath), message: v.message })),
+  };
+}
+
+function fail(path: string, line: number, message: string): { ok: false; problems: Problem[] } {
+  return { ok: false, problems: [{ path, line, message }] };
+}
+
+function hasAnchorsOrTags(node: unknown, depth = 0): boolean {
+  if (depth > 64) return true;
+  if (!node || typeof node !== 'object') return false;
+  const n = node as Node & { anchor?: string; tag?: string };
+  if (YAML.isAlias(n) || n.anchor) return true;
+  if (n.tag && !n.tag.startsWith('tag:yaml.org,2002:')) return true;
+  if (isMap(n)) return n.items.some((p) => hasAnchorsOrTags(p.key, depth + 1) || hasAnchorsOrTags(p.value, depth + 1));
+  if (isSeq(n)) return n.items.some((i) => hasAnchorsOrTags(i, depth + 1));
+  return false;
+}
+
+/** 1-based line of the key named by a JSON pointer, or of its closest existing parent. */
+function lineOf(document: YAML.Document.Parsed, lines: LineCounter, pointer: string): number {
+  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node: unknown = document.contents;
+  let line = 1;
+  for (const part of parts) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === part);
+    if (!pair) break;
+    const key = pair.key as Node;
+    if (key.range) line = lines.linePos(key.range[0]).line;
+    node = pair.value;
+  }
+  if (parts.length === 0 && isMap(node) && node.range) line = lines.linePos(node.range[0]).line;
+  return line;
+}
+
+/** Finds the line of a top-level key in a document's text (for invariant problems found after parsing). */
+export function lineOfKey(text: string, pointer: string): number {
+  try {
+    const lines = new LineCounter();
+    const document = YAML.parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
+    return lineOf(document, lines, pointer);
+  } catch {
+    return 1;
+  }
+}
+
+const ORDER: Partial<Record<SchemaName, string[]>> = {};
+function orderFor(kind: SchemaName): string[] {
+  return (ORDER[kind] ??= keyOrder(kind));
+}
+
+function ordered(kind: SchemaName, doc: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of orderFor(kind)) {
+    const value = doc[key];
+    if (value === undefined || value === null) continue;
+    // Empty optional values are left out: the canonical form has one spelling for "none".
+    if (value === '' && key !== 'source') continue;
+    if (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The canonical text of a document. */
+export function stringifyDocument(kind: SchemaName, doc: object): string {
+  return YAML.stringify(ordered(kind, doc as Record<string, unknown>), {
+    lineWidth: 0,
+    minContentWidth: 0,
+    indent: 2,
+    indentSeq: true,
+    aliasDuplicateObjects: false,
+    defaultKeyType: null,
+    defaultStringType: 'PLAIN',
+    singleQuote: false,
+    version: '1.2',
+  });
+}
+
+/** Removes the keys the canonical form leaves out, so a parsed document compares equal to a written one. */
+export function canonicalDocument<T extends object>(kind: SchemaName, doc: T): T {
+  return ordered(kind, doc as Record<string, unknown>) as T;
+}
