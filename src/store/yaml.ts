@@ -41,11 +41,11 @@ export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint
   if (document.errors.length) {
     return {
       ok: false,
-      problems: document.errors.map((e) => ({
-        path,
-        line: e.linePos?.[0]?.line ?? 1,
-        message: `invalid YAML: ${e.message.split('\n')[0]}`,
-      })),
+      problems: document.errors.map((e) =>
+        e.code === 'DUPLICATE_KEY'
+          ? duplicateKey(text, path)
+          : { path, line: e.linePos?.[0]?.line ?? 1, message: `invalid YAML: ${e.message.split('\n')[0]}` },
+      ),
     };
   }
   // Aliases are refused outright: they are never canonical and they are how "billion laughs" expands.
@@ -64,6 +64,30 @@ export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint
   };
 }
 
+/** The yaml library reports a duplicate key at its map; find the repeated key's own line. */
+function duplicateKey(text: string, path: string): Problem {
+  const lines = new LineCounter();
+  const document = YAML.parseDocument(text, { ...PARSE_OPTIONS, uniqueKeys: false, lineCounter: lines });
+  let found: Problem | undefined;
+  YAML.visit(document, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const k = String(pair.key.value);
+        if (seen.has(k) && !found) {
+          const at = pair.key.range ? lines.linePos(pair.key.range[0]).line : 1;
+          found = { path, line: at, message: `invalid YAML: key '${k}' appears twice` };
+          return YAML.visit.BREAK;
+        }
+        seen.add(k);
+      }
+      return undefined;
+    },
+  });
+  return found ?? { path, line: 1, message: 'invalid YAML: map keys must be unique' };
+}
+
 function fail(path: string, line: number, message: string): { ok: false; problems: Problem[] } {
   return { ok: false, problems: [{ path, line, message }] };
 }
@@ -73,7 +97,7 @@ function hasAnchorsOrTags(node: unknown, depth = 0): boolean {
   if (!node || typeof node !== 'object') return false;
   const n = node as Node & { anchor?: string; tag?: string };
   if (YAML.isAlias(n) || n.anchor) return true;
-  if (n.tag && !n.tag.startsWith('tag:yaml.org,2002:')) return true;
+  if (n.tag) return true; // parsed nodes carry a tag only when the source wrote one explicitly
   if (isMap(n)) return n.items.some((p) => hasAnchorsOrTags(p.key, depth + 1) || hasAnchorsOrTags(p.value, depth + 1));
   if (isSeq(n)) return n.items.some((i) => hasAnchorsOrTags(i, depth + 1));
   return false;
