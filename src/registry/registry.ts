@@ -36,6 +36,8 @@ export interface RegistryOptions {
   /** How many times a write is re-planned after losing a race (ref moved, push rejected). */
   maxAttempts?: number;
   lockTimeoutMs?: number;
+  /** The branch that `protected` policies judge a write by; default the branch written to. */
+  policyBranch?: string;
 }
 
 export interface SearchOptions {
@@ -252,7 +254,7 @@ export class Registry {
     if (registry.policies) {
       const names = new Set([...change.before.keys(), ...change.after.keys()]);
       for (const name of names) {
-        problems.push(...checkPolicies(registry, change.before.get(name), change.after.get(name) ?? undefined, { branch: this.branch }));
+        problems.push(...checkPolicies(registry, change.before.get(name), change.after.get(name) ?? undefined, { branch: this.opts.policyBranch ?? this.branch }));
       }
     }
     if (problems.length) throw rejected(problems);

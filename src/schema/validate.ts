@@ -1,4 +1,4 @@
-// One Ajv instance that compiles schemas/*.json once; the only way a parsed document becomes typed.
+// Validation against schemas/*.json; the only way a parsed document becomes typed.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +17,26 @@ function loadSchema(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8')) as Record<string, unknown>;
 }
 
-let compiled: { registry: ValidateFunction<RegistryFile>; model: ValidateFunction<ModelFile>; 'model-version': ValidateFunction<VersionFile> } | undefined;
+type Validators = { registry: ValidateFunction<RegistryFile>; model: ValidateFunction<ModelFile>; 'model-version': ValidateFunction<VersionFile> };
+let compiled: Validators | undefined;
 
-function validators() {
+/**
+ * The validators, precompiled from the schemas at build time (schemas/validators.generated.cjs, kept in step
+ * by a test) so that a CLI process skips Ajv's compilation; compiled here when that file is absent.
+ */
+function validators(): Validators {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true, allowUnionTypes: true });
-    ajv.addSchema(loadSchema('common.schema.json'));
-    compiled = {
-      registry: ajv.compile<RegistryFile>(loadSchema('registry.schema.json')),
-      model: ajv.compile<ModelFile>(loadSchema('model.schema.json')),
-      'model-version': ajv.compile<VersionFile>(loadSchema('model-version.schema.json')),
-    };
+    try {
+      compiled = require(SCHEMA_DIR + 'validators.generated.cjs') as Validators;
+    } catch {
+      const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true, allowUnionTypes: true });
+      ajv.addSchema(loadSchema('common.schema.json'));
+      compiled = {
+        registry: ajv.compile<RegistryFile>(loadSchema('registry.schema.json')),
+        model: ajv.compile<ModelFile>(loadSchema('model.schema.json')),
+        'model-version': ajv.compile<VersionFile>(loadSchema('model-version.schema.json')),
+      };
+    }
   }
   return compiled;
 }

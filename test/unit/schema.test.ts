@@ -21,8 +21,13 @@ describe('schemas', () => {
     expect(await generateTypes()).toBe(await readFile(path.join(ROOT, 'src/schema/types.generated.ts'), 'utf8'));
   });
 
+  it('validators.generated.cjs is up to date with schemas/ (run `npm run gen-types`)', async () => {
+    const { generateValidators } = (await import(path.join(ROOT, 'scripts/gen-validators.mjs'))) as { generateValidators(): Promise<string> };
+    expect(await generateValidators()).toBe(await readFile(path.join(ROOT, 'schemas/validators.generated.cjs'), 'utf8'));
+  });
+
   it('every schema example validates', async () => {
-    for (const file of await readdir(SCHEMA_DIR)) {
+    for (const file of (await readdir(SCHEMA_DIR)).filter((f) => f.endsWith('.schema.json'))) {
       const schema = JSON.parse(await readFile(path.join(SCHEMA_DIR, file), 'utf8'));
       const kind = file.replace('.schema.json', '');
       if (kind === 'common') continue;
