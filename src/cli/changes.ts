@@ -1,0 +1,157 @@
+// What changed between a base commit and a target (a commit, or the working tree), as the two partial
+// registry states of just the models that changed. `mreg diff` turns it into operations, `mreg validate`
+// judges it with the policies. Only changed model folders are parsed, so the cost follows the change, not
+// the registry (plus, for the working tree, one read and hash of every file).
+import { createHash } from 'node:crypto';
+import type { Problem } from '../errors.js';
+import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
+import type { GitRepo } from '../store/git.js';
+import { loadModelDir, type Loaded } from '../store/load.js';
+import { parseDocumentText } from '../store/yaml.js';
+
+/** A commit oid, or null for the working tree. */
+export type Target = string | null;
+
+export interface StatePair {
+  before: RegistryState;
+  after: RegistryState;
+  /** Model folders that differ. */
+  dirs: string[];
+  /** Files that could not be read as registry documents on either side (reported by validate, skipped by diff). */
+  problems: Problem[];
+}
+
+/** git's blob id of some bytes: what `git hash-object` prints. */
+export function blobOid(bytes: Uint8Array): string {
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
+}
+
+interface SideReader {
+  read(path: string): Promise<Uint8Array | null>;
+  list(dir: string): Promise<string[] | null>;
+}
+
+export function commitReader(repo: GitRepo, commit: string | null): SideReader {
+  return {
+    read: (p) => (commit ? repo.readFileAt(commit, p) : Promise.resolve(null)),
+    list: async (d) => (commit ? ((await repo.readTreeAt(commit, d))?.map((e) => e.path) ?? null) : null),
+  };
+}
+
+export function workTreeReader(repo: GitRepo): SideReader {
+  return {
+    read: (p) => repo.readWorkTreeFile(p),
+    list: async (d) => {
+      const files = await repo.listWorkTreeFiles(d);
+      const names = files.map((f) => f.slice(d.length + 1)).filter((f) => f && !f.includes('/'));
+      return names.length ? names : null;
+    },
+  };
+}
+
+/** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
+export async function changedPaths(repo: GitRepo, base: string | null, target: Target, workTreeOids?: ReadonlyMap<string, string>): Promise<string[]> {
+  if (target !== null) {
+    const changes = await repo.diff(base, target);
+    return changes.map((c) => c.path).filter((p) => parsePath(p).kind !== 'other');
+  }
+  const baseFiles = base ? await repo.listFiles(base, '') : [];
+  const baseOids = new Map(baseFiles.map((f) => [f.path, f.oid]));
+  let oids = workTreeOids;
+  if (!oids) {
+    const m = new Map<string, string>();
+    for (const p of await repo.listWorkTreeFiles('')) {
+      if (parsePath(p).kind === 'other') continue;
+      const bytes = await repo.readWorkTreeFile(p);
+      if (bytes) m.set(p, blobOid(bytes));
+    }
+    oids = m;
+  }
+  const out: string[] = [];
+  for (const [p, oid] of oids) if (baseOids.get(p) !== oid) out.push(p);
+  for (const p of baseOids.keys()) if (!oids.has(p) && parsePath(p).kind !== 'other') out.push(p);
+  return out;
+}
+
+async function readRegistry(reader: SideReader, problems: Problem[]): Promise<RegistryFile> {
+  const bytes = await reader.read(REGISTRY_FILE);
+  if (!bytes) return EMPTY_REGISTRY;
+  const r = parseDocumentText<RegistryFile>('registry', REGISTRY_FILE, bytes);
+  if (r.ok) return r.doc;
+  problems.push(...r.problems);
+  return EMPTY_REGISTRY;
+}
+
+async function loadDirs(reader: SideReader, dirs: string[], problems: Problem[], loaded?: Loaded): Promise<Map<string, ModelEntry>> {
+  const models = new Map<string, ModelEntry>();
+  for (const dir of dirs) {
+    const rec = loaded?.dirs.get(dir);
+    if (loaded) {
+      if (rec?.model) models.set(rec.model.name, { dir, file: rec.model, versions: rec.versions });
+      continue;
+    }
+    const r = await loadModelDir(reader, dir, { versions: true });
+    problems.push(...r.problems);
+    if (r.entry) models.set(r.entry.file.name, r.entry);
+  }
+  return models;
+}
+
+/**
+ * The models that differ between `base` (a commit, or null for "nothing") and `target`, on both sides.
+ * `targetLoaded` reuses a full load of the target instead of reading the changed folders again.
+ */
+export async function statePair(
+  repo: GitRepo,
+  base: string | null,
+  target: Target,
+  opts: { targetLoaded?: Loaded; workTreeOids?: ReadonlyMap<string, string> } = {},
+): Promise<StatePair> {
+  const paths = await changedPaths(repo, base, target, opts.workTreeOids);
+  const dirs = [...new Set(paths.map((p) => parsePath(p)).flatMap((w) => ('dir' in w && w.dir !== undefined ? [w.dir] : [])))].sort();
+  const problems: Problem[] = [];
+  const beforeReader = commitReader(repo, base);
+  const afterReader = target === null ? workTreeReader(repo) : commitReader(repo, target);
+  const before: RegistryState = { registry: await readRegistry(beforeReader, problems), models: await loadDirs(beforeReader, dirs, problems) };
+  const after: RegistryState = {
+    registry: opts.targetLoaded ? opts.targetLoaded.state.registry : await readRegistry(afterReader, problems),
+    models: await loadDirs(afterReader, dirs, problems, opts.targetLoaded),
+  };
+  return { before, after, dirs, problems };
+}
+
+/**
+ * The best common ancestor of two commits (what `git merge-base` prints), or null when they share none.
+ * Walks both histories newest-first, so the cost follows the distance to the fork point.
+ */
+export async function mergeBase(repo: GitRepo, a: string, b: string): Promise<string | null> {
+  if (a === b) return a;
+  const flags = new Map<string, number>();
+  const time = new Map<string, number>();
+  const queue: string[] = [];
+  const push = async (oid: string, flag: number) => {
+    const had = flags.get(oid) ?? 0;
+    if ((had & flag) === flag) return;
+    flags.set(oid, had | flag);
+    if (!time.has(oid)) time.set(oid, (await repo.readCommit(oid)).committer.timestamp);
+    if (!queue.includes(oid)) queue.push(oid);
+  };
+  await push(a, 1);
+  await push(b, 2);
+  while (queue.length) {
+    // The newest commit first, as git's paint-down does; ties by oid keep it deterministic.
+    queue.sort((x, y) => time.get(y)! - time.get(x)! || (x < y ? -1 : 1));
+    const oid = queue.shift()!;
+    const f = flags.get(oid)!;
+    if (f === 3) return oid;
+    for (const p of (await repo.readCommit(oid)).parents) await push(p, f);
+  }
+  return null;
+}
+
+/** The folder of a model path, e.g. `models/fraud/versions/3.yaml` → `fraud`. */
+export function dirOfPath(path: string): string | undefined {
+  if (!path.startsWith(MODELS_DIR + '/')) return undefined;
+  return path.split('/')[1];
+}

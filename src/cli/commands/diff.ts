@@ -1,0 +1,87 @@
+// mreg diff: what a branch changes, as registry operations — text, Markdown for a pull-request comment, or JSON.
+import { describeOperation, type Operation } from '../../domain/diff.js';
+import { diffStates } from '../../domain/diff.js';
+import { formatProblem } from '../../errors.js';
+import { GitRepo } from '../../store/git.js';
+import { mergeBase, statePair } from '../changes.js';
+import { defineCommand, repoDir, type GlobalArgs } from '../options.js';
+import { outputFor, shortOid } from '../output.js';
+
+interface Args extends GlobalArgs {
+  base: string;
+  head?: string;
+  format?: 'text' | 'markdown' | 'json';
+}
+
+/** Backslash-escapes Markdown's punctuation so names and descriptions cannot format or inject HTML. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
+}
+
+function withoutSubject(op: Operation, line: string): string {
+  if (op.op === 'model_renamed' || !op.name) return line;
+  for (const prefix of [`${op.name} v${op.version}: `, `${op.name}: `]) if (line.startsWith(prefix)) return line.slice(prefix.length);
+  return line;
+}
+
+/** A pull-request comment: operations grouped by model, Production moves called out. */
+export function markdownDiff(ops: Operation[], base: string, head: string | null): string {
+  const lines = ['<!-- mreg-diff -->', '### Registry changes', ''];
+  const range = `\`${shortOid(base)}\`…${head ? `\`${shortOid(head)}\`` : 'working tree'}`;
+  if (!ops.length) return [...lines, `No registry changes (${range}).`, ''].join('\n');
+  const byModel = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const key = op.op === 'registry_changed' ? '' : (op.name ?? '');
+    let list = byModel.get(key);
+    if (!list) byModel.set(key, (list = []));
+    list.push(op);
+  }
+  const models = [...byModel.keys()].filter((k) => k !== '').length;
+  const production = ops.filter((o) => o.op === 'stage_changed' && (o.to === 'Production' || o.from === 'Production')).length;
+  lines.push(
+    `**${ops.length} change${ops.length === 1 ? '' : 's'}** to ${models} model${models === 1 ? '' : 's'} (${range})` +
+      (production ? ` — **${production} Production change${production === 1 ? '' : 's'}**` : ''),
+    '',
+  );
+  for (const [name, list] of byModel) {
+    lines.push(name === '' ? '**registry.yaml**' : `**${escapeMarkdown(name)}**`);
+    for (const op of list) {
+      let text = escapeMarkdown(withoutSubject(op, describeOperation(op)));
+      if (op.op === 'stage_changed' && op.to === 'Production') text += ' 🚀';
+      if (op.op === 'stage_changed' && op.from === 'Production') text += ' ⚠️';
+      lines.push(`- ${text}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export const diffCommand = defineCommand<Args>({
+  command: 'diff <base> [head]',
+  describe: 'What HEAD changes since BASE (from their merge base, as a pull request shows it), as registry operations',
+  builder: (y) =>
+    y
+      .positional('base', { type: 'string', describe: 'Base commit or ref (e.g. origin/main)', demandOption: true })
+      .positional('head', { type: 'string', describe: 'Head commit or ref (default: the working tree)' })
+      .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text' as const, describe: 'Output format (markdown: ready to post as a pull-request comment)' })
+      .example('$0 diff main', 'what the working tree changes since main')
+      .example('$0 diff origin/main HEAD --format markdown', 'a pull-request comment'),
+  async handler(a) {
+    const format = a.json ? 'json' : (a.format ?? 'text');
+    const out = outputFor({ json: format === 'json' });
+    const repo = await GitRepo.open(repoDir(a));
+    const base = await repo.resolveRevision(a.base);
+    const useWorkTree = a.head === undefined && !repo.bare;
+    const head = a.head !== undefined ? await repo.resolveRevision(a.head) : useWorkTree ? null : await repo.resolveRevision('HEAD');
+    const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
+    const from = headCommit ? ((await mergeBase(repo, base, headCommit)) ?? base) : base;
+    const pair = await statePair(repo, from, head);
+    for (const p of pair.problems) out.note(`mreg: warning: ${formatProblem(p)} (skipped)`);
+    const operations = diffStates(pair.before, pair.after);
+    if (format === 'markdown') {
+      out.print(markdownDiff(operations, from, head));
+      return;
+    }
+    out.result({ base: from, head, operations }, () => (operations.length ? operations.map(describeOperation) : ['No registry changes.']));
+  },
+});

@@ -1,0 +1,52 @@
+// mreg history: the audit log from git — when, who, which commit, what changed — newest first, following renames.
+import { describeOperation } from '../../domain/diff.js';
+import { parseVersion } from '../../domain/rules.js';
+import { RegistryError } from '../../errors.js';
+import { registryHistory, type HistoryEntry } from '../../store/history.js';
+import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { humanTime, outputFor } from '../output.js';
+
+interface Args extends GlobalArgs {
+  name?: string;
+  version?: string;
+  limit?: number;
+  branch?: string;
+  ref?: string;
+}
+
+export const historyCommand = defineCommand<Args>({
+  command: 'history [name] [version]',
+  describe: 'The audit log: every commit that changed the registry (or one model, or one version), newest first',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', describe: 'Only this model (followed across renames)' })
+      .positional('version', { type: 'string', describe: 'Only this version of it' })
+      .option('limit', { type: 'number', alias: 'n', describe: 'At most this many commits', requiresArg: true })
+      .option('branch', { type: 'string', describe: 'History of this branch (default: the checked-out branch)', requiresArg: true })
+      .option('ref', { type: 'string', describe: 'Start from this commit or ref instead of the branch tip', requiresArg: true })
+      .example('$0 history fraud 7', 'who moved v7 between stages, and when')
+      .example('$0 history --limit 20 --json', 'the last 20 registry commits as JSON'),
+  async handler(a) {
+    const out = outputFor(a);
+    if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw RegistryError.invalid(`--limit must be a positive integer, got ${a.limit}.`);
+    const reg = await openForRead(a);
+    const start = a.ref !== undefined ? await reg.repo.resolveRevision(a.ref) : await reg.repo.resolveBranch(reg.branch);
+    if (!start) throw new RegistryError('INVALID_STATE', `Branch '${reg.branch}' has no commits.`);
+    const opts: { model?: string; version?: number; limit?: number } = {};
+    if (a.name !== undefined) opts.model = a.name;
+    if (a.version !== undefined) opts.version = parseVersion(a.version);
+    if (a.limit !== undefined) opts.limit = a.limit;
+    const entries: HistoryEntry[] = [];
+    for await (const e of registryHistory(reg.repo, start, opts)) {
+      if (out.json) entries.push(e);
+      else out.print(entryText(e, (s) => out.bold(s)).join('\n'));
+    }
+    if (out.json) out.result({ entries }, () => []);
+  },
+});
+
+export function entryText(e: HistoryEntry, bold: (s: string) => string = (s) => s): string[] {
+  const head = `${bold(e.commit.slice(0, 10))}  ${humanTime(e.time)}  ${e.author.name} <${e.author.email}>`;
+  const ops = e.operations.length ? e.operations.map(describeOperation) : [e.message.split('\n')[0]!];
+  return [head, ...ops.map((l) => '    ' + l)];
+}

@@ -1,0 +1,41 @@
+// mreg init: an empty registry (git repository, registry.yaml, first commit).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { initRegistry } from '../../registry/registry.js';
+import { defineCommand, parseAuthor, repoDir, type GlobalArgs } from '../options.js';
+import { outputFor, shortOid } from '../output.js';
+
+interface Args extends GlobalArgs {
+  dir?: string;
+  branch?: string;
+  bare?: boolean;
+  name?: string;
+  author?: string;
+}
+
+export const initCommand = defineCommand<Args>({
+  command: 'init [dir]',
+  describe: 'Make an empty registry: a git repository with registry.yaml in its first commit',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', describe: 'Where (default: --repo, $MREG_REPO, else the current directory)' })
+      .option('branch', { type: 'string', describe: 'Branch of the first commit (default: main, or the checked-out branch of an existing repository)', requiresArg: true })
+      .option('bare', { type: 'boolean', describe: 'Make a bare repository (for a shared remote)' })
+      .option('name', { type: 'string', describe: "The registry's display name in registry.yaml", requiresArg: true })
+      .option('author', { type: 'string', describe: "Commit author as 'Name <email>'", requiresArg: true })
+      .example('$0 init --repo ./models-registry', 'a new registry in ./models-registry')
+      .example('$0 init --bare /srv/git/registry.git', 'a bare one to push to'),
+  async handler(a) {
+    const out = outputFor(a);
+    const dir = a.dir !== undefined ? path.resolve(a.dir) : repoDir(a);
+    await mkdir(dir, { recursive: true });
+    const reg = await initRegistry(dir, {
+      ...(a.bare ? { bare: true } : {}),
+      ...(a.branch ? { branch: a.branch } : {}),
+      ...(a.author ? { author: parseAuthor(a.author) } : {}),
+      ...(a.name ? { registry: { name: a.name } } : {}),
+    });
+    const commit = await reg.repo.resolveBranch(reg.branch);
+    out.result({ path: dir, branch: reg.branch, commit }, () => `Initialised an empty registry in ${dir} (branch ${reg.branch}) [${shortOid(commit)}]`);
+  },
+});

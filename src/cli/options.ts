@@ -1,0 +1,124 @@
+// Options shared by the commands, and the CLI's only reads of the environment: where the registry is
+// (`--repo` > MREG_REPO > cwd) and which branch a pull request lands on (for `protected` policies).
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { Registry, type RegistryOptions } from '../registry/registry.js';
+
+/** MREG_DEBUG=1 prints stack traces of internal errors. */
+export function debugWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!env.MREG_DEBUG && env.MREG_DEBUG !== '0';
+}
+
+/** What every command accepts. */
+export interface GlobalArgs {
+  repo?: string;
+  json?: boolean;
+}
+
+/** What every write command accepts. */
+export interface WriteArgs extends GlobalArgs {
+  commit?: boolean;
+  push?: boolean;
+  remote?: string;
+  branch?: string;
+  'target-branch'?: string;
+  author?: string;
+}
+
+/** The registry's directory: `--repo`, else MREG_REPO, else the current directory. */
+export function repoDir(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const given = args.repo ?? (env.MREG_REPO && env.MREG_REPO.trim() !== '' ? env.MREG_REPO : undefined);
+  return path.resolve(cwd, given ?? '.');
+}
+
+/**
+ * The branch a change will land on, for `protected` policies: `--target-branch`, else MREG_TARGET_BRANCH,
+ * else GITHUB_BASE_REF (set by GitHub Actions on pull requests), else undefined (the branch being written).
+ */
+export function targetBranch(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const v of [given, env.MREG_TARGET_BRANCH, env.GITHUB_BASE_REF]) if (v && v.trim() !== '') return v.trim();
+  return undefined;
+}
+
+/** Whether stdout is a terminal that wants colour (https://no-color.org, TERM=dumb). */
+export function colourWanted(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+export function globalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
+  return y
+    .option('repo', { type: 'string', describe: 'Registry repository (default: $MREG_REPO, else the current directory)', global: true, requiresArg: true })
+    .option('json', { type: 'boolean', describe: "Print MLflow's JSON shapes", global: true }) as Argv<T & GlobalArgs>;
+}
+
+export function writeOptions<T>(y: Argv<T>): Argv<T & WriteArgs> {
+  return y
+    .option('commit', { type: 'boolean', default: true, describe: 'Commit the change (--no-commit only edits the working tree, e.g. to prepare a pull request)' })
+    .option('push', { type: 'boolean', describe: 'Push the commit; when another writer got there first, re-apply on the new head and retry' })
+    .option('remote', { type: 'string', default: 'origin', describe: 'Remote to push to (with --push)', requiresArg: true })
+    .option('branch', { type: 'string', describe: 'Branch to write (default: the checked-out branch)', requiresArg: true })
+    .option('target-branch', { type: 'string', describe: 'Branch this change will land on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, else the branch written)', requiresArg: true })
+    .option('author', { type: 'string', describe: "Commit author as 'Name <email>' (default: $MREG_AUTHOR_NAME/$MREG_AUTHOR_EMAIL, then git config)", requiresArg: true })
+    .check((a) => {
+      if (a.push && a.commit === false) throw new Error('--push and --no-commit cannot be combined: there would be nothing to push.');
+      if (a.author !== undefined) parseAuthor(a.author as string);
+      return true;
+    }) as Argv<T & WriteArgs>;
+}
+
+/** 'Jane Doe <jane@example.com>' → { name, email }. */
+export function parseAuthor(s: string): { name: string; email: string } {
+  const m = /^\s*([^<>]*?)\s*<([^<>\s]+)>\s*$/.exec(s);
+  if (!m || !m[1]) throw new Error(`--author must look like 'Name <email>', got '${s}'.`);
+  return { name: m[1], email: m[2]! };
+}
+
+/** Opens the registry for reading. */
+export async function openForRead(args: GlobalArgs & { branch?: string }): Promise<Registry> {
+  return Registry.open(repoDir(args), args.branch ? { branch: args.branch } : {});
+}
+
+/** Opens the registry for one write, with the write flags turned into Registry options. */
+export async function openForWrite(args: WriteArgs): Promise<Registry> {
+  const opts: RegistryOptions = { commit: args.commit !== false };
+  if (args.push) opts.push = args.remote ?? 'origin';
+  if (args.branch) opts.branch = args.branch;
+  if (args.author) opts.author = parseAuthor(args.author);
+  const target = targetBranch(args['target-branch']);
+  if (target) opts.policyBranch = target;
+  return Registry.open(repoDir(args), opts);
+}
+
+/** One command: its yargs definition and a handler over typed arguments. */
+export interface CommandSpec<A> {
+  command: string | readonly string[];
+  describe: string;
+  builder: (y: Argv) => Argv<unknown>;
+  handler: (args: A) => Promise<void>;
+}
+
+/** Erases a command's argument type for yargs' command list. */
+export function defineCommand<A>(spec: CommandSpec<A>): CommandModule {
+  return spec as unknown as CommandModule;
+}
+
+/** `k=v` pairs (from --tag) → a map; the first '=' splits, so values may hold '='. */
+export function parseTagPairs(pairs: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs ?? []) {
+    const [k, v] = splitPair(p);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function splitPair(p: string): [string, string] {
+  const i = p.indexOf('=');
+  if (i <= 0) throw new UsageError(`Expected KEY=VALUE, got '${p}'.`);
+  return [p.slice(0, i), p.slice(i + 1)];
+}
+
+/** A mistake in how the command was called (exit 2), as opposed to a registry error (exit 1). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

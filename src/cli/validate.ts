@@ -1,0 +1,196 @@
+// `mreg validate`: schema and invariants of every file of a commit (or the working tree), then the
+// registry's policies on what changed since a base. Problems are data; the command prints and counts them.
+//
+// Policy semantics (see the README, "Policies"):
+// - Policies judge a change: the models that differ between the base and the target. Without a base
+//   (a folder outside git, or a root commit) only schema and invariants are checked.
+// - The base is `--base REF` (its merge base with the target, so a pull request is judged on what the
+//   branch changes even when its target moved on); without it, HEAD for the working tree, and the first
+//   parent for `--ref REF`.
+// - The change must satisfy the policies of the base and of the target, so a pull request cannot relax
+//   a policy and use the relaxation at once.
+// - `protected` rules compare against the branch the change lands on: `--branch`, else
+//   MREG_TARGET_BRANCH, else GITHUB_BASE_REF (a pull request's base on GitHub Actions), else the ref
+//   validated when it names a branch, else the checked-out branch.
+import type { Problem } from '../errors.js';
+import { isRegistryError, RegistryError } from '../errors.js';
+import { pairRenames } from '../domain/diff.js';
+import { checkPolicies } from '../domain/policies.js';
+import type { ModelEntry, RegistryFile } from '../domain/state.js';
+import type { GitRepo } from '../store/git.js';
+import { loadCommit, loadWorkTree, type Loaded } from '../store/load.js';
+import { lineOfKey } from '../store/yaml.js';
+import { blobOid, mergeBase, statePair } from './changes.js';
+
+export interface ValidateOptions {
+  /** A commit or ref to validate; undefined = the working tree. */
+  ref?: string | undefined;
+  /** What policies compare against; see the header. */
+  base?: string | undefined;
+  /** The branch the change lands on, for `protected` rules. */
+  branch?: string | undefined;
+  /** Called as files are read: (done, total). */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface ValidateResult {
+  /** The commit validated, or null for the working tree. */
+  target: string | null;
+  /** The commit policies compared against, or null when policies were not checked. */
+  base: string | null;
+  branch: string | undefined;
+  files: number;
+  models: number;
+  versions: number;
+  policiesChecked: boolean;
+  problems: Problem[];
+}
+
+/** A view of the repository that counts file reads, for a progress display. */
+function counting(repo: GitRepo, onProgress: ValidateOptions['onProgress'], oids?: Map<string, string>): GitRepo {
+  let total = 0;
+  let done = 0;
+  const tick = () => {
+    done++;
+    if (onProgress && (done % 256 === 0 || done === total)) onProgress(done, total);
+  };
+  return new Proxy(repo, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop === 'listWorkTreeFiles' || prop === 'listFiles') {
+        return async (...args: unknown[]) => {
+          const list = (await value.apply(target, args)) as unknown[];
+          total = list.length;
+          return list;
+        };
+      }
+      if (prop === 'readWorkTreeFile') {
+        return async (p: string) => {
+          const bytes = (await value.call(target, p)) as Uint8Array | null;
+          tick();
+          if (bytes && oids) oids.set(p, blobOid(bytes));
+          return bytes;
+        };
+      }
+      if (prop === 'readBlob') {
+        return async (...args: unknown[]) => {
+          const r = await value.apply(target, args);
+          tick();
+          return r;
+        };
+      }
+      return value.bind(target);
+    },
+  }) as GitRepo;
+}
+
+async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null> {
+  try {
+    return await repo.resolveRevision(rev);
+  } catch (e) {
+    if (isRegistryError(e)) return null;
+    throw e;
+  }
+}
+
+export async function validateRepository(repo: GitRepo, opts: ValidateOptions = {}): Promise<ValidateResult> {
+  const oids = new Map<string, string>();
+  const view = counting(repo, opts.onProgress, opts.ref === undefined ? oids : undefined);
+  let target: string | null = null;
+  let loaded: Loaded;
+  if (opts.ref !== undefined) {
+    target = await repo.resolveRevision(opts.ref);
+    loaded = await loadCommit(view, target);
+  } else {
+    loaded = await loadWorkTree(view);
+  }
+  const problems: Problem[] = [...loaded.problems];
+
+  // The base of the policy check.
+  const current = await repo.currentBranch().catch(() => undefined);
+  let base: string | null = null;
+  if (opts.base !== undefined) {
+    const b = await repo.resolveRevision(opts.base);
+    const head = target ?? (current ? await repo.resolveBranch(current) : await resolveOrNull(repo, 'HEAD'));
+    base = head ? ((await mergeBase(repo, b, head)) ?? b) : b;
+  } else if (target !== null) {
+    base = (await repo.readCommit(target)).parents[0] ?? null;
+  } else {
+    base = current ? await repo.resolveBranch(current) : await resolveOrNull(repo, 'HEAD');
+  }
+  const refBranch = opts.ref !== undefined && (await repo.resolveBranch(opts.ref).catch(() => null)) ? opts.ref : undefined;
+  const branch = opts.branch ?? refBranch ?? current ?? undefined;
+
+  let policiesChecked = false;
+  if (base !== null) {
+    const pair = await statePair(repo, base, target, { targetLoaded: loaded, workTreeOids: target === null ? oids : undefined });
+    const registries = [pair.before.registry, pair.after.registry].filter((r, i, all) => r.policies && (i === 0 || JSON.stringify(r) !== JSON.stringify(all[0])));
+    policiesChecked = true;
+    const deleted = [...pair.before.models.values()].filter((m) => !pair.after.models.has(m.file.name));
+    const created = [...pair.after.models.values()].filter((m) => !pair.before.models.has(m.file.name));
+    const renames = pairRenames(deleted, created);
+    const renamedTo = new Map(renames.map(([d, c]) => [c.file.name, d]));
+    const renamedAway = new Set(renames.map(([d]) => d.file.name));
+    const names = new Set([...pair.before.models.keys(), ...pair.after.models.keys()]);
+    const seen = new Set<string>();
+    for (const registry of registries) {
+      for (const name of names) {
+        if (renamedAway.has(name)) continue;
+        const before = pair.before.models.get(name) ?? renamedTo.get(name);
+        const after = pair.after.models.get(name);
+        for (const p of await withLines(view, target, policyProblems(registry, before, after, branch))) {
+          const key = `${p.path}\0${p.message}`;
+          if (!seen.has(key)) {
+            seen.add(key);
+            problems.push(p);
+          }
+        }
+      }
+    }
+  }
+
+  let versions = 0;
+  for (const m of loaded.state.models.values()) versions += m.versions.size;
+  problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 1) - (b.line ?? 1)));
+  return {
+    target,
+    base: policiesChecked ? base : null,
+    branch,
+    files: loaded.dirs.size === 0 ? 1 : countFiles(loaded),
+    models: loaded.state.models.size,
+    versions,
+    policiesChecked,
+    problems,
+  };
+}
+
+function policyProblems(registry: RegistryFile, before: ModelEntry | undefined, after: ModelEntry | undefined, branch: string | undefined) {
+  return checkPolicies(registry, before, after, branch !== undefined ? { branch } : {});
+}
+
+async function withLines(repo: GitRepo, target: string | null, found: Array<Problem & { pointer?: string }>): Promise<Problem[]> {
+  const out: Problem[] = [];
+  for (const p of found) {
+    let line = 1;
+    if (p.pointer) {
+      const bytes = target === null ? await repo.readWorkTreeFile(p.path) : await repo.readFileAt(target, p.path);
+      if (bytes) line = lineOfKey(new TextDecoder().decode(bytes), p.pointer);
+    }
+    out.push({ path: p.path, line, message: p.message });
+  }
+  return out;
+}
+
+function countFiles(loaded: Loaded): number {
+  let n = 1; // registry.yaml
+  for (const d of loaded.dirs.values()) n += (d.model ? 1 : 0) + d.versions.size + d.fileProblems.size;
+  return n;
+}
+
+/** The one-line stderr summary of a failed validation. */
+export function failure(result: ValidateResult): RegistryError {
+  const n = result.problems.length;
+  const first = result.problems[0]!;
+  return new RegistryError('INVALID_STATE', `${n} problem${n === 1 ? '' : 's'} found, first: ${first.path}:${first.line ?? 1}: ${first.message}`, { problems: result.problems });
+}
