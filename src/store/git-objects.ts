@@ -1,0 +1,312 @@
+// Git object formats (tree, commit, tag), hashing, path rules and the atomic loose-object writer.
+// Pure functions except writeLooseObject.
+//
+// Loose objects are written here rather than with git.writeBlob/writeTree/writeCommit because
+// isomorphic-git writes them in place (gotcha 6): a process killed mid-write leaves a truncated object
+// at its final path, which isomorphic-git then never repairs (it skips existing files) and `git fsck`
+// reports as corrupt. Like native git, we write `objects/xx/tmp_obj_*`, fsync it and rename it into
+// place, so an object file is either absent or complete.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { RegistryError } from '../errors.js';
+
+const deflate = promisify(zlib.deflate);
+
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+export const ZERO_OID = '0000000000000000000000000000000000000000';
+export const OID_RE = /^[0-9a-f]{40}$/;
+
+export interface Signature {
+  name: string;
+  email: string;
+  /** Unix seconds. */
+  timestamp: number;
+  /** Minutes, with isomorphic-git's (and JavaScript's getTimezoneOffset) sign: UTC+2 is -120. */
+  timezoneOffset: number;
+}
+
+export interface TreeEntry {
+  /** Entry name within its tree. */
+  path: string;
+  mode: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+export interface CommitInfo {
+  oid: string;
+  parents: string[];
+  /** The message as stored, normally ending with a newline. */
+  message: string;
+  author: Signature;
+  committer: Signature;
+  tree: string;
+}
+
+export function hashObject(type: ObjectType, body: Uint8Array): string {
+  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
+// ---------- trees ----------
+
+/** Canonical mode spelling inside tree objects: no leading zero for trees. */
+function treeModeBytes(mode: string): string {
+  return mode === '040000' ? '40000' : mode;
+}
+
+export function normalizeMode(mode: string): string {
+  return mode.length === 5 ? '0' + mode : mode;
+}
+
+export function typeOfMode(mode: string): TreeEntry['type'] {
+  if (mode === '040000' || mode === '40000') return 'tree';
+  if (mode === '160000') return 'commit';
+  return 'blob';
+}
+
+/**
+ * Git's order of tree entries: bytewise on the name, where a tree's name compares as if followed by '/'.
+ * Plain UTF-16 comparison equals UTF-8 byte order except across surrogate pairs, which fall back to bytes.
+ */
+export function compareTreeNames(a: string, aIsTree: boolean, b: string, bIsTree: boolean): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) {
+      if (ca >= 0xd800 || cb >= 0xd800) return Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+      return ca - cb;
+    }
+  }
+  const ea = a.length > n ? a.charCodeAt(n) : aIsTree ? 0x2f : 0;
+  const eb = b.length > n ? b.charCodeAt(n) : bIsTree ? 0x2f : 0;
+  if (ea >= 0xd800 || eb >= 0xd800) return Buffer.compare(Buffer.from(a.slice(n)), Buffer.from(b.slice(n)));
+  return ea - eb;
+}
+
+/** Bytewise (UTF-8) order of full paths: the order of `git ls-tree -r`, `diff-tree` and the index. */
+export function comparePaths(a: string, b: string): number {
+  return compareTreeNames(a, false, b, false);
+}
+
+export function sortTreeEntries(entries: TreeEntry[]): TreeEntry[] {
+  return entries.sort((x, y) => compareTreeNames(x.path, x.type === 'tree', y.path, y.type === 'tree'));
+}
+
+export function serializeTree(entries: readonly TreeEntry[]): Buffer {
+  const parts: Array<{ head: Buffer; oid: string }> = [];
+  let size = 0;
+  for (const e of entries) {
+    const head = Buffer.from(`${treeModeBytes(e.mode)} ${e.path}\0`);
+    parts.push({ head, oid: e.oid });
+    size += head.length + 20;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (const p of parts) {
+    pos += p.head.copy(out, pos);
+    pos += out.write(p.oid, pos, 20, 'hex');
+  }
+  return out;
+}
+
+export function parseTree(body: Uint8Array): TreeEntry[] {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const out: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const space = buf.indexOf(0x20, pos);
+    const nul = buf.indexOf(0, space + 1);
+    if (space < 0 || nul < 0 || nul + 21 > buf.length) throw new RegistryError('INTERNAL_ERROR', 'Corrupt tree object.');
+    const mode = normalizeMode(buf.toString('latin1', pos, space));
+    out.push({
+      mode,
+      path: buf.toString('utf8', space + 1, nul),
+      oid: buf.toString('hex', nul + 1, nul + 21),
+      type: typeOfMode(mode),
+    });
+    pos = nul + 21;
+  }
+  return out;
+}
+
+/**
+ * Looks one name up in a raw tree without building every entry: cheap on the 10k-entry `models/`
+ * tree, where a full parse allocates 10k objects. Names are compared as bytes.
+ */
+export function findInRawTree(body: Uint8Array, name: string): { mode: string; oid: string } | null {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const want = Buffer.from(name);
+  let pos = 0;
+  while (pos < buf.length) {
+    const space = buf.indexOf(0x20, pos);
+    const nul = buf.indexOf(0, space + 1);
+    if (space < 0 || nul < 0) return null;
+    if (nul - space - 1 === want.length && buf.compare(want, 0, want.length, space + 1, nul) === 0) {
+      return { mode: normalizeMode(buf.toString('latin1', pos, space)), oid: buf.toString('hex', nul + 1, nul + 21) };
+    }
+    pos = nul + 21;
+  }
+  return null;
+}
+
+// ---------- commits and tags ----------
+
+export function formatTimezone(offsetMinutes: number): string {
+  // isomorphic-git's sign is inverted relative to git's: -120 means UTC+02:00. -0 means "-0000".
+  const negative = offsetMinutes > 0 || Object.is(offsetMinutes, -0);
+  const abs = Math.abs(offsetMinutes);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${negative ? '-' : '+'}${hh}${mm}`;
+}
+
+function parseTimezone(tz: string): number {
+  const m = /^([+-])(\d\d)(\d\d)$/.exec(tz);
+  if (!m) return 0;
+  const minutes = Number(m[2]) * 60 + Number(m[3]);
+  if (m[1] === '-') return minutes === 0 ? -0 : minutes;
+  return -minutes;
+}
+
+export function formatSignature(sig: Signature): string {
+  if (/[<>\n\0]/.test(sig.name) || /[<>\n\0]/.test(sig.email)) {
+    throw RegistryError.invalid(`Invalid author or committer '${sig.name} <${sig.email}>': '<', '>' and newlines are not allowed.`);
+  }
+  if (!Number.isInteger(sig.timestamp) || !Number.isInteger(sig.timezoneOffset)) {
+    throw RegistryError.invalid('Signature timestamp and timezoneOffset must be integers.');
+  }
+  return `${sig.name} <${sig.email}> ${sig.timestamp} ${formatTimezone(sig.timezoneOffset)}`;
+}
+
+export function parseSignature(s: string): Signature {
+  const m = /^(.*?) ?<([^>]*)> (-?\d+) ([+-]\d{4})$/.exec(s);
+  if (!m) return { name: s, email: '', timestamp: 0, timezoneOffset: 0 };
+  return { name: m[1] ?? '', email: m[2] ?? '', timestamp: Number(m[3]), timezoneOffset: parseTimezone(m[4] ?? '+0000') };
+}
+
+export function serializeCommit(c: { tree: string; parents: readonly string[]; author: Signature; committer: Signature; message: string }): Buffer {
+  let head = `tree ${c.tree}\n`;
+  for (const p of c.parents) head += `parent ${p}\n`;
+  head += `author ${formatSignature(c.author)}\ncommitter ${formatSignature(c.committer)}\n\n`;
+  const message = c.message.endsWith('\n') ? c.message : c.message + '\n';
+  return Buffer.from(head + message);
+}
+
+export function parseCommit(oid: string, body: Uint8Array): CommitInfo {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const end = text.indexOf('\n\n');
+  const head = end < 0 ? text : text.slice(0, end);
+  const message = end < 0 ? '' : text.slice(end + 2);
+  let tree = '';
+  const parents: string[] = [];
+  let author: Signature | undefined;
+  let committer: Signature | undefined;
+  for (const line of head.split('\n')) {
+    if (line.startsWith(' ')) continue; // continuation of a multi-line header (gpgsig, mergetag)
+    const sp = line.indexOf(' ');
+    const key = line.slice(0, sp);
+    const value = line.slice(sp + 1);
+    if (key === 'tree') tree = value;
+    else if (key === 'parent') parents.push(value);
+    else if (key === 'author') author = parseSignature(value);
+    else if (key === 'committer') committer = parseSignature(value);
+  }
+  if (!OID_RE.test(tree)) throw new RegistryError('INTERNAL_ERROR', `Corrupt commit object ${oid}.`);
+  const a = author ?? parseSignature('');
+  return { oid, tree, parents, message, author: a, committer: committer ?? a };
+}
+
+/** The `object` and `type` headers of an annotated tag. */
+export function parseTagTarget(body: Uint8Array): { object: string; type: string } {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const object = /^object ([0-9a-f]{40})$/m.exec(text)?.[1] ?? '';
+  const type = /^type (\w+)$/m.exec(text)?.[1] ?? '';
+  return { object, type };
+}
+
+// ---------- paths ----------
+
+/**
+ * Checks a repository-relative path: '/'-separated, no empty, '.' or '..' segment, no '.git' segment in
+ * any case, no NUL or backslash. Returns it without a trailing slash.
+ */
+export function checkRepoPath(p: string, what = 'path'): string {
+  const trimmed = p.endsWith('/') ? p.slice(0, -1) : p;
+  const bad =
+    trimmed.length === 0 ||
+    trimmed.startsWith('/') ||
+    /[\0\\]/.test(trimmed) ||
+    trimmed.split('/').some((seg) => seg === '' || seg === '.' || seg === '..' || seg.toLowerCase() === '.git');
+  if (bad) throw RegistryError.invalid(`Invalid repository ${what} '${p}'.`, { path: p });
+  return trimmed;
+}
+
+/** '' for the whole tree, otherwise a checked path. */
+export function checkPrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '' || prefix === '/') return '';
+  return checkRepoPath(prefix, 'prefix');
+}
+
+/** True when `p` is `prefix` or lies under it ('' matches everything). */
+export function isUnder(p: string, prefix: string): boolean {
+  return prefix === '' || p === prefix || (p.startsWith(prefix) && p.charCodeAt(prefix.length) === 0x2f);
+}
+
+/** Rejects names that `git check-ref-format` would refuse. */
+export function checkBranchName(branch: string): string {
+  const bad =
+    branch.length === 0 ||
+    branch === '@' ||
+    branch.startsWith('-') ||
+    branch.startsWith('/') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.') ||
+    branch.includes('..') ||
+    branch.includes('//') ||
+    branch.includes('@{') ||
+    /[\x00-\x20\x7f~^:?*[\\]/.test(branch) ||
+    branch.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock'));
+  if (bad) throw RegistryError.invalid(`Invalid branch name '${branch}'.`, { branch });
+  return branch;
+}
+
+// ---------- writing ----------
+
+/**
+ * Writes one loose object atomically (temp file, fsync, rename) unless it already exists loose.
+ * Compression level 1, native git's default for loose objects (core.looseCompression).
+ */
+export async function writeLooseObject(objectsDir: string, type: ObjectType, body: Uint8Array, fsync: boolean): Promise<string> {
+  const header = Buffer.from(`${type} ${body.length}\0`);
+  const oid = createHash('sha1').update(header).update(body).digest('hex');
+  const dir = `${objectsDir}/${oid.slice(0, 2)}`;
+  const file = `${dir}/${oid.slice(2)}`;
+  try {
+    await fsp.access(file);
+    return oid;
+  } catch {
+    // absent: write it
+  }
+  const data = await deflate(Buffer.concat([header, body]), { level: 1 });
+  await fsp.mkdir(dir, { recursive: true });
+  // `tmp_obj_` is the prefix native git uses; `git fsck` and `git gc` know to ignore and clean such files.
+  const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
+  const handle = await fsp.open(tmp, 'wx', 0o444);
+  try {
+    await handle.writeFile(data);
+    if (fsync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return oid;
+}

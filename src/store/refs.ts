@@ -1,0 +1,151 @@
+// Reading refs the way native git stores them (loose files, packed-refs, symbolic refs) and updating
+// them with a compare-and-swap under the lockfile protocol. isomorphic-git's ref writes are in place and
+// unchecked (gotchas 6-7), so refs are never written through it.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { RegistryError } from '../errors.js';
+import { formatSignature, OID_RE, ZERO_OID, type Signature } from './git-objects.js';
+import { GitLockFile } from './lockfile.js';
+
+export type RefValue = { oid: string } | { symref: string };
+
+interface PackedRefs {
+  key: string;
+  refs: Map<string, { oid: string; peeled?: string }>;
+}
+
+/** Reads that found a partly written loose ref (only in-place writers such as isomorphic-git's fetch make those) retry this often. */
+const TORN_READ_RETRIES = 5;
+
+export class RefStore {
+  private packed: PackedRefs | undefined;
+
+  /** `gitdir` holds HEAD and the index; `commondir` holds refs and objects (they differ for linked work trees). */
+  constructor(
+    readonly gitdir: string,
+    readonly commondir: string,
+  ) {}
+
+  /** File of a ref: per-work-tree refs (HEAD, pseudo-refs, refs/worktree/…) live in gitdir, the rest in commondir. */
+  fileOf(name: string): string {
+    const perWorktree = !name.includes('/') || /^refs\/(worktree|bisect|rewritten)\//.test(name);
+    return path.join(perWorktree ? this.gitdir : this.commondir, name);
+  }
+
+  async readLoose(name: string): Promise<RefValue | null> {
+    const file = this.fileOf(name);
+    for (let attempt = 0; ; attempt++) {
+      let text: string;
+      try {
+        text = await fsp.readFile(file, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+        throw e;
+      }
+      if (text.startsWith('ref: ')) return { symref: text.slice(5).trim() };
+      const oid = text.slice(0, 40);
+      // FETCH_HEAD and friends carry more after the oid; a ref file holds "<oid>\n".
+      if (OID_RE.test(oid) && (text.length === 40 || /\s/.test(text[40] ?? ''))) return { oid };
+      if (attempt >= TORN_READ_RETRIES) return null; // broken ref: ignored, as git does (with a warning)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  async readPacked(): Promise<PackedRefs['refs']> {
+    const file = path.join(this.commondir, 'packed-refs');
+    let st;
+    try {
+      st = await fsp.stat(file);
+    } catch {
+      return new Map();
+    }
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.packed?.key === key) return this.packed.refs;
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch {
+      return new Map();
+    }
+    const refs: PackedRefs['refs'] = new Map();
+    let last: { oid: string; peeled?: string } | undefined;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('^')) {
+        if (last) last.peeled = line.slice(1, 41);
+      } else if (line.length > 41 && !line.startsWith('#')) {
+        last = { oid: line.slice(0, 40) };
+        refs.set(line.slice(41), last);
+      }
+    }
+    this.packed = { key, refs };
+    return refs;
+  }
+
+  /** A ref's own value (loose, else packed), without following symbolic refs. */
+  async read(name: string): Promise<RefValue | null> {
+    const loose = await this.readLoose(name);
+    if (loose) return loose;
+    if (!name.startsWith('refs/')) return null;
+    const packed = (await this.readPacked()).get(name);
+    return packed ? { oid: packed.oid } : null;
+  }
+
+  /** The oid a ref ends at after following symbolic refs, or null. */
+  async resolve(name: string): Promise<string | null> {
+    let current = name;
+    for (let depth = 0; depth < 5; depth++) {
+      const v = await this.read(current);
+      if (!v) return null;
+      if ('oid' in v) return v.oid;
+      current = v.symref;
+    }
+    return null;
+  }
+
+  /** The peeled target recorded in packed-refs for an annotated tag, if any. */
+  async packedPeeled(name: string): Promise<string | undefined> {
+    return (await this.readPacked()).get(name)?.peeled;
+  }
+
+  /**
+   * Takes `<ref>.lock` and checks that the ref still holds `expected` (null: the ref must not exist).
+   * On a mismatch the lock is released and RESOURCE_CONFLICT thrown. The caller commits or rolls back.
+   */
+  async lockForUpdate(name: string, expected: string | null | undefined): Promise<GitLockFile> {
+    const lock = await GitLockFile.acquire(this.fileOf(name));
+    try {
+      if (expected !== undefined) {
+        // Read the published value, never our lock: loose first (a loose ref overrides packed-refs).
+        const current = await this.read(name);
+        const currentOid = current === null ? null : 'oid' in current ? current.oid : undefined;
+        if (currentOid !== expected) {
+          throw new RegistryError(
+            'RESOURCE_CONFLICT',
+            `Ref '${name}' moved: expected ${expected ?? 'no ref'}, found ${currentOid ?? 'no ref'}. Re-read and retry.`,
+            { ref: name, expected, actual: currentOid ?? null },
+          );
+        }
+      }
+      return lock;
+    } catch (e) {
+      await lock.rollback();
+      throw e;
+    }
+  }
+
+  /** Appends a reflog line, as native git does while it holds the ref lock. */
+  async appendReflog(name: string, oldOid: string | null, newOid: string, who: Signature, message: string): Promise<void> {
+    const file = path.join(name === 'HEAD' ? this.gitdir : this.commondir, 'logs', name);
+    const line = `${oldOid ?? ZERO_OID} ${newOid} ${formatSignature(who)}\t${message.replace(/\n/g, ' ').trim()}\n`;
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.appendFile(file, line);
+  }
+
+  /** Which branch HEAD names ('main'), or undefined when detached or unreadable. */
+  async headBranch(): Promise<string | undefined> {
+    const head = await this.readLoose('HEAD');
+    if (head && 'symref' in head && head.symref.startsWith('refs/heads/')) return head.symref.slice('refs/heads/'.length);
+    return undefined;
+  }
+}
