@@ -1,17 +1,72 @@
-// Placeholder until the daemon lands: the daemon engineer replaces this file with the real `mreg serve`.
-import type { CommandModule } from 'yargs';
-import { RegistryError } from '../../errors.js';
+// mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { buildDaemonConfig } from '../../daemon/config.js';
+import { startDaemon } from '../../daemon/serve.js';
+import { materializeExample } from '../example.js';
+import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
-export const serveCommand: CommandModule = {
+interface Args extends GlobalArgs {
+  port: number;
+  host: string;
+  branch?: string;
+  remote?: string;
+  interval?: number;
+  example?: boolean;
+  snapshot?: boolean;
+}
+
+/** Where `--example` builds registry-example/ as a git repository: gitignored, beside package.json. */
+export const EXAMPLE_DIR = fileURLToPath(new URL('../../../.mreg-example/', import.meta.url));
+
+export const serveCommand = defineCommand<Args>({
   command: 'serve',
-  describe: 'Serve the registry (MLflow REST API, models:/ resolution, web UI)',
+  describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI',
   builder: (y) =>
     y
-      .option('port', { type: 'number', default: 5000 })
-      .option('host', { type: 'string', default: '127.0.0.1' })
-      .option('branch', { type: 'string' })
-      .example('$0 serve --port 5000', 'serve the registry in the current directory'),
-  handler() {
-    throw new RegistryError('NOT_IMPLEMENTED', 'mreg serve is not available in this build.');
+      .option('port', { type: 'number', default: 5000, describe: 'Port (0 picks a free one)', requiresArg: true })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind (loopback unless told otherwise)', requiresArg: true })
+      .option('branch', { type: 'string', describe: 'Branch to serve (default: the checked-out branch, else main)', requiresArg: true })
+      .option('remote', { type: 'string', describe: 'Follow a git remote over HTTP(S): a local clone (--repo, else a cache folder) is fetched every --interval seconds', requiresArg: true })
+      .option('interval', { type: 'number', describe: 'Seconds between fetches from --remote (default 30)', requiresArg: true })
+      .option('example', { type: 'boolean', describe: 'Build the bundled example registry (into .mreg-example/) and serve it' })
+      .option('snapshot', { type: 'boolean', default: true, describe: 'Keep a snapshot of the parsed state under <gitdir>/mreg/ for fast restarts (--no-snapshot to disable)' })
+      .check((a) => {
+        if (a.interval !== undefined && a.remote === undefined) throw new UsageError('--interval needs --remote.');
+        if (a.example && a.remote !== undefined) throw new UsageError('--example and --remote cannot be combined.');
+        return true;
+      })
+      .example('$0 serve --port 5000', 'serve the registry in the current directory')
+      .example('$0 serve --remote https://git.example.com/ml/registry.git --interval 10', 'follow a remote registry')
+      .example('$0 serve --example', 'serve the bundled example (what npm start runs)'),
+  async handler(args) {
+    let repo: string | undefined;
+    if (args.example) {
+      // Rebuilt on every start: it is deterministic, and a leftover from an older build must not be served.
+      await rm(EXAMPLE_DIR, { recursive: true, force: true });
+      await materializeExample(EXAMPLE_DIR);
+      repo = EXAMPLE_DIR;
+    } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
+    const config = buildDaemonConfig({
+      ...(repo !== undefined ? { repo } : {}),
+      ...(args.branch !== undefined ? { branch: args.branch } : {}),
+      host: args.host,
+      port: args.port,
+      ...(args.remote !== undefined ? { remote: args.remote } : {}),
+      ...(args.interval !== undefined ? { interval: args.interval } : {}),
+      ...(args.snapshot === false ? { snapshot: false } : {}),
+    });
+    const daemon = await startDaemon(config);
+    process.stdout.write(`mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${config.remote.url})` : ''}; read-only\n`);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    });
+    await daemon.stop();
   },
-};
+});

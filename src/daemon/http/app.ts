@@ -1,0 +1,295 @@
+// The route table and the one error handler. Handlers turn a RequestInput into a Reply; `handle` adapts a
+// Web Request (tests, hono-style, no socket) and `node.ts` adapts node:http. Read endpoints' replies are
+// cached per (served state, route, query string): within one commit the same question has the same
+// answer, and a swap starts a new cache because the key is the Served object itself.
+import { performance } from 'node:perf_hooks';
+import type { GitRepo } from '../../store/git.js';
+import type { DaemonLimits } from '../config.js';
+import type { StateHolder } from '../holder.js';
+import type { Logger } from '../log.js';
+import type { Served, UiDeps } from '../ui-deps.js';
+import { healthz, readyz } from './health.js';
+import { Metrics, type RouteMetrics } from './metrics.js';
+import { MLFLOW_ENDPOINTS, MLFLOW_PREFIXES, answerMlflow, permissionDenied, type MlflowEndpoint } from './mlflow-api.js';
+import { BodyParams, BodyTooLarge, JSON_TYPE, QueryParams, RegistryError, errorReply, fromRegistryError, isRegistryError, parseJsonBody, type Params, type Reply, type RequestInput } from './reply.js';
+import { resolveParams, resolveReply } from './resolve.js';
+
+export type UiHandler = (request: Request, deps: UiDeps) => Promise<Response>;
+
+export interface AppDeps {
+  holder: StateHolder;
+  metrics: Metrics;
+  logger: Logger;
+  limits: DaemonLimits;
+  branch: string;
+  /** Read access for the UI's history pages. */
+  repo: GitRepo;
+  /** The registry as of a commit, ref or time (cached by commit). */
+  at(at: string): Promise<Served>;
+  ui: UiHandler;
+  startedAt?: number;
+}
+
+/** A reply ready for the wire: body bytes and a flat header list (node's raw form). */
+export interface WireReply {
+  readonly status: number;
+  readonly body: Buffer;
+  /** [name, value, name, value, …] */
+  readonly headers: readonly string[];
+}
+
+interface Route {
+  readonly label: string;
+  readonly metrics: RouteMetrics;
+  /** GET replies with a query string may be reused within one served state. */
+  readonly cacheable: boolean;
+  readonly ui?: boolean;
+  run(input: RequestInput, method: string, served: Served | undefined): Promise<Reply> | Reply;
+}
+
+/** Security headers of every HTML page (UI routes). The API answers JSON only and gets nosniff. */
+export const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['X-Frame-Options', 'DENY'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+];
+
+const MAX_CACHED_BODY = 256 * 1024;
+const MAX_CACHE_ENTRIES = 20_000;
+
+const notLoaded = (): Reply => errorReply('TEMPORARILY_UNAVAILABLE', 'The registry is still loading; try again shortly (see /readyz).', 503);
+
+export class App {
+  private readonly routes = new Map<string, Route>();
+  private readonly unknown: Route;
+  private readonly uiRoute: Route;
+  private readonly cache = new WeakMap<Served, Map<string, WireReply>>();
+  private requestSeq = 0;
+  private readonly startedAt: number;
+
+  constructor(private readonly deps: AppDeps) {
+    this.startedAt = deps.startedAt ?? Date.now();
+    for (const ep of MLFLOW_ENDPOINTS) {
+      const route = this.mlflowRoute(ep);
+      for (const prefix of MLFLOW_PREFIXES) this.routes.set(prefix + ep.name, route);
+    }
+    const m = deps.metrics;
+    this.routes.set('/api/v1/resolve', {
+      label: '/api/v1/resolve',
+      metrics: m.route('/api/v1/resolve'),
+      cacheable: true,
+      run: (input, method, served) => this.resolve(input, method, served),
+    });
+    const simple = (path: string, fn: () => Reply): void => {
+      this.routes.set(path, {
+        label: path,
+        metrics: m.route(path),
+        cacheable: false,
+        run: (_i, method) => (method === 'GET' ? fn() : methodNotAllowed(path, method, ['GET'])),
+      });
+    };
+    simple('/healthz', healthz);
+    simple('/readyz', () => readyz(deps.holder, deps.branch, this.startedAt));
+    simple('/metrics', () => deps.metrics.reply(deps.holder, deps.branch));
+    this.unknown = {
+      label: 'unknown',
+      metrics: m.route('unknown'),
+      cacheable: false,
+      run: (input) => errorReply('ENDPOINT_NOT_FOUND', `No endpoint ${input.path}: see the MLflow REST API 2.0 registry paths under /api/2.0/mlflow/, /api/v1/resolve, /healthz, /readyz, /metrics and the UI at /.`, 404),
+    };
+    this.uiRoute = { label: 'ui', metrics: m.route('ui'), cacheable: false, ui: true, run: (input, _method, served) => this.ui(input, served) };
+  }
+
+  private mlflowRoute(ep: MlflowEndpoint): Route {
+    const allow = [...ep.read.keys(), ...ep.write];
+    return {
+      label: ep.name,
+      metrics: this.deps.metrics.route(ep.name),
+      cacheable: ep.read.has('GET'),
+      run: async (input, method, served) => {
+        const handler = ep.read.get(method);
+        if (!handler) {
+          if (ep.write.includes(method)) return permissionDenied(input.path, method);
+          return methodNotAllowed(input.path, method, allow);
+        }
+        const params = await mlflowParams(input, method);
+        if (!served) return notLoaded();
+        return answerMlflow(handler, served, params);
+      },
+    };
+  }
+
+  private async resolve(input: RequestInput, method: string, served: Served | undefined): Promise<Reply> {
+    if (method !== 'GET') return methodNotAllowed(input.path, method, ['GET']);
+    const params: Params = input.rawQuery !== '' ? new QueryParams(input.rawQuery) : new BodyParams(parseJsonBody(await input.readBody()));
+    const { uri, at } = resolveParams(params);
+    if (at !== undefined) {
+      const past = await this.deps.at(at);
+      return { ...resolveReply(past.loaded.state, past.commit, uri), commit: past.commit, cacheable: false };
+    }
+    if (!served) return notLoaded();
+    return resolveReply(served.loaded.state, served.commit, uri);
+  }
+
+  private async ui(input: RequestInput, served: Served | undefined): Promise<Reply> {
+    if (!served) {
+      return { status: 503, body: 'The registry is still loading; reload this page in a moment.\n', contentType: 'text/plain; charset=utf-8', headers: [['Retry-After', '1']] };
+    }
+    const deps: UiDeps = { current: () => served, at: (a) => this.deps.at(a), repo: this.deps.repo, branch: this.deps.branch };
+    const res = await this.deps.ui(await input.toWebRequest(), deps);
+    const headers: Array<[string, string]> = [];
+    res.headers.forEach((value, name) => {
+      if (name !== 'content-type' && name !== 'content-length') headers.push([name, value]);
+    });
+    return {
+      status: res.status,
+      body: new Uint8Array(await res.arrayBuffer()),
+      contentType: res.headers.get('content-type') ?? 'text/html; charset=utf-8',
+      headers,
+      cacheable: false,
+    };
+  }
+
+  private route(path: string): Route {
+    const r = this.routes.get(path);
+    if (r) return r;
+    if (path === '/' || path.startsWith('/ui/') || path === '/ui' || path.startsWith('/static/')) return this.uiRoute;
+    return this.unknown;
+  }
+
+  /**
+   * The hot path: a GET whose answer is already cached for the state being served. Synchronous, no
+   * parsing beyond splitting the request target. `target` is path?query as received.
+   */
+  cached(target: string): WireReply | undefined {
+    const q = target.indexOf('?');
+    if (q < 0 || q === target.length - 1) return undefined;
+    const route = this.routes.get(target.slice(0, q));
+    if (!route || !route.cacheable) return undefined;
+    const served = this.deps.holder.current;
+    if (!served) return undefined;
+    const hit = this.cache.get(served)?.get(route.label + target.slice(q));
+    if (hit) route.metrics.observe('GET', hit.status, 0);
+    return hit;
+  }
+
+  /** Answers any request; never throws. */
+  async dispatch(input: RequestInput): Promise<WireReply> {
+    const t0 = performance.now();
+    // The one read of the served state for this request.
+    const served = this.deps.holder.current;
+    const method = input.method === 'HEAD' ? 'GET' : input.method;
+    const route = this.route(input.path);
+    let reply: Reply;
+    try {
+      reply = await route.run(input, method, served);
+    } catch (e) {
+      reply = this.onError(e, input);
+    }
+    const wire = toWire(reply, reply.commit !== undefined ? reply.commit : served?.commit, route.ui === true);
+    if (route.cacheable && served && method === 'GET' && input.rawQuery !== '' && reply.cacheable !== false && wire.body.length <= MAX_CACHED_BODY && reply.status < 500) {
+      let c = this.cache.get(served);
+      if (!c) this.cache.set(served, (c = new Map()));
+      if (c.size >= MAX_CACHE_ENTRIES) c.clear();
+      c.set(route.label + '?' + input.rawQuery, wire);
+    }
+    route.metrics.observe(method, wire.status, (performance.now() - t0) / 1000);
+    return wire;
+  }
+
+  /** The one error handler: RegistryError → MLflow's code and status; anything else → 500, logged with an id. */
+  private onError(e: unknown, input: RequestInput): Reply {
+    if (isRegistryError(e)) return fromRegistryError(e);
+    if (e instanceof BodyTooLarge) return errorReply('BAD_REQUEST', e.message, 413, [['Connection', 'close']]);
+    const id = `r${Date.now().toString(36)}-${(++this.requestSeq).toString(36)}`;
+    this.deps.logger.error('request failed', { requestId: id, method: input.method, path: input.path, err: e });
+    return errorReply('INTERNAL_ERROR', `Internal error (request ${id}); see the daemon's log.`, 500);
+  }
+
+  /** A Web Request in, a Web Response out: what tests call, without a socket. */
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const target = url.pathname + url.search;
+    let wire: WireReply | undefined;
+    if (target.length > this.deps.limits.maxUrlLength) wire = tooLong(this.deps.limits.maxUrlLength);
+    else if (request.method === 'GET') wire = this.cached(target);
+    if (!wire) wire = await this.dispatch(webInput(request, url, this.deps.limits.maxBodyBytes));
+    const headers = new Headers();
+    for (let i = 0; i < wire.headers.length; i += 2) headers.append(wire.headers[i]!, wire.headers[i + 1]!);
+    const nullBody = request.method === 'HEAD' || wire.status === 204 || wire.status === 304;
+    return new Response(nullBody ? null : wire.body, { status: wire.status, headers });
+  }
+}
+
+export function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
+  return errorReply('BAD_REQUEST', `Method ${method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, 405, [['Allow', allow.join(', ')]]);
+}
+
+export function tooLong(limit: number): WireReply {
+  return toWire(errorReply('BAD_REQUEST', `Request target exceeds ${limit} characters.`, 414, [['Connection', 'close']]), undefined, false);
+}
+
+/** MLflow's request fields: the query of a GET (or its JSON body when it has no query), the JSON body of a POST. */
+async function mlflowParams(input: RequestInput, method: string): Promise<Params> {
+  if (method === 'GET') {
+    if (input.rawQuery !== '') return new QueryParams(input.rawQuery);
+    return new BodyParams(parseJsonBody(await input.readBody()));
+  }
+  const ct = input.header('content-type');
+  if (ct === undefined || ct.trim() === '') throw RegistryError.invalid('Bad Request. Content-Type header is missing.');
+  if (ct.split(';')[0]!.trim().toLowerCase() !== JSON_TYPE) throw RegistryError.invalid("Bad Request. Content-Type must be one of ['application/json'].");
+  return new BodyParams(parseJsonBody(await input.readBody()));
+}
+
+export function toWire(reply: Reply, commit: string | null | undefined, ui: boolean): WireReply {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
+  const h: string[] = ['Content-Type', reply.contentType, 'Content-Length', String(body.length)];
+  if (commit) h.push('X-Mreg-Commit', commit);
+  const extra = reply.headers ?? [];
+  for (const [k, v] of extra) h.push(k, v);
+  if (ui) {
+    const has = new Set(extra.map(([k]) => k.toLowerCase()));
+    for (const [k, v] of UI_SECURITY_HEADERS) {
+      if (k === 'Content-Security-Policy' && has.has('content-security-policy')) {
+        // The UI's own policy stands, but framing is always refused.
+        const i = h.findIndex((x, j) => j % 2 === 0 && x.toLowerCase() === 'content-security-policy');
+        if (i >= 0 && !/frame-ancestors/i.test(h[i + 1]!)) h[i + 1] = `${h[i + 1]}; frame-ancestors 'none'`;
+      } else if (!has.has(k.toLowerCase())) h.push(k, v);
+    }
+  } else h.push('X-Content-Type-Options', 'nosniff');
+  return { status: reply.status, body, headers: h };
+}
+
+function webInput(request: Request, url: URL, maxBody: number): RequestInput {
+  return {
+    method: request.method,
+    path: url.pathname,
+    rawQuery: url.search.length > 1 ? url.search.slice(1) : '',
+    header: (name) => request.headers.get(name) ?? undefined,
+    readBody: async () => {
+      const declared = Number(request.headers.get('content-length') ?? '0');
+      if (declared > maxBody) throw new BodyTooLarge(maxBody);
+      if (!request.body) return '';
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      const reader = request.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBody) {
+          await reader.cancel();
+          throw new BodyTooLarge(maxBody);
+        }
+        chunks.push(value);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    toWebRequest: async () => request,
+  };
+}
+
+export { Metrics };

@@ -1,0 +1,83 @@
+// --remote URL --interval S: the git host is the source of truth. A local clone (bare, objects only) is
+// fetched every S seconds over smart HTTP into refs/remotes/origin/<branch>, which is what is served —
+// so a force-push on the remote is followed like any other new tip. The local branch is fast-forwarded
+// too when it can be (so the clone reads naturally), but it is not what is served. Any number of
+// daemons on any number of machines serve one registry this way.
+import type { GitRepo } from '../store/git.js';
+import type { Metrics } from './http/metrics.js';
+import type { Logger } from './log.js';
+
+export const REMOTE_NAME = 'origin';
+
+/** The ref a --remote daemon serves. */
+export function trackingRef(branch: string): string {
+  return `refs/remotes/${REMOTE_NAME}/${branch}`;
+}
+
+export interface RemoteFollowerDeps {
+  repo: GitRepo;
+  branch: string;
+  url: string;
+  intervalMs: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** Called after the local branch moved. */
+  onMoved(): Promise<void>;
+}
+
+export class RemoteFollower {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private inFlight: Promise<void> | undefined;
+  private lastTip: string | undefined;
+
+  constructor(private readonly d: RemoteFollowerDeps) {}
+
+  /** One fetch; moves the local branch when the remote's differs. Never throws. */
+  fetchOnce(): Promise<void> {
+    this.inFlight ??= this.doFetch().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async doFetch(): Promise<void> {
+    const { repo, branch, url, metrics, logger } = this.d;
+    metrics.fetches++;
+    try {
+      const tip = await repo.fetch({ remote: REMOTE_NAME, url, branch });
+      if (!tip) {
+        logger.warn('remote has no such branch', { url, branch });
+        return;
+      }
+      if (tip !== this.lastTip) {
+        logger.info('fetched', { url, branch, from: this.lastTip ?? null, to: tip });
+        this.lastTip = tip;
+        await this.d.onMoved();
+      }
+      if ((await repo.resolveBranch(branch)) !== tip) {
+        await repo.fastForward(branch, tip).catch((e: unknown) => logger.debug('local branch not fast-forwarded', { branch, err: (e as Error).message }));
+      }
+    } catch (e) {
+      metrics.fetchesFailed++;
+      logger.warn('fetch failed', { url, branch, err: (e as Error).message });
+    }
+  }
+
+  start(): void {
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        void this.fetchOnce().then(loop);
+      }, this.d.intervalMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight;
+  }
+}

@@ -1,0 +1,169 @@
+// Wiring: open (or, for --remote, create and fetch) the repository, listen, load the branch tip (from
+// a snapshot when one exists), then follow the branch. `startDaemon` is what `mreg serve` and the tests
+// call; `stop()` releases everything it started.
+import type { AddressInfo } from 'node:net';
+import { GitRepo } from '../store/git.js';
+import type { DaemonConfig } from './config.js';
+import { createAt } from './at.js';
+import { StateHolder } from './holder.js';
+import { App, type UiHandler } from './http/app.js';
+import { Metrics } from './http/metrics.js';
+import { createHttpServer } from './http/node.js';
+import { createLogger, type Logger } from './log.js';
+import { RemoteFollower, trackingRef } from './remote.js';
+import { readSnapshot, snapshotCommit, writeSnapshot } from './snapshot.js';
+import { handleUi } from './ui/index.js';
+import type { Served } from './ui-deps.js';
+import { RefWatcher, Reloader } from './watcher.js';
+
+export interface Daemon {
+  readonly host: string;
+  readonly port: number;
+  /** http://host:port */
+  readonly url: string;
+  readonly branch: string;
+  readonly repo: GitRepo;
+  readonly holder: StateHolder;
+  readonly app: App;
+  readonly metrics: Metrics;
+  /** Settles when the first load attempt is over (served or failed: see /readyz). */
+  readonly ready: Promise<void>;
+  /** Checks the branch tip now (what a ref event does). */
+  check(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  ui?: UiHandler;
+}
+
+async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitRepo> {
+  try {
+    return await GitRepo.open(config.repoDir);
+  } catch (e) {
+    if (!config.remote) throw e;
+    logger.info('creating a local clone for the remote', { dir: config.repoDir, url: config.remote.url });
+    return GitRepo.init(config.repoDir, { bare: true, branch: config.branch ?? 'main' });
+  }
+}
+
+export async function startDaemon(config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
+  const startedAt = Date.now();
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const repo = await openRepo(config, logger);
+  const branch = config.branch ?? (config.remote ? 'main' : ((await repo.currentBranch()) ?? 'main'));
+  const holder = new StateHolder();
+  const metrics = new Metrics();
+  const at = createAt(repo, branch, holder);
+  const app = new App({ holder, metrics, logger, limits: config.limits, branch, repo, at, ui: opts.ui ?? handleUi, startedAt });
+  const server = createHttpServer(app, config.limits, logger);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info('listening', { url, repo: config.repoDir, branch, remote: config.remote?.url ?? null });
+
+  const tracking = config.remote ? trackingRef(branch) : undefined;
+  const reloader = new Reloader({
+    repo,
+    branch,
+    holder,
+    metrics,
+    logger,
+    ...(tracking ? { tip: () => repo.resolveRevision(tracking).catch(() => null) } : {}),
+  });
+  const watcher = new RefWatcher(repo.gitdir, branch, () => reloader.check(), { debounceMs: config.debounceMs, pollMs: config.pollMs, logger });
+  const follower = config.remote
+    ? new RemoteFollower({ repo, branch, url: config.remote.url, intervalMs: config.remote.intervalS * 1000, metrics, logger, onMoved: () => reloader.check() })
+    : undefined;
+
+  // Snapshots: one writer at a time, coalescing swaps that arrive while it writes.
+  const snapshotAbort = new AbortController();
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+  let pendingSnapshot: Served | undefined;
+  let lastSnapshotCommit: string | undefined;
+  const writeNow = (): void => {
+    snapshotTimer = undefined;
+    if (writing || !pendingSnapshot) return;
+    const s = pendingSnapshot;
+    pendingSnapshot = undefined;
+    if (s.commit === lastSnapshotCommit) return;
+    writing = writeSnapshot(repo.gitdir, s.loaded, snapshotAbort.signal)
+      .then((written) => {
+        if (written) {
+          lastSnapshotCommit = s.commit;
+          metrics.snapshotsWritten++;
+          logger.debug('snapshot written', { commit: s.commit });
+        }
+      })
+      .catch((e: unknown) => logger.warn('snapshot not written', { err: (e as Error).message }))
+      .finally(() => {
+        writing = undefined;
+        if (pendingSnapshot && !snapshotAbort.signal.aborted) scheduleSnapshot(pendingSnapshot, config.snapshotDelayMs);
+      });
+  };
+  const scheduleSnapshot = (s: Served, delayMs: number): void => {
+    if (!config.snapshot || snapshotAbort.signal.aborted) return;
+    pendingSnapshot = s;
+    if (snapshotTimer || writing) return;
+    snapshotTimer = setTimeout(writeNow, delayMs);
+    snapshotTimer.unref();
+  };
+
+  let stopped = false;
+  const ready = (async () => {
+    if (config.snapshot) lastSnapshotCommit = await snapshotCommit(repo.gitdir);
+    if (follower) await follower.fetchOnce();
+    const base = config.snapshot ? await readSnapshot(repo.gitdir) : undefined;
+    if (stopped) return;
+    const t0 = Date.now();
+    await reloader.initial(base);
+    const s = holder.current;
+    logger.info(s ? 'ready' : 'not ready: no good commit to serve', { commit: s?.commit ?? null, fromSnapshot: base?.commit ?? null, ms: Date.now() - t0 });
+    if (stopped) return;
+    if (s) scheduleSnapshot(s, 1000);
+    holder.onSwap((next) => scheduleSnapshot(next, config.snapshotDelayMs));
+    await watcher.start();
+    follower?.start();
+    // Commits made while the first load ran.
+    await reloader.check();
+  })().catch((e: unknown) => {
+    logger.error('start failed', { err: e });
+    holder.fail({ commit: null, at: Date.now(), message: `start failed: ${(e as Error).message}`, problems: [] });
+  });
+
+  return {
+    host: address.address,
+    port: address.port,
+    url,
+    branch,
+    repo,
+    holder,
+    app,
+    metrics,
+    ready,
+    check: () => reloader.check(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      reloader.stop();
+      snapshotAbort.abort();
+      if (snapshotTimer) clearTimeout(snapshotTimer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ready;
+      await Promise.allSettled([watcher.stop(), follower?.stop(), writing]);
+      logger.info('stopped', {});
+    },
+  };
+}
