@@ -67,6 +67,10 @@ function version(): string {
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   setIo(io);
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(version() + '\n');
+    return EXIT.ok;
+  }
   const parser = globalOptions(yargs(argv))
     .scriptName('mreg')
     .usage('$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.')
@@ -77,9 +81,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .strict()
     .help()
     .alias('h', 'help')
-    .version(version())
+    // Commands have a VERSION positional, so yargs' own --version (a reserved key) is replaced by ours.
+    .version(false)
     .wrap(Math.min(110, io.stdout.isTTY ? ((io.stdout as { columns?: number }).columns ?? 100) : 100))
-    .epilogue('Exit status: 0 success, 1 registry error (MLflow error code on stderr), 2 usage error.\nThe repository is --repo, else $MREG_REPO, else the current directory.')
+    .epilogue('Exit status: 0 success, 1 registry error (MLflow error code on stderr), 2 usage error. mreg --version prints the version.\nThe repository is --repo, else $MREG_REPO, else the current directory.')
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err) => {

@@ -15,12 +15,13 @@ interface Args extends GlobalArgs {
 
 /** Backslash-escapes Markdown's punctuation so names and descriptions cannot format or inject HTML. */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
+  return s.replace(/[\\`*_[\]#|<>~&]/g, '\\$&');
 }
 
 function withoutSubject(op: Operation, line: string): string {
   if (op.op === 'model_renamed' || !op.name) return line;
-  for (const prefix of [`${op.name} v${op.version}: `, `${op.name}: `]) if (line.startsWith(prefix)) return line.slice(prefix.length);
+  if (op.version !== undefined && line.startsWith(`${op.name} v${op.version}: `)) return line.slice(op.name.length + 1);
+  if (line.startsWith(`${op.name}: `)) return line.slice(op.name.length + 2);
   return line;
 }
 
