@@ -28,8 +28,8 @@ export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: Ver
     source: v.source,
     run_id: v.run_id ?? '',
     status: v.status,
-    run_link: '',
-  };
+  } as MlflowModelVersion;
+  // Keys in MLflow's field-number order: run_link (13) comes after status_message (11) and tags (12).
   if (v.status_message) out.status_message = v.status_message;
   const tags = tagList(v.tags);
   if (tags) out.tags = tags;
