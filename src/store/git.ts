@@ -89,6 +89,15 @@ interface FileOp {
   oldMode: string | null;
 }
 
+interface UpToDateContext {
+  index: GitIndexFile | undefined;
+  indexMtime: { sec: number; nsec: number } | undefined;
+  /** Paths this update deletes. */
+  deleted: ReadonlySet<string>;
+  /** Whether a non-directory that this update does not delete sits at `dir` (memoised). */
+  isBlockingFile(dir: string): Promise<boolean>;
+}
+
 interface ChangeNode {
   children: Map<string, ChangeNode>;
   write?: Uint8Array;
@@ -774,7 +783,25 @@ export class GitRepo {
         if (!(e instanceof UnsupportedIndexError) && !isMissing(e)) throw e;
       }
 
-      const dirty = (await mapLimit(ops, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, index, indexMtime)) ? null : op.path))).filter(
+      const deleted = new Set(ops.filter((op) => op.oid === null).map((op) => op.path));
+      const fileInTheWay = new Map<string, Promise<boolean>>();
+      const ctx: UpToDateContext = {
+        index,
+        indexMtime,
+        deleted,
+        isBlockingFile: (dir) => {
+          let hit = fileInTheWay.get(dir);
+          if (!hit) {
+            hit = fsp.lstat(path.join(this.dir, dir)).then(
+              (st) => !st.isDirectory() && !deleted.has(dir),
+              () => false,
+            );
+            fileInTheWay.set(dir, hit);
+          }
+          return hit;
+        },
+      };
+      const dirty = (await mapLimit(ops, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, ctx)) ? null : op.path))).filter(
         (p): p is string => p !== null,
       );
       if (dirty.length > 0) {
@@ -828,14 +855,20 @@ export class GitRepo {
 
   /**
    * Whether a path can be overwritten without losing uncommitted work: the index holds the old (or the new)
-   * version, and the work-tree file is absent, or holds the old or the new content.
+   * version, and the work-tree file is absent, or holds the old or the new content. A directory where a
+   * file goes must hold only files this update deletes; no untracked file may sit where a directory goes.
    */
-  private async isUpToDate(op: FileOp, index: GitIndexFile | undefined, indexMtime: { sec: number; nsec: number } | undefined): Promise<boolean> {
+  private async isUpToDate(op: FileOp, ctx: UpToDateContext): Promise<boolean> {
     if (op.mode === '160000' || op.oldMode === '160000') return true;
-    const entry = index?.lookup(op.path);
-    if (index) {
+    const entry = ctx.index?.lookup(op.path);
+    if (ctx.index) {
       const staged = entry?.oid ?? null;
       if (staged !== op.oldOid && staged !== op.oid) return false;
+    }
+    if (op.oid !== null && op.oldOid === null) {
+      for (let s = op.path.indexOf('/'); s >= 0; s = op.path.indexOf('/', s + 1)) {
+        if (await ctx.isBlockingFile(op.path.slice(0, s))) return false;
+      }
     }
     const abs = path.join(this.dir, op.path);
     let st: BigIntStats;
@@ -845,8 +878,12 @@ export class GitRepo {
       if (isMissing(e)) return true;
       throw e;
     }
-    if (st.isDirectory()) return false;
-    if (entry && statMatches(entry, st, indexMtime)) return true;
+    if (st.isDirectory()) {
+      if (op.oid === null) return false;
+      const inside = await this.listWorkTreeFiles(op.path);
+      return inside.every((f) => ctx.deleted.has(f));
+    }
+    if (entry && statMatches(entry, st, ctx.indexMtime)) return true;
     const data = st.isSymbolicLink() ? Buffer.from(await fsp.readlink(abs)) : await fsp.readFile(abs);
     const h = hashObject('blob', data);
     return h === op.oldOid || h === op.oid;
