@@ -1132,6 +1132,9 @@ export class GitRepo {
     const configured = await this.remoteUrl(remote);
     const url = opts.url ?? configured;
     if (!url) throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
+    // isomorphic-git looks up the remote's refspec before it writes the packfile: with no remote configured it
+    // throws NoRefspecError and stores nothing. A URL given for an unconfigured remote therefore becomes that remote.
+    if (!configured) await git.addRemote({ fs, gitdir: this.commondir, remote, url });
     const tracking = `refs/remotes/${remote}/${branch}`;
     // Our best "have": the last fetched tip, else the local branch.
     const have = (await this.refs.resolve(tracking)) !== null ? tracking : `refs/heads/${branch}`;
