@@ -20,6 +20,8 @@ export interface StatePair {
   dirs: string[];
   /** Files that could not be read as registry documents on either side (reported by validate, skipped by diff). */
   problems: Problem[];
+  /** Model folders with a broken file on the base side: what changed there cannot be judged. */
+  brokenBefore: Set<string>;
 }
 
 /** git's blob id of some bytes: what `git hash-object` prints. */
@@ -114,11 +116,12 @@ export async function statePair(
   const beforeReader = commitReader(repo, base);
   const afterReader = target === null ? workTreeReader(repo) : commitReader(repo, target);
   const before: RegistryState = { registry: await readRegistry(beforeReader, problems), models: await loadDirs(beforeReader, dirs, problems) };
+  const brokenBefore = new Set(problems.flatMap((p) => dirOfPath(p.path) ?? []));
   const after: RegistryState = {
     registry: opts.targetLoaded ? opts.targetLoaded.state.registry : await readRegistry(afterReader, problems),
     models: await loadDirs(afterReader, dirs, problems, opts.targetLoaded),
   };
-  return { before, after, dirs, problems };
+  return { before, after, dirs, problems, brokenBefore };
 }
 
 /**

@@ -139,6 +139,8 @@ export async function validateRepository(repo: GitRepo, opts: ValidateOptions = 
         if (renamedAway.has(name)) continue;
         const before = pair.before.models.get(name) ?? renamedTo.get(name);
         const after = pair.after.models.get(name);
+        // A fix of a file that was broken at the base is not judged as the model's versions appearing.
+        if ([before, after].some((m) => m && pair.brokenBefore.has(m.dir))) continue;
         for (const p of await withLines(view, target, policyProblems(registry, before, after, branch))) {
           const key = `${p.path}\0${p.message}`;
           if (!seen.has(key)) {

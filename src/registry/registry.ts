@@ -8,6 +8,7 @@ import { assertValidName, encodeName } from '../domain/names.js';
 import { createRegisteredModel, deleteRegisteredModel, deleteRegisteredModelAlias, deleteRegisteredModelTag, renameRegisteredModel, setRegisteredModelAlias, setRegisteredModelTag, updateRegisteredModel } from '../domain/ops/models.js';
 import { createModelVersion, deleteModelVersion, deleteModelVersionTag, setModelVersionTag, transitionModelVersionStage, updateModelVersion, type CreateVersionInput } from '../domain/ops/versions.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
+import { pairRenames } from '../domain/diff.js';
 import { checkPolicies } from '../domain/policies.js';
 import { downloadUri, getLatestVersions, latestInStage, latestVersion, modelNotFound, requireVersion, versionByAlias, versionNotFound } from '../domain/queries.js';
 import { parseVersion } from '../domain/rules.js';
@@ -252,9 +253,18 @@ export class Registry {
     }
     const registry = await this.readRegistryFile(reader);
     if (registry.policies) {
+      // A rename is a deleted and a created model: judge it as one model moving, not as every version
+      // entering its stage from None (and the old name's protected stages being deleted).
+      const deleted = [...change.before].filter(([n]) => !change.after.get(n)).map(([, e]) => e);
+      const created = [...change.after.entries()].flatMap(([n, e]) => (e && !change.before.has(n) ? [e] : []));
+      const renames = pairRenames(deleted, created);
+      const renamedFrom = new Map(renames.map(([d, c]) => [c.file.name, d]));
+      const renamedAway = new Set(renames.map(([d]) => d.file.name));
       const names = new Set([...change.before.keys(), ...change.after.keys()]);
       for (const name of names) {
-        problems.push(...checkPolicies(registry, change.before.get(name), change.after.get(name) ?? undefined, { branch: this.opts.policyBranch ?? this.branch }));
+        if (renamedAway.has(name)) continue;
+        const before = change.before.get(name) ?? renamedFrom.get(name);
+        problems.push(...checkPolicies(registry, before, change.after.get(name) ?? undefined, { branch: this.opts.policyBranch ?? this.branch }));
       }
     }
     if (problems.length) throw rejected(problems);
