@@ -22,9 +22,12 @@ const AUTHORITY_HINT = " mreg does not support 'models://<profile>@databricks/..
 
 const DIGITS = /^[0-9]+$/;
 
-/** urllib.parse.urlparse, reduced to what a models:/ URI needs. */
-function urlParts(raw: string): { scheme: string; netloc: string; path: string } {
-  // urlsplit removes tabs and newlines anywhere and C0 controls and spaces in front.
+/**
+ * urllib.parse.urlparse, reduced to what a models:/ URI needs. `models` is not one of urllib's
+ * `uses_params` schemes, so `;` is an ordinary character.
+ */
+function urlParts(raw: string, allowFragments: boolean): { scheme: string; netloc: string; path: string } {
+  // urlsplit removes tabs and newlines anywhere, and C0 controls and spaces in front.
   let url = raw.replace(/[\t\r\n]/g, '');
   let start = 0;
   while (start < url.length && url.charCodeAt(start) <= 0x20) start++;
@@ -45,13 +48,10 @@ function urlParts(raw: string): { scheme: string; netloc: string; path: string }
     netloc = url.slice(2, end);
     url = url.slice(end);
   }
-  for (const d of ['#', '?']) {
+  for (const d of allowFragments ? ['#', '?'] : ['?']) {
     const k = url.indexOf(d);
     if (k >= 0) url = url.slice(0, k);
   }
-  // `;params` are split off the last path segment only.
-  const semi = url.indexOf(';', url.lastIndexOf('/'));
-  if (semi >= 0) url = url.slice(0, semi);
   return { scheme, netloc, path: url };
 }
 
@@ -65,20 +65,24 @@ function urlParts(raw: string): { scheme: string; netloc: string; path: string }
  */
 export function parseModelUri(uri: string): ModelUri {
   if (typeof uri !== 'string') throw improper(String(uri));
-  // split_models_uri strips trailing slashes first.
+  // split_models_uri: strip trailing slashes, then split off the artifact path when there is one.
   let end = uri.length;
   while (end > 0 && uri[end - 1] === '/') end--;
-  const { scheme, netloc, path } = urlParts(uri.slice(0, end));
+  const stripped = uri.slice(0, end);
+  const { scheme, netloc, path } = urlParts(stripped, true);
   if (scheme !== 'models') throw improper(uri);
   if (netloc !== '') throw improper(uri, AUTHORITY_HINT);
 
-  let base = path;
+  let base: string;
   let artifactPath = '';
   if (countSlashes(path) >= 2 && !path.endsWith('/')) {
     const splits = splitMax(path, '/', 3);
     const cut = splits[1]!.includes('@') ? 2 : 3;
     base = splits.slice(0, cut).join('/');
     artifactPath = splits.slice(cut).join('/');
+  } else {
+    // Unsplit, the URI is parsed again, this time keeping '#' (allow_fragments=False).
+    base = urlParts(stripped, false).path;
   }
 
   // _parse_model_uri
@@ -90,6 +94,7 @@ export function parseModelUri(uri: string): ModelUri {
   if (parts.length === 2) {
     const [name, suffix] = parts as [string, string];
     if (pyStrip(suffix) === '') throw improper(uri);
+    // Python's str.isdigit() also accepts non-ASCII digits ('٣'); here they make a stage name.
     if (DIGITS.test(suffix)) return { kind: 'version', name, version: suffix, path: artifactPath };
     if (suffix.toLowerCase() === 'latest') return { kind: 'latest', name, path: artifactPath };
     return { kind: 'stage', name, stage: suffix, path: artifactPath };
@@ -125,7 +130,7 @@ function splitMax(s: string, sep: string, maxsplit: number): string[] {
 }
 
 // Characters that urlparse would cut or drop, wherever they appear.
-const UNSAFE = /[?#;\t\r\n]/;
+const UNSAFE = /[?#\t\r\n]/;
 
 function unrepresentable(u: ModelUri, what: string): RegistryError {
   return RegistryError.invalid(`Cannot write a models:/ URI for ${what}: MLflow's URI parser would read it back differently.`, { uri: u });
@@ -133,7 +138,7 @@ function unrepresentable(u: ModelUri, what: string): RegistryError {
 
 /**
  * Writes a `models:/` URI that `parseModelUri` reads back as `u`.
- * @throws RegistryError INVALID_PARAMETER_VALUE when a part cannot be written (a `/`, `?`, `#`, `;`
+ * @throws RegistryError INVALID_PARAMETER_VALUE when a part cannot be written (a `/`, `?`, `#`, tab
  * or newline in a name; an `@` in the name of a non-alias URI; a stage that reads as a version or
  * `latest`; a blank part; an artifact path ending in `/`).
  * @example formatModelUri({ kind: 'version', name: 'fraud', version: '3', path: '' }) // 'models:/fraud/3'

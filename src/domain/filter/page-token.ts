@@ -29,13 +29,14 @@ function base64Encode(ascii: string): string {
  * Undefined where Python raises.
  */
 function base64DecodePython(s: string): Uint8Array | undefined {
+  // b64decode only takes ASCII strings (MLflow then fails with a 500; we say the token is bad).
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return undefined;
   const out: number[] = [];
   let quadPos = 0;
   let left = 0;
   let pads = 0;
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
-    if (ch > 0x7f) return undefined; // b64decode only takes ASCII strings
     if (ch === 0x3d) {
       if (quadPos >= 2 && quadPos + ++pads >= 4) return Uint8Array.from(out);
       continue;
