@@ -222,8 +222,10 @@ export class Registry {
           this.lastWrite = { commit: oid, message: change.message };
           return result(change, entries);
         } catch (e) {
-          if (isRegistryError(e) && e.code === 'RESOURCE_CONFLICT' && e.details.kind === 'ref-moved') {
-            lastError = e; // a native git commit slipped in between our read and our ref update
+          if (isRegistryError(e) && e.code === 'RESOURCE_CONFLICT' && ('actual' in e.details || 'lockPath' in e.details)) {
+            // A native git commit slipped in between our read and our ref update, or git held the ref lock.
+            lastError = e;
+            await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
             continue;
           }
           throw e;
@@ -298,13 +300,15 @@ export class Registry {
     throw new RegistryError('RESOURCE_CONFLICT', `Local branch '${this.branch}' and ${this.remoteName}/${this.branch} have diverged: pull (or rebase) first.`);
   }
 
-  /** Pushes `oid`; on rejection rewinds the local branch to `parent` so the next attempt re-plans cleanly. */
+  /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
   private async pushOrRewind(parent: string, oid: string): Promise<boolean> {
     const expected = await this.repo.resolveRemoteBranch(this.remoteName, this.branch);
     const r = await this.repo.push({ remote: this.remoteName, branch: this.branch, expectedRemoteTip: expected });
-    if (r.ok) return true;
-    await this.repo.fastForward(this.branch, parent);
-    void oid;
+    if (r.ok) {
+      await this.repo.fetch({ remote: this.remoteName, branch: this.branch }).catch(() => undefined);
+      return true;
+    }
+    await this.repo.resetBranch(this.branch, oid, parent);
     return false;
   }
 

@@ -307,16 +307,16 @@ describe('delete version (70–75), version tags (76–80)', () => {
     await registry.setRegisteredModelAlias('a', 'champ', 2);
     const rm = await registry.getRegisteredModel('a');
     await registry.deleteModelVersion('a', 2);
-    for (const p of [
-      registry.getModelVersion('a', 2),
-      registry.updateModelVersion('a', 2, { description: 'x' }),
-      registry.transitionModelVersionStage('a', 2, 'Staging'),
-      registry.setModelVersionTag('a', 2, 'k', 'v'),
-      registry.deleteModelVersionTag('a', 2, 'k'),
-      registry.setRegisteredModelAlias('a', 'x', 2),
-      registry.getModelVersionDownloadUri('a', 2),
-      registry.deleteModelVersion('a', 2),
-    ]) await expectCode(p, 'RESOURCE_DOES_NOT_EXIST');
+    for (const call of [
+      () => registry.getModelVersion('a', 2),
+      () => registry.updateModelVersion('a', 2, { description: 'x' }),
+      () => registry.transitionModelVersionStage('a', 2, 'Staging'),
+      () => registry.setModelVersionTag('a', 2, 'k', 'v'),
+      () => registry.deleteModelVersionTag('a', 2, 'k'),
+      () => registry.setRegisteredModelAlias('a', 'x', 2),
+      () => registry.getModelVersionDownloadUri('a', 2),
+      () => registry.deleteModelVersion('a', 2),
+    ]) await expectCode(call(), 'RESOURCE_DOES_NOT_EXIST');
     const after = await registry.getRegisteredModel('a');
     expect(after.aliases).toBeUndefined();
     expect(after.last_updated_timestamp).toBeGreaterThan(rm.last_updated_timestamp!);
