@@ -97,18 +97,17 @@ export function sortTreeEntries(entries: TreeEntry[]): TreeEntry[] {
 }
 
 export function serializeTree(entries: readonly TreeEntry[]): Buffer {
-  const parts: Array<{ head: Buffer; oid: string }> = [];
+  // Two passes writing straight into one buffer: no per-entry Buffer (the `models/` tree has 10k entries).
   let size = 0;
-  for (const e of entries) {
-    const head = Buffer.from(`${treeModeBytes(e.mode)} ${e.path}\0`);
-    parts.push({ head, oid: e.oid });
-    size += head.length + 20;
-  }
+  for (const e of entries) size += treeModeBytes(e.mode).length + 2 + Buffer.byteLength(e.path) + 20;
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
-  for (const p of parts) {
-    pos += p.head.copy(out, pos);
-    pos += out.write(p.oid, pos, 20, 'hex');
+  for (const e of entries) {
+    pos += out.write(treeModeBytes(e.mode), pos, 'latin1');
+    out[pos++] = 0x20;
+    pos += out.write(e.path, pos, 'utf8');
+    out[pos++] = 0;
+    pos += out.write(e.oid, pos, 20, 'hex');
   }
   return out;
 }

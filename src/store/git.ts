@@ -77,8 +77,13 @@ const TREE_CACHE_ENTRIES = 400_000;
 const COMMIT_CACHE_SIZE = 20_000;
 /** Leftover git locks older than this are removed when a crashed mreg writer's lock is taken over. */
 const CRASH_LEFTOVER_MS = 2_000;
-/** Objects and the ref lock are fsynced before the ref moves (native git does not fsync loose objects by default; 0.3 ms each here). */
-const FSYNC = true;
+/**
+ * fsync as native git does by default (core.fsync=committed,-loose-object): the ref lock before it is renamed
+ * onto the ref, not loose objects nor the index. (On ext4's default data=ordered the ref's fsync commits the
+ * journal, which writes the new objects' data too.)
+ */
+const FSYNC_REFS = true;
+const FSYNC_OBJECTS = false;
 
 /** A file-level change inside commit/fast-forward, with modes (the public FileChange has none). */
 interface FileOp {
@@ -384,7 +389,7 @@ export class GitRepo {
   }
 
   private async writeObject(type: ObjectType, body: Uint8Array): Promise<string> {
-    return this.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC));
+    return this.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
@@ -750,7 +755,7 @@ export class GitRepo {
     const refName = `refs/heads/${u.branch}`;
     const refLock = await this.refs.lockForUpdate(refName, u.expected);
     try {
-      await refLock.write(`${u.newOid}\n`, FSYNC);
+      await refLock.write(`${u.newOid}\n`, FSYNC_REFS);
       const headBranch = await this.refs.headBranch();
       if (!this.bare && headBranch === u.branch) await this.updateCheckout(u.ops, u.content, u.newTree);
       if (this.logRefUpdates || (await this.hasReflog(refName))) {
@@ -830,12 +835,12 @@ export class GitRepo {
         },
       );
 
-      let data: Buffer;
+      let data: Buffer[];
       const upserts: IndexUpsert[] = ops
         .filter((op) => op.oid !== null)
         .map((op) => ({ path: op.path, oid: op.oid!, mode: parseInt(op.mode ?? '100644', 8), stat: stats.get(op.path) ?? null }));
       if (index) {
-        data = index.patch(
+        data = index.patchChunks(
           upserts,
           ops.filter((op) => op.oid === null).map((op) => op.path),
         );
@@ -843,9 +848,11 @@ export class GitRepo {
         // No index yet (first commit of a fresh repository) or one we cannot patch (split/sparse index):
         // write one for the whole tree; entries we did not just write get no stat data, so git re-hashes them once.
         const all = await this.listTree(newTree, '', true);
-        data = buildIndex(all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })));
+        data = [buildIndex(all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })))];
       }
-      await lock.write(data, FSYNC);
+      // Not fsynced, like native git (core.fsync leaves the index out): it is derived data, and a torn
+      // index after a power loss is rebuilt from HEAD with `git reset`.
+      await lock.write(data, false);
       await lock.commit();
     } catch (e) {
       await lock.rollback();
@@ -1087,6 +1094,31 @@ export class GitRepo {
     });
   }
 
+  /**
+   * Moves refs/heads/<branch> from `from` to `to` whatever their relation (compare-and-swap: RESOURCE_CONFLICT
+   * when the branch is not at `from`), updating the checkout by the diff of the two commits. Used to drop
+   * a local commit whose push lost a race, before re-applying the operation on the remote's new tip.
+   */
+  async resetBranch(branch: string, from: string, to: string): Promise<void> {
+    checkBranchName(branch);
+    const target = await this.commitOid(to);
+    if (from === target) return;
+    const [oldTree, newTree] = await Promise.all([this.rootTree(from), this.rootTree(target)]);
+    const ops = await this.diffTreesAt(oldTree, newTree, '');
+    const who = (await this.readCommit(target)).committer;
+    await this.moveBranch({ branch, expected: from, newOid: target, newTree, ops, content: (op) => this.readBlob(op.oid!), who, reflog: `reset: moving to ${target}` });
+  }
+
+  /** Commit oid of refs/remotes/<remote>/<branch>, or null when it was never fetched. */
+  async resolveRemoteBranch(remote: string, branch: string): Promise<string | null> {
+    try {
+      return await this.resolveRevision(`refs/remotes/${remote}/${branch}`);
+    } catch (e) {
+      if (e instanceof RegistryError && e.code === 'RESOURCE_DOES_NOT_EXIST') return null;
+      throw e;
+    }
+  }
+
   /** Whether `ancestor` is reachable from `descendant`. */
   private async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     const floor = (await this.readCommit(ancestor)).committer.timestamp - 86_400; // clock-skew slop, as git's
@@ -1170,7 +1202,7 @@ export class GitRepo {
       // isomorphic-git writes remote refs in place (gotcha 6); make sure the final value is there, atomically.
       const lock = await this.refs.lockForUpdate(tracking, undefined);
       try {
-        await lock.write(`${fetched}\n`, FSYNC);
+        await lock.write(`${fetched}\n`, FSYNC_REFS);
         await lock.commit();
       } catch (e) {
         await lock.rollback();
@@ -1235,7 +1267,7 @@ export class GitRepo {
       const lock = await this.refs.lockForUpdate(tracking, undefined).catch(() => undefined);
       if (lock) {
         try {
-          await lock.write(`${local}\n`, FSYNC);
+          await lock.write(`${local}\n`, FSYNC_REFS);
           await lock.commit();
         } catch {
           await lock.rollback();

@@ -63,8 +63,9 @@ export class GitLockFile {
   }
 
   /** Writes the whole new content and fsyncs it (before the rename that publishes it). */
-  async write(data: Uint8Array | string, fsync = true): Promise<void> {
-    await this.handle.writeFile(data);
+  async write(data: Uint8Array | string | readonly Buffer[], fsync = true): Promise<void> {
+    if (Array.isArray(data)) await this.handle.writev(data as Buffer[]);
+    else await this.handle.writeFile(data as Uint8Array | string);
     if (fsync) await this.handle.sync();
   }
 

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// One registry write (a new version file + an edited model.yaml) on a non-bare repository of
+// 10,000 models × 10 files = 100,000 files: GitRepo.commit() against native `git add <2 files> && git commit`.
+//
+//   npm run build && node bench/store-commit.mjs [--models 10000] [--rounds 10] [--fresh]
+//
+// The synthetic repository is built once with `git fast-import` + `git reset --hard` and kept in
+// $TMPDIR/mreg-bench-store-commit-<models> for reruns (--fresh rebuilds it). gc.auto=0, as in
+// shared/isomorphic-git-at-scale.md. Prints per-round times, medians and the ratio ours ÷ native.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const built = path.join(root, 'dist/store/git.js');
+if (!existsSync(built)) {
+  console.error('dist/store/git.js is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first.');
+  process.exit(2);
+}
+const { GitRepo } = await import(built);
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const MODELS = arg('models', 10_000);
+const ROUNDS = arg('rounds', 10);
+const fresh = process.argv.includes('--fresh');
+const dir = path.join(os.tmpdir(), `mreg-bench-store-commit-${MODELS}`);
+const env = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
+const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+
+const name = (m) => `model-${String(m).padStart(5, '0')}`;
+const yaml = (m, v) =>
+  `# yaml-language-server: $schema=../../../schemas/model-version.schema.json\nversion: ${v}\nsource: s3://bucket/${name(m)}/${v}/model\nrun_id: ${(m * 31 + v).toString(16).padStart(32, '0')}\nrun_link: ''\nstage: None\nstatus: READY\nstatus_message: ''\ndescription: ''\ntags: {}\nuser_id: bench\ncreated_at: '2026-01-01T00:00:00.000Z'\nupdated_at: '2026-01-01T00:00:00.000Z'\n`;
+const modelYaml = (m, latest) =>
+  `name: ${name(m)}\ndescription: ''\ntags: {}\naliases: {}\nlatest_version: ${latest}\ncreated_at: '2026-01-01T00:00:00.000Z'\nupdated_at: '2026-01-01T00:00:00.000Z'\n`;
+
+async function build() {
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  git('init', '-q', '-b', 'main');
+  git('config', 'gc.auto', '0');
+  const t0 = Date.now();
+  const chunks = ['commit refs/heads/main\ncommitter Bench <bench@example.com> 1767225600 +0000\ndata 5\nbulk\n'];
+  const inline = (p, content) => {
+    const bytes = Buffer.byteLength(content);
+    chunks.push(`M 100644 inline ${p}\ndata ${bytes}\n${content}\n`);
+  };
+  inline('registry.yaml', 'format_version: 1\n');
+  for (let m = 0; m < MODELS; m++) {
+    inline(`models/${name(m)}/model.yaml`, modelYaml(m, 9));
+    for (let v = 1; v <= 9; v++) inline(`models/${name(m)}/versions/${v}.yaml`, yaml(m, v));
+  }
+  const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, env, input: chunks.join(''), maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`fast-import failed: ${r.stderr}`);
+  git('reset', '-q', '--hard', 'main');
+  console.log(`built ${MODELS * 10 + 1} files in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${dir}`);
+}
+
+if (fresh || !existsSync(path.join(dir, '.git'))) await build();
+git('status', '--porcelain'); // warm the page cache and refresh the index stat data, for both contenders
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (t) => Number(process.hrtime.bigint() - t) / 1e6;
+
+const repo = await GitRepo.open(dir);
+const enc = new TextEncoder();
+const ours = [];
+const native = [];
+let model = Math.floor(Math.random() * MODELS);
+let seconds = 1_800_000_000;
+const latestOf = async (m) => {
+  const text = await fsp.readFile(path.join(dir, `models/${name(m)}/model.yaml`), 'utf8');
+  return Number(/latest_version: (\d+)/.exec(text)[1]);
+};
+
+for (let round = 0; round < ROUNDS; round++) {
+  // Ours: the whole write (blobs, path trees, commit, ref CAS, work-tree files, index patch).
+  {
+    const m = (model = (model + 7919) % MODELS);
+    const next = (await latestOf(m)) + 1;
+    const parent = await repo.resolveBranch('main');
+    const t = process.hrtime.bigint();
+    await repo.withWriteLock(() =>
+      repo.commit({
+        branch: 'main',
+        parent,
+        changes: new Map([
+          [`models/${name(m)}/versions/${next}.yaml`, enc.encode(yaml(m, next))],
+          [`models/${name(m)}/model.yaml`, enc.encode(modelYaml(m, next))],
+        ]),
+        message: `${name(m)}: register v${next}`,
+        author: { name: 'Bench', email: 'bench@example.com', timestamp: seconds++, timezoneOffset: 0 },
+      }),
+    );
+    ours.push(ms(t));
+  }
+  // Native: the files are written first (not timed), then `git add` of the 2 paths + `git commit`.
+  {
+    const m = (model = (model + 7919) % MODELS);
+    const next = (await latestOf(m)) + 1;
+    const files = [`models/${name(m)}/versions/${next}.yaml`, `models/${name(m)}/model.yaml`];
+    await fsp.writeFile(path.join(dir, files[0]), yaml(m, next));
+    await fsp.writeFile(path.join(dir, files[1]), modelYaml(m, next));
+    const t = process.hrtime.bigint();
+    git('add', '--', ...files);
+    git('commit', '-q', '-m', `${name(m)}: register v${next}`);
+    native.push(ms(t));
+  }
+}
+
+const status = git('status', '--porcelain');
+const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: 'utf8' });
+const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
+console.log(`GitRepo.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`);
+console.log(`native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`);
+console.log(`ratio ours / native (medians):  ${(median(ours) / median(native)).toFixed(2)}`);
+console.log(`git status --porcelain afterwards: ${status.split('\n').filter(Boolean).length} lines; git fsck: ${fsck.status === 0 ? 'ok' : 'FAILED ' + fsck.stderr}`);
