@@ -162,6 +162,15 @@ describe('registered-model filters', () => {
     ['a blank filter', '   ', "Invalid filter '   '. Could not be parsed."],
     ['LIKE without a value', 'name LIKE', 'Invalid clause(s) in filter string: name, LIKE'],
     ['an unterminated string', "name = 'unterminated", "Invalid clause(s) in filter string: name, =, ', unterminated"],
+    // The groupings below were checked against MLflow's parser running on real sqlparse.
+    ['an alias-like trailing word', "name = 'a' x", "Invalid clause(s) in filter string: name = 'a' x"],
+    ['two trailing words', "name = 'a' x y", "Invalid clause(s) in filter string: name = 'a' x, y"],
+    ['a comment', "name = 'a' -- comment", 'Invalid clause(s) in filter string: -- comment'],
+    ['a block comment', "name = 'a' /* c */", 'Invalid clause(s) in filter string: /* c */'],
+    ['LIKE( is a function call to sqlparse', "foo iLike('a', 'b')", "Invalid clause(s) in filter string: foo, iLike('a', 'b')"],
+    ['a function call as the value', "name = lower('x')", "Expected a quoted string value or a list of quoted string values for attributes. Got value lower('x')"],
+    ['a comma between clauses', "name = 'a', name = 'b'", "Invalid clause(s) in filter string: name = 'a', name = 'b'"],
+    ['AND( is a function call to sqlparse', "AND(name = 'a')", "Invalid clause(s) in filter string: AND(name = 'a')"],
   ])('%s → IPV', (_title, filter, message) => {
     const e = errorOf(() => compileModelFilter(filter));
     expect(e.code).toBe('INVALID_PARAMETER_VALUE');

@@ -156,6 +156,7 @@ export function lexFilter(s: string): Token[] {
     return { end, isInteger };
   };
 
+  let commentClose = -2; // index of the next `*/` (-1: none left, -2: not searched yet)
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -196,6 +197,11 @@ export function lexFilter(s: string): Token[] {
         continue;
       }
       const upper = s.slice(i, end).toUpperCase();
+      // sqlparse: a word right before '(' is a function name, even AND or LIKE; IN stays a keyword.
+      if (s.charCodeAt(end) === 0x28 && upper !== 'IN') {
+        push('ident', end);
+        continue;
+      }
       if (LIKE_WORDS.has(upper) || upper === 'REGEXP') {
         push('op', end);
         continue;
@@ -215,6 +221,23 @@ export function lexFilter(s: string): Token[] {
       }
       push(KEYWORDS.has(upper) ? 'keyword' : 'ident', end);
       continue;
+    }
+    // Comments: `-- …` and `# …` to the end of the line, `/* … */`. Never valid in a filter.
+    if ((c === 0x2d && s.charCodeAt(i + 1) === 0x2d) || (c === 0x23 && s.charCodeAt(i + 1) === 0x20)) {
+      let j = i + 2;
+      while (j < n && s.charCodeAt(j) !== 0x0a && s.charCodeAt(j) !== 0x0d) j++;
+      if (s.charCodeAt(j) === 0x0d && s.charCodeAt(j + 1) === 0x0a) j += 2;
+      else if (j < n) j++;
+      push('other', j);
+      continue;
+    }
+    if (c === 0x2f && s.charCodeAt(i + 1) === 0x2a) {
+      // One search for the next `*/`, reused while it lies ahead: linear even for `/*/*/*…`.
+      if (commentClose !== -1 && commentClose < i + 2) commentClose = s.indexOf('*/', i + 2);
+      if (commentClose >= 0) {
+        push('other', commentClose + 2);
+        continue;
+      }
     }
     if (c === 0x28) {
       push('open', i + 1);

@@ -52,8 +52,14 @@ interface Comparison {
   readonly op: string;
   readonly right: Node;
 }
-type Node = Token | Paren;
-type Top = Node | Comparison;
+/** A group of tokens that is never a valid clause or value: an identifier list, a function call. */
+interface Span {
+  readonly kind: 'list' | 'func';
+  readonly start: number;
+  readonly end: number;
+}
+type Node = Token | Paren | Span;
+type Top = Node | Comparison | Span | { readonly kind: 'ident'; readonly start: number; readonly end: number };
 
 const invalid = (message: string): RegistryError => RegistryError.invalid(message);
 
@@ -74,8 +80,8 @@ export function parseFilter(filter: string | undefined | null, kind: FilterKind)
   if (statements.length > 1) {
     throw invalid(`Search filter contained multiple expression '${filter}'. Provide AND-ed expression list.`);
   }
-  const nodes = groupParentheses(statements[0]!).filter((n) => n.kind !== 'ws');
-  const top = joinInComparisons(groupComparisons(nodes, text), text);
+  const nodes = groupFunctions(groupParentheses(statements[0]!), text).filter((n) => n.kind !== 'ws');
+  const top = joinInComparisons(groupLists(groupAliases(groupComparisons(nodes, text)), text), text);
 
   // Every top-level token must be a comparison or AND (MLflow's _invalid_statement_token_*).
   const invalids = top.filter((t) => t.kind !== 'comparison' && !(t.kind === 'keyword' && text(t).toUpperCase() === 'AND'));
@@ -127,9 +133,26 @@ function groupParentheses(tokens: readonly Token[]): Node[] {
   return root;
 }
 
+/** sqlparse's group_functions: a name followed by a parenthesis, `lower('x')` or `f ('x')`. */
+function groupFunctions(nodes: readonly Node[], text: (n: Top) => string): Node[] {
+  const out: Node[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    let j = i + 1;
+    while (nodes[j]?.kind === 'ws') j++;
+    const next = nodes[j];
+    // A "double-quoted" identifier is a string to sqlparse, never a function name.
+    if (n.kind === 'ident' && next?.kind === 'paren' && !text(n).startsWith('"')) {
+      out.push({ kind: 'func', start: n.start, end: next.end });
+      i = j;
+    } else out.push(n);
+  }
+  return out;
+}
+
 // What sqlparse accepts on either side of a comparison operator.
 function isOperand(n: Top, text: (n: Top) => string): boolean {
-  if (n.kind === 'ident' || n.kind === 'string' || n.kind === 'number' || n.kind === 'paren') return true;
+  if (n.kind === 'ident' || n.kind === 'string' || n.kind === 'number' || n.kind === 'paren' || n.kind === 'func') return true;
   return n.kind === 'keyword' && text(n).toUpperCase() === 'NULL';
 }
 
@@ -143,6 +166,43 @@ function groupComparisons(nodes: readonly Node[], text: (n: Top) => string): Top
     if (n.kind === 'op' && prev && next && isOperand(prev, text) && isOperand(next, text)) {
       out.pop();
       out.push({ kind: 'comparison', start: prev.start, end: next.end, left: prev as Node, op: text(n), right: next });
+      i++;
+    } else out.push(n);
+  }
+  return out;
+}
+
+/**
+ * sqlparse's group_aliased: a comparison, identifier, parenthesis or number followed by an
+ * identifier becomes one identifier (`name = 'a' x` is one invalid clause, not two). The merged
+ * token is not looked at again, as in sqlparse.
+ */
+function groupAliases(nodes: readonly Top[]): Top[] {
+  const out: Top[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const next = nodes[i + 1];
+    const isHead = n.kind === 'comparison' || n.kind === 'ident' || n.kind === 'paren' || n.kind === 'number' || n.kind === 'func';
+    if (isHead && next?.kind === 'ident') {
+      out.push({ kind: 'ident', start: n.start, end: next.end });
+      i++;
+    } else out.push(n);
+  }
+  return out;
+}
+
+/** sqlparse's group_identifier_list: `a, b, c` becomes one (invalid) token. */
+function groupLists(nodes: readonly Top[], text: (n: Top) => string): Top[] {
+  const out: Top[] = [];
+  const listable = (n: Top | undefined): boolean =>
+    n !== undefined && ['comparison', 'ident', 'number', 'string', 'keyword', 'list', 'func'].includes(n.kind);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const prev = out[out.length - 1];
+    const next = nodes[i + 1];
+    if (n.kind === 'other' && text(n) === ',' && listable(prev) && listable(next)) {
+      out.pop();
+      out.push({ kind: 'list', start: prev!.start, end: next!.end });
       i++;
     } else out.push(n);
   }
