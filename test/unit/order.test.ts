@@ -72,6 +72,7 @@ describe('registered-model order_by', () => {
     ['126: an empty element', [''], "Invalid order_by clause ''. Could not be parsed."],
     ['126: a quoted string', ["'name'"], "Invalid order_by clause ''name''. Could not be parsed."],
     ['126: keys are case-sensitive', ['NAME'], "Invalid order by key 'NAME' specified. Valid keys are '{'name', 'timestamp', 'last_updated_timestamp', 'creation_timestamp'}'"],
+    ['126: a direction without a key', ['DESC'], "Invalid order_by clause 'DESC'. Could not be parsed."],
     ['a duplicate field', ['name ASC', 'name DESC'], "`order_by` contains duplicate fields: ['name ASC', 'name DESC']"],
     ['timestamp duplicates last_updated_timestamp', ['timestamp', 'last_updated_timestamp DESC'], "`order_by` contains duplicate fields: ['timestamp', 'last_updated_timestamp DESC']"],
   ])('%s → IPV', (_title, orderBy, message) => {

@@ -80,6 +80,8 @@ function parseOrderByClause(clause: string, kind: OrderKind): OrderKey {
   // sqlparse must see exactly one identifier, optionally followed by one word (the direction).
   const tokens = lexFilter(clause).filter((t) => t.kind !== 'ws');
   if (tokens.length === 0 || tokens.length > 2 || tokens.some((t) => t.kind !== 'ident')) throw unparsable;
+  // A lone direction keyword is not an identifier to sqlparse.
+  if (/^(asc|desc)$/i.test(clause.slice(tokens[0]!.start, tokens[0]!.end))) throw unparsable;
   const words = shlexSplit(clause.replaceAll('`', '"'));
   if (!words || words.length === 0 || words.length > 2) throw unparsable;
   let ascending = true;

@@ -59,7 +59,8 @@ interface Span {
   readonly end: number;
 }
 type Node = Token | Paren | Span;
-type Top = Node | Comparison | Span | { readonly kind: 'ident'; readonly start: number; readonly end: number };
+/** After grouping: a comparison, or an identifier merged from an alias (`name = 'a' x`). */
+type Top = Node | Comparison | { readonly kind: 'ident'; readonly start: number; readonly end: number };
 
 const invalid = (message: string): RegistryError => RegistryError.invalid(message);
 
