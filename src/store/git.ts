@@ -18,7 +18,7 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { RegistryError } from '../errors.js';
 import { createLimiter, mapLimit } from '../util/concurrency.js';
-import { withFileLock } from '../util/lock.js';
+import { heldLock, withFileLock, type LockOwner } from '../util/lock.js';
 import {
   checkBranchName,
   checkPrefix,
@@ -44,7 +44,7 @@ import {
   type TreeEntry,
 } from './git-objects.js';
 import { buildIndex, GitIndexFile, statFromStats, statMatches, UnsupportedIndexError, type IndexUpsert, type StatData } from './index-file.js';
-import { GitLockFile } from './lockfile.js';
+import { GitLockFile, type LockTracker } from './lockfile.js';
 import { buildPack, type PackObject } from './pack-writer.js';
 import { discoverReceivePack, redact, sendReceivePack } from './receive-pack.js';
 import { RefStore } from './refs.js';
@@ -92,6 +92,16 @@ interface FileOp {
   mode: string | null;
   oldOid: string | null;
   oldMode: string | null;
+}
+
+/** What a writer records before touching the work tree (see recoverCheckout). */
+interface CheckoutJournal {
+  version: 1;
+  pid: number;
+  branch: string;
+  from: string | null;
+  to: string;
+  ops: FileOp[];
 }
 
 interface UpToDateContext {
@@ -162,6 +172,21 @@ export class GitRepo {
   private readonly trees = new Lru<readonly TreeEntry[]>(TREE_CACHE_ENTRIES);
   private readonly commits = new Lru<CommitInfo>(COMMIT_CACHE_SIZE);
   private readonly limit = createLimiter(IO_CONCURRENCY);
+  /** Git lock files this process holds under the write lock, by path → inode (see removeCrashLeftovers). */
+  private readonly tracked = new Map<string, number>();
+  private trackedToken = '';
+  private readonly tracker: LockTracker = {
+    acquired: async (lockPath, ino) => {
+      const owner = heldLock(this.writeLockPath);
+      if (!owner) return;
+      this.tracked.set(lockPath, ino);
+      this.trackedToken = owner.token;
+      await this.saveTracked();
+    },
+    released: async (lockPath) => {
+      if (this.tracked.delete(lockPath)) await this.saveTracked();
+    },
+  };
 
   private constructor(
     readonly dir: string,
@@ -171,7 +196,7 @@ export class GitRepo {
     private readonly commondir: string,
     private readonly logRefUpdates: boolean,
   ) {
-    this.refs = new RefStore(gitdir, commondir);
+    this.refs = new RefStore(gitdir, commondir, this.tracker);
     this.objectsDir = path.join(commondir, 'objects');
   }
 
@@ -754,10 +779,14 @@ export class GitRepo {
   }): Promise<void> {
     const refName = `refs/heads/${u.branch}`;
     const refLock = await this.refs.lockForUpdate(refName, u.expected);
+    let journaled = false;
     try {
       await refLock.write(`${u.newOid}\n`, FSYNC_REFS);
       const headBranch = await this.refs.headBranch();
-      if (!this.bare && headBranch === u.branch) await this.updateCheckout(u.ops, u.content, u.newTree);
+      if (!this.bare && headBranch === u.branch) {
+        await this.recoverCheckout(u.branch, u.expected);
+        journaled = await this.updateCheckout(u.ops, u.content, u.newTree, { journal: { branch: u.branch, from: u.expected, to: u.newOid } });
+      }
       if (this.logRefUpdates || (await this.hasReflog(refName))) {
         await this.refs.appendReflog(refName, u.expected, u.newOid, u.who, u.reflog);
         if (headBranch === u.branch) await this.refs.appendReflog('HEAD', u.expected, u.newOid, u.who, u.reflog);
@@ -767,16 +796,59 @@ export class GitRepo {
       await refLock.rollback();
       throw e;
     }
+    // After the ref moved: a crash before this line leaves a journal whose `to` is the ref, which the next
+    // writer "rolls forward" (a no-op on a checkout that is already at `to`).
+    if (journaled) await fsp.rm(this.journalPath, { force: true });
+  }
+
+  private get journalPath(): string {
+    return path.join(this.gitdir, 'mreg-checkout.json');
+  }
+
+  /**
+   * Repairs the checkout after a writer died between its first work-tree write and its ref rename (steps
+   * 3-5 of moveBranch). It left `mreg-checkout.json`: the branch, the commits it moved from and to, and the
+   * file changes. We hold the branch's ref lock, so that writer is gone; the ref tells which state won:
+   * at `from`, its file and index changes are undone; at `to` (it died after the rename), they are redone.
+   * Paths edited by hand since are left as they are. Without this, the half-written files would count
+   * as uncommitted edits and block every later write to them.
+   */
+  private async recoverCheckout(branch: string, current: string | null): Promise<void> {
+    let journal: CheckoutJournal;
+    try {
+      journal = JSON.parse(await fsp.readFile(this.journalPath, 'utf8')) as CheckoutJournal;
+    } catch (e) {
+      if (!isMissing(e)) await fsp.rm(this.journalPath, { force: true });
+      return;
+    }
+    if (journal.branch === branch && (current === journal.from || current === journal.to)) {
+      const forward = current === journal.to && journal.to !== journal.from;
+      const ops = forward ? journal.ops : journal.ops.map((op) => ({ path: op.path, oid: op.oldOid, mode: op.oldMode, oldOid: op.oid, oldMode: op.mode }));
+      const target = forward ? journal.to : journal.from;
+      const tree = target === null ? null : await this.rootTree(target);
+      await this.updateCheckout(ops, (op) => this.readBlob(op.oid!), tree, { lenient: true });
+    }
+    await fsp.rm(this.journalPath, { force: true });
   }
 
   private async hasReflog(refName: string): Promise<boolean> {
     return fsp.stat(path.join(this.commondir, 'logs', refName)).then(() => true, () => false);
   }
 
-  /** Steps 2-4 of moveBranch: work-tree files and the index, under index.lock. */
-  private async updateCheckout(ops: FileOp[], content: (op: FileOp) => Promise<Uint8Array>, newTree: string): Promise<void> {
+  /**
+   * Steps 2-4 of moveBranch: work-tree files and the index, under index.lock. With `journal`, records the
+   * changes in `mreg-checkout.json` before the first file is touched (returns true then). `lenient` (for
+   * recovery) skips paths with uncommitted edits instead of refusing.
+   */
+  private async updateCheckout(
+    allOps: FileOp[],
+    content: (op: FileOp) => Promise<Uint8Array>,
+    newTree: string | null,
+    opts: { journal?: { branch: string; from: string | null; to: string }; lenient?: boolean },
+  ): Promise<boolean> {
     const indexPath = path.join(this.gitdir, 'index');
-    const lock = await GitLockFile.acquire(indexPath);
+    const lock = await GitLockFile.acquire(indexPath, { tracker: this.tracker });
+    let journaled = false;
     try {
       let index: GitIndexFile | undefined;
       let indexMtime: { sec: number; nsec: number } | undefined;
@@ -788,7 +860,7 @@ export class GitRepo {
         if (!(e instanceof UnsupportedIndexError) && !isMissing(e)) throw e;
       }
 
-      const deleted = new Set(ops.filter((op) => op.oid === null).map((op) => op.path));
+      const deleted = new Set(allOps.filter((op) => op.oid === null).map((op) => op.path));
       const fileInTheWay = new Map<string, Promise<boolean>>();
       const ctx: UpToDateContext = {
         index,
@@ -806,12 +878,21 @@ export class GitRepo {
           return hit;
         },
       };
-      const dirty = (await mapLimit(ops, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, ctx)) ? null : op.path))).filter(
-        (p): p is string => p !== null,
+      const dirty = new Set(
+        (await mapLimit(allOps, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, ctx)) ? null : op.path))).filter((p): p is string => p !== null),
       );
-      if (dirty.length > 0) {
-        const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? ` and ${dirty.length - 5} more` : '');
-        throw new RegistryError('INVALID_STATE', `Uncommitted changes in the working tree would be overwritten: ${shown}. Commit, stash or discard them first.`, { paths: dirty });
+      if (dirty.size > 0 && !opts.lenient) {
+        const list = [...dirty];
+        const shown = list.slice(0, 5).join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
+        throw new RegistryError('INVALID_STATE', `Uncommitted changes in the working tree would be overwritten: ${shown}. Commit, stash or discard them first.`, { paths: list });
+      }
+      const ops = dirty.size > 0 ? allOps.filter((op) => !dirty.has(op.path)) : allOps;
+      if (opts.journal) {
+        const journal: CheckoutJournal = { version: 1, pid: process.pid, ...opts.journal, ops: allOps };
+        const tmp = `${this.journalPath}.${randomBytes(4).toString('hex')}.tmp`;
+        await fsp.writeFile(tmp, JSON.stringify(journal));
+        await fsp.rename(tmp, this.journalPath);
+        journaled = true;
       }
 
       // Deletions first (a deleted file may be where a new directory goes), then empty directories, then writes.
@@ -836,24 +917,25 @@ export class GitRepo {
       );
 
       let data: Buffer[];
-      const upserts: IndexUpsert[] = ops
+      const upserts: IndexUpsert[] = allOps
         .filter((op) => op.oid !== null)
         .map((op) => ({ path: op.path, oid: op.oid!, mode: parseInt(op.mode ?? '100644', 8), stat: stats.get(op.path) ?? null }));
       if (index) {
         data = index.patchChunks(
           upserts,
-          ops.filter((op) => op.oid === null).map((op) => op.path),
+          allOps.filter((op) => op.oid === null).map((op) => op.path),
         );
       } else {
         // No index yet (first commit of a fresh repository) or one we cannot patch (split/sparse index):
         // write one for the whole tree; entries we did not just write get no stat data, so git re-hashes them once.
-        const all = await this.listTree(newTree, '', true);
+        const all = newTree === null ? [] : await this.listTree(newTree, '', true);
         data = [buildIndex(all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })))];
       }
       // Not fsynced, like native git (core.fsync leaves the index out): it is derived data, and a torn
       // index after a power loss is rebuilt from HEAD with `git reset`.
       await lock.write(data, false);
       await lock.commit();
+      return journaled;
     } catch (e) {
       await lock.rollback();
       throw e;
@@ -1025,8 +1107,7 @@ export class GitRepo {
    * @throws RESOURCE_CONFLICT after `timeoutMs` (default 30 s).
    */
   async withWriteLock<T>(fn: () => Promise<T>, opts: { timeoutMs?: number; staleMs?: number } = {}): Promise<T> {
-    const lockPath = path.join(this.commondir, 'mreg-write.lock');
-    return withFileLock(lockPath, fn, {
+    return withFileLock(this.writeLockPath, fn, {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.staleMs !== undefined ? { staleMs: opts.staleMs } : {}),
       timeoutError: (p, owner, waited) =>
@@ -1035,12 +1116,45 @@ export class GitRepo {
           `Timed out waiting for the write lock ${p} after ${waited} ms` + (owner ? ` (held by pid ${owner.pid} on ${owner.hostname} since ${owner.started}).` : '.'),
           { lockPath: p, owner },
         ),
-      onTakeover: () => this.removeCrashLeftovers(),
+      onTakeover: (stale) => this.removeCrashLeftovers(stale),
     });
   }
 
-  /** After a crashed writer: its index.lock, ref locks and temp files, if older than a native git operation takes. */
-  private async removeCrashLeftovers(): Promise<void> {
+  private get writeLockPath(): string {
+    return path.join(this.commondir, 'mreg-write.lock');
+  }
+
+  /** `<commondir>/mreg-write.lock.held`: the git locks the write-lock holder has open, for removal if it dies. */
+  private async saveTracked(): Promise<void> {
+    const file = `${this.writeLockPath}.held`;
+    if (this.tracked.size === 0) {
+      await fsp.rm(file, { force: true });
+      return;
+    }
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fsp.writeFile(tmp, JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }));
+    await fsp.rename(tmp, file);
+  }
+
+  /**
+   * After taking over a crashed writer's lock: the git locks it had recorded as held are removed at once
+   * when their inode still matches (so a native git lock created since is never touched); any other
+   * index.lock, ref lock or temp file older than a native git operation takes is removed too.
+   */
+  private async removeCrashLeftovers(stale: LockOwner | undefined): Promise<void> {
+    const heldFile = `${this.writeLockPath}.held`;
+    try {
+      const rec = JSON.parse(await fsp.readFile(heldFile, 'utf8')) as { token: string; locks: Array<{ path: string; ino: number }> };
+      if (stale && rec.token === stale.token) {
+        for (const l of rec.locks) {
+          const st = await fsp.lstat(l.path).catch(() => undefined);
+          if (st && st.ino === l.ino) await fsp.rm(l.path, { force: true });
+        }
+      }
+    } catch {
+      // no record (the crashed writer held no git lock) or an unreadable one
+    }
+    await fsp.rm(heldFile, { force: true });
     const old = async (file: string): Promise<boolean> => {
       const st = await fsp.lstat(file).catch(() => undefined);
       return !!st && Date.now() - st.mtimeMs > CRASH_LEFTOVER_MS;

@@ -5,11 +5,21 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from '../errors.js';
 
+/**
+ * Told about each lock file created and released, so a crashed holder's locks can be identified exactly
+ * (by path and inode) and removed at once by the next writer, instead of waiting for them to age.
+ */
+export interface LockTracker {
+  acquired(lockPath: string, ino: number): Promise<void>;
+  released(lockPath: string): Promise<void>;
+}
+
 export interface LockFileOptions {
   /** A lock file older than this belongs to a crashed process and is removed. Native git holds locks for milliseconds. */
   staleMs?: number;
   /** Give up after waiting this long for a live holder. */
   timeoutMs?: number;
+  tracker?: LockTracker;
 }
 
 /** Native git holds `index.lock` and ref locks for milliseconds; one this old was left by a crash. */
@@ -24,6 +34,7 @@ export class GitLockFile {
     readonly target: string,
     readonly lockPath: string,
     private readonly handle: fsp.FileHandle,
+    private readonly tracker: LockTracker | undefined,
   ) {
     // Keep the mtime fresh while held, so a slow step (waiting for index.lock, writing many work-tree
     // files) never makes our own lock look stale to another mreg process. Native git ignores mtimes.
@@ -44,7 +55,16 @@ export class GitLockFile {
     for (;;) {
       try {
         const handle = await fsp.open(lockPath, 'wx', 0o666);
-        return new GitLockFile(target, lockPath, handle);
+        const lock = new GitLockFile(target, lockPath, handle, opts.tracker);
+        if (opts.tracker) {
+          try {
+            await opts.tracker.acquired(lockPath, (await handle.stat()).ino);
+          } catch (e) {
+            await lock.rollback();
+            throw e;
+          }
+        }
+        return lock;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -80,6 +100,8 @@ export class GitLockFile {
     } catch (e) {
       await fsp.unlink(this.lockPath).catch(() => undefined);
       throw e;
+    } finally {
+      await this.tracker?.released(this.lockPath).catch(() => undefined);
     }
   }
 
@@ -89,5 +111,6 @@ export class GitLockFile {
     clearInterval(this.heartbeat);
     await this.handle.close().catch(() => undefined);
     await fsp.unlink(this.lockPath).catch(() => undefined);
+    await this.tracker?.released(this.lockPath).catch(() => undefined);
   }
 }

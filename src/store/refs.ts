@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from '../errors.js';
 import { formatSignature, OID_RE, ZERO_OID, type Signature } from './git-objects.js';
-import { GitLockFile } from './lockfile.js';
+import { GitLockFile, type LockTracker } from './lockfile.js';
 
 export type RefValue = { oid: string } | { symref: string };
 
@@ -24,6 +24,7 @@ export class RefStore {
   constructor(
     readonly gitdir: string,
     readonly commondir: string,
+    private readonly tracker?: LockTracker,
   ) {}
 
   /** File of a ref: per-work-tree refs (HEAD, pseudo-refs, refs/worktree/…) live in gitdir, the rest in commondir. */
@@ -113,7 +114,7 @@ export class RefStore {
    * On a mismatch the lock is released and RESOURCE_CONFLICT thrown. The caller commits or rolls back.
    */
   async lockForUpdate(name: string, expected: string | null | undefined): Promise<GitLockFile> {
-    const lock = await GitLockFile.acquire(this.fileOf(name));
+    const lock = await GitLockFile.acquire(this.fileOf(name), this.tracker ? { tracker: this.tracker } : {});
     try {
       if (expected !== undefined) {
         // Read the published value, never our lock: loose first (a loose ref overrides packed-refs).

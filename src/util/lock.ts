@@ -48,7 +48,7 @@ const BACKOFF_CAP_MS = 100;
 
 const tails = new Map<string, Promise<void>>();
 const heldTokens = new Set<string>();
-const held = new AsyncLocalStorage<ReadonlySet<string>>();
+const held = new AsyncLocalStorage<ReadonlyMap<string, LockOwner>>();
 
 /** Runs `fn` while holding the lock at `lockPath`; the lock file is removed afterwards, whatever happens. */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
@@ -70,8 +70,8 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
     const inTime = await raceDeadline(previous, deadline);
     if (!inTime) throw timeoutError(opts, key, await readOwner(key), Date.now() - started);
     const lock = await acquire(key, deadline, started, opts);
-    const inner = new Set(outer ?? []);
-    inner.add(key);
+    const inner = new Map(outer ?? []);
+    inner.set(key, lock.owner);
     try {
       if (lock.tookOver && opts.onTakeover) await opts.onTakeover(lock.staleOwner);
       return await held.run(inner, fn);
@@ -93,7 +93,13 @@ export async function readOwner(lockPath: string): Promise<LockOwner | undefined
   }
 }
 
+/** The owner record of `lockPath` when the calling async context holds that lock (inside withFileLock's fn). */
+export function heldLock(lockPath: string): LockOwner | undefined {
+  return held.getStore()?.get(path.resolve(lockPath));
+}
+
 interface Acquired {
+  owner: LockOwner;
   tookOver: boolean;
   staleOwner: LockOwner | undefined;
   release(): Promise<void>;
@@ -151,6 +157,7 @@ async function acquire(lockPath: string, deadline: number, started: number, opts
   }, Math.max(50, Math.min(staleMs / 3, 10_000)));
   heartbeat.unref();
   return {
+    owner,
     tookOver: tookOver && !!opts.onTakeover,
     staleOwner,
     async release() {

@@ -501,12 +501,11 @@ describe('fastForward', () => {
   });
 });
 
-describe('locks', () => {
-  let dist: string;
-
-  beforeAll(async () => {
-    // Child processes need JavaScript: compile the store (and only what it imports) with tsc.
-    dist = path.join(ROOT, 'node_modules', '.cache', `mreg-store-git-test-${process.pid}`);
+/** Child processes need JavaScript: the store (and only what it imports) compiled once with tsc. */
+let built: Promise<string> | undefined;
+function buildStore(): Promise<string> {
+  built ??= (async () => {
+    const dist = path.join(ROOT, 'node_modules', '.cache', `mreg-store-git-test-${process.pid}`);
     const tsconfig = path.join(await tmpdir('tsc'), 'tsconfig.json');
     await fsp.writeFile(
       tsconfig,
@@ -520,6 +519,16 @@ describe('locks', () => {
     await execFileP(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]);
     await fsp.writeFile(path.join(dist, 'package.json'), '{"type":"module"}\n');
     tmpRoots.push(dist);
+    return path.join(dist, 'store/git.js');
+  })();
+  return built;
+}
+
+describe('locks', () => {
+  let gitJs: string;
+
+  beforeAll(async () => {
+    gitJs = await buildStore();
   });
 
   it('serialises 4 processes × 10 read-modify-commit cycles: no lost update', async () => {
@@ -529,7 +538,7 @@ describe('locks', () => {
     const script = path.join(await tmpdir('script'), 'worker.mjs');
     await fsp.writeFile(
       script,
-      `import { GitRepo } from ${JSON.stringify(path.join(dist, 'store/git.js'))};
+      `import { GitRepo } from ${JSON.stringify(gitJs)};
 const repo = await GitRepo.open(process.argv[2]);
 for (let i = 0; i < 10; i++) {
   await repo.withWriteLock(async () => {
@@ -644,6 +653,61 @@ for (let i = 0; i < 10; i++) {
     expect(await git(d, 'show', 'HEAD:ours.txt')).toBe('2\n');
     expect(await fsp.readFile(path.join(d, 'theirs.txt'), 'utf8')).toBe('edited\n');
     await expectFsckClean(d);
+  });
+});
+
+describe('crash safety', () => {
+  it('survives SIGKILL at any moment: the next writer recovers the locks and the checkout at once', async () => {
+    const gitJs = await buildStore();
+    const d = await tmpdir();
+    const repo = await GitRepo.init(d);
+    const initial: Record<string, string> = { 'counter.txt': 'start\n' };
+    for (let m = 0; m < 40; m++) for (let v = 1; v <= 5; v++) initial[`models/m${m}/versions/${v}.yaml`] = `m${m} v${v}\n`;
+    await commitOn(repo, initial);
+    const script = path.join(await tmpdir('script'), 'crasher.mjs');
+    // Each commit writes a counter, adds a version, deletes another and rewrites a whole model folder.
+    await fsp.writeFile(
+      script,
+      `import { GitRepo } from ${JSON.stringify(gitJs)};
+const repo = await GitRepo.open(process.argv[2]);
+const enc = (s) => new TextEncoder().encode(s);
+for (let i = 0; ; i++) {
+  await repo.withWriteLock(async () => {
+    const parent = await repo.resolveBranch('main');
+    const m = i % 40;
+    const changes = new Map([
+      ['counter.txt', enc(process.pid + ' ' + i + '\\n')],
+      ['models/m' + m + '/versions/' + (6 + i) + '.yaml', enc('new ' + i + '\\n')],
+      ['models/m' + ((m + 20) % 40) + '/versions/' + (1 + (i % 5)) + '.yaml', null],
+      ['models/m' + ((m + 7) % 40), null],
+      ['models/m' + ((m + 7) % 40) + '/model.yaml', enc('rewritten ' + i + '\\n')],
+    ]);
+    const who = { name: 'crasher', email: 'c@example.com', timestamp: 1700000000 + i, timezoneOffset: 0 };
+    await repo.commit({ branch: 'main', parent, changes, message: 'step ' + i, author: who });
+  }, { timeoutMs: 20000 });
+  if (i === 0) process.stdout.write('ready\\n');
+}
+`,
+    );
+    const heads = new Set<string>();
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(process.execPath, [script, d], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 200));
+      child.kill('SIGKILL');
+      await exited;
+      heads.add((await git(d, 'rev-parse', 'HEAD')).trim());
+    }
+    expect(heads.size).toBeGreaterThan(1); // every round committed something before dying
+    await expectFsckClean(d);
+    const started = Date.now();
+    await repo.withWriteLock(() => commitOn(repo, { 'counter.txt': 'final\n', 'models/m3/model.yaml': 'final\n' }), { timeoutMs: 20_000 });
+    // Recovery is immediate (the crashed holder's locks are known), not a wait for locks to age.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    await expectCleanCheckout(d);
+    await expectFsckClean(d);
+    for (const f of ['.git/index.lock', '.git/refs/heads/main.lock', '.git/mreg-write.lock', '.git/mreg-checkout.json']) expect(await exists(path.join(d, f)), f).toBe(false);
   });
 });
 
