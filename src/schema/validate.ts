@@ -6,8 +6,6 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ModelFile, RegistryFile, VersionFile } from './types.generated.js';
 
 const require = createRequire(import.meta.url);
-// ajv and ajv-formats are CommonJS; their default export under NodeNext is the module object.
-const Ajv = require('ajv') as typeof import('ajv').default;
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
@@ -29,6 +27,8 @@ function validators(): Validators {
     try {
       compiled = require(SCHEMA_DIR + 'validators.generated.cjs') as Validators;
     } catch {
+      // ajv is CommonJS; loaded only when the precompiled validators are missing (it costs ~20 ms to load).
+      const Ajv = require('ajv') as typeof import('ajv').default;
       const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true, allowUnionTypes: true });
       ajv.addSchema(loadSchema('common.schema.json'));
       compiled = {
