@@ -23,7 +23,11 @@ export interface WriteArgs extends GlobalArgs {
   branch?: string;
   'target-branch'?: string;
   author?: string;
+  'max-attempts'?: number;
 }
+
+/** How many times a pushed write is re-applied after losing the race, unless --max-attempts says otherwise. */
+export const DEFAULT_PUSH_ATTEMPTS = 20;
 
 /** The registry's directory: `--repo`, else MREG_REPO, else the current directory. */
 export function repoDir(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -59,9 +63,12 @@ export function writeOptions<T>(y: Argv<T>): Argv<T & WriteArgs> {
     .option('branch', { type: 'string', describe: 'Branch to write (default: the checked-out branch)', requiresArg: true })
     .option('target-branch', { type: 'string', describe: 'Branch this change will land on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, else the branch written)', requiresArg: true })
     .option('author', { type: 'string', describe: "Commit author as 'Name <email>' (default: $MREG_AUTHOR_NAME/$MREG_AUTHOR_EMAIL, then git config)", requiresArg: true })
+    .option('max-attempts', { type: 'number', describe: `With --push: how many times to fetch, re-apply and push again when another writer got there first (default ${DEFAULT_PUSH_ATTEMPTS})`, requiresArg: true })
     .check((a) => {
       if (a.push && a.commit === false) throw new Error('--push and --no-commit cannot be combined: there would be nothing to push.');
       if (a.author !== undefined) parseAuthor(a.author as string);
+      const n = a['max-attempts'] as number | undefined;
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new Error(`--max-attempts must be a positive integer, got ${String(n)}.`);
       return true;
     }) as Argv<T & WriteArgs>;
 }
@@ -81,7 +88,10 @@ export async function openForRead(args: GlobalArgs & { branch?: string }): Promi
 /** Opens the registry for one write, with the write flags turned into Registry options. */
 export async function openForWrite(args: WriteArgs): Promise<Registry> {
   const opts: RegistryOptions = { commit: args.commit !== false };
-  if (args.push) opts.push = args.remote ?? 'origin';
+  if (args.push) {
+    opts.push = args.remote ?? 'origin';
+    opts.maxAttempts = args['max-attempts'] ?? DEFAULT_PUSH_ATTEMPTS;
+  } else if (args['max-attempts'] !== undefined) opts.maxAttempts = args['max-attempts'];
   if (args.branch) opts.branch = args.branch;
   if (args.author) opts.author = parseAuthor(args.author);
   const target = targetBranch(args['target-branch']);
