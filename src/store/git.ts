@@ -45,6 +45,7 @@ import {
 } from './git-objects.js';
 import { buildIndex, GitIndexFile, statFromStats, statMatches, UnsupportedIndexError, type IndexUpsert, type StatData } from './index-file.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
+import { PackCorruptError, PackReader } from './pack-reader.js';
 import { buildPack, type PackObject } from './pack-writer.js';
 import { discoverReceivePack, redact, sendReceivePack } from './receive-pack.js';
 import { RefStore } from './refs.js';
@@ -169,6 +170,7 @@ export class GitRepo {
   readonly cache: object = {};
   private readonly refs: RefStore;
   private readonly objectsDir: string;
+  private readonly packs: PackReader;
   private readonly trees = new Lru<readonly TreeEntry[]>(TREE_CACHE_ENTRIES);
   private readonly commits = new Lru<CommitInfo>(COMMIT_CACHE_SIZE);
   private readonly limit = createLimiter(IO_CONCURRENCY);
@@ -198,6 +200,7 @@ export class GitRepo {
   ) {
     this.refs = new RefStore(gitdir, commondir, this.tracker);
     this.objectsDir = path.join(commondir, 'objects');
+    this.packs = new PackReader(path.join(this.objectsDir, 'pack'), (oid) => this.readRawNow(oid));
   }
 
   // ---------------------------------------------------------------- open / init
@@ -383,34 +386,54 @@ export class GitRepo {
     }
   }
 
-  /** Reads an object: loose ones directly (fs + zlib), packed ones through isomorphic-git with the shared cache. */
+  /**
+   * Reads an object: from the packs (pack-reader.ts), else loose (fs + zlib), else — packs written since
+   * the last look, or a pack format the reader leaves alone — through isomorphic-git with the shared cache.
+   */
   private async readRaw(oid: string): Promise<RawObject> {
     if (!OID_RE.test(oid)) throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Invalid object id '${oid}'.`, { oid });
-    return this.limit(async () => {
-      let data: Buffer | undefined;
+    return this.limit(() => this.readRawNow(oid));
+  }
+
+  /** readRaw without the concurrency limit (a delta base is read while its delta holds a slot). */
+  private async readRawNow(oid: string): Promise<RawObject> {
+    const fromPack = async (): Promise<RawObject | undefined> => {
       try {
-        data = await fsp.readFile(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
+        return await this.packs.read(oid);
       } catch (e) {
-        if (!isMissing(e)) throw e;
+        if (e instanceof PackCorruptError) throw new RegistryError('INTERNAL_ERROR', `Could not read object ${oid}: ${e.message}`, { oid }, { cause: e });
+        if (isMissing(e)) return undefined; // a pack removed by gc since the last look
+        throw e;
       }
-      if (data) {
-        const raw = zlib.inflateSync(data);
-        const sp = raw.indexOf(0x20);
-        const nul = raw.indexOf(0, sp);
-        const type = raw.toString('latin1', 0, sp) as ObjectType;
-        return { type, body: raw.subarray(nul + 1) };
+    };
+    const packed = await fromPack();
+    if (packed) return packed;
+    let data: Buffer | undefined;
+    try {
+      data = await fsp.readFile(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
+    if (data) {
+      const raw = zlib.inflateSync(data);
+      const sp = raw.indexOf(0x20);
+      const nul = raw.indexOf(0, sp);
+      const type = raw.toString('latin1', 0, sp) as ObjectType;
+      return { type, body: raw.subarray(nul + 1) };
+    }
+    this.packs.rescan();
+    const repacked = await fromPack();
+    if (repacked) return repacked;
+    try {
+      const r = await git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
+      const body = r.object as Uint8Array;
+      return { type: r.type as ObjectType, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+    } catch (e) {
+      if (errCode(e) === 'NotFoundError') {
+        throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} does not exist in ${this.dir}.`, { oid });
       }
-      try {
-        const r = await git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
-        const body = r.object as Uint8Array;
-        return { type: r.type as ObjectType, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
-      } catch (e) {
-        if (errCode(e) === 'NotFoundError') {
-          throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} does not exist in ${this.dir}.`, { oid });
-        }
-        throw new RegistryError('INTERNAL_ERROR', `Could not read object ${oid}: ${(e as Error).message}`, { oid }, { cause: e });
-      }
-    });
+      throw new RegistryError('INTERNAL_ERROR', `Could not read object ${oid}: ${(e as Error).message}`, { oid }, { cause: e });
+    }
   }
 
   private async writeObject(type: ObjectType, body: Uint8Array): Promise<string> {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { hashObject } from '../../src/store/git-objects.js';
+import { applyDelta, PackCorruptError } from '../../src/store/pack-reader.js';
 import { buildPack, packObjectHeader } from '../../src/store/pack-writer.js';
 import { FLUSH_PKT, parseAdvertisement, parsePktLines, parseReport, pktLine } from '../../src/store/receive-pack.js';
 import { createLimiter, mapLimit } from '../../src/util/concurrency.js';
@@ -44,6 +45,24 @@ describe('packfile', () => {
     const pack = await buildPack([]);
     expect(pack.length).toBe(32);
     expect(pack.readUInt32BE(8)).toBe(0);
+  });
+});
+
+describe('delta', () => {
+  it('applies copy and insert instructions', () => {
+    const base = Buffer.from('hello world');
+    // source size 11, result size 11; copy 6 bytes from offset 0; insert "there"
+    const delta = Buffer.from([11, 11, 0x80 | 0x10, 6, 5, ...Buffer.from('there')]);
+    expect(applyDelta(base, delta).toString()).toBe('hello there');
+    // copy with a 2-byte offset and a size of 0 meaning 0x10000
+    const big = Buffer.alloc(0x10100, 7);
+    big[0x100] = 1;
+    const d2 = Buffer.from([0x80, 0x82, 0x04, 0x80, 0x80, 0x04, 0x80 | 0x02, 0x01]);
+    const out = applyDelta(big, d2);
+    expect(out.length).toBe(0x10000);
+    expect(out[0]).toBe(1);
+    expect(() => applyDelta(Buffer.from('short'), delta)).toThrow(PackCorruptError);
+    expect(() => applyDelta(base, Buffer.from([11, 3, 0x80 | 0x10, 9]))).toThrow(PackCorruptError);
   });
 });
 
