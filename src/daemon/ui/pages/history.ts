@@ -1,0 +1,77 @@
+// Activity (`/ui/history`): the branch's history, newest first, each commit with its time, author, short
+// oid and operations; `?model=` follows one model (across renames), `?before=<commit>` pages back.
+import { nameProblem } from '../../../domain/names.js';
+import { isRegistryError } from '../../../errors.js';
+import { html } from '../html.js';
+import { commandsPanel, page } from '../layout.js';
+import { mregCommand } from '../shell.js';
+import { historyFrom, timeline } from '../timeline.js';
+import { HISTORY_PATH, Links, type View } from '../view.js';
+import { errorPage, nowHref, type Rendered } from './common.js';
+
+export const HISTORY_PAGE_SIZE = 30;
+const OID = /^[0-9a-f]{40}$/;
+
+export async function historyPage(view: View): Promise<Rendered> {
+  const modelParam = (view.query.get('model') ?? '').trim();
+  const model = modelParam === '' ? undefined : modelParam;
+  const before = view.query.get('before') ?? undefined;
+  if (model !== undefined && nameProblem(model)) {
+    return errorPage(view, 400, 'Not a model name', html`<strong>${model}</strong> cannot be a registered model's name: it ${nameProblem(model)}.`, HISTORY_PATH);
+  }
+  let start: string | undefined = view.served.commit;
+  if (before !== undefined) {
+    if (!OID.test(before)) return errorPage(view, 400, 'Bad page link', html`<code>before</code> must be a full commit id (40 hex digits), not <code>${before}</code>.`, HISTORY_PATH);
+    try {
+      start = (await view.deps.repo.readCommit(before)).parents[0];
+    } catch (e) {
+      if (!isRegistryError(e)) throw e;
+      return errorPage(view, 400, 'Unknown commit', html`There is no commit <code>${before}</code> in this repository.`, HISTORY_PATH);
+    }
+  }
+  const fetched = start ? await historyFrom(view, start, { ...(model !== undefined ? { model } : {}), limit: HISTORY_PAGE_SIZE + 1 }) : [];
+  const entries = fetched.slice(0, HISTORY_PAGE_SIZE);
+  const more = fetched.length > HISTORY_PAGE_SIZE;
+  // Paging back past a rename follows the model under its older name.
+  let follow = model;
+  for (const e of entries) for (const op of e.operations) if (op.op === 'model_renamed' && op.to === follow && op.from) follow = op.from;
+  const last = entries[entries.length - 1];
+
+  const filterForm = html`<form class="search" method="get" action="${HISTORY_PATH}" role="search">
+<label for="model">Model</label>
+<input type="text" id="model" name="model" value="${model ?? ''}" placeholder="every model" autocomplete="off" spellcheck="false">
+${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}">` : ''}
+<button type="submit">Filter</button>
+${model !== undefined ? html`<a class="button secondary" href="${view.links.history()}">All models</a>` : ''}
+</form>`;
+
+  const nav = html`<nav class="pager" aria-label="Activity pages"><span class="count">${entries.length ? `${entries.length} ${entries.length === 1 ? 'commit' : 'commits'}${before ? ' (older)' : ''}` : ''}</span><ul>
+${before ? html`<li><a href="${view.links.history({ model })}">← Newest</a></li>` : ''}
+${more && last ? html`<li><a href="${view.links.history({ model: follow, before: last.commit })}" rel="next">Older →</a></li>` : html`<li><span class="off">End of history</span></li>`}
+</ul></nav>`;
+
+  const heading = model !== undefined ? html`Activity of <a href="${view.links.model(model)}">${model}</a>` : html`Activity`;
+  const body = html`<div class="page-head"><div><div class="title"><h1>${heading}</h1></div>
+<div class="sub"><span>${model !== undefined ? 'Every commit that changed this model (following renames)' : 'Every commit on the branch'}, newest first, from git.</span></div></div></div>
+<section class="toolbar" aria-label="Filter activity">${filterForm}</section>
+<section aria-label="Commits">
+${
+  entries.length
+    ? html`${timeline(view, entries, (c) => new Links(c).models(), 'Commits')}${nav}`
+    : html`<div class="empty"><h2>No activity</h2><p>${model !== undefined ? html`No commit on this branch changed a model named <strong>${model}</strong>.` : 'This branch has no registry commits yet.'}</p></div>`
+}
+</section>
+${commandsPanel(
+  view,
+  [
+    { label: 'This history on the command line', command: mregCommand('history', model !== undefined ? [model] : []) },
+    { label: 'Resolve a model as of a past moment', command: mregCommand('resolve', [`models:/${model ?? 'NAME'}/Production`], ['--at', '2026-01-01T00:00:00Z']) },
+  ],
+  {
+    title: 'On the command line',
+    note: html`Every page can show the registry as of a commit or a time: click a commit id above, or add <code>?at=</code> with a commit, a ref or an ISO time to any address.`,
+  },
+)}`;
+  return { status: 200, doc: page(view, { title: model !== undefined ? `Activity of ${model}` : 'Activity', section: 'history', nowHref: nowHref(view, HISTORY_PATH), body }) };
+}
+

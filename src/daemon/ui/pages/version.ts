@@ -1,0 +1,143 @@
+// A model version (`/ui/models/<name>/versions/<n>`): stage, aliases, tags, description, every lineage
+// field the schema holds, and the version's own history from git (who changed what, when, in which commit).
+import { encodeName } from '../../../domain/names.js';
+import { downloadUri } from '../../../domain/queries.js';
+import type { Stage } from '../../../domain/stages.js';
+import type { ModelEntry, VersionFile } from '../../../domain/state.js';
+import { formatCount, timeTag } from '../format.js';
+import { html, type Child, type Html } from '../html.js';
+import { commandsPanel, crumbs, kvTable, page, stageBadge, type Command } from '../layout.js';
+import { renderMarkdown, safeHttpUrl } from '../markdown.js';
+import { mregCommand, ph } from '../shell.js';
+import { summarize } from '../summaries.js';
+import { historyFrom, timeline } from '../timeline.js';
+import { Links, versionPath, type View } from '../view.js';
+import { errorPage, nowHref, type Rendered } from './common.js';
+import { modelNotFound } from './model.js';
+
+const MAX_VERSION = 2147483647;
+/** How far a neighbour (previous/next live version) is looked for. */
+const NEIGHBOUR_SCAN = 10_000;
+
+export function parseVersionNumber(segment: string): number | undefined {
+  if (!/^[1-9]\d{0,9}$/.test(segment)) return undefined;
+  const n = Number(segment);
+  return n <= MAX_VERSION ? n : undefined;
+}
+
+function neighbour(entry: ModelEntry, n: number, step: 1 | -1): number | undefined {
+  const top = entry.file.latest_version;
+  for (let k = n + step, i = 0; k >= 1 && k <= top && i < NEIGHBOUR_SCAN; k += step, i++) if (entry.versions.has(k)) return k;
+  return undefined;
+}
+
+const NEXT_STAGE: Record<Stage, Stage> = { None: 'Staging', Staging: 'Production', Production: 'Archived', Archived: 'Staging' };
+
+function field(value: string | undefined, mono = true): Child {
+  if (value === undefined || value === '') return html`<span class="muted">—</span>`;
+  return mono ? html`<code>${value}</code>` : value;
+}
+
+function runLink(url: string | undefined): Child {
+  if (url === undefined || url === '') return html`<span class="muted">—</span>`;
+  const safe = safeHttpUrl(url);
+  if (!safe) return html`<code>${url}</code> <span class="muted">(not an http(s) link)</span>`;
+  return html`<a href="${safe}" rel="nofollow noopener noreferrer">${url}</a>`;
+}
+
+function commandsFor(name: string, v: VersionFile, aliases: readonly string[], occupied: readonly number[], travelCommit: string | undefined): Command[] {
+  const next = NEXT_STAGE[v.stage];
+  // Archive the current holders of the target stage with it when there are any (as a promotion usually does).
+  const archive = next === 'Production' && occupied.some((k) => k !== v.version);
+  const cmds: Command[] = [
+    { label: `Move to ${next}${archive ? `, archiving the version${occupied.length > 1 ? 's' : ''} there now` : ''}`, command: mregCommand('transition', [name, v.version, next], archive ? ['--archive-existing'] : []) },
+    { label: 'Point an alias here', command: mregCommand('alias', [name, aliases[0] ?? 'champion', v.version]) },
+    { label: 'Set a tag', command: mregCommand('tag', [name, v.version, ph('KEY=VALUE')]) },
+    { label: 'Set the description', command: mregCommand('describe', [name, v.version, ph('TEXT')]) },
+    { label: 'Its history on the command line', command: mregCommand('history', [name, v.version]) },
+  ];
+  if (travelCommit) cmds.push({ label: 'Resolve it as of this commit', command: mregCommand('resolve', [`models:/${name}/${v.version}`], ['--at', travelCommit]) });
+  return cmds;
+}
+
+export async function versionPage(view: View, name: string, segment: string): Promise<Rendered> {
+  const entry = view.state.models.get(name);
+  if (!entry) return modelNotFound(view, name);
+  const n = parseVersionNumber(segment);
+  const path = n !== undefined ? versionPath(name, n) : `/ui/models/${encodeURIComponent(name)}`;
+  const v = n !== undefined ? entry.versions.get(n) : undefined;
+  if (n === undefined || !v) {
+    const latest = summarize(entry).latest;
+    const why =
+      n === undefined
+        ? html`<strong>${segment}</strong> is not a version number.`
+        : n <= entry.file.latest_version
+          ? html`Version ${n} of <strong>${name}</strong> was deleted${view.travel ? ' before this commit' : ''}: see <a href="${view.links.history({ model: name })}">the model's activity</a>.`
+          : html`<strong>${name}</strong> has no version ${n}${latest !== undefined ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)` : ''}.`;
+    return errorPage(view, 404, 'Version not found', why, path);
+  }
+  const s = summarize(entry);
+  const aliases = s.aliasesByVersion.get(v.version) ?? [];
+  const entries = await historyFrom(view, view.served.commit, { model: name, version: v.version, untilRegistered: v.version });
+  const prev = neighbour(entry, v.version, -1);
+  const next = neighbour(entry, v.version, 1);
+  const tags = Object.entries(v.tags ?? {}).map(([k, val]): [string, string] => [k, val]);
+  const dl = (rows: ReadonlyArray<readonly [string, Child]>): Html => html`<dl class="props">${rows.map(([k, val]) => html`<dt>${k}</dt><dd>${val}</dd>`)}</dl>`;
+  const download = downloadUri(v);
+
+  const body = html`${crumbs([['Models', view.links.models()], [name, view.links.model(name)], [`Version ${v.version}`]])}
+<div class="page-head"><div>
+<div class="title"><h1>${name} <span class="muted">·</span> Version ${v.version}</h1>${stageBadge(v.stage)}${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</div>
+<div class="sub">
+<span>Registered ${timeTag(v.created_at)}${v.user_id ? html` by <strong>${v.user_id}</strong>` : ''}</span>
+<span>Last modified ${timeTag(v.updated_at)}</span>
+<span>Status ${v.status}</span>
+</div></div>
+<nav class="vnav" aria-label="Other versions"><span class="chips">${prev !== undefined ? html`<a class="chip" href="${view.links.version(name, prev)}" rel="prev">← Version ${prev}</a>` : ''}<a class="chip" href="${view.links.model(name)}">All versions</a>${
+    next !== undefined ? html`<a class="chip" href="${view.links.version(name, next)}" rel="next">Version ${next} →</a>` : ''
+  }</span></nav>
+</div>
+<div class="grid-2">
+<div class="stack">
+<section class="card" aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
+${v.description ? html`<div class="md">${renderMarkdown(v.description)}</div>` : html`<p class="empty-text">No description.</p>`}
+</section>
+<section class="card" aria-labelledby="lineage-h"><h2 id="lineage-h">Lineage</h2>
+${dl([
+  ['Run ID', field(v.run_id)],
+  ['Run link', runLink(v.run_link)],
+  ['Source', field(v.source)],
+  ['Download URI', field(download)],
+  ...(v.storage_location ? ([['Storage location', field(v.storage_location)]] as const) : []),
+  ['Digest', field(v.digest)],
+  ['Code commit', field(v.code_commit)],
+  ['Dataset', field(v.dataset)],
+  ['User', field(v.user_id, false)],
+])}
+</section>
+</div>
+<div class="stack">
+<section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2>
+${dl([
+  ['Stage', stageBadge(v.stage)],
+  ['Aliases', aliases.length ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>` : html`<span class="muted">—</span>`],
+  ['Status', v.status_message ? html`${v.status} <span class="muted">— ${v.status_message}</span>` : v.status],
+  ['Registered', timeTag(v.created_at, true)],
+  ['Last modified', timeTag(v.updated_at, true)],
+  ['File', html`<code>models/${encodeName(name)}/versions/${v.version}.yaml</code>`],
+])}
+</section>
+<section class="card" aria-labelledby="tags-h"><h2 id="tags-h">Tags</h2>${kvTable('Tags', tags, 'No tags.')}</section>
+</div>
+</div>
+<section aria-labelledby="history-h">
+<div class="section-head"><h2 id="history-h">History of this version</h2><span class="muted">${formatCount(entries.length)} ${entries.length === 1 ? 'change' : 'changes'}, newest first · from git</span></div>
+${
+  entries.length
+    ? timeline(view, entries, (c) => new Links(c).version(name, v.version), `History of ${name} version ${v.version}`)
+    : html`<p class="empty-text">No history found on this branch.</p>`
+}
+</section>
+${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/versions/${v.version}.yaml</code> in a pull request.` })}`;
+  return { status: 200, doc: page(view, { title: `${name} v${v.version}`, section: 'models', nowHref: nowHref(view, path), body }) };
+}
