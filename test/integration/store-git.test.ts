@@ -443,6 +443,12 @@ describe('reads against native plumbing', () => {
       const native = (await git(d, 'log', '--format=%H', '--first-parent', '-m', '--', p)).trim().split('\n').filter(Boolean);
       expect(await ours({ paths: [p] }), p).toEqual(native);
     }
+    // On linear history, exactly `git log -- <path>`.
+    for (const p of ['models/m1', 'models/m4', 'models/m3', 'models/m0.yaml', 'registry.yaml', 'models']) {
+      const linear: string[] = [];
+      for await (const c of repo.log('v1.0', { paths: [p] })) linear.push(c.oid);
+      expect(linear, p).toEqual((await git(d, 'log', '--format=%H', 'v1.0', '--', p)).trim().split('\n').filter(Boolean));
+    }
     const withChanges: Array<{ oid: string; paths: string[] }> = [];
     for await (const c of repo.log('HEAD', { paths: ['models/m4', 'models/m1'] })) withChanges.push({ oid: c.oid, paths: c.changes!.map((x) => x.path) });
     expect(withChanges[0]!.paths).toEqual(['models/m1/versions/1.yaml']);
