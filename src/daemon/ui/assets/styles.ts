@@ -38,6 +38,8 @@ a { color: var(--accent); text-decoration: none; }
 a:hover { color: var(--accent-strong); text-decoration: underline; }
 :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-radius: 3px; }
 code, pre, .mono { font-family: var(--mono); font-size: 0.92em; }
+main code { overflow-wrap: anywhere; }
+main pre code { overflow-wrap: normal; }
 h1, h2, h3 { line-height: 1.25; margin: 0; }
 h1 { font-size: 24px; font-weight: 650; letter-spacing: -0.01em; overflow-wrap: anywhere; }
 h2 { font-size: 16px; font-weight: 620; }
