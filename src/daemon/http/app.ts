@@ -100,7 +100,18 @@ export class App {
       cacheable: false,
       run: (input) => errorReply('ENDPOINT_NOT_FOUND', `No endpoint ${input.path}: see the MLflow REST API 2.0 registry paths under /api/2.0/mlflow/, /api/v1/resolve, /healthz, /readyz, /metrics and the UI at /.`, 404),
     };
-    this.uiRoute = { label: 'ui', metrics: m.route('ui'), cacheable: false, ui: true, run: (input, _method, served) => this.ui(input, served) };
+    // The UI only reads: GET and HEAD. (Any other method used to be answered as a GET, and TRACE made the
+    // Web Request constructor throw: a 500.)
+    this.uiRoute = {
+      label: 'ui',
+      metrics: m.route('ui'),
+      cacheable: false,
+      ui: true,
+      run: (input, method, served) =>
+        method === 'GET'
+          ? this.ui(input, served)
+          : { status: 405, body: `Method ${method} is not allowed here; the web UI is read-only (GET, HEAD).\n`, contentType: 'text/plain; charset=utf-8', headers: [['Allow', 'GET, HEAD']] },
+    };
   }
 
   private mlflowRoute(ep: MlflowEndpoint): Route {

@@ -118,9 +118,20 @@ function pyType(v: unknown): string {
 
 export function badType(name: string, v: unknown): RegistryError {
   return RegistryError.invalid(
-    `Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: Hint: Value was of type '${pyType(v)}'. See the API docs for more information about request parameters.`,
+    `Invalid value ${shownValue(v)} for parameter '${name}' supplied: Hint: Value was of type '${pyType(v)}'. See the API docs for more information about request parameters.`,
     { param: name },
   );
+}
+
+/** A request value as JSON for an error message: clipped, and safe on values nested too deep to stringify. */
+function shownValue(v: unknown, max = 200): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? '[…]' : '{…}'; // deeper than the stack allows (a hostile body)
+  }
+  return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
 /** A string field; `required` gives MLflow's "Missing value" error for an absent or empty value. */
