@@ -38,6 +38,11 @@ export interface WireReply {
   readonly headers: readonly string[];
 }
 
+interface CachedReply {
+  readonly wire: WireReply;
+  readonly metrics: RouteMetrics;
+}
+
 interface Route {
   readonly label: string;
   readonly metrics: RouteMetrics;
@@ -66,7 +71,9 @@ export class App {
   private readonly routes = new Map<string, Route>();
   private readonly unknown: Route;
   private readonly uiRoute: Route;
-  private readonly cache = new WeakMap<Served, Map<string, WireReply>>();
+  /** Replies of the served state, by request target (path?query as received); replaced on a swap. */
+  private cacheOf: Served | undefined;
+  private cache = new Map<string, CachedReply>();
   private requestSeq = 0;
   private readonly startedAt: number;
 
@@ -172,19 +179,26 @@ export class App {
   }
 
   /**
-   * The hot path: a GET whose answer is already cached for the state being served. Synchronous, no
-   * parsing beyond splitting the request target. `target` is path?query as received.
+   * The hot path: a GET whose answer is already cached for the state being served. Synchronous: one
+   * read of the served state and one map lookup by the request target (path?query) as received.
    */
   cached(target: string): WireReply | undefined {
-    const q = target.indexOf('?');
-    if (q < 0 || q === target.length - 1) return undefined;
-    const route = this.routes.get(target.slice(0, q));
-    if (!route || !route.cacheable) return undefined;
-    const served = this.deps.holder.current;
-    if (!served) return undefined;
-    const hit = this.cache.get(served)?.get(route.label + target.slice(q));
-    if (hit) route.metrics.observe('GET', hit.status, 0);
-    return hit;
+    if (this.deps.holder.current !== this.cacheOf) return undefined;
+    const hit = this.cache.get(target);
+    if (!hit) return undefined;
+    hit.metrics.observe('GET', hit.wire.status, 0);
+    return hit.wire;
+  }
+
+  private remember(served: Served, target: string, wire: WireReply, metrics: RouteMetrics): void {
+    // A reply computed from an older state must never land in the newer state's cache.
+    if (served !== this.deps.holder.current) return;
+    if (this.cacheOf !== served) {
+      this.cacheOf = served;
+      this.cache = new Map();
+    }
+    if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+    this.cache.set(target, { wire, metrics });
   }
 
   /** Answers any request; never throws. */
@@ -201,11 +215,8 @@ export class App {
       reply = this.onError(e, input);
     }
     const wire = toWire(reply, reply.commit !== undefined ? reply.commit : served?.commit, route.ui === true);
-    if (route.cacheable && served && method === 'GET' && input.rawQuery !== '' && reply.cacheable !== false && wire.body.length <= MAX_CACHED_BODY && reply.status < 500) {
-      let c = this.cache.get(served);
-      if (!c) this.cache.set(served, (c = new Map()));
-      if (c.size >= MAX_CACHE_ENTRIES) c.clear();
-      c.set(route.label + '?' + input.rawQuery, wire);
+    if (route.cacheable && served && input.method === 'GET' && input.rawQuery !== '' && reply.cacheable !== false && wire.body.length <= MAX_CACHED_BODY && reply.status < 500) {
+      this.remember(served, input.path + '?' + input.rawQuery, wire, route.metrics);
     }
     route.metrics.observe(method, wire.status, (performance.now() - t0) / 1000);
     return wire;

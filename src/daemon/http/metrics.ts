@@ -39,12 +39,14 @@ class Histogram {
 
 /** Per-route counters, created once per route so a request only touches its own record. */
 export class RouteMetrics {
-  readonly byStatus = new Map<string, number>();
+  /** method → status → count; no string building per request. */
+  readonly byMethod = new Map<string, Map<number, number>>();
   readonly latency = new Histogram(REQUEST_BUCKETS);
   constructor(readonly route: string) {}
   observe(method: string, status: number, seconds: number): void {
-    const key = method + ' ' + status;
-    this.byStatus.set(key, (this.byStatus.get(key) ?? 0) + 1);
+    let m = this.byMethod.get(method);
+    if (!m) this.byMethod.set(method, (m = new Map()));
+    m.set(status, (m.get(status) ?? 0) + 1);
     this.latency.observe(seconds);
   }
 }
@@ -83,9 +85,8 @@ export class Metrics {
     };
     head('mreg_http_requests_total', 'counter', 'HTTP requests by route, method and status.');
     for (const r of this.routes.values()) {
-      for (const [key, n] of r.byStatus) {
-        const [method, status] = key.split(' ');
-        out.push(`mreg_http_requests_total{route="${esc(r.route)}",method="${esc(method!)}",status="${status}"} ${n}`);
+      for (const [method, byStatus] of r.byMethod) {
+        for (const [status, n] of byStatus) out.push(`mreg_http_requests_total{route="${esc(r.route)}",method="${esc(method)}",status="${status}"} ${n}`);
       }
     }
     head('mreg_http_request_duration_seconds', 'histogram', 'Time to answer a request, by route.');
