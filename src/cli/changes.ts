@@ -2,11 +2,11 @@
 // registry states of just the models that changed. `mreg diff` turns it into operations, `mreg validate`
 // judges it with the policies. Only changed model folders are parsed, so the cost follows the change, not
 // the registry (plus, for the working tree, one read and hash of every file).
-import { createHash } from 'node:crypto';
 import type { Problem } from '../errors.js';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
+import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git-objects.js';
 import { loadModelDir, type Loaded } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 
@@ -26,7 +26,7 @@ export interface StatePair {
 
 /** git's blob id of some bytes: what `git hash-object` prints. */
 export function blobOid(bytes: Uint8Array): string {
-  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
+  return hashObject('blob', bytes);
 }
 
 interface SideReader {
@@ -58,8 +58,6 @@ export async function changedPaths(repo: GitRepo, base: string | null, target: T
     const changes = await repo.diff(base, target);
     return changes.map((c) => c.path).filter((p) => parsePath(p).kind !== 'other');
   }
-  const baseFiles = base ? await repo.listFiles(base, '') : [];
-  const baseOids = new Map(baseFiles.map((f) => [f.path, f.oid]));
   let oids = workTreeOids;
   if (!oids) {
     const m = new Map<string, string>();
@@ -70,9 +68,74 @@ export async function changedPaths(repo: GitRepo, base: string | null, target: T
     }
     oids = m;
   }
+  if (!base) return [...oids.keys()];
   const out: string[] = [];
-  for (const [p, oid] of oids) if (baseOids.get(p) !== oid) out.push(p);
-  for (const p of baseOids.keys()) if (!oids.has(p) && parsePath(p).kind !== 'other') out.push(p);
+  if ((oids.get(REGISTRY_FILE) ?? null) !== (await repo.oidAt(base, REGISTRY_FILE))) out.push(REGISTRY_FILE);
+  out.push(...(await changedUnder(repo, base, MODELS_DIR, workTreeTree(oids, MODELS_DIR))));
+  return out;
+}
+
+/** A directory of the working tree as git would store it: entries by name, each dir with its tree oid. */
+interface LocalTree {
+  oid: string;
+  files: Map<string, string>;
+  dirs: Map<string, LocalTree>;
+}
+
+/** Builds the tree of the work-tree files under `root` from their blob oids, hashing every directory as git does. */
+function workTreeTree(oids: ReadonlyMap<string, string>, root: string): LocalTree {
+  const top: LocalTree = { oid: '', files: new Map(), dirs: new Map() };
+  for (const [p, oid] of oids) {
+    if (!p.startsWith(root + '/')) continue;
+    const parts = p.slice(root.length + 1).split('/');
+    let node = top;
+    for (const part of parts.slice(0, -1)) {
+      let next = node.dirs.get(part);
+      if (!next) node.dirs.set(part, (next = { oid: '', files: new Map(), dirs: new Map() }));
+      node = next;
+    }
+    node.files.set(parts[parts.length - 1]!, oid);
+  }
+  const hash = (t: LocalTree): string => {
+    const entries: TreeEntry[] = [];
+    for (const [name, oid] of t.files) entries.push({ path: name, mode: '100644', oid, type: 'blob' });
+    for (const [name, sub] of t.dirs) entries.push({ path: name, mode: '040000', oid: hash(sub), type: 'tree' });
+    return (t.oid = hashObject('tree', serializeTree(sortTreeEntries(entries))));
+  };
+  hash(top);
+  return top;
+}
+
+function localFiles(t: LocalTree, prefix: string): string[] {
+  return [...[...t.files.keys()].map((n) => `${prefix}/${n}`), ...[...t.dirs].flatMap(([n, sub]) => localFiles(sub, `${prefix}/${n}`))];
+}
+
+/**
+ * Paths that differ between `base`'s tree at `dir` and a work-tree directory, descending only into
+ * subtrees whose oids differ: the cost follows the change, not the registry (one read of `models/`).
+ */
+async function changedUnder(repo: GitRepo, base: string, dir: string, local: LocalTree | undefined): Promise<string[]> {
+  const remote = await repo.readTreeAt(base, dir);
+  if (!local) return remote ? (await repo.listFiles(base, dir)).map((f) => f.path) : [];
+  if (!remote) return localFiles(local, dir);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const e of remote) {
+    seen.add(e.path);
+    const p = `${dir}/${e.path}`;
+    const sub = local.dirs.get(e.path);
+    const file = local.files.get(e.path);
+    if (e.type === 'tree') {
+      if (sub && sub.oid === e.oid) continue;
+      out.push(...(await changedUnder(repo, base, p, sub)));
+      if (file !== undefined) out.push(p);
+    } else {
+      if (file !== e.oid) out.push(p);
+      if (sub) out.push(...localFiles(sub, p));
+    }
+  }
+  for (const [name] of local.files) if (!seen.has(name)) out.push(`${dir}/${name}`);
+  for (const [name, sub] of local.dirs) if (!seen.has(name)) out.push(...localFiles(sub, `${dir}/${name}`));
   return out;
 }
 

@@ -12,6 +12,8 @@
 // - `protected` rules compare against the branch the change lands on: `--branch`, else
 //   MREG_TARGET_BRANCH, else GITHUB_BASE_REF (a pull request's base on GitHub Actions), else the ref
 //   validated when it names a branch, else the checked-out branch.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
 import { pairRenames } from '../domain/diff.js';
@@ -46,43 +48,80 @@ export interface ValidateResult {
   problems: Problem[];
 }
 
-/** A view of the repository that counts file reads, for a progress display. */
-function counting(repo: GitRepo, onProgress: ValidateOptions['onProgress'], oids?: Map<string, string>): GitRepo {
+/**
+ * A view of the repository for one full read: counts file reads (for a progress display), hashes work-tree
+ * files as they are read (so the policy check knows what changed without reading them twice), and reads
+ * the work tree synchronously — one readFileSync is ~10x cheaper than fs/promises' open/stat/read/close
+ * round trips through the thread pool, which dominated validate at 100k files.
+ */
+function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], oids?: Map<string, string>): GitRepo {
   let total = 0;
   let done = 0;
   const tick = () => {
     done++;
     if (onProgress && (done % 256 === 0 || done === total)) onProgress(done, total);
   };
+  const overrides: Record<string, unknown> = {
+    listWorkTreeFiles: async (prefix: string) => {
+      const list = repo.bare ? await repo.listWorkTreeFiles(prefix) : listWorkTreeSync(repo.dir, prefix);
+      total = list.length;
+      return list;
+    },
+    listFiles: async (commit: string, prefix?: string) => {
+      const list = await repo.listFiles(commit, prefix);
+      total = list.length;
+      return list;
+    },
+    readWorkTreeFile: async (p: string) => {
+      const bytes = readWorkTreeSync(repo.dir, p);
+      tick();
+      if (bytes && oids) oids.set(p, blobOid(bytes));
+      return bytes;
+    },
+    readBlob: async (oid: string) => {
+      const r = await repo.readBlob(oid);
+      tick();
+      return r;
+    },
+  };
   return new Proxy(repo, {
     get(target, prop, receiver) {
+      if (typeof prop === 'string' && prop in overrides) return overrides[prop];
       const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      if (prop === 'listWorkTreeFiles' || prop === 'listFiles') {
-        return async (...args: unknown[]) => {
-          const list = (await value.apply(target, args)) as unknown[];
-          total = list.length;
-          return list;
-        };
-      }
-      if (prop === 'readWorkTreeFile') {
-        return async (p: string) => {
-          const bytes = (await value.call(target, p)) as Uint8Array | null;
-          tick();
-          if (bytes && oids) oids.set(p, blobOid(bytes));
-          return bytes;
-        };
-      }
-      if (prop === 'readBlob') {
-        return async (...args: unknown[]) => {
-          const r = await value.apply(target, args);
-          tick();
-          return r;
-        };
-      }
-      return value.bind(target);
+      return typeof value === 'function' ? value.bind(target) : value;
     },
   }) as GitRepo;
+}
+
+function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
+  try {
+    return readFileSync(path.join(dir, rel));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+    throw e;
+  }
+}
+
+/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitRepo.listWorkTreeFiles). */
+function listWorkTreeSync(dir: string, prefix: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === '.git') continue;
+      const p = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    }
+  };
+  walk(prefix.replace(/\/+$/, ''));
+  return out;
 }
 
 async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null> {
@@ -96,7 +135,7 @@ async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null>
 
 export async function validateRepository(repo: GitRepo, opts: ValidateOptions = {}): Promise<ValidateResult> {
   const oids = new Map<string, string>();
-  const view = counting(repo, opts.onProgress, opts.ref === undefined ? oids : undefined);
+  const view = readingView(repo, opts.onProgress, opts.ref === undefined ? oids : undefined);
   let target: string | null = null;
   let loaded: Loaded;
   if (opts.ref !== undefined) {
