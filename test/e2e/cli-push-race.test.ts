@@ -26,6 +26,8 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
       for (let w = 0; w < WRITERS; w++) {
         const dir = path.join(root, `writer-${w}`);
         await run('git', ['clone', '-q', url, dir]);
+        // Each fetch adds a pack; past gc.autoPackLimit native git would start a detached gc in the clone.
+        await git(dir, 'config', 'gc.auto', '0');
         clones.push(dir);
       }
       const started = Date.now();
