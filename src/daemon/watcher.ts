@@ -34,6 +34,10 @@ export class Reloader {
   private stopped = false;
   /** The tip that failed validation: not retried until the branch moves. */
   private failedTip: string | undefined;
+  /** Where the first load starts when there is a snapshot. */
+  private seed: Loaded | undefined;
+  /** The last state that did not validate (a cheap starting point for the walk back). */
+  private broken: Loaded | undefined;
 
   constructor(private readonly d: ReloaderDeps) {}
 
@@ -68,16 +72,19 @@ export class Reloader {
    */
   async initial(base: Loaded | undefined): Promise<void> {
     const { repo, branch, holder, logger } = this.d;
+    // Nothing is served until the tip is reached: the snapshot is only where the first reload starts.
     if (base && base.commit && base.problems.length === 0 && !holder.current) {
-      holder.swap({ commit: base.commit, loaded: base, loadedAt: Date.now() });
+      this.seed = base;
       logger.info('snapshot loaded', { commit: base.commit });
     }
     await this.check();
+    this.seed = undefined;
     if (holder.current || this.stopped) return;
     const failed = holder.lastError;
     const tip = failed?.commit;
+    let broken = this.broken;
+    this.broken = undefined;
     if (!failed || !tip) return;
-    let broken: Loaded | undefined;
     let oid: string | undefined = tip;
     for (let i = 0; i < MAX_WALK_BACK && oid; i++) {
       const parent: string | undefined = (await repo.readCommit(oid)).parents[0];
@@ -131,10 +138,11 @@ export class Reloader {
     const t0 = performance.now();
     let next: Loaded;
     try {
+      const from = cur?.loaded ?? this.seed;
       try {
-        next = cur ? await reloadCommit(repo, cur.loaded, tip) : await loadCommit(repo, tip);
+        next = from ? await reloadCommit(repo, from, tip) : await loadCommit(repo, tip);
       } catch (e) {
-        if (!cur) throw e;
+        if (!from) throw e;
         // The served commit's objects may be gone (force-push + prune): load the tip in full.
         logger.warn('incremental reload failed; loading in full', { commit: tip, err: (e as Error).message });
         next = await loadCommit(repo, tip);
@@ -149,6 +157,10 @@ export class Reloader {
     if (this.stopped) return;
     if (next.problems.length) {
       this.failedTip = tip;
+      if (!cur && this.seed) {
+        // The snapshot's commit is the last good state known: serve it, and report the tip.
+        holder.swap({ commit: this.seed.commit!, loaded: this.seed, loadedAt: Date.now() });
+      } else if (!cur) this.broken = next;
       metrics.observeReload(false, seconds);
       const f = this.failure(tip, next.problems);
       holder.fail(f);

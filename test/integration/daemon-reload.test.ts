@@ -168,4 +168,29 @@ describe('daemon reloads (native git underneath)', () => {
     expect((await d3.get(`${API}/registered-models/search?max_results=1000`)).body.registered_models).toHaveLength(20);
     await mkdir(path.dirname(snap), { recursive: true });
   });
+
+  it('started on a tip that does not validate, it serves the newest good commit before it and reports the tip', async () => {
+    const { dir, head } = await repo();
+    const broken = await commitFiles(dir, { [V3]: 'version: [oops\n' }, 'broken');
+    const d = await serveRepo(dir);
+    await d.ready;
+    const ready = await waitForReady(d, (b) => b.status === 'stale');
+    expect(ready).toMatchObject({ commit: head, last_reload_error: { commit: broken } });
+    expect(ready.last_reload_error.message).toMatch(/^models\/model-000\/versions\/3\.yaml:1: invalid YAML/);
+    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).commit).toBe(head);
+  });
+
+  it('restarted from a snapshot on a broken tip, it serves the snapshot\'s commit (never an unreached older state)', async () => {
+    const { dir, head } = await repo();
+    const d1 = await serveRepo(dir, { snapshot: true });
+    await d1.ready;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 5_000 && d1.metrics.snapshotsWritten === 0) await new Promise((r) => setTimeout(r, 20));
+    await d1.stop();
+    const broken = await commitFiles(dir, { [V3]: 'version: [oops\n' }, 'broken');
+    const d2 = await serveRepo(dir, { snapshot: true });
+    await d2.ready;
+    expect((await d2.get('/readyz')).body).toMatchObject({ status: 'stale', commit: head, last_reload_error: { commit: broken } });
+  });
 });
+
