@@ -276,3 +276,20 @@ console.log(`  (a) model-versions/get ${fmt(results.throughput['model-versions/g
 console.log(`  (b) p50/p99 at 10 connections: get ${fmt(results.throughput['model-versions/get'].p50_ms, 3)}/${fmt(results.throughput['model-versions/get'].p99_ms, 3)} ms, resolve ${fmt(results.throughput['/api/v1/resolve'].p50_ms, 3)}/${fmt(results.throughput['/api/v1/resolve'].p99_ms, 3)} ms`);
 console.log(`  (c) reload median ${fmt(results.reload_ms.median)} ms (target ≤ 200 ms)`);
 console.log(`  (d) cold start ${VERSIONS} versions: first-ever ${fmt(results.cold_first.seconds, 1)} s / ${results.cold_first.peak_rss_mb} MB; restart ${fmt(results.cold_restart.seconds, 2)} s / ${results.cold_restart.peak_rss_mb} MB (target ≤ 5 s, ≤ 500 MB)`);
+console.log(
+  JSON.stringify({
+    bench: 'serve',
+    versions: VERSIONS,
+    get_ratio: +results.throughput['model-versions/get'].ratio.toFixed(3),
+    get_cpu_ratio: +results.throughput['model-versions/get'].cpu_ratio.toFixed(3),
+    resolve_ratio: +results.throughput['/api/v1/resolve'].ratio.toFixed(3),
+    resolve_cpu_ratio: +results.throughput['/api/v1/resolve'].cpu_ratio.toFixed(3),
+    get_p50_ms: results.throughput['model-versions/get'].p50_ms,
+    get_p99_ms: results.throughput['model-versions/get'].p99_ms,
+    reload_median_ms: Math.round(results.reload_ms.median),
+    cold_first_s: +results.cold_first.seconds.toFixed(2),
+    cold_first_rss_mb: results.cold_first.peak_rss_mb,
+    cold_restart_s: +results.cold_restart.seconds.toFixed(2),
+    cold_restart_rss_mb: results.cold_restart.peak_rss_mb,
+  }),
+);
