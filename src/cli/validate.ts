@@ -12,11 +12,12 @@
 // - `protected` rules compare against the branch the change lands on: `--branch`, else
 //   MREG_TARGET_BRANCH, else GITHUB_BASE_REF (a pull request's base on GitHub Actions), else the ref
 //   validated when it names a branch, else the checked-out branch.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
 import { pairRenames } from '../domain/diff.js';
+import { parsePath } from '../domain/layout.js';
 import { checkPolicies } from '../domain/policies.js';
 import type { ModelEntry, RegistryFile } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
@@ -64,12 +65,12 @@ function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], o
   const overrides: Record<string, unknown> = {
     listWorkTreeFiles: async (prefix: string) => {
       const list = repo.bare ? await repo.listWorkTreeFiles(prefix) : listWorkTreeSync(repo.dir, prefix);
-      total = list.length;
+      total = list.filter((p) => parsePath(p).kind !== 'other').length;
       return list;
     },
     listFiles: async (commit: string, prefix?: string) => {
       const list = await repo.listFiles(commit, prefix);
-      total = list.length;
+      total = list.filter((f) => parsePath(f.path).kind !== 'other').length;
       return list;
     },
     readWorkTreeFile: async (p: string) => {
@@ -93,12 +94,27 @@ function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], o
   }) as GitRepo;
 }
 
+/**
+ * A listed work-tree file as git would commit it (GitRepo.readWorkTreeFile's rules): a symbolic link reads as
+ * the path it holds, never as its target, and a FIFO or device is absent. A pull request's links must not
+ * make validate read and print files from outside the repository, nor hang on /dev/zero. (The listing never
+ * enters a linked folder.)
+ */
 function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
+  const abs = path.join(dir, rel);
   try {
-    return readFileSync(path.join(dir, rel));
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) return readlinkSync(abs, { encoding: 'buffer' });
+    if (!st.isFile()) return null;
+    const fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    try {
+      return readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') return null;
     throw e;
   }
 }

@@ -1,8 +1,10 @@
 // Every DESIGN command through the built CLI: stdout, stderr, exit codes, --json shapes and the commits made.
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mreg, mregOk, ROOT } from '../helpers/cli.js';
+import { BIN, cliEnv, mreg, mregOk, ROOT } from '../helpers/cli.js';
 import { expectCleanRepo, git, tempDir } from '../helpers/registry.js';
 
 const RESPONSES = path.resolve(ROOT, '../shared/mlflow-responses');
@@ -264,5 +266,39 @@ describe('exit codes and help', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^mreg: [A-Z_]+: .+\n$/);
     expect(r.stderr).not.toContain('INTERNAL_ERROR');
+  });
+});
+
+describe('terminals', () => {
+  /** Runs the CLI under a pseudo-terminal (util-linux `script`), so stdout and stderr are TTYs. */
+  async function onTty(args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN, ...args].map(quote).join(' ');
+    const r = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], { cwd, env: cliEnv(env) });
+    return r.stdout;
+  }
+
+  it('colour only on a terminal (and not with NO_COLOR); a progress line for validate on a terminal only', async () => {
+    const dir = await newRegistry();
+    await mregOk(['register', 'fraud', '--source', 's3://b/1'], { cwd: dir });
+    await mregOk(['transition', 'fraud', '1', 'Production'], { cwd: dir });
+    const tty = await onTty(['get', 'fraud'], dir);
+    expect(tty).toMatch(ANSI);
+    expect(tty).toContain('\x1b[32mProduction\x1b[39m');
+    expect(await onTty(['get', 'fraud'], dir, { NO_COLOR: '1' })).not.toMatch(ANSI);
+    expect(await onTty(['get', 'fraud', '--json'], dir)).not.toMatch(ANSI);
+    const piped = await mregOk(['get', 'fraud'], { cwd: dir });
+    expect(piped.stdout).not.toMatch(ANSI);
+
+    for (let i = 0; i < 300; i++) {
+      await mkdir(path.join(dir, 'models', `m${i}`), { recursive: true });
+      await writeFile(path.join(dir, 'models', `m${i}`, 'model.yaml'), `name: m${i}\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`);
+    }
+    const progress = await onTty(['validate'], dir);
+    expect(progress).toMatch(/\r\x1b\[2Kvalidating \d+\/\d+ \d+%/);
+    expect(progress).toMatch(/ok: working tree: 301 models, 1 version;/);
+    const quiet = await mregOk(['validate'], { cwd: dir });
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toMatch(/^ok: working tree: 301 models, 1 version;/);
   });
 });
