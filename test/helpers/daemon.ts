@@ -33,7 +33,7 @@ export async function serveRepo(repo: string, flags: DaemonFlags = {}): Promise<
 }
 
 /** Polls until a response's X-Mreg-Commit is `commit` (bounded); returns the milliseconds it took. */
-export async function waitForCommit(d: TestDaemon, commit: string, probe = '/readyz', timeoutMs = 5_000): Promise<number> {
+export async function waitForCommit(d: TestDaemon, commit: string, probe = '/readyz', timeoutMs = 10_000): Promise<number> {
   const t0 = Date.now();
   let last: string | null = null;
   while (Date.now() - t0 < timeoutMs) {

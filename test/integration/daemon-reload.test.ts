@@ -126,7 +126,7 @@ describe('daemon reloads (native git underneath)', () => {
     const took = Date.now() - t0;
     await waitForCommit(d, last, `${API}/model-versions/get?name=model-000&version=3`);
     expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('burst 50');
-    expect(took).toBeLessThan(5_000);
+    expect(took).toBeLessThan(15_000); // ~1 s on a quiet machine; the assertion that matters is the final state
   });
 
   it('uncommitted edits in the work tree are never served', async () => {
