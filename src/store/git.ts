@@ -112,6 +112,8 @@ interface UpToDateContext {
   deleted: ReadonlySet<string>;
   /** Whether a non-directory that this update does not delete sits at `dir` (memoised). */
   isBlockingFile(dir: string): Promise<boolean>;
+  /** The first folder on the way to `rel` that is a symbolic link, or null (memoised per folder). */
+  linkedFolder(rel: string): Promise<string | null>;
 }
 
 interface ChangeNode {
@@ -885,10 +887,12 @@ export class GitRepo {
 
       const deleted = new Set(allOps.filter((op) => op.oid === null).map((op) => op.path));
       const fileInTheWay = new Map<string, Promise<boolean>>();
+      const links = new Map<string, Promise<string | null>>();
       const ctx: UpToDateContext = {
         index,
         indexMtime,
         deleted,
+        linkedFolder: (rel) => this.linkedFolder(rel, links),
         isBlockingFile: (dir) => {
           let hit = fileInTheWay.get(dir);
           if (!hit) {
@@ -972,6 +976,10 @@ export class GitRepo {
    */
   private async isUpToDate(op: FileOp, ctx: UpToDateContext): Promise<boolean> {
     if (op.mode === '160000' || op.oldMode === '160000') return true;
+    // Below a linked folder the path is not in the work tree at all: fine when this update removes the link
+    // (git has it as a file), never to be written or deleted through otherwise.
+    const link = await ctx.linkedFolder(op.path);
+    if (link !== null) return ctx.deleted.has(link);
     const entry = ctx.index?.lookup(op.path);
     if (ctx.index) {
       const staged = entry?.oid ?? null;
@@ -1001,8 +1009,37 @@ export class GitRepo {
     return h === op.oldOid || h === op.oid;
   }
 
+  /**
+   * The first folder on the way to the work-tree path `rel` (itself excluded) that is a symbolic link, or null.
+   * Git stores a link as a file, so nothing below one is in the work tree; reading or writing through it would
+   * reach outside the repository (a pull request can commit `models/x -> /etc`). `memo` caches by folder.
+   */
+  private async linkedFolder(rel: string, memo?: Map<string, Promise<string | null>>): Promise<string | null> {
+    const dir = path.posix.dirname(rel);
+    if (dir === '.' || dir === '') return null;
+    let hit = memo?.get(dir);
+    if (!hit) {
+      hit = (async () => {
+        const above = await this.linkedFolder(dir, memo);
+        if (above !== null) return above;
+        const st = await fsp.lstat(path.join(this.dir, dir)).catch(() => undefined);
+        return st?.isSymbolicLink() ? dir : null;
+      })();
+      memo?.set(dir, hit);
+    }
+    return hit;
+  }
+
+  private async refuseLinkedFolder(rel: string): Promise<void> {
+    const link = await this.linkedFolder(rel);
+    if (link !== null) {
+      throw new RegistryError('INVALID_STATE', `Cannot write '${rel}': '${link}' is a symbolic link, and mreg never writes through one (it could point outside the repository).`, { path: rel, link });
+    }
+  }
+
   /** Writes a work-tree file atomically: a temp file in `<gitdir>/mreg-tmp` renamed into place. Returns its lstat. */
   private async writeWorkFile(rel: string, data: Uint8Array, mode: string): Promise<BigIntStats> {
+    await this.refuseLinkedFolder(rel);
     const abs = path.join(this.dir, rel);
     try {
       await fsp.mkdir(path.dirname(abs), { recursive: true });
@@ -1067,6 +1104,7 @@ export class GitRepo {
   async writeWorkTree(changes: ChangeSet): Promise<void> {
     this.requireWorkTree();
     const entries = [...changes].map(([p, c]) => [checkRepoPath(p), c] as const);
+    for (const [p] of entries) await this.refuseLinkedFolder(p);
     const deletions = entries.filter(([, c]) => c === null).map(([p]) => p);
     for (const p of deletions) await fsp.rm(path.join(this.dir, p), { recursive: true, force: true });
     await this.pruneEmptyDirs(deletions);
@@ -1081,13 +1119,25 @@ export class GitRepo {
     );
   }
 
-  /** A file of the working tree, or null when absent. @throws INVALID_STATE on a bare repository. */
+  /**
+   * A file of the working tree as git would commit it, or null when absent. A symbolic link reads as the path
+   * it holds (what git stores), never as the file it points to, and nothing is read below a linked folder;
+   * anything but a file or a link (a FIFO, a device) is absent, as it is to git. So the links of a pull request
+   * cannot make `mreg validate` read, and print, files from outside the repository, nor hang on /dev/zero.
+   * @throws INVALID_STATE on a bare repository.
+   */
   async readWorkTreeFile(p: string): Promise<Uint8Array | null> {
     this.requireWorkTree();
+    const rel = checkRepoPath(p);
+    if ((await this.linkedFolder(rel)) !== null) return null;
+    const abs = path.join(this.dir, rel);
     try {
-      return await fsp.readFile(path.join(this.dir, checkRepoPath(p)));
+      const st = await fsp.lstat(abs);
+      if (st.isSymbolicLink()) return await fsp.readlink(abs, { encoding: 'buffer' });
+      if (!st.isFile()) return null;
+      return await fsp.readFile(abs, { flag: fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) });
     } catch (e) {
-      if (isMissing(e) || errCode(e) === 'EISDIR') return null;
+      if (isMissing(e) || errCode(e) === 'EISDIR' || errCode(e) === 'ELOOP') return null;
       throw e;
     }
   }
@@ -1097,6 +1147,7 @@ export class GitRepo {
     this.requireWorkTree();
     const p = checkPrefix(prefix);
     const out: string[] = [];
+    if (p !== '' && (await this.linkedFolder(`${p}/-`)) !== null) return [];
     const top = await fsp.lstat(path.join(this.dir, p)).catch(() => undefined);
     if (!top) return [];
     if (!top.isDirectory()) return [p];
