@@ -19,6 +19,19 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Messages quote the offending value; past this length the middle is left out (a 1 MB name is not repeated). */
+export const MAX_MESSAGE_LENGTH = 2_000;
+
+function clipMessage(message: string): string {
+  if (message.length <= MAX_MESSAGE_LENGTH) return message;
+  // Keep the start (what was wrong) and the end (the hint), and never split a surrogate pair.
+  let head = 1_500;
+  let tail = message.length - 300;
+  if (/[\ud800-\udbff]/.test(message[head - 1] ?? '')) head--;
+  if (/[\udc00-\udfff]/.test(message[tail] ?? '')) tail++;
+  return `${message.slice(0, head)}… [${tail - head} characters left out] …${message.slice(tail)}`;
+}
+
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
 
@@ -28,7 +41,7 @@ export class RegistryError extends Error {
     readonly details: Record<string, unknown> = {},
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(clipMessage(message), options);
   }
 
   static notFound(message: string, details: Record<string, unknown> = {}): RegistryError {

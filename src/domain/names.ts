@@ -17,6 +17,12 @@ export const MAX_DIR_LENGTH = 240;
 
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+/**
+ * Unicode format characters (category Cf): zero-width ones (U+200B–U+200D, U+2060, U+FEFF, U+00AD) make a
+ * name look exactly like another, and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) make it display
+ * as something else ("Trojan Source", CVE-2021-42574). A registry deciding what runs in production refuses both.
+ */
+const FORMAT = /\p{Cf}/u;
 
 function hex(byte: number): string {
   return '~' + byte.toString(16).toUpperCase().padStart(2, '0');
@@ -32,6 +38,7 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.trim().length === 0) return 'must not be blank';
   if ([...name].length > MAX_NAME_LENGTH) return `exceeds the maximum length of ${MAX_NAME_LENGTH} characters`;
   if (CONTROL.test(name)) return 'must not contain control characters';
+  if (FORMAT.test(name)) return 'must not contain invisible or bidirectional formatting characters (such as U+200B or U+202E)';
   if (/[/\\]/.test(name)) return 'must not contain a path separator (/ or \\)';
   if (name.includes('%')) return "must not contain '%'";
   if (name === '.' || name === '..') return "must not be '.' or '..'";

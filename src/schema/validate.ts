@@ -47,12 +47,17 @@ export interface SchemaViolation {
   message: string;
 }
 
+/** A key or path as a message shows it: a hostile file's megabyte-long key is clipped, not repeated. */
+function shown(s: string, max = 120): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 function describe(e: ErrorObject): SchemaViolation {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+  const where = shown(e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '');
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      return { instancePath: `${e.instancePath}/${key}`, message: `unknown key '${key}'${where ? ` in ${where}` : ''}` };
+      return { instancePath: `${e.instancePath}/${key}`, message: `unknown key '${shown(key)}'${where ? ` in ${where}` : ''}` };
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty);
@@ -65,7 +70,7 @@ function describe(e: ErrorObject): SchemaViolation {
       };
     case 'propertyNames': {
       const name = String((e.params as { propertyName: string }).propertyName);
-      return { instancePath: `${e.instancePath}/${name}`, message: `invalid key '${name}' in ${where || 'document'}` };
+      return { instancePath: `${e.instancePath}/${name}`, message: `invalid key '${shown(name)}' in ${where || 'document'}` };
     }
     default:
       return { instancePath: e.instancePath, message: `${where || 'document'} ${e.message ?? 'is invalid'}` };

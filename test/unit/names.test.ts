@@ -21,7 +21,7 @@ describe('name → folder rule', () => {
     expect(decodeName(dir)).toBe(name);
   });
 
-  it.each(['', ' ', '../x', 'a/b', 'a\\b', 'a%b', '.', '..', 'a\u0000', 'a\nb', 'a\u0085b', 'e\u0301', 'x'.repeat(257)])(
+  it.each(['', ' ', '../x', 'a/b', 'a\\b', 'a%b', '.', '..', 'a\u0000', 'a\nb', 'a\u0085b', 'e\u0301', 'x'.repeat(257), 'rlo\u202eexe', 'zero\u200bwidth', '\ufeffbom', 'soft\u00adhyphen', 'lri\u2066x'])(
     'rejects %j',
     (name) => {
       expect(nameProblem(name)).toBeDefined();

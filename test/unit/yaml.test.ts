@@ -60,6 +60,14 @@ describe('YAML documents', () => {
     expect(big.ok ? '' : big.problems[0]!.message).toMatch(/limit/);
   });
 
+  it('names a megabyte-long key clipped, not repeated', () => {
+    const r = parseDocumentText('model', 'm.yaml', `name: x\ntags:\n  ? ${'k'.repeat(1024 * 1024)}\n  : v\n? ${'u'.repeat(1024 * 1024)}\n: 1\n`);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    for (const p of r.problems) expect(p.message.length).toBeLessThan(300);
+    expect(r.problems.map((p) => p.message)).toContain(`unknown key '${'u'.repeat(120)}…'`);
+  });
+
   it('survives a billion-laughs document without expanding it', () => {
     const lol = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 10; i++) lol.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
