@@ -21,8 +21,24 @@ export interface HistoryOptions {
   model?: string;
   /** With `model`: only operations on this version (and the model's renames). */
   version?: number;
+  /** With `version`: also the alias moves that point at it or away from it (the UI's version history). */
+  aliases?: boolean;
   /** At most this many entries. */
   limit?: number;
+  /**
+   * Examine at most this many commits (a page's bound on a long history). The generator's return value
+   * then says where to resume: the first commit not examined, and the names followed at that point.
+   */
+  scan?: number;
+}
+
+/** Where a bounded walk stopped: `next` is the first commit it did not examine (undefined: the history's start). */
+export interface HistoryResume {
+  next: string | undefined;
+  /** The last commit examined (next's child), if any. */
+  last: string | undefined;
+  /** The names the walk follows at `next` (a rename seen adds the older name). */
+  names: string[];
 }
 
 async function readDoc<T>(repo: GitRepo, kind: 'model' | 'model-version', path: string, oid: string | null): Promise<T | undefined> {
@@ -101,27 +117,77 @@ export async function operationsOf(repo: GitRepo, parent: string | null, commit:
  * The branch's history from `start` backwards (first parents: what landed on the branch, merges included),
  * newest first, each commit with the registry operations it made.
  */
-export async function* registryHistory(repo: GitRepo, start: string, opts: HistoryOptions = {}): AsyncGenerator<HistoryEntry> {
+export async function* registryHistory(repo: GitRepo, start: string, opts: HistoryOptions = {}): AsyncGenerator<HistoryEntry, HistoryResume> {
   const limit = opts.limit ?? Infinity;
+  const scan = opts.scan ?? Infinity;
   let names = opts.model !== undefined ? new Set([opts.model]) : undefined;
   let emitted = 0;
+  let examined = 0;
+  let last: string | undefined;
   let oid: string | undefined = start;
-  while (oid && emitted < limit) {
+  // Oids at the paths a followed model is read from, kept for the parent: walking back, a commit's parent
+  // is the next commit looked at, so each tree is read once rather than twice.
+  let parentOids = new Map<string, string | null>();
+  let lastParent: string | null | undefined;
+  while (oid && emitted < limit && examined < scan) {
+    examined++;
+    last = oid;
     const c: CommitInfo = await repo.readCommit(oid);
     const parent = c.parents[0] ?? null;
     let changes: FileChange[] = [];
     if (names) {
-      for (const name of names) changes.push(...(await repo.diff(parent, oid, `${MODELS_DIR}/${encodeName(name)}`)));
+      const here = oid === lastParent ? parentOids : new Map<string, string | null>();
+      const there = new Map<string, string | null>();
+      const at = async (commit: string | null, p: string): Promise<string | null> => {
+        if (commit === null) return null;
+        const cache = commit === oid ? here : there;
+        if (cache.has(p)) return cache.get(p)!;
+        const found = await repo.oidAt(commit, p);
+        cache.set(p, found);
+        return found;
+      };
+      for (const name of names) {
+        const dir = `${MODELS_DIR}/${encodeName(name)}`;
+        const after = await at(oid, dir);
+        if (parent !== null && (await at(parent, dir)) === after) continue; // the folder did not change
+        if (opts.version === undefined) {
+          changes.push(...(await repo.diff(parent, oid, dir)));
+          continue;
+        }
+        // One version: its file and the model file are all that matter, so the versions folder (which a
+        // model with 10,000 versions makes large) is never diffed, only looked up.
+        const found: FileChange[] = [];
+        for (const p of [`${dir}/model.yaml`, `${dir}/versions/${opts.version}.yaml`]) {
+          const [b, a] = [await at(parent, p), await at(oid, p)];
+          if (b !== a) found.push({ path: p, before: b, after: a });
+        }
+        // A model file edited in place (every registration bumps latest_version) says nothing about this
+        // version unless its aliases are asked for: creation, deletion and renames add or remove the file.
+        const modelEditOnly = found.length === 1 && found[0]!.path.endsWith('/model.yaml') && found[0]!.before !== null && found[0]!.after !== null;
+        if (!(modelEditOnly && opts.aliases !== true)) changes.push(...found);
+      }
+      parentOids = there;
+      lastParent = parent;
     } else {
       changes = await repo.diff(parent, oid);
     }
     if (changes.length) {
-      let ops = await operationsOf(repo, parent, oid, names ? await withRenameCandidates(repo, parent, oid, changes, names) : changes);
+      let ops = await operationsOf(repo, parent, oid, names ? await withRenameCandidates(repo, parent, oid, changes, names, opts.version) : changes);
       if (names) {
         const followed = names;
         ops = ops.filter((op) => (op.name !== undefined && followed.has(op.name)) || (op.op === 'model_renamed' && followed.has(op.to!)));
         for (const op of ops) if (op.op === 'model_renamed' && op.from) names = new Set([...names, op.from]);
-        if (opts.version !== undefined) ops = ops.filter((op) => op.version === opts.version || op.op === 'model_renamed' || op.op === 'model_created' || op.op === 'model_deleted');
+        const v = opts.version;
+        if (v !== undefined) {
+          ops = ops.filter(
+            (op) =>
+              op.version === v ||
+              op.op === 'model_renamed' ||
+              op.op === 'model_created' ||
+              op.op === 'model_deleted' ||
+              (opts.aliases === true && (op.op === 'alias_set' || op.op === 'alias_deleted') && (op.after === v || op.before === v)),
+          );
+        }
       }
       if (ops.length || (!names && changes.some((ch) => parsePath(ch.path).kind !== 'other'))) {
         yield {
@@ -137,15 +203,22 @@ export async function* registryHistory(repo: GitRepo, start: string, opts: Histo
     }
     oid = c.parents[0];
   }
+  return { next: oid, last, names: names ? [...names] : [] };
 }
 
-/** When a followed model's folder appears, the commit may be a rename: include the folders that vanished in it. */
-async function withRenameCandidates(repo: GitRepo, parent: string | null, commit: string, changes: FileChange[], names: Set<string>): Promise<FileChange[]> {
+/**
+ * When a followed model's folder appears, the commit may be a rename: include the folders that vanished in
+ * it (with `version`, only their model file and that version's file, the same view the followed side has,
+ * so that the two sides pair as a rename).
+ */
+async function withRenameCandidates(repo: GitRepo, parent: string | null, commit: string, changes: FileChange[], names: Set<string>, version?: number): Promise<FileChange[]> {
   const created = changes.some((c) => c.before === null && c.path.endsWith('/model.yaml') && names.has(nameOfDir(c.path, names)));
   if (!created || !parent) return changes;
   const all = await repo.diff(parent, commit, MODELS_DIR);
   const gone = new Set(all.filter((c) => c.after === null && c.path.endsWith('/model.yaml')).map((c) => c.path.split('/')[1]));
-  return [...changes, ...all.filter((c) => gone.has(c.path.split('/')[1]) && !changes.includes(c))];
+  const wanted = (p: string): boolean => version === undefined || p.endsWith('/model.yaml') || p.endsWith(`/versions/${version}.yaml`);
+  const have = new Set(changes.map((c) => c.path));
+  return [...changes, ...all.filter((c) => gone.has(c.path.split('/')[1]) && wanted(c.path) && !have.has(c.path))];
 }
 
 function nameOfDir(path: string, names: Set<string>): string {

@@ -1,0 +1,74 @@
+// registryHistory's narrow walks: one version's history looks only at its file and the model file (so a
+// model with many versions is not diffed per commit), still pairs renames, can include alias moves, and a
+// bounded walk says where to resume.
+import { describe, expect, it } from 'vitest';
+import { GitRepo } from '../../src/store/git.js';
+import { registryHistory, type HistoryEntry, type HistoryOptions, type HistoryResume } from '../../src/store/history.js';
+import { freshRegistry, git } from '../helpers/registry.js';
+
+async function walk(repo: GitRepo, start: string, opts: HistoryOptions): Promise<{ entries: HistoryEntry[]; resume: HistoryResume }> {
+  const entries: HistoryEntry[] = [];
+  const it = registryHistory(repo, start, opts);
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { entries, resume: r.value };
+    entries.push(r.value);
+  }
+}
+
+const ops = (entries: HistoryEntry[]) => entries.map((e) => e.operations.map((o) => `${o.op}${o.version !== undefined ? ` v${o.version}` : ''}${o.alias ? ` @${o.alias}` : ''}`).join(', '));
+
+describe('registryHistory for one version', () => {
+  it('follows the version across a rename, ignores other versions and plain model edits, and adds alias moves on request', async () => {
+    const { dir, registry: r } = await freshRegistry();
+    await r.createRegisteredModel('a');
+    await r.createModelVersion('a', 's3://b/1');
+    await r.createModelVersion('a', 's3://b/2');
+    await r.transitionModelVersionStage('a', 2, 'Staging');
+    await r.setRegisteredModelTag('a', 'team', 'risk'); // model file only
+    await r.createModelVersion('a', 's3://b/3'); // another version (and latest_version)
+    await r.setRegisteredModelAlias('a', 'champion', 2);
+    await r.renameRegisteredModel('a', 'b');
+    await r.transitionModelVersionStage('b', 2, 'Production');
+    await r.setRegisteredModelAlias('b', 'champion', 3); // moves away from v2
+    const repo = await GitRepo.open(dir);
+    const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
+
+    const plain = await walk(repo, tip, { model: 'b', version: 2 });
+    expect(ops(plain.entries)).toEqual(['stage_changed v2', 'model_renamed', 'stage_changed v2', 'version_registered v2', 'model_created']);
+    expect(plain.resume).toEqual({ next: undefined, last: expect.stringMatching(/^[0-9a-f]{40}$/), names: ['b', 'a'] });
+
+    const withAliases = await walk(repo, tip, { model: 'b', version: 2, aliases: true });
+    expect(ops(withAliases.entries)).toEqual(['alias_set @champion', 'stage_changed v2', 'model_renamed', 'alias_set @champion', 'stage_changed v2', 'version_registered v2', 'model_created']);
+
+    // The whole model's history is unchanged by the narrowing.
+    const model = await walk(repo, tip, { model: 'b' });
+    expect(model.entries).toHaveLength(10);
+    expect(ops(model.entries).at(-1)).toBe('model_created');
+  });
+
+  it('a bounded walk examines at most `scan` commits and resumes where it stopped, under the older name', async () => {
+    const { dir, registry: r } = await freshRegistry();
+    await r.registerModelVersion('old', 's3://b/1');
+    for (let i = 0; i < 4; i++) await r.setRegisteredModelTag('old', 'k', String(i));
+    await r.renameRegisteredModel('old', 'new');
+    for (let i = 0; i < 3; i++) await r.setRegisteredModelTag('new', 'k', `n${i}`);
+    const repo = await GitRepo.open(dir);
+    const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    const all = await walk(repo, tip, { model: 'new' });
+    expect(all.entries).toHaveLength(9);
+
+    const first = await walk(repo, tip, { model: 'new', scan: 5 });
+    expect(first.entries.map((e) => e.commit)).toEqual(all.entries.slice(0, 5).map((e) => e.commit));
+    expect(first.resume.last).toBe(all.entries[4]!.commit);
+    expect(first.resume.next).toBe(all.entries[5]!.commit);
+    expect(first.resume.names.at(-1)).toBe('old');
+    const rest = await walk(repo, first.resume.next!, { model: first.resume.names.at(-1)! });
+    expect(rest.entries.map((e) => e.commit)).toEqual(all.entries.slice(5).map((e) => e.commit));
+
+    // `limit` stops after that many entries and also says where to go on.
+    const limited = await walk(repo, tip, { limit: 2 });
+    expect(limited.entries).toHaveLength(2);
+    expect(limited.resume.last).toBe(limited.entries[1]!.commit);
+  });
+});
