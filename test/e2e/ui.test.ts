@@ -222,12 +222,13 @@ describe('web UI in Chromium', () => {
       User: 'Test Author',
     });
     expect(await page.locator('#lineage-h + dl.props a').getAttribute('href')).toBe('https://mlflow.example/#/experiments/1/runs/run2');
-    // This version's history: every change, newest first, with author and short commit.
+    // This version's history: every change (alias moves included), newest first, with author and short commit.
     const history = await texts(page, '.timeline > li');
-    expect(history).toHaveLength(3);
-    expect(history[0]).toMatch(/^2026-01-01 12:08:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: v2 Staging → Production; archived v1/);
-    expect(history[1]).toMatch(/Staging/);
-    expect(history[2]).toMatch(/fraud v2 registered from s3:\/\/bucket\/fraud\/2/);
+    expect(history).toHaveLength(4);
+    expect(history[0]).toMatch(/^2026-01-01 12:09:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: alias champion → v2 \(was v1\)\s*fraud: alias @champion\s*→\s*to\s*fraud v2\s*\(was v1\)$/);
+    expect(history[1]).toMatch(/^2026-01-01 12:08:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: v2 Staging → Production; archived v1/);
+    expect(history[2]).toMatch(/None\s*→\s*to\s*Staging/);
+    expect(history[3]).toMatch(/fraud v2 registered from s3:\/\/bucket\/fraud\/2/);
     const cmds = await page.locator('.cmd code').allTextContents();
     expect(cmds).toContain('mreg alias fraud champion 2');
     expect(cmds).toContain('mreg transition fraud 2 Archived');

@@ -7,6 +7,7 @@
 //   /ui/models/<name>/versions/<n>      a version, its lineage and history
 //   /ui/history                         activity (?model=, ?before=)
 //   /static/mreg.css, /static/mreg.js   assets (?v=<hash>: cached for a year)
+import { performance } from 'node:perf_hooks';
 import { isRegistryError } from '../../errors.js';
 import type { UiDeps } from '../ui-deps.js';
 import { serveAsset } from './assets/index.js';
@@ -56,10 +57,13 @@ function route(path: string, search: string): Route {
   return { kind: 'none' };
 }
 
-function respond(r: Rendered): Response {
-  return new Response(renderToString(r.doc), {
+/** The page as a response; Server-Timing tells the browser (and benchmarks) how long the daemon took. */
+function respond(r: Rendered, t0?: number): Response {
+  const body = renderToString(r.doc);
+  const timing: Record<string, string> = t0 !== undefined ? { 'Server-Timing': `render;dur=${(performance.now() - t0).toFixed(2)}` } : {};
+  return new Response(body, {
     status: r.status,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', ...r.headers },
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', ...timing, ...r.headers },
   });
 }
 
@@ -71,6 +75,7 @@ function fallbackView(query: URLSearchParams, deps: UiDeps): Promise<View> {
 }
 
 export async function handleUi(request: Request, deps: UiDeps): Promise<Response> {
+  const t0 = performance.now();
   const url = new URL(request.url);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     const r = errorPage(await fallbackView(new URLSearchParams(), deps), 405, 'Method not allowed', 'This UI is read-only: it answers GET and HEAD only. Changes are made with mreg or through git.');
@@ -92,14 +97,14 @@ export async function handleUi(request: Request, deps: UiDeps): Promise<Response
   }
   switch (r.kind) {
     case 'models':
-      return respond(modelsPage(view));
+      return respond(modelsPage(view), t0);
     case 'model':
-      return respond(modelPage(view, r.name));
+      return respond(modelPage(view, r.name), t0);
     case 'version':
-      return respond(await versionPage(view, r.name, r.version));
+      return respond(await versionPage(view, r.name, r.version), t0);
     case 'history':
-      return respond(await historyPage(view));
+      return respond(await historyPage(view), t0);
     default:
-      return respond(errorPage(view, 404, 'Page not found', 'There is no page at this address.'));
+      return respond(errorPage(view, 404, 'Page not found', 'There is no page at this address.'), t0);
   }
 }

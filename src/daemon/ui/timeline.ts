@@ -2,7 +2,7 @@
 // changes), each commit as a row with its time, author, short oid and operations rendered with links.
 import type { Operation } from '../../domain/diff.js';
 import { parseStage } from '../../domain/stages.js';
-import { registryHistory, type HistoryEntry, type HistoryOptions } from '../../store/history.js';
+import { registryHistory, type HistoryEntry, type HistoryOptions, type HistoryResume } from '../../store/history.js';
 import { formatCount, shortOid, timeTag } from './format.js';
 import { html, type Child, type Html } from './html.js';
 import { stageBadge } from './layout.js';
@@ -10,7 +10,14 @@ import { firstLine } from './markdown.js';
 import { Links, type View } from './view.js';
 
 const MAX_CACHED = 128;
-const cache = new Map<string, Promise<HistoryEntry[]>>();
+
+/** A page's share of history: the entries found, and where a bounded walk stopped (next undefined: the end). */
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  resume: HistoryResume;
+}
+
+const cache = new Map<string, Promise<HistoryPage>>();
 
 export interface HistoryQuery extends HistoryOptions {
   /** Stop after the entry that registered this version (older entries are about another life of the name). */
@@ -18,28 +25,35 @@ export interface HistoryQuery extends HistoryOptions {
 }
 
 /**
- * Entries of the branch's history from `start` (inclusive), newest first. Cached by its arguments: a
- * commit's past is immutable.
+ * Entries of the branch's history from `start` (inclusive), newest first, examining at most `q.scan`
+ * commits. Cached by its arguments: a commit's past is immutable.
  */
-export function historyFrom(view: View, start: string, q: HistoryQuery): Promise<HistoryEntry[]> {
-  const key = JSON.stringify([start, q.model ?? null, q.version ?? null, q.limit ?? null, q.untilRegistered ?? null]);
+export function historyFrom(view: View, start: string, q: HistoryQuery): Promise<HistoryPage> {
+  const key = JSON.stringify([start, q.model ?? null, q.version ?? null, q.aliases ?? false, q.limit ?? null, q.scan ?? null, q.untilRegistered ?? null]);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
     cache.set(key, hit);
     return hit;
   }
-  const p = (async () => {
-    const out: HistoryEntry[] = [];
+  const p = (async (): Promise<HistoryPage> => {
+    const entries: HistoryEntry[] = [];
     const opts: HistoryOptions = {};
     if (q.model !== undefined) opts.model = q.model;
     if (q.version !== undefined) opts.version = q.version;
     if (q.limit !== undefined) opts.limit = q.limit;
-    for await (const e of registryHistory(view.deps.repo, start, opts)) {
-      out.push(e);
-      if (q.untilRegistered !== undefined && e.operations.some((op) => op.op === 'version_registered' && op.version === q.untilRegistered)) break;
+    if (q.scan !== undefined) opts.scan = q.scan;
+    if (q.aliases !== undefined) opts.aliases = q.aliases;
+    const walk = registryHistory(view.deps.repo, start, opts);
+    for (;;) {
+      const r = await walk.next();
+      if (r.done) return { entries, resume: r.value };
+      entries.push(r.value);
+      if (q.untilRegistered !== undefined && r.value.operations.some((op) => op.op === 'version_registered' && op.version === q.untilRegistered)) {
+        await walk.return({ next: undefined, last: undefined, names: [] });
+        return { entries, resume: { next: undefined, last: r.value.commit, names: [] } };
+      }
     }
-    return out;
   })();
   p.catch(() => cache.delete(key));
   cache.set(key, p);

@@ -34,8 +34,8 @@ export class Links {
   model(name: string, query: Query = {}): string {
     return this.to(modelPath(name), query);
   }
-  version(name: string, version: number): string {
-    return this.to(versionPath(name, version));
+  version(name: string, version: number, query: Query = {}): string {
+    return this.to(versionPath(name, version), query);
   }
   history(query: Query = {}): string {
     return this.to(HISTORY_PATH, query);

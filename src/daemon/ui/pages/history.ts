@@ -10,6 +10,8 @@ import { HISTORY_PATH, Links, type View } from '../view.js';
 import { errorPage, nowHref, type Rendered } from './common.js';
 
 export const HISTORY_PAGE_SIZE = 30;
+/** Commits one page examines at most: a model changed rarely on a long history fills its page over several. */
+export const HISTORY_SCAN = 5_000;
 const OID = /^[0-9a-f]{40}$/;
 
 export async function historyPage(view: View): Promise<Rendered> {
@@ -29,13 +31,15 @@ export async function historyPage(view: View): Promise<Rendered> {
       return errorPage(view, 400, 'Unknown commit', html`There is no commit <code>${before}</code> in this repository.`, HISTORY_PATH);
     }
   }
-  const fetched = start ? await historyFrom(view, start, { ...(model !== undefined ? { model } : {}), limit: HISTORY_PAGE_SIZE + 1 }) : [];
-  const entries = fetched.slice(0, HISTORY_PAGE_SIZE);
-  const more = fetched.length > HISTORY_PAGE_SIZE;
-  // Paging back past a rename follows the model under its older name.
-  let follow = model;
-  for (const e of entries) for (const op of e.operations) if (op.op === 'model_renamed' && op.to === follow && op.from) follow = op.from;
-  const last = entries[entries.length - 1];
+  const fetched = start
+    ? await historyFrom(view, start, { ...(model !== undefined ? { model } : {}), limit: HISTORY_PAGE_SIZE, scan: HISTORY_SCAN })
+    : { entries: [], resume: { next: undefined, last: undefined, names: [] } };
+  const { entries, resume } = fetched;
+  // The next page starts after the last commit this one examined (a full page, or the scan's bound), and
+  // follows the model under the name it had there (a rename seen on the way adds the older name).
+  const more = resume.next !== undefined && resume.last !== undefined;
+  const follow = model !== undefined ? (resume.names.at(-1) ?? model) : undefined;
+  const scannedOut = more && entries.length < HISTORY_PAGE_SIZE;
 
   const filterForm = html`<form class="search" method="get" action="${HISTORY_PATH}" role="search">
 <label for="model">Model</label>
@@ -45,9 +49,11 @@ ${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}
 ${model !== undefined ? html`<a class="button secondary" href="${view.links.history()}">All models</a>` : ''}
 </form>`;
 
-  const nav = html`<nav class="pager" aria-label="Activity pages"><span class="count">${entries.length ? `${entries.length} ${entries.length === 1 ? 'commit' : 'commits'}${before ? ' (older)' : ''}` : ''}</span><ul>
+  const nav = html`<nav class="pager" aria-label="Activity pages"><span class="count">${entries.length ? `${entries.length} ${entries.length === 1 ? 'commit' : 'commits'}${before ? ' (older)' : ''}` : ''}${
+    scannedOut ? ` · looked through ${HISTORY_SCAN.toLocaleString('en-US')} commits; older ones on the next page` : ''
+  }</span><ul>
 ${before ? html`<li><a href="${view.links.history({ model })}">← Newest</a></li>` : ''}
-${more && last ? html`<li><a href="${view.links.history({ model: follow, before: last.commit })}" rel="next">Older →</a></li>` : html`<li><span class="off">End of history</span></li>`}
+${more ? html`<li><a href="${view.links.history({ model: follow, before: resume.last })}" rel="next">Older →</a></li>` : html`<li><span class="off">End of history</span></li>`}
 </ul></nav>`;
 
   const heading = model !== undefined ? html`Activity of <a href="${view.links.model(model)}">${model}</a>` : html`Activity`;
@@ -56,8 +62,8 @@ ${more && last ? html`<li><a href="${view.links.history({ model: follow, before:
 <section class="toolbar" aria-label="Filter activity">${filterForm}</section>
 <section aria-label="Commits">
 ${
-  entries.length
-    ? html`${timeline(view, entries, (c) => new Links(c).models(), 'Commits')}${nav}`
+  entries.length || more
+    ? html`${entries.length ? timeline(view, entries, (c) => new Links(c).models(), 'Commits') : html`<p class="empty-text">No changes in these commits.</p>`}${nav}`
     : html`<div class="empty"><h2>No activity</h2><p>${model !== undefined ? html`No commit on this branch changed a model named <strong>${model}</strong>.` : 'This branch has no registry commits yet.'}</p></div>`
 }
 </section>

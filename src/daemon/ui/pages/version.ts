@@ -1,10 +1,11 @@
 // A model version (`/ui/models/<name>/versions/<n>`): stage, aliases, tags, description, every lineage
 // field the schema holds, and the version's own history from git (who changed what, when, in which commit).
-import { encodeName } from '../../../domain/names.js';
+import { encodeName, nameProblem } from '../../../domain/names.js';
+import { isRegistryError } from '../../../errors.js';
 import { downloadUri } from '../../../domain/queries.js';
 import type { Stage } from '../../../domain/stages.js';
 import type { ModelEntry, VersionFile } from '../../../domain/state.js';
-import { formatCount, timeTag } from '../format.js';
+import { formatCount, shortOid, timeTag } from '../format.js';
 import { html, type Child, type Html } from '../html.js';
 import { commandsPanel, crumbs, kvTable, page, stageBadge, type Command } from '../layout.js';
 import { renderMarkdown, safeHttpUrl } from '../markdown.js';
@@ -16,6 +17,24 @@ import { errorPage, nowHref, type Rendered } from './common.js';
 import { modelNotFound } from './model.js';
 
 const MAX_VERSION = 2147483647;
+/** Commits a version page examines for its history at most (a long history continues on the next page). */
+export const HISTORY_SCAN = 2_000;
+const OID = /^[0-9a-f]{40}$/;
+
+/** Where this page's history walk starts: the viewed commit, or the parent of `history_before` (a resumed walk). */
+async function historyStart(view: View, name: string): Promise<{ start: string | undefined; model: string; resumed?: string } | { error: string }> {
+  const before = view.query.get('history_before');
+  if (before === null) return { start: view.served.commit, model: name };
+  const model = view.query.get('history_model') ?? name;
+  if (!OID.test(before)) return { error: 'history_before must be a full commit id (40 hex digits).' };
+  if (nameProblem(model)) return { error: 'history_model is not a model name.' };
+  try {
+    return { start: (await view.deps.repo.readCommit(before)).parents[0], model, resumed: before };
+  } catch (e) {
+    if (!isRegistryError(e)) throw e;
+    return { error: `There is no commit ${before} in this repository.` };
+  }
+}
 /** How far a neighbour (previous/next live version) is looked for. */
 const NEIGHBOUR_SCAN = 10_000;
 
@@ -78,7 +97,14 @@ export async function versionPage(view: View, name: string, segment: string): Pr
   }
   const s = summarize(entry);
   const aliases = s.aliasesByVersion.get(v.version) ?? [];
-  const entries = await historyFrom(view, view.served.commit, { model: name, version: v.version, untilRegistered: v.version });
+  // The history is walked back at most HISTORY_SCAN commits per page; "search further back" resumes.
+  const from = await historyStart(view, name);
+  if ('error' in from) return errorPage(view, 400, 'Bad history link', from.error, path);
+  const { entries, resume } = from.start === undefined ? { entries: [], resume: { next: undefined, last: undefined, names: [] } } : await historyFrom(view, from.start, { model: from.model, version: v.version, aliases: true, untilRegistered: v.version, scan: HISTORY_SCAN });
+  const older =
+    resume.next !== undefined && resume.last !== undefined
+      ? html`<p class="result-line">Looked through ${formatCount(HISTORY_SCAN)} commits${from.resumed ? ' more' : ''} without reaching this version's registration. <a href="${view.links.version(name, v.version, { history_before: resume.last, history_model: resume.names.at(-1) ?? from.model })}">Search further back →</a></p>`
+      : '';
   const prev = neighbour(entry, v.version, -1);
   const next = neighbour(entry, v.version, 1);
   const tags = Object.entries(v.tags ?? {}).map(([k, val]): [string, string] => [k, val]);
@@ -131,12 +157,13 @@ ${dl([
 </div>
 </div>
 <section aria-labelledby="history-h">
-<div class="section-head"><h2 id="history-h">History of this version</h2><span class="muted">${formatCount(entries.length)} ${entries.length === 1 ? 'change' : 'changes'}, newest first · from git</span></div>
+<div class="section-head"><h2 id="history-h">History of this version</h2><span class="muted">${formatCount(entries.length)} ${entries.length === 1 ? 'change' : 'changes'}${from.resumed ? html` older than <code>${shortOid(from.resumed)}</code> (<a href="${view.links.version(name, v.version)}">newest</a>)` : ''}, newest first · from git</span></div>
 ${
   entries.length
     ? timeline(view, entries, (c) => new Links(c).version(name, v.version), `History of ${name} version ${v.version}`)
-    : html`<p class="empty-text">No history found on this branch.</p>`
+    : html`<p class="empty-text">No changes found${from.resumed ? ' in these commits' : ' on this branch'}.</p>`
 }
+${older}
 </section>
 ${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/versions/${v.version}.yaml</code> in a pull request.` })}`;
   return { status: 200, doc: page(view, { title: `${name} v${v.version}`, section: 'models', nowHref: nowHref(view, path), body }) };
