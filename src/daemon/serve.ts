@@ -11,7 +11,7 @@ import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/node.js';
 import { createLogger, type Logger } from './log.js';
 import { RemoteFollower, trackingRef } from './remote.js';
-import { readSnapshot, snapshotCommit, writeSnapshot } from './snapshot.js';
+import { readSnapshot, writeSnapshot } from './snapshot.js';
 import { handleUi } from './ui/index.js';
 import type { Served } from './ui-deps.js';
 import { RefWatcher, Reloader } from './watcher.js';
@@ -120,9 +120,10 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
 
   let stopped = false;
   const ready = (async () => {
-    if (config.snapshot) lastSnapshotCommit = await snapshotCommit(repo.gitdir);
     if (follower) await follower.fetchOnce();
     const base = config.snapshot ? await readSnapshot(repo.gitdir) : undefined;
+    // A snapshot that could not be read (corrupt, older format) is rewritten even for the same commit.
+    lastSnapshotCommit = base?.commit ?? undefined;
     if (stopped) return;
     const t0 = Date.now();
     await reloader.initial(base);

@@ -5,7 +5,7 @@
 // continues while it is written. A snapshot that fails its checksum or its shape is ignored.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ModelEntry, ModelFile, RegistryFile, VersionFile } from '../domain/state.js';
@@ -57,22 +57,6 @@ export async function readSnapshot(gitdir: string): Promise<Loaded | undefined> 
     }
     if (dirs.size !== header.dirs) return undefined;
     return { commit: header.commit, state: { registry: header.registry, models }, problems: [], dirs, registryProblems: [] };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The commit a stored snapshot holds, without parsing the rest. */
-export async function snapshotCommit(gitdir: string): Promise<string | undefined> {
-  try {
-    const fh = await open(snapshotPath(gitdir), 'r');
-    try {
-      const buf = Buffer.alloc(200);
-      await fh.read(buf, 0, 200, 0);
-      return /"commit":"([0-9a-f]{40})"/.exec(buf.toString('utf8'))?.[1];
-    } finally {
-      await fh.close();
-    }
   } catch {
     return undefined;
   }

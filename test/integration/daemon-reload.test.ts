@@ -1,6 +1,7 @@
 // The daemon follows its branch as native git moves it: new commits, broken commits, deletions,
 // rewinds, packed refs and bursts. Each test starts the real daemon on loopback against a real repo.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { readSnapshot } from '../../src/daemon/snapshot.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticRegistry, synthVersionYaml } from '../../bench/lib/synth.mjs';
@@ -166,7 +167,11 @@ describe('daemon reloads (native git underneath)', () => {
     expect(d3.logs.some((l) => l.includes('snapshot loaded'))).toBe(false);
     await waitForCommit(d3, next);
     expect((await d3.get(`${API}/registered-models/search?max_results=1000`)).body.registered_models).toHaveLength(20);
-    await mkdir(path.dirname(snap), { recursive: true });
+    // …and replaced by a good one, although it names the same commit.
+    const t1 = Date.now();
+    while (Date.now() - t1 < 5_000 && d3.metrics.snapshotsWritten === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(d3.metrics.snapshotsWritten).toBe(1);
+    expect((await readSnapshot(path.join(dir, '.git')))?.commit).toBe(next);
   });
 
   it('started on a tip that does not validate, it serves the newest good commit before it and reports the tip', async () => {
