@@ -7,7 +7,7 @@
 //       equal precomputed body (same headers count: Content-Type + Content-Length), as a ratio;
 //   (b) p50/p99 latency at 10 connections;
 //   (c) reload latency: a one-file native commit (git fast-import) to the new answer being served.
-// Usage: npm run build && node bench/serve.mjs [--versions 100000] [--duration 10] [--keep DIR]
+// Usage: npm run build && node bench/serve.mjs [--versions 100000] [--duration 3] [--rounds 9] [--reloads 7] [--keep DIR]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +25,7 @@ const arg = (name, def) => {
 const VERSIONS = Number(arg('versions', '100000'));
 const PER_MODEL = 10;
 const MODELS = Math.ceil(VERSIONS / PER_MODEL);
-const DURATION = Number(arg('duration', '10'));
+const DURATION = Number(arg('duration', '3'));
 const RELOADS = Number(arg('reloads', '7'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -200,7 +200,7 @@ try {
     ['/api/v1/resolve', `/api/v1/resolve?uri=${encodeURIComponent(`models:/${name}/Production`)}`],
   ];
   results.throughput = {};
-  const ROUNDS = Number(arg('rounds', '3'));
+  const ROUNDS = Number(arg('rounds', '9'));
   for (const [label, p] of targets) {
     const body = Buffer.from(await (await fetch(url + p)).arrayBuffer());
     const bare = await startBare(body);
@@ -221,7 +221,8 @@ try {
       body_bytes: body.length,
       rps: median(ours.map((o) => o.rps)),
       bare_rps: median(base.map((o) => o.rps)),
-      ratio: median(ours.map((o) => o.rps)) / median(base.map((o) => o.rps)),
+      // Paired rounds (ours, then bare, back to back): the median of the per-round ratios.
+      ratio: median(ours.map((o, i) => o.rps / base[i].rps)),
       rounds: ours.map((o, i) => +(o.rps / base[i].rps).toFixed(3)),
       cpu_us_per_req: median(ours.map((o) => o.cpuUsPerReq)),
       bare_cpu_us_per_req: median(base.map((o) => o.cpuUsPerReq)),
@@ -233,7 +234,7 @@ try {
       errors: lat.errors + ours.reduce((n, o) => n + o.errors, 0),
     };
     results.throughput[label] = r;
-    console.log(`(a) ${label}: ${fmt(r.rps)} req/s vs bare node:http ${fmt(r.bare_rps)} req/s → ${fmt(r.ratio, 2)}x  (median of ${ROUNDS} alternating ${DURATION} s rounds, per round ${r.rounds.join(' / ')}; ${r.body_bytes} B body)`);
+    console.log(`(a) ${label}: ${fmt(r.rps)} req/s vs bare node:http ${fmt(r.bare_rps)} req/s → ${fmt(r.ratio, 2)}x  (median of ${ROUNDS} paired ${DURATION} s rounds, per round ${r.rounds.join(' / ')}; ${r.body_bytes} B body)`);
     console.log(`    server CPU per request: ${fmt(r.cpu_us_per_req, 1)} µs vs bare ${fmt(r.bare_cpu_us_per_req, 1)} µs → ${fmt(r.cpu_ratio, 2)}x (throughput at equal CPU; steadier than req/s on a shared machine)`);
     console.log(`(b) ${label} at 10 connections: p50 ${fmt(r.p50_ms, 3)} ms, p99 ${fmt(r.p99_ms, 3)} ms (bare: p50 ${fmt(r.bare_p50_ms, 3)} ms, p99 ${fmt(r.bare_p99_ms, 3)} ms; ${r.errors} errors)`);
   }
