@@ -64,6 +64,8 @@ export const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
 
 const MAX_CACHED_BODY = 256 * 1024;
 const MAX_CACHE_ENTRIES = 20_000;
+/** Bytes of cached bodies per served state; past it the cache starts over (distinct junk queries cannot grow it). */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
 const notLoaded = (): Reply => errorReply('TEMPORARILY_UNAVAILABLE', 'The registry is still loading; try again shortly (see /readyz).', 503);
 
@@ -74,6 +76,7 @@ export class App {
   /** Replies of the served state, by request target (path?query as received); replaced on a swap. */
   private cacheOf: Served | undefined;
   private cache = new Map<string, CachedReply>();
+  private cacheBytes = 0;
   private requestSeq = 0;
   private readonly startedAt: number;
 
@@ -196,9 +199,14 @@ export class App {
     if (this.cacheOf !== served) {
       this.cacheOf = served;
       this.cache = new Map();
+      this.cacheBytes = 0;
     }
-    if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+    if (this.cache.size >= MAX_CACHE_ENTRIES || this.cacheBytes + wire.body.length > MAX_CACHE_BYTES) {
+      this.cache.clear();
+      this.cacheBytes = 0;
+    }
     this.cache.set(target, { wire, metrics });
+    this.cacheBytes += wire.body.length;
   }
 
   /** Answers any request; never throws. */
