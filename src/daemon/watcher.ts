@@ -211,7 +211,15 @@ export class RefWatcher {
     this.watcher = w;
     w.on('all', () => this.kick());
     w.on('error', (e) => this.opts.logger.warn('ref watcher error', { err: e }));
-    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    // The poll covers a watcher that never becomes ready (an odd file system): do not wait for it forever.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5_000);
+      t.unref();
+      w.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     this.poll = setInterval(() => void this.fire(), this.opts.pollMs);
     this.poll.unref();
   }
