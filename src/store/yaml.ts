@@ -41,20 +41,25 @@ export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint
   try {
     document = YAML.parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines, keepSourceTokens: false });
   } catch (e) {
+    if (e instanceof RangeError) return fail(path, 1, `document is nested more than ${MAX_DEPTH} levels deep`);
     return fail(path, 1, `invalid YAML: ${(e as Error).message}`);
   }
+  // The parser reports running out of stack (tens of thousands of nested brackets) as a document error.
+  if (document.errors.some((e) => /Maximum call stack size exceeded/.test(e.message))) return fail(path, 1, `document is nested more than ${MAX_DEPTH} levels deep`);
   if (document.errors.length) {
     return {
       ok: false,
       problems: document.errors.map((e) =>
         e.code === 'DUPLICATE_KEY'
           ? duplicateKey(text, path)
-          : { path, line: e.linePos?.[0]?.line ?? 1, message: `invalid YAML: ${e.message.split('\n')[0]}` },
+          : { path, line: e.linePos?.[0]?.line ?? 1, message: `invalid YAML: ${clip(e.message.split('\n')[0]!)}` },
       ),
     };
   }
   // Aliases are refused outright: they are never canonical and they are how "billion laughs" expands.
-  if (hasAnchorsOrTags(document.contents)) return fail(path, 1, 'anchors, aliases and explicit tags are not allowed');
+  const refused = anchorOrTag(document.contents);
+  if (refused === 'deep') return fail(path, 1, `document is nested more than ${MAX_DEPTH} levels deep`);
+  if (refused) return fail(path, 1, 'anchors, aliases and explicit tags are not allowed');
   let doc: unknown;
   try {
     doc = document.toJS({ maxAliasCount: 0 });
@@ -93,19 +98,31 @@ function duplicateKey(text: string, path: string): Problem {
   return found ?? { path, line: 1, message: 'invalid YAML: map keys must be unique' };
 }
 
+/** The parser quotes the offending token, which in a hostile file can be megabytes long. */
+function clip(message: string, max = 200): string {
+  return message.length > max ? `${message.slice(0, max)}…` : message;
+}
+
 function fail(path: string, line: number, message: string): { ok: false; problems: Problem[] } {
   return { ok: false, problems: [{ path, line, message }] };
 }
 
-function hasAnchorsOrTags(node: unknown, depth = 0): boolean {
-  if (depth > 64) return true;
-  if (!node || typeof node !== 'object') return false;
+/** Far deeper than any registry document (they nest 2 levels); bounds the checks' recursion. */
+const MAX_DEPTH = 64;
+
+/** Why a parsed document is refused before conversion: an anchor, alias or explicit tag, or too deep to walk. */
+function anchorOrTag(node: unknown, depth = 0): 'anchor' | 'deep' | undefined {
+  if (depth > MAX_DEPTH) return 'deep';
+  if (!node || typeof node !== 'object') return undefined;
   const n = node as Node & { anchor?: string; tag?: string };
-  if (YAML.isAlias(n) || n.anchor) return true;
-  if (n.tag) return true; // parsed nodes carry a tag only when the source wrote one explicitly
-  if (isMap(n)) return n.items.some((p) => hasAnchorsOrTags(p.key, depth + 1) || hasAnchorsOrTags(p.value, depth + 1));
-  if (isSeq(n)) return n.items.some((i) => hasAnchorsOrTags(i, depth + 1));
-  return false;
+  if (YAML.isAlias(n) || n.anchor) return 'anchor';
+  if (n.tag) return 'anchor'; // parsed nodes carry a tag only when the source wrote one explicitly
+  const children = isMap(n) ? n.items.flatMap((p) => [p.key, p.value]) : isSeq(n) ? n.items : [];
+  for (const c of children) {
+    const found = anchorOrTag(c, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** 1-based line of the key named by a JSON pointer, or of its closest existing parent. */

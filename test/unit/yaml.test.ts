@@ -66,6 +66,18 @@ describe('YAML documents', () => {
     if (r.ok) return;
     for (const p of r.problems) expect(p.message.length).toBeLessThan(300);
     expect(r.problems.map((p) => p.message)).toContain(`unknown key '${'u'.repeat(120)}…'`);
+    const token = parseDocumentText('model', 'm.yaml', `name: x\n]${'x'.repeat(1024 * 1024)}\n`);
+    expect(token.ok ? [] : token.problems.map((p) => p.message.length)).toEqual([expect.any(Number), expect.any(Number)]);
+    for (const p of token.ok ? [] : token.problems) expect(p.message.length).toBeLessThan(300);
+  });
+
+  it.each([
+    ['100 nested flow sequences', 'name: ' + '['.repeat(100) + ']'.repeat(100) + '\n'],
+    ['100 nested block maps', Array.from({ length: 100 }, (_, i) => ' '.repeat(i) + `k${i}:`).join('\n') + ' 1\n'],
+    ['50,000 nested flow sequences (deeper than the parser\'s stack)', 'name: ' + '['.repeat(50_000) + ']'.repeat(50_000) + '\n'],
+  ])('reports %s as too deep (not as anchors, not as a crash)', (_what, text) => {
+    const r = parseDocumentText('model', 'm.yaml', text);
+    expect(r.ok ? [] : r.problems.map((p) => p.message)).toEqual(['document is nested more than 64 levels deep']);
   });
 
   it('survives a billion-laughs document without expanding it', () => {
