@@ -66,6 +66,12 @@ describe('daemon security', () => {
       s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
+    // Told otherwise, it listens where it is told (another loopback address here).
+    const other = await serveRepo(dir, { host: '127.0.0.2' });
+    await other.ready;
+    expect(other.host).toBe('127.0.0.2');
+    expect(other.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+    expect((await other.get('/healthz')).status).toBe(200);
   });
 
   it('is read-only by construction: every MLflow write endpoint, under every prefix and method, changes nothing on disk', async () => {
