@@ -1249,6 +1249,13 @@ export class GitRepo {
     await walk(path.join(this.commondir, 'refs', 'heads'));
     const tmpDir = path.join(this.gitdir, 'mreg-tmp');
     for (const name of await fsp.readdir(tmpDir).catch(() => [])) await removeIfOld(path.join(tmpDir, name));
+    // Temp files of the lock's owner record, the held-locks record and the checkout journal (each written to
+    // `<name>.<random>.tmp`, then linked or renamed into place): a writer killed in between leaves them.
+    for (const dir of new Set([this.gitdir, this.commondir])) {
+      for (const name of await fsp.readdir(dir).catch(() => [])) {
+        if (/^(mreg-write\.lock|mreg-write\.lock\.held|mreg-checkout\.json)\..+\.tmp$/.test(name)) await removeIfOld(path.join(dir, name));
+      }
+    }
   }
 
   // ---------------------------------------------------------------- fast-forward

@@ -10,7 +10,8 @@
 // process is killed at a random moment of its life, or left to finish and print its version.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
@@ -281,7 +282,7 @@ describe('crash safety (SIGKILL during writes)', () => {
       const r = parseDocumentText(f.endsWith('/model.yaml') ? 'model' : 'model-version', f, await readFile(path.join(dir, f)));
       expect(r.ok, `${f}: ${r.ok ? '' : JSON.stringify(r.problems)}`).toBe(true);
     }
-    const tmpLeft = (await readdir(path.join(gitdir, 'mreg-tmp')).catch(() => [])).length;
+    const tmpLeft = (await readdir(path.join(gitdir, 'mreg-tmp')).catch(() => [])).length + (await readdir(gitdir)).filter((f) => f.endsWith('.tmp')).length;
 
     reportFigures('crash', {
       rounds: round,
@@ -302,4 +303,57 @@ describe('crash safety (SIGKILL during writes)', () => {
     });
     expect(attempted + cliStarted + draftStarted).toBeGreaterThanOrEqual(100);
   }, 400_000);
+
+  it('each kind of leftover a killed writer can leave (write lock, ref lock, index lock, temp files) is recovered by the next command, with nobody cleaning up', async () => {
+    const dir = await tempDir('mreg-crash-');
+    await mregOk(['init', '--repo', dir]);
+    await mregOk(['register', 'fraud', '--source', 's3://fraud/1', '--repo', dir]);
+    const gitdir = path.join(dir, '.git');
+    const head = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    // A pid that certainly no longer runs: a process that has exited.
+    const dead = spawn(process.execPath, ['-e', '0']);
+    const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
+
+    // 1. An mreg writer killed while holding everything: its write lock (dead pid), the ref lock and
+    //    index.lock it had recorded, a half-written ref lock's content, and a temp file.
+    const token = 'feedfacecafebeef00112233';
+    await writeFile(path.join(gitdir, 'mreg-write.lock'), JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token }) + '\n');
+    await writeFile(path.join(gitdir, 'refs/heads/main.lock'), 'deadbeef'); // torn: half an oid
+    await writeFile(path.join(gitdir, 'index.lock'), 'DIRC');
+    const held = await Promise.all(['refs/heads/main.lock', 'index.lock'].map(async (f) => ({ path: path.join(gitdir, f), ino: (await stat(path.join(gitdir, f))).ino })));
+    await writeFile(path.join(gitdir, 'mreg-write.lock.held'), JSON.stringify({ token, locks: held }));
+    // Its temp files: a work-tree file on its way in, and the owner record it was about to link as the lock.
+    await mkdir(path.join(gitdir, 'mreg-tmp'), { recursive: true });
+    const temps = [path.join(gitdir, 'mreg-tmp', '0123456789abcdef'), path.join(gitdir, `mreg-write.lock.${deadPid}.${token}.tmp`), path.join(gitdir, 'mreg-checkout.json.0a1b2c3d.tmp')];
+    for (const t of temps) {
+      await writeFile(t, 'partial');
+      await utimes(t, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    }
+    const r1 = await mregOk(['register', 'fraud', '--source', 's3://fraud/2', '--repo', dir]);
+    expect(r1.stdout).toMatch(/^fraud: v2 registered/);
+    expect(await leftovers(gitdir)).toEqual([]);
+    expect((await git(dir, 'rev-parse', 'HEAD~1')).trim()).toBe(head);
+    for (const t of temps) expect(existsSync(t), t).toBe(false);
+
+    // 2. A native git killed mid-commit: index.lock and the ref lock with no owner record, untouched for a
+    //    while (git holds them for milliseconds), and no mreg write lock at all.
+    await writeFile(path.join(gitdir, 'index.lock'), '');
+    await writeFile(path.join(gitdir, 'refs/heads/main.lock'), '');
+    const past = new Date(Date.now() - 60_000);
+    for (const f of ['index.lock', 'refs/heads/main.lock']) await utimes(path.join(gitdir, f), past, past);
+    const r2 = await mregOk(['register', 'fraud', '--source', 's3://fraud/3', '--repo', dir]);
+    expect(r2.stdout).toMatch(/^fraud: v3 registered/);
+    expect(await leftovers(gitdir)).toEqual([]);
+
+    // 3. An mreg write lock whose owner record is unreadable (killed between creating and writing it) and old.
+    await writeFile(path.join(gitdir, 'mreg-write.lock'), '{"pid": 12');
+    await utimes(path.join(gitdir, 'mreg-write.lock'), past, past);
+    const r3 = await mregOk(['register', 'fraud', '--source', 's3://fraud/4', '--repo', dir]);
+    expect(r3.stdout).toMatch(/^fraud: v4 registered/);
+    expect(await leftovers(gitdir)).toEqual([]);
+
+    await git(dir, 'fsck', '--strict', '--no-progress');
+    expect((await git(dir, 'status', '--porcelain')).trim()).toBe('');
+    expect((await mregOk(['validate', '--repo', dir])).stdout).toMatch(/^ok: working tree: 1 model, 4 versions/);
+  });
 });
