@@ -41,10 +41,22 @@ export interface HistoryResume {
   names: string[];
 }
 
+/**
+ * Parsed documents by blob oid (a blob never changes): walking back, each file version is the "after" of one
+ * commit and the "before" of the next, so it is parsed once. Shared by every walk; never mutate a result.
+ */
+const parsed = new Map<string, unknown>();
+const MAX_PARSED = 4096;
+
 async function readDoc<T>(repo: GitRepo, kind: 'model' | 'model-version', path: string, oid: string | null): Promise<T | undefined> {
   if (!oid) return undefined;
+  const key = `${kind}:${oid}`;
+  if (parsed.has(key)) return parsed.get(key) as T | undefined;
   const r = parseDocumentText<T>(kind, path, await repo.readBlob(oid));
-  return r.ok ? r.doc : undefined;
+  const doc = r.ok ? r.doc : undefined;
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, doc);
+  return doc;
 }
 
 /** Partial model entries (the model file and only the changed versions) on both sides of a set of file changes. */
@@ -93,9 +105,9 @@ export async function operationsOf(repo: GitRepo, parent: string | null, commit:
       if (e && e.file === undefined) {
         const at = side === 'before' ? parent : commit;
         const path = `${MODELS_DIR}/${dir}/model.yaml`;
-        const bytes = at ? await repo.readFileAt(at, path) : null;
-        const file = bytes ? parseDocumentText<ModelFile>('model', path, bytes) : undefined;
-        if (file?.ok) sides[side] = { ...e, file: file.doc };
+        // (A folder named model.yaml is a stray, not a model file: read as absent.)
+        const file = at ? await readDoc<ModelFile>(repo, 'model', path, await repo.oidAt(at, path)).catch(() => undefined) : undefined;
+        if (file) sides[side] = { ...e, file };
         else delete sides[side];
       }
     }
