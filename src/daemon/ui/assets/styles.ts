@@ -114,6 +114,7 @@ td.desc { color: var(--muted); min-width: 160px; max-width: 360px; }
 .kv td { overflow-wrap: anywhere; }
 .kv tbody tr:nth-child(even) { background: transparent; }
 .kv tbody tr:hover { background: transparent; }
+.kv tbody tr:last-child th, .kv tbody tr:last-child td { border-bottom: 0; }
 
 /* badges and chips */
 .badge { display: inline-block; border: 1px solid; border-radius: 999px; padding: 0 9px; font-size: 12px; font-weight: 600; line-height: 20px; white-space: nowrap; }
@@ -248,7 +249,7 @@ footer.foot p { margin: 0; }
   table.collapse, table.collapse tbody, table.collapse tr, table.collapse td { display: block; width: 100%; }
   table.collapse tbody tr { padding: 10px 12px; border-bottom: 1px solid var(--hairline); }
   table.collapse tbody tr:last-child { border-bottom: 0; }
-  table.collapse td { display: grid; grid-template-columns: 96px minmax(0, 1fr); gap: 8px; padding: 3px 0; border: 0; max-width: none; min-width: 0; }
+  table.collapse td { display: grid; grid-template-columns: 96px minmax(0, 1fr); justify-items: start; gap: 8px; padding: 3px 0; border: 0; max-width: none; min-width: 0; }
   table.collapse td::before { content: attr(data-label); color: var(--muted); font-size: 12px; font-weight: 500; padding-top: 1px; }
   table.collapse td.name { display: block; font-size: 15px; padding-bottom: 4px; }
   table.collapse td.name::before { content: none; }

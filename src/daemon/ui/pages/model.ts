@@ -54,11 +54,11 @@ function versionRow(view: View, name: string, s: ModelSummary, v: VersionFile): 
   return html`<tr>
 <td class="name nowrap" data-label="Version"><a href="${view.links.version(name, v.version)}">Version ${v.version}</a></td>
 <td data-label="Stage">${stageBadge(v.stage)}</td>
-<td data-label="Aliases">${aliases.length ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>` : html`<span class="muted">—</span>`}</td>
+<td class="${aliases.length ? '' : 'none'}" data-label="Aliases">${aliases.length ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>` : html`<span class="muted">—</span>`}</td>
 <td class="time" data-label="Registered">${timeTag(v.created_at)}</td>
-<td class="nowrap" data-label="Author">${v.user_id ?? html`<span class="muted">—</span>`}</td>
+<td class="nowrap${v.user_id ? '' : ' none'}" data-label="Author">${v.user_id ?? html`<span class="muted">—</span>`}</td>
 <td class="src" data-label="Source"><code title="${v.source}">${v.source}</code></td>
-<td class="desc" data-label="Description">${firstLine(v.description, 80) || html`<span class="muted">—</span>`}</td>
+<td class="desc${firstLine(v.description) ? '' : ' none'}" data-label="Description">${firstLine(v.description, 80) || html`<span class="muted">—</span>`}</td>
 </tr>`;
 }
 

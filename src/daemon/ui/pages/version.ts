@@ -18,7 +18,7 @@ import { modelNotFound } from './model.js';
 
 const MAX_VERSION = 2147483647;
 /** Commits a version page examines for its history at most (a long history continues on the next page). */
-export const HISTORY_SCAN = 2_000;
+export const HISTORY_SCAN = 1_000;
 const OID = /^[0-9a-f]{40}$/;
 
 /** Where this page's history walk starts: the viewed commit, or the parent of `history_before` (a resumed walk). */
