@@ -6,7 +6,7 @@ export const CSS = String.raw`
   --surface: #ffffff;
   --text: #1c2127;
   --muted: #57606a;
-  --faint: #6e7781;
+  --faint: #626b75;
   --border: #d0d7de;
   --hairline: #e7ebef;
   --zebra: #fafbfc;
