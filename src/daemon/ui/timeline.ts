@@ -10,6 +10,8 @@ import { firstLine } from './markdown.js';
 import { Links, type View } from './view.js';
 
 const MAX_CACHED = 128;
+/** Operations held by the cache at most (a 10,000-file commit is 10,000 operations). */
+const MAX_CACHED_OPS = 200_000;
 
 /** A page's share of history: the entries found, and where a bounded walk stopped (next undefined: the end). */
 export interface HistoryPage {
@@ -18,6 +20,14 @@ export interface HistoryPage {
 }
 
 const cache = new Map<string, Promise<HistoryPage>>();
+const weights = new Map<string, number>();
+let cachedOps = 0;
+
+function evict(key: string): void {
+  cache.delete(key);
+  cachedOps -= weights.get(key) ?? 0;
+  weights.delete(key);
+}
 
 export interface HistoryQuery extends HistoryOptions {
   /** Stop after the entry that registered this version (older entries are about another life of the name). */
@@ -55,9 +65,17 @@ export function historyFrom(view: View, start: string, q: HistoryQuery): Promise
       }
     }
   })();
-  p.catch(() => cache.delete(key));
   cache.set(key, p);
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  p.then(
+    (page) => {
+      if (cache.get(key) !== p) return;
+      const w = page.entries.reduce((n, e) => n + 1 + e.operations.length, 0);
+      weights.set(key, w);
+      cachedOps += w;
+      while ((cachedOps > MAX_CACHED_OPS || cache.size > MAX_CACHED) && cache.size > 1) evict(cache.keys().next().value!);
+    },
+    () => evict(key),
+  );
   return p;
 }
 
