@@ -158,6 +158,17 @@ function errCode(e: unknown): string | undefined {
   return (e as { code?: string } | undefined)?.code;
 }
 
+/** Whether a process with this pid runs on this host (EPERM: it does, under another user). */
+function isPidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errCode(e) !== 'ESRCH';
+  }
+}
+
 function isMissing(e: unknown): boolean {
   const c = errCode(e);
   return c === 'ENOENT' || c === 'ENOTDIR';
@@ -1249,11 +1260,13 @@ export class GitRepo {
     await walk(path.join(this.commondir, 'refs', 'heads'));
     const tmpDir = path.join(this.gitdir, 'mreg-tmp');
     for (const name of await fsp.readdir(tmpDir).catch(() => [])) await removeIfOld(path.join(tmpDir, name));
-    // Temp files of the lock's owner record, the held-locks record and the checkout journal (each written to
-    // `<name>.<random>.tmp`, then linked or renamed into place): a writer killed in between leaves them.
+    // Temp files of the lock's owner record and the held-locks record (`<name>.<pid>.<random>.tmp`, then
+    // linked or renamed into place) and of the checkout journal: a writer killed in between leaves them. An
+    // owner record's temp file lives as long as its writer waits for the lock, so only a dead pid's goes.
     for (const dir of new Set([this.gitdir, this.commondir])) {
       for (const name of await fsp.readdir(dir).catch(() => [])) {
-        if (/^(mreg-write\.lock|mreg-write\.lock\.held|mreg-checkout\.json)\..+\.tmp$/.test(name)) await removeIfOld(path.join(dir, name));
+        const owned = /^mreg-write\.lock(?:\.held)?\.(\d+)\..+\.tmp$/.exec(name);
+        if (owned ? !isPidAlive(Number(owned[1])) : /^mreg-checkout\.json\..+\.tmp$/.test(name)) await removeIfOld(path.join(dir, name));
       }
     }
   }

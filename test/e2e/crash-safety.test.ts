@@ -10,7 +10,7 @@
 // process is killed at a random moment of its life, or left to finish and print its version.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,13 +78,14 @@ interface Ack {
 interface Proc {
   child: ChildProcess;
   lines: string[];
+  stderr: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   killed: boolean;
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, lines: [], killed: false, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))) };
+  const p: Proc = { child, lines: [], stderr: '', killed: false, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))) };
   let buf = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
@@ -94,7 +95,7 @@ function start(args: string[], env: NodeJS.ProcessEnv): Proc {
       buf = buf.slice(nl + 1);
     }
   });
-  child.stderr!.resume();
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
   return p;
 }
 
@@ -181,7 +182,7 @@ describe('crash safety (SIGKILL during writes)', () => {
             const m = /^cli: v(\d+) registered \[[0-9a-f]{10}\]$/.exec(p.lines[0] ?? '');
             expect(m, p.lines.join('\n')).not.toBeNull();
             cliAcks.push({ id, version: Number(m![1]) });
-          } else if (code !== 0) errors.push(`cli ${id}: exit ${code}: ${p.lines.join(' ')}`);
+          } else if (code !== 0) errors.push(`cli ${id}: exit ${code}: ${p.lines.join(' ')} ${p.stderr.trim()}`);
         }
       })();
       await Promise.all([...killers, cli]);
@@ -325,7 +326,9 @@ describe('crash safety (SIGKILL during writes)', () => {
     // Its temp files: a work-tree file on its way in, and the owner record it was about to link as the lock.
     await mkdir(path.join(gitdir, 'mreg-tmp'), { recursive: true });
     const temps = [path.join(gitdir, 'mreg-tmp', '0123456789abcdef'), path.join(gitdir, `mreg-write.lock.${deadPid}.${token}.tmp`), path.join(gitdir, 'mreg-checkout.json.0a1b2c3d.tmp')];
-    for (const t of temps) {
+    // …and one that is not a leftover: a live writer's owner record, kept as long as it waits for the lock.
+    const waiting = path.join(gitdir, `mreg-write.lock.${process.pid}.0123456789abcdef01234567.tmp`);
+    for (const t of [...temps, waiting]) {
       await writeFile(t, 'partial');
       await utimes(t, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     }
@@ -334,6 +337,8 @@ describe('crash safety (SIGKILL during writes)', () => {
     expect(await leftovers(gitdir)).toEqual([]);
     expect((await git(dir, 'rev-parse', 'HEAD~1')).trim()).toBe(head);
     for (const t of temps) expect(existsSync(t), t).toBe(false);
+    expect(existsSync(waiting), 'a live waiter\'s record was removed').toBe(true);
+    await rm(waiting);
 
     // 2. A native git killed mid-commit: index.lock and the ref lock with no owner record, untouched for a
     //    while (git holds them for milliseconds), and no mreg write lock at all.
