@@ -18,7 +18,6 @@ import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
 import { resolveCommand } from './commands/resolve.js';
 import { searchCommand, versionsCommand } from './commands/search.js';
-import { serveCommand } from './commands/serve.js';
 import { tagCommand } from './commands/tag.js';
 import { transitionCommand } from './commands/transition.js';
 import { validateCommand } from './commands/validate.js';
@@ -29,7 +28,16 @@ export const EXIT = { ok: 0, registryError: 1, usage: 2 } as const;
 
 /** Commands that write take the write flags (--no-commit, --push, …). */
 const WRITES: CommandModule[] = [createCommand, registerCommand, transitionCommand, aliasCommand, tagCommand, describeCommand, renameCommand, deleteCommand];
-const READS: CommandModule[] = [initCommand, getCommand, searchCommand, versionsCommand, resolveCommand, historyCommand, validateCommand, diffCommand, serveCommand];
+const READS: CommandModule[] = [initCommand, getCommand, searchCommand, versionsCommand, resolveCommand, historyCommand, validateCommand, diffCommand];
+
+/**
+ * `serve` pulls in the daemon (HTTP, UI, Markdown, watcher): load it only when the command line may run it,
+ * so the commands pipelines call in a loop start without it. Elsewhere a stand-in lists it in --help.
+ */
+async function serve(argv: string[]): Promise<CommandModule> {
+  if (argv.includes('serve')) return (await import('./commands/serve.js')).serveCommand;
+  return { command: 'serve', describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI', handler: () => undefined };
+}
 
 /** A handler's own failure, told apart from yargs' validation failures (which are usage errors). */
 class HandlerFailure extends Error {
@@ -75,7 +83,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .scriptName('mreg')
     .usage('$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.')
     .command(WRITES.map((c) => wrap(c, true)))
-    .command(READS.map((c) => wrap(c, false)))
+    .command([...READS, await serve(argv)].map((c) => wrap(c, false)))
     .demandCommand(1, 'Give a command; see mreg --help.')
     .recommendCommands()
     .strict()
