@@ -119,15 +119,12 @@ describe('daemon reloads (native git underneath)', () => {
         git commit -q -m "burst $i"
       done
       git rev-parse HEAD`;
-    const t0 = Date.now();
     const { execFile } = await import('node:child_process');
     const last = await new Promise<string>((resolve, reject) =>
       execFile('bash', ['-c', script], { cwd: dir }, (e, out) => (e ? reject(e) : resolve(out.trim()))),
     );
-    const took = Date.now() - t0;
     await waitForCommit(d, last, `${API}/model-versions/get?name=model-000&version=3`);
     expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('burst 50');
-    expect(took).toBeLessThan(15_000); // ~1 s on a quiet machine; the assertion that matters is the final state
   });
 
   it('uncommitted edits in the work tree are never served', async () => {

@@ -611,14 +611,13 @@ for (let i = 0; i < 10; i++) {
     const dead = spawn(process.execPath, ['-e', '0']);
     const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
     await fsp.writeFile(path.join(d, '.git/mreg-write.lock'), JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token: 'x' }));
+    // No record of which git locks the dead holder had: leftovers older than a native git's few milliseconds go.
     const old = new Date(Date.now() - 10_000);
     for (const f of ['.git/index.lock', '.git/refs/heads/main.lock']) {
       await fsp.writeFile(path.join(d, f), '');
       await fsp.utimes(path.join(d, f), old, old);
     }
-    const started = Date.now();
-    await repo.withWriteLock(() => commitOn(repo, { 'a.txt': '2\n' }), { timeoutMs: 3_000 });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    await repo.withWriteLock(() => commitOn(repo, { 'a.txt': '2\n' }), { timeoutMs: 30_000, staleMs: 3_600_000 });
     expect(await exists(path.join(d, '.git/mreg-write.lock'))).toBe(false);
     expect(await exists(path.join(d, '.git/index.lock'))).toBe(false);
     await expectCleanCheckout(d);
@@ -741,10 +740,13 @@ for (let i = 0; ; i++) {
     }
     expect(heads.size).toBeGreaterThan(1); // every round committed something before dying
     await expectFsckClean(d);
-    const started = Date.now();
-    await repo.withWriteLock(() => commitOn(repo, { 'counter.txt': 'final\n', 'models/m3/model.yaml': 'final\n' }), { timeoutMs: 20_000 });
-    // Recovery is immediate (the crashed holder's locks are known), not a wait for locks to age.
-    expect(Date.now() - started).toBeLessThan(4_000);
+    // Recovery comes from knowing the crashed holder's locks, not from waiting for them to age: leftovers are
+    // dated in the future, so an age-based recovery could never free them and this write would time out.
+    const future = new Date(Date.now() + 3_600_000);
+    for (const f of ['.git/index.lock', '.git/refs/heads/main.lock', '.git/mreg-write.lock']) {
+      if (await exists(path.join(d, f))) await fsp.utimes(path.join(d, f), future, future);
+    }
+    await repo.withWriteLock(() => commitOn(repo, { 'counter.txt': 'final\n', 'models/m3/model.yaml': 'final\n' }), { timeoutMs: 30_000, staleMs: 3_600_000 });
     await expectCleanCheckout(d);
     await expectFsckClean(d);
     for (const f of ['.git/index.lock', '.git/refs/heads/main.lock', '.git/mreg-write.lock', '.git/mreg-checkout.json']) expect(await exists(path.join(d, f)), f).toBe(false);
