@@ -245,6 +245,19 @@ function countFiles(loaded: Loaded): number {
   return n;
 }
 
+/**
+ * A registry folder outside git (a copy, an unpacked archive, registry-example/ inside this repository):
+ * schema and invariants only — without commits there is no change for policies to judge.
+ */
+export async function validateFolder(dir: string, opts: Pick<ValidateOptions, 'onProgress'> = {}): Promise<ValidateResult> {
+  const folder = { dir, bare: false } as unknown as GitRepo;
+  const loaded = await loadWorkTree(readingView(folder, opts.onProgress));
+  let versions = 0;
+  for (const m of loaded.state.models.values()) versions += m.versions.size;
+  const problems = [...loaded.problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 1) - (b.line ?? 1)));
+  return { target: null, base: null, branch: undefined, files: countFiles(loaded), models: loaded.state.models.size, versions, policiesChecked: false, problems };
+}
+
 /** The one-line stderr summary of a failed validation. */
 export function failure(result: ValidateResult): RegistryError {
   const n = result.problems.length;

@@ -81,7 +81,15 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
       problems.push({ path: `${MODELS_DIR}/${d.dir}/model.yaml`, line: 1, message: 'model folder has no model.yaml' });
     }
   } else {
-    const found = checkModel({ dir: d.dir, file: d.model, versions: d.versions });
+    // An alias to a version whose file is broken is reported once, by that file: the version exists.
+    const broken = new Set([...d.fileProblems.keys()].flatMap((path) => {
+      const where = parsePath(path);
+      return where.kind === 'version' ? [where.version] : [];
+    }));
+    const aliases = d.model.aliases ?? {};
+    const found = checkModel({ dir: d.dir, file: d.model, versions: d.versions }).filter(
+      (p) => !(p.pointer?.startsWith('/aliases/') && broken.has(aliases[p.pointer.slice('/aliases/'.length)] ?? -1) && p.message.includes('does not exist')),
+    );
     for (const p of found) {
       let line = 1;
       if (p.pointer) {

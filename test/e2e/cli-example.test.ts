@@ -1,7 +1,7 @@
 // registry-example/: it is exactly what the example script produces, it validates, and the commands of its
 // CI workflow run — on a pull request that promotes a version, and on one that breaks a policy.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
@@ -93,6 +93,17 @@ describe('registry-example/', () => {
     const again = await tempDir('mreg-example-');
     await materializeExample(again);
     expect((await git(again, 'rev-parse', 'HEAD')).trim()).toBe((await git(dir, 'rev-parse', 'HEAD')).trim());
+  });
+
+  it('validates as a plain folder too (schema and invariants; no commits, so no policies)', async () => {
+    expect((await mregOk(['validate', '--repo', EXAMPLE])).stdout).toBe('ok: folder: 6 models, 15 versions; policies not checked (not a git repository)\n');
+    const copy = await tempDir('mreg-example-copy-');
+    await cp(EXAMPLE, copy, { recursive: true });
+    await writeFile(path.join(copy, 'models/churn/versions/2.yaml'), (await readFile(path.join(copy, 'models/churn/versions/2.yaml'), 'utf8')).replace('stage: Staging', 'stage: staging'));
+    const r = await mreg(['validate', '--repo', copy]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^models\/churn\/versions\/2\.yaml:\d+: stage must be one of None, Staging, Production, Archived\n$/);
+    expect((await mreg(['validate', '--repo', copy, '--ref', 'HEAD'])).stderr).toMatch(/^mreg: INVALID_STATE: .* is not a git repository\n$/);
   });
 
   it('validates, as the working tree and as a commit', async () => {

@@ -1,9 +1,12 @@
 // mreg validate: every problem of a commit or of the working tree as `path:line: message`; exit 1 if any.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { REGISTRY_FILE } from '../../domain/layout.js';
 import { formatProblem } from '../../errors.js';
 import { GitRepo } from '../../store/git.js';
 import { defineCommand, repoDir, targetBranch, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
-import { failure, validateRepository } from '../validate.js';
+import { failure, validateFolder, validateRepository } from '../validate.js';
 
 interface Args extends GlobalArgs {
   ref?: string;
@@ -30,28 +33,34 @@ export const validateCommand = defineCommand<Args>({
       .option('format', { choices: ['text', 'github', 'json'] as const, default: 'text' as const, describe: 'github: also emit GitHub Actions annotations' })
       .example('$0 validate', 'the working tree, including --no-commit edits')
       .example('$0 validate --ref HEAD', 'the last commit')
-      .example('$0 validate --base origin/main --branch main', 'a pull request branch that will land on main'),
+      .example('$0 validate --base origin/main --branch main', 'a pull request branch that will land on main')
+      .example('$0 validate --repo ./registry-example', 'a registry folder outside git (schema and invariants)'),
   async handler(a) {
     const out = outputFor({ json: a.json === true || a.format === 'json' });
-    const repo = await GitRepo.open(repoDir(a));
+    const dir = repoDir(a);
+    const repo = await GitRepo.open(dir).catch(async (e: unknown) => {
+      // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
+      if (a.ref !== undefined || a.base !== undefined || !(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null))) throw e;
+      return null;
+    });
     const progress = out.progress('validating');
     let result;
     try {
-      result = await validateRepository(repo, {
-        ref: a.ref,
-        base: a.base,
-        branch: targetBranch(a.branch),
-        onProgress: (done, total) => progress.update(done, total),
-      });
+      const onProgress = (done: number, total: number) => progress.update(done, total);
+      result = repo
+        ? await validateRepository(repo, { ref: a.ref, base: a.base, branch: targetBranch(a.branch), onProgress })
+        : await validateFolder(dir, { onProgress });
     } finally {
       progress.end();
     }
-    const what = result.target ? `commit ${shortOid(result.target)}` : 'working tree';
+    const what = result.target ? `commit ${shortOid(result.target)}` : repo ? 'working tree' : 'folder';
     out.result({ valid: result.problems.length === 0, ...result }, () => {
       const lines = result.problems.map(formatProblem);
       if (a.format === 'github') lines.push(...result.problems.map(githubAnnotation));
       if (!result.problems.length) {
-        const policy = result.policiesChecked ? `policies checked against ${shortOid(result.base)}${result.branch ? ` for branch ${result.branch}` : ''}` : 'policies not checked (no base commit)';
+        const policy = result.policiesChecked
+          ? `policies checked against ${shortOid(result.base)}${result.branch ? ` for branch ${result.branch}` : ''}`
+          : `policies not checked (${repo ? 'no base commit' : 'not a git repository'})`;
         lines.push(`ok: ${what}: ${result.models} model${result.models === 1 ? '' : 's'}, ${result.versions} version${result.versions === 1 ? '' : 's'}; ${policy}`);
       }
       return lines;
