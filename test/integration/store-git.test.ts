@@ -541,26 +541,10 @@ describe('fastForward', () => {
   });
 });
 
-/** Child processes need JavaScript: the store (and only what it imports) compiled once with tsc. */
-let built: Promise<string> | undefined;
-function buildStore(): Promise<string> {
-  built ??= (async () => {
-    const dist = path.join(ROOT, 'node_modules', '.cache', `mreg-store-git-test-${process.pid}`);
-    const tsconfig = path.join(await tmpdir('tsc'), 'tsconfig.json');
-    await fsp.writeFile(
-      tsconfig,
-      JSON.stringify({
-        extends: path.join(ROOT, 'tsconfig.json'),
-        compilerOptions: { outDir: dist, rootDir: path.join(ROOT, 'src'), declaration: false, sourceMap: false, typeRoots: [path.join(ROOT, 'node_modules/@types')] },
-        files: [path.join(ROOT, 'src/store/git.ts')],
-        include: [],
-      }),
-    );
-    await execFileP(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]);
-    await fsp.writeFile(path.join(dist, 'package.json'), '{"type":"module"}\n');
-    tmpRoots.push(dist);
-    return path.join(dist, 'store/git.js');
-  })();
+/** Child processes need JavaScript: the build that `npm test` makes before running the suite. */
+async function buildStore(): Promise<string> {
+  const built = path.join(ROOT, 'dist/store/git.js');
+  if (!(await exists(built))) throw new Error('dist/store/git.js is missing: run `npx tsc -p tsconfig.json` (npm test does) first.');
   return built;
 }
 
