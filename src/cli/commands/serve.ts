@@ -1,9 +1,6 @@
 // mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildDaemonConfig } from '../../daemon/config.js';
-import { startDaemon } from '../../daemon/serve.js';
-import { materializeExample } from '../example.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -44,9 +41,12 @@ export const serveCommand = defineCommand<Args>({
     if (args.example) {
       // Rebuilt on every start: it is deterministic, and a leftover from an older build must not be served.
       await rm(EXAMPLE_DIR, { recursive: true, force: true });
+      const { materializeExample } = await import('../example.js');
       await materializeExample(EXAMPLE_DIR);
       repo = EXAMPLE_DIR;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
+    // The daemon (HTTP, watcher, UI) loads only for `serve`: every other command starts faster without it.
+    const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([import('../../daemon/config.js'), import('../../daemon/serve.js')]);
     const config = buildDaemonConfig({
       ...(repo !== undefined ? { repo } : {}),
       ...(args.branch !== undefined ? { branch: args.branch } : {}),
