@@ -81,6 +81,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   }
   const parser = globalOptions(yargs(argv))
     .scriptName('mreg')
+    // Arguments after `--` (a description that starts with '-') reach the handlers as argv['--'].
+    .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.')
     .command(WRITES.map((c) => wrap(c, true)))
     .command([...READS, await serve(argv)].map((c) => wrap(c, false)))

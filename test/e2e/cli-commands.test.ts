@@ -143,6 +143,27 @@ describe('writes: one commit each, readable messages, MLflow JSON', () => {
     await expectCleanRepo(dir);
   });
 
+  it('descriptions: Markdown from a file or stdin, text after --, values kept as text', async () => {
+    const dir = await newRegistry();
+    await writeFile(path.join(dir, '..', `${path.basename(dir)}.md`), '# Fraud\n\n- scores cards\n');
+    await mregOk(['create', 'fraud', '--description-file', path.join(dir, '..', `${path.basename(dir)}.md`)], { cwd: dir });
+    const get = async (...v: string[]) => {
+      const j = JSON.parse((await mregOk(['get', 'fraud', ...v, '--json'], { cwd: dir })).stdout);
+      return (j.registered_model ?? j.model_version).description;
+    };
+    expect(await get()).toBe('# Fraud\n\n- scores cards\n');
+    await mregOk(['register', 'fraud', '--source', 's3://b/1'], { cwd: dir });
+    await mregOk(['describe', 'fraud', '1', '--file', '-'], { cwd: dir, input: 'From **stdin**\n' });
+    expect(await get('1')).toBe('From **stdin**\n');
+    await mregOk(['describe', 'fraud', '1', '--', '- starts with a dash'], { cwd: dir });
+    expect(await get('1')).toBe('- starts with a dash');
+    await mregOk(['describe', 'fraud', '1e3'], { cwd: dir });
+    expect(await get()).toBe('1e3');
+    await mregOk(['describe', 'fraud', ''], { cwd: dir });
+    expect(await get()).toBeUndefined();
+    expect((await mreg(['describe', 'fraud', '1', '2', '3'], { cwd: dir })).code).toBe(2);
+  });
+
   it('a no-op write makes no commit and says so', async () => {
     const dir = await newRegistry();
     await mregOk(['create', 'm', '--tag', 'a=1'], { cwd: dir });

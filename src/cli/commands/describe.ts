@@ -7,6 +7,7 @@ interface Args extends WriteArgs {
   name: string;
   args?: Array<string | number>;
   file?: string;
+  '--'?: Array<string | number>;
 }
 
 /** The description from --description, else from a file ('-' = stdin), else undefined. */
@@ -36,9 +37,10 @@ export const describeCommand = defineCommand<Args>({
       .option('file', { type: 'string', describe: "Read the description from a file ('-' = stdin)", requiresArg: true })
       .example("$0 describe fraud 'Card fraud scorer. **Owner:** risk team.'", "the model's description")
       .example("$0 describe fraud 7 'Retrained on March data'", "version 7's description")
-      .example('$0 describe fraud --file docs/fraud.md', 'from a Markdown file'),
+      .example('$0 describe fraud --file docs/fraud.md', 'from a Markdown file')
+      .example("$0 describe fraud 7 -- '- a list item first'", "after --, text that starts with '-'"),
   async handler(a) {
-    const rest = (a.args ?? []).map(String);
+    const rest = [...(a.args ?? []), ...(a['--'] ?? [])].map(String);
     let version: string | undefined;
     let text: string | undefined;
     if (a.file !== undefined) {
