@@ -45,7 +45,10 @@ try {
     await gitAsync(root, 'clone', '-q', server.url('registry.git'), clone);
     git(clone, 'config', 'gc.auto', '0');
     console.log(`writer: native clone with checkout in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  } else await gitAsync(clone, 'pull', '-q', '--ff-only');
+  } else {
+    git(clone, 'remote', 'set-url', 'origin', server.url('registry.git')); // a new port each run
+    await gitAsync(clone, 'pull', '-q', '--ff-only');
+  }
   const env = { ...process.env, MREG_AUTHOR_NAME: 'bench', MREG_AUTHOR_EMAIL: 'bench@example.com', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -60,7 +63,7 @@ try {
   const nativeMs = [];
   for (let i = 0; i < runs; i++) {
     const m = synthModelName(models - 1 - i, models);
-    writeFileSync(path.join(clone, 'models', m, 'versions', '11.yaml'), `version: 11\nsource: s3://bench/native/${i}\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`);
+    writeFileSync(path.join(clone, 'models', m, 'versions', '11.yaml'), `version: 11\nsource: s3://bench/native/${Date.now()}-${i}\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`);
     const t = performance.now();
     git(clone, 'add', `models/${m}`);
     git(clone, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '-m', `native ${i}`);
