@@ -201,13 +201,17 @@ jobs:
       - name: Install mreg
         run: npm install --global mreg
       - name: Validate
-        # On a pull request, policies judge what the branch changes since it left the base branch, and
-        # protected stages/aliases are checked against the branch it lands on (GITHUB_BASE_REF).
+        # A pull request is judged on what its branch changes since it left the base branch, and protected
+        # stages/aliases against the branch it lands on (GITHUB_BASE_REF). A push is judged on what it changed.
+        env:
+          BEFORE: \${{ github.event.before }}
         run: |
           if [ -n "$GITHUB_BASE_REF" ]; then
             mreg validate --base "origin/$GITHUB_BASE_REF" --format github
+          elif [ -n "$BEFORE" ] && git cat-file -e "$BEFORE^{commit}" 2>/dev/null; then
+            mreg validate --base "$BEFORE" --format github
           else
-            mreg validate --ref HEAD --format github
+            mreg validate --format github
           fi
       - name: Describe the change
         if: github.event_name == 'pull_request'
@@ -218,13 +222,6 @@ jobs:
           GH_TOKEN: \${{ github.token }}
         run: gh pr comment "\${{ github.event.pull_request.number }}" --body-file registry-diff.md --edit-last || gh pr comment "\${{ github.event.pull_request.number }}" --body-file registry-diff.md
 `,
-};
-
-/** The example's CI commands, as the workflow runs them (tests run these against a materialized example). */
-export const EXAMPLE_CI_COMMANDS = {
-  validatePullRequest: (base: string) => ['validate', '--base', base, '--format', 'github'],
-  validatePush: ['validate', '--ref', 'HEAD', '--format', 'github'],
-  diff: (base: string) => ['diff', base, 'HEAD', '--format', 'markdown'],
 };
 
 /**

@@ -151,6 +151,28 @@ describe('registry-example/', () => {
     );
   });
 
+  it('its CI workflow judges a push to main on what the push changed', async () => {
+    const steps = await workflowSteps();
+    const validate = steps.find((s) => s.run?.includes('mreg validate'))!;
+    const dir = await tempDir('mreg-example-');
+    await materializeExample(dir);
+    const before = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    await mregOk(['transition', 'fraud', '6', 'Staging'], { cwd: dir });
+    await mregOk(['register', 'churn', '--source', 's3://c/3'], { cwd: dir });
+    const good = await runStep(validate, dir, { BEFORE: before, GITHUB_EVENT_NAME: 'push' });
+    expect(good).toMatchObject({ code: 0, stderr: '' });
+    expect(good.stdout).toMatch(new RegExp(`policies checked against ${before.slice(0, 10)} for branch main`));
+    // A hand-made commit pushed straight to main that skips Staging.
+    const file = path.join(dir, 'models/churn/versions/3.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('stage: None', 'stage: Production'));
+    await git(dir, 'commit', '-q', '-am', 'Straight to Production');
+    const bad = await runStep(validate, dir, { BEFORE: before, GITHUB_EVENT_NAME: 'push' });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('policy: churn v3 may enter Production only from Staging, not from None');
+    // A new branch (no usable "before"): schema and invariants of the checkout.
+    expect((await runStep(validate, dir, { BEFORE: '0000000000000000000000000000000000000000' })).code).toBe(0);
+  });
+
   it('its CI workflow fails a pull request that breaks a policy, with an annotation on the line', async () => {
     const steps = await workflowSteps();
     const validate = steps.find((s) => s.run?.includes('mreg validate'))!;
