@@ -107,7 +107,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (thrown) {
     const e = thrown instanceof HandlerFailure ? thrown.error : thrown;
     if (e instanceof UsageError) {
-      io.stderr.write(`mreg: ${e.message}\nRun 'mreg ${argv.find((a) => !a.startsWith('-')) ?? ''} --help'.`.replace("mreg  --help", 'mreg --help') + '\n');
+      const names = new Set([...WRITES, ...READS].map((c) => String(c.command).split(' ')[0]).concat('serve'));
+      const cmd = argv.find((a) => names.has(a));
+      io.stderr.write(`mreg: ${e.message}\nRun 'mreg ${cmd ? cmd + ' ' : ''}--help'.\n`);
       return EXIT.usage;
     }
     if (isRegistryError(e)) {
