@@ -3,6 +3,8 @@
 // judges it with the policies. Only changed model folders are parsed, so the cost follows the change, not
 // the registry (plus, for the working tree, one read and hash of every file).
 import type { Problem } from '../errors.js';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
@@ -52,8 +54,55 @@ export function workTreeReader(repo: GitRepo): SideReader {
   };
 }
 
+/** A work-tree file, read synchronously: ~10x cheaper than fs/promises' round trips when reading thousands. */
+export function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
+  const abs = path.join(dir, rel);
+  try {
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) return readlinkSync(abs, { encoding: 'buffer' });
+    if (!st.isFile()) return null;
+    const fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    try {
+      return readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') return null;
+    throw e;
+  }
+}
+
+/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitRepo.listWorkTreeFiles). */
+export function listWorkTreeSync(dir: string, prefix: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === '.git') continue;
+      const p = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    }
+  };
+  walk(prefix.replace(/\/+$/, ''));
+  return out;
+}
+
 /** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
-export async function changedPaths(repo: GitRepo, base: string | null, target: Target, workTreeOids?: ReadonlyMap<string, string>): Promise<string[]> {
+export async function changedPaths(
+  repo: GitRepo,
+  base: string | null,
+  target: Target,
+  workTreeOids?: ReadonlyMap<string, string>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<string[]> {
   if (target !== null) {
     const changes = await repo.diff(base, target);
     return changes.map((c) => c.path).filter((p) => parsePath(p).kind !== 'other');
@@ -61,11 +110,12 @@ export async function changedPaths(repo: GitRepo, base: string | null, target: T
   let oids = workTreeOids;
   if (!oids) {
     const m = new Map<string, string>();
-    for (const p of await repo.listWorkTreeFiles('')) {
-      if (parsePath(p).kind === 'other') continue;
-      const bytes = await repo.readWorkTreeFile(p);
+    const paths = listWorkTreeSync(repo.dir, '').filter((p) => parsePath(p).kind !== 'other');
+    paths.forEach((p, i) => {
+      const bytes = readWorkTreeSync(repo.dir, p);
       if (bytes) m.set(p, blobOid(bytes));
-    }
+      if (onProgress && (i % 256 === 255 || i === paths.length - 1)) onProgress(i + 1, paths.length);
+    });
     oids = m;
   }
   if (!base) return [...oids.keys()];
@@ -171,9 +221,9 @@ export async function statePair(
   repo: GitRepo,
   base: string | null,
   target: Target,
-  opts: { targetLoaded?: Loaded; workTreeOids?: ReadonlyMap<string, string> } = {},
+  opts: { targetLoaded?: Loaded; workTreeOids?: ReadonlyMap<string, string> | undefined; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<StatePair> {
-  const paths = await changedPaths(repo, base, target, opts.workTreeOids);
+  const paths = await changedPaths(repo, base, target, opts.workTreeOids, opts.onProgress);
   const dirs = [...new Set(paths.map((p) => parsePath(p)).flatMap((w) => ('dir' in w && w.dir !== undefined ? [w.dir] : [])))].sort();
   const problems: Problem[] = [];
   const beforeReader = commitReader(repo, base);

@@ -12,8 +12,6 @@
 // - `protected` rules compare against the branch the change lands on: `--branch`, else
 //   MREG_TARGET_BRANCH, else GITHUB_BASE_REF (a pull request's base on GitHub Actions), else the ref
 //   validated when it names a branch, else the checked-out branch.
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
 import { pairRenames } from '../domain/diff.js';
@@ -23,7 +21,7 @@ import type { ModelEntry, RegistryFile } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
 import { loadCommit, loadWorkTree, type Loaded } from '../store/load.js';
 import { lineOfKey } from '../store/yaml.js';
-import { blobOid, mergeBase, statePair } from './changes.js';
+import { blobOid, listWorkTreeSync, mergeBase, readWorkTreeSync, statePair } from './changes.js';
 
 export interface ValidateOptions {
   /** A commit or ref to validate; undefined = the working tree. */
@@ -106,46 +104,6 @@ function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], o
  * make validate read and print files from outside the repository, nor hang on /dev/zero. (The listing never
  * enters a linked folder.)
  */
-function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
-  const abs = path.join(dir, rel);
-  try {
-    const st = lstatSync(abs);
-    if (st.isSymbolicLink()) return readlinkSync(abs, { encoding: 'buffer' });
-    if (!st.isFile()) return null;
-    const fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    try {
-      return readFileSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') return null;
-    throw e;
-  }
-}
-
-/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitRepo.listWorkTreeFiles). */
-function listWorkTreeSync(dir: string, prefix: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    let entries;
-    try {
-      entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name === '.git') continue;
-      const p = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
-    }
-  };
-  walk(prefix.replace(/\/+$/, ''));
-  return out;
-}
-
 async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null> {
   try {
     return await repo.resolveRevision(rev);

@@ -76,7 +76,8 @@ export const diffCommand = defineCommand<Args>({
     const head = a.head !== undefined ? await repo.resolveRevision(a.head) : useWorkTree ? null : await repo.resolveRevision('HEAD');
     const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
     const from = headCommit ? ((await mergeBase(repo, base, headCommit)) ?? base) : base;
-    const pair = await statePair(repo, from, head);
+    const progress = out.progress('reading the working tree');
+    const pair = await statePair(repo, from, head, { onProgress: (done, total) => progress.update(done, total) }).finally(() => progress.end());
     for (const p of pair.problems) out.note(`mreg: warning: ${formatProblem(p)} (skipped)`);
     const operations = diffStates(pair.before, pair.after);
     if (format === 'markdown') {
