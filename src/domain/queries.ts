@@ -1,7 +1,9 @@
 // Read-side questions over a RegistryState (or single entries): get, latest, by alias, download URI, search.
 import { RegistryError } from '../errors.js';
-import type { ModelEntry, RegistryState, VersionFile } from './state.js';
+import { parseVersion } from './rules.js';
+import { aliasesOf, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
 import { STAGES, canonicalStage, type Stage } from './stages.js';
+import type { ModelUri } from './uri.js';
 
 export function modelNotFound(name: string): RegistryError {
   return RegistryError.notFound(`Registered Model with name=${name} not found`, { name });
@@ -76,3 +78,58 @@ export function downloadUri(v: VersionFile): string {
 }
 
 export { STAGES };
+
+/** What a models:/ URI means in one state: the model, the version, and where its artifacts are. */
+export interface UriResolution {
+  name: string;
+  version: string;
+  stage: string;
+  aliases: string[];
+  source: string;
+  /** The version's download URI plus the URI's trailing artifact path. */
+  artifact_uri: string;
+  run_id: string;
+}
+
+/**
+ * Resolves a parsed models:/ URI against a model entry (undefined: no such model), with MLflow's codes and wording.
+ * @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE (unknown alias, bad stage or version)
+ */
+export function resolveModelUri(entry: ModelEntry | undefined, u: ModelUri): UriResolution {
+  if (!entry) {
+    if (u.kind === 'alias') throw RegistryError.invalid(`Registered model alias ${u.alias} not found.`, { alias: u.alias });
+    throw modelNotFound(u.name);
+  }
+  let v: VersionFile | undefined;
+  switch (u.kind) {
+    case 'version': {
+      const n = parseVersion(u.version);
+      v = entry.versions.get(n);
+      if (!v) throw versionNotFound(u.name, n);
+      break;
+    }
+    case 'latest':
+      v = latestVersion(entry);
+      if (!v) throw RegistryError.notFound(`No versions of model with name '${u.name}' found`);
+      break;
+    case 'stage': {
+      const stage = canonicalStage(u.stage);
+      v = latestInStage(entry, stage);
+      if (!v) throw RegistryError.notFound(`No versions of model with name '${u.name}' and stage '${stage}' found`);
+      break;
+    }
+    case 'alias':
+      v = versionByAlias(entry, u.alias);
+      break;
+  }
+  const base = downloadUri(v);
+  return {
+    name: entry.file.name,
+    version: String(v.version),
+    stage: v.stage,
+    aliases: aliasesOf(entry.file, v.version),
+    source: v.source,
+    artifact_uri: u.path ? `${base.replace(/\/+$/, '')}/${u.path}` : base,
+    run_id: v.run_id ?? '',
+  };
+}

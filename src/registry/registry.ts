@@ -10,10 +10,10 @@ import { createModelVersion, deleteModelVersion, deleteModelVersionTag, setModel
 import type { Change, OpContext } from '../domain/ops/change.js';
 import { pairRenames } from '../domain/diff.js';
 import { checkPolicies } from '../domain/policies.js';
-import { downloadUri, getLatestVersions, latestInStage, latestVersion, modelNotFound, requireVersion, versionByAlias, versionNotFound } from '../domain/queries.js';
+import { downloadUri, getLatestVersions, modelNotFound, requireVersion, resolveModelUri, versionByAlias, versionNotFound, type UriResolution } from '../domain/queries.js';
 import { parseVersion } from '../domain/rules.js';
 import { STAGES, canonicalStage } from '../domain/stages.js';
-import { EMPTY_REGISTRY, aliasesOf, type ModelEntry, type RegistryFile, type RegistryState, type VersionFile } from '../domain/state.js';
+import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState, type VersionFile } from '../domain/state.js';
 import { toMs } from '../domain/time.js';
 import { parseModelUri } from '../domain/uri.js';
 import { toMlflowModelVersion, toMlflowRegisteredModel } from '../mlflow/convert.js';
@@ -50,16 +50,8 @@ export interface SearchOptions {
   pageToken?: string | null;
 }
 
-export interface ResolvedUri {
+export interface ResolvedUri extends UriResolution {
   uri: string;
-  name: string;
-  version: string;
-  stage: string;
-  aliases: string[];
-  source: string;
-  /** Where to download from: the version's download URI plus the URI's artifact path. */
-  artifact_uri: string;
-  run_id: string;
   /** The commit the answer was read from. */
   commit: string | null;
 }
@@ -567,41 +559,7 @@ export class Registry {
     const commit = opts.at !== undefined ? await this.commitAt(opts.at) : undefined;
     const reader = await this.reader(commit);
     const entry = await this.loadModel(reader, u.name, 'all');
-    let v: VersionFile | undefined;
-    if (!entry) {
-      if (u.kind === 'alias') throw RegistryError.invalid(`Registered model alias ${u.alias} not found.`);
-      throw modelNotFound(u.name);
-    }
-    switch (u.kind) {
-      case 'version':
-        v = entry.versions.get(parseVersion(u.version));
-        if (!v) throw versionNotFound(u.name, u.version);
-        break;
-      case 'latest':
-        v = latestVersion(entry);
-        if (!v) throw RegistryError.notFound(`No versions of model with name '${u.name}' found`);
-        break;
-      case 'stage':
-        v = latestInStage(entry, canonicalStage(u.stage));
-        if (!v) throw RegistryError.notFound(`No versions of model with name '${u.name}' and stage '${canonicalStage(u.stage)}' found`);
-        break;
-      case 'alias':
-        v = versionByAlias(entry, u.alias);
-        break;
-    }
-    if (!v) throw versionNotFound(u.name, '?');
-    const base = downloadUri(v);
-    return {
-      uri,
-      name: entry.file.name,
-      version: String(v.version),
-      stage: v.stage,
-      aliases: aliasesOf(entry.file, v.version),
-      source: v.source,
-      artifact_uri: u.path ? `${base.replace(/\/+$/, '')}/${u.path}` : base,
-      run_id: v.run_id ?? '',
-      commit: reader.commit,
-    };
+    return { uri, ...resolveModelUri(entry, u), commit: reader.commit };
   }
 
   /** The commit that was the branch head at `at`: a revision (oid, ref, HEAD~N) or an instant. */
