@@ -15,7 +15,7 @@ import os from 'node:os';
 import { afterAll } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CAPTURE = [path.join(ROOT, '../shared/mlflow-responses'), '/work/shared/mlflow-responses'].find((p) => existsSync(path.join(p, '_index.json')));
+const CAPTURE = [path.join(ROOT, '../shared/mlflow-responses')].find((p) => existsSync(path.join(p, '_index.json')));
 
 interface Case {
   file: string;
