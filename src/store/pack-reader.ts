@@ -212,12 +212,20 @@ export class PackReader {
 
   private remember(key: string, obj: PackedObject): void {
     if (obj.body.length > BASE_CACHE_BYTES / 8) return;
+    // Concurrent reads of one object both arrive here: replace, never count twice (a drifting count made
+    // every later insert flush the whole cache).
+    const previous = this.baseCache.get(key);
+    if (previous) {
+      this.baseCache.delete(key);
+      this.baseCacheBytes -= previous.body.length;
+    }
     this.baseCache.set(key, obj);
     this.baseCacheBytes += obj.body.length;
-    for (const [k, v] of this.baseCache) {
-      if (this.baseCacheBytes <= BASE_CACHE_BYTES) break;
-      this.baseCache.delete(k);
-      this.baseCacheBytes -= v.body.length;
+    while (this.baseCacheBytes > BASE_CACHE_BYTES) {
+      const oldest = this.baseCache.entries().next();
+      if (oldest.done) break;
+      this.baseCache.delete(oldest.value[0]);
+      this.baseCacheBytes -= oldest.value[1].body.length;
     }
   }
 }
