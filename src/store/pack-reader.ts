@@ -188,7 +188,10 @@ export class PackReader {
       base = this.readBase(pack, baseOid);
     }
     const end = pack.endOf(offset, data.length);
-    const inflated = zlib.inflateSync(data.subarray(p, end));
+    // The header gives the inflated size: one output chunk of exactly that (+1, so zlib sees the end without
+    // asking for another) instead of 16 KB chunks — most objects are a few hundred bytes, and at 100k files the
+    // default allocated gigabytes for the garbage collector.
+    const inflated = zlib.inflateSync(data.subarray(p, end), { chunkSize: Math.max(64, size + 1) });
     let obj: PackedObject;
     if (base) {
       const b = await base;
