@@ -14,8 +14,7 @@ import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import type { HttpClient } from 'isomorphic-git';
 import { RegistryError } from '../errors.js';
 import { createLimiter, mapLimit } from '../util/concurrency.js';
 import { heldLock, withFileLock, type LockOwner } from '../util/lock.js';
@@ -84,6 +83,34 @@ const CRASH_LEFTOVER_MS = 2_000;
  * journal, which writes the new objects' data too.)
  */
 const FSYNC_REFS = true;
+
+/**
+ * isomorphic-git is loaded on first use (fetch, remotes, a few rare reads): a CLI write never needs it, and
+ * loading it costs ~30 ms of every process's start.
+ */
+let isoLoaded: Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> | undefined;
+function iso(): Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> {
+  isoLoaded ??= Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]).then(([g, h]) => ({ git: g.default, http: h.default }));
+  return isoLoaded;
+}
+
+/** `core.logAllRefUpdates` from a repository's config file, read without loading a git library. */
+async function logAllRefUpdates(commondir: string): Promise<string | undefined> {
+  const text = await fsp.readFile(path.join(commondir, 'config'), 'utf8');
+  let inCore = false;
+  let value: string | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const section = /^\[\s*([^\]\s"]+)(?:\s+"[^"]*")?\s*\]$/.exec(line);
+    if (section) {
+      inCore = section[1]!.toLowerCase() === 'core';
+      continue;
+    }
+    const kv = inCore ? /^logallrefupdates\s*(?:=\s*(.*))?$/i.exec(line) : null;
+    if (kv) value = (kv[1] ?? 'true').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return value;
+}
 const FSYNC_OBJECTS = false;
 
 /** A file-level change inside commit/fast-forward, with modes (the public FileChange has none). */
@@ -251,8 +278,8 @@ export class GitRepo {
     if (!looksLikeGitdir) throw notRepo();
     let logRefUpdates = !bare;
     try {
-      const v: unknown = await git.getConfig({ fs, gitdir: commondir, path: 'core.logAllRefUpdates' });
-      if (v !== undefined) logRefUpdates = v === true || v === 'true' || v === 'always';
+      const v = await logAllRefUpdates(commondir);
+      if (v !== undefined) logRefUpdates = v === 'true' || v === 'always' || v === 'yes' || v === 'on' || v === '1';
     } catch {
       // unreadable config: keep git's default
     }
@@ -361,7 +388,7 @@ export class GitRepo {
     }
     if (/^[0-9a-fA-F]{4,39}$/.test(base)) {
       try {
-        return await git.expandOid({ fs, gitdir: this.commondir, oid: base.toLowerCase(), cache: this.cache });
+        return await (await iso()).git.expandOid({ fs, gitdir: this.commondir, oid: base.toLowerCase(), cache: this.cache });
       } catch (e) {
         if (errCode(e) === 'AmbiguousError') {
           throw RegistryError.invalid(`Ambiguous revision '${rev}': several objects start with ${base}.`, { revision: rev });
@@ -438,7 +465,7 @@ export class GitRepo {
     const repacked = await fromPack();
     if (repacked) return repacked;
     try {
-      const r = await git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
+      const r = await (await iso()).git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
       const body = r.object as Uint8Array;
       return { type: r.type as ObjectType, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
     } catch (e) {
@@ -1354,7 +1381,7 @@ export class GitRepo {
   /** URL of a configured remote, or undefined. */
   async remoteUrl(remote = 'origin'): Promise<string | undefined> {
     try {
-      const v: unknown = await git.getConfig({ fs, gitdir: this.commondir, path: `remote.${remote}.url` });
+      const v: unknown = await (await iso()).git.getConfig({ fs, gitdir: this.commondir, path: `remote.${remote}.url` });
       return typeof v === 'string' ? v : undefined;
     } catch {
       return undefined;
@@ -1374,12 +1401,13 @@ export class GitRepo {
     if (!url) throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
     // isomorphic-git looks up the remote's refspec before it writes the packfile: with no remote configured it
     // throws NoRefspecError and stores nothing. A URL given for an unconfigured remote therefore becomes that remote.
-    if (!configured) await git.addRemote({ fs, gitdir: this.commondir, remote, url });
+    if (!configured) await (await iso()).git.addRemote({ fs, gitdir: this.commondir, remote, url });
     const tracking = `refs/remotes/${remote}/${branch}`;
     // Our best "have": the last fetched tip, else the local branch.
     const have = (await this.refs.resolve(tracking)) !== null ? tracking : `refs/heads/${branch}`;
     let fetched: string | null;
     try {
+      const { git, http } = await iso();
       const res = await git.fetch({
         fs,
         http,
@@ -1421,6 +1449,7 @@ export class GitRepo {
   }
 
   private async remoteTip(url: string, branch: string): Promise<string | null> {
+    const { git, http } = await iso();
     const refs = await git.listServerRefs({ http, url, prefix: `refs/heads/${branch}` });
     return refs.find((r) => r.ref === `refs/heads/${branch}`)?.oid ?? null;
   }
