@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli/main.js';
+// The CLI, bundled by `npm run build` (scripts/bundle.mjs) so a process starts in one module load.
+import '../dist/bundle/main.mjs';

@@ -1,6 +1,7 @@
 // mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
 import { rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { SCHEMA_DIR } from '../../schema/validate.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -14,7 +15,7 @@ interface Args extends GlobalArgs {
 }
 
 /** Where `--example` builds registry-example/ as a git repository: gitignored, beside package.json. */
-export const EXAMPLE_DIR = fileURLToPath(new URL('../../../.mreg-example/', import.meta.url));
+export const EXAMPLE_DIR = path.join(path.dirname(SCHEMA_DIR), '.mreg-example');
 
 export const serveCommand = defineCommand<Args>({
   command: 'serve',
