@@ -38,7 +38,9 @@ async function build() {
   git('init', '-q', '-b', 'main');
   git('config', 'gc.auto', '0');
   const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise((res, rej) => child.on('exit', (c) => (c === 0 ? res() : rej(new Error(`fast-import ${c}`)))));
+  const exited = new Promise((res, rej) =>
+    child.on('exit', (c) => (c === 0 ? res() : rej(new Error(`fast-import ${c}`)))),
+  );
   let buf = '';
   const flush = async (force) => {
     if (!force && buf.length < 1 << 20) return;
@@ -64,13 +66,27 @@ async function build() {
     if (n % 4 !== 0 || latest[i] === 0) {
       const v = ++latest[i];
       stage[i][v] = { stage: 'None', created: t };
-      commit(n, t, AUTHORS[0], `${name(i)}: v${v} registered`, file(`${m}/model.yaml`, modelYaml(i, v, created[i], t)) + file(`${m}/versions/${v}.yaml`, versionYaml(i, v, 'None', t, t)));
+      commit(
+        n,
+        t,
+        AUTHORS[0],
+        `${name(i)}: v${v} registered`,
+        file(`${m}/model.yaml`, modelYaml(i, v, created[i], t)) +
+          file(`${m}/versions/${v}.yaml`, versionYaml(i, v, 'None', t, t)),
+      );
     } else {
       const v = 1 + ((n * 31) % latest[i]);
       const from = stage[i][v].stage;
       const to = STAGES[(STAGES.indexOf(from) + 1) % STAGES.length];
       stage[i][v].stage = to;
-      commit(n, t, AUTHORS[1 + (n % 2)], `${name(i)}: v${v} ${from} → ${to}`, file(`${m}/model.yaml`, modelYaml(i, latest[i], created[i], t)) + file(`${m}/versions/${v}.yaml`, versionYaml(i, v, to, stage[i][v].created, t)));
+      commit(
+        n,
+        t,
+        AUTHORS[1 + (n % 2)],
+        `${name(i)}: v${v} ${from} → ${to}`,
+        file(`${m}/model.yaml`, modelYaml(i, latest[i], created[i], t)) +
+          file(`${m}/versions/${v}.yaml`, versionYaml(i, v, to, stage[i][v].created, t)),
+      );
     }
     await flush(false);
   }
@@ -84,19 +100,29 @@ async function build() {
 if (!(keep && existsSync(path.join(dir, '.git')))) {
   const t0 = performance.now();
   await build();
-  console.log(`built ${COMMITS + 1} commits over ${MODELS} models with git fast-import in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
+  console.log(
+    `built ${COMMITS + 1} commits over ${MODELS} models with git fast-import in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`,
+  );
 }
 
 const results = [];
 function time(label, args) {
   const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`mreg ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const [u, s] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  const entries = args.includes('--json') ? JSON.parse(r.stdout).entries.length : r.stdout.split('\n').filter((l) => /^[0-9a-f]{10}  /.test(l)).length;
+  const entries = args.includes('--json')
+    ? JSON.parse(r.stdout).entries.length
+    : r.stdout.split('\n').filter((l) => /^[0-9a-f]{10}  /.test(l)).length;
   results.push({ label, ms, cpu_ms: (u + s) * 1000, entries });
-  console.log(`  ${label.padEnd(48)} ${(ms / 1000).toFixed(2).padStart(7)} s  (CPU ${(u + s).toFixed(2)} s, ${entries} entries)`);
+  console.log(
+    `  ${label.padEnd(48)} ${(ms / 1000).toFixed(2).padStart(7)} s  (CPU ${(u + s).toFixed(2)} s, ${entries} entries)`,
+  );
 }
 
 console.log(`mreg history on ${COMMITS + 1} commits:`);

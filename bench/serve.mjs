@@ -50,7 +50,12 @@ async function measured(url, pid, opts = {}) {
   const c0 = cpuSeconds(pid);
   const r = await cannon(url, opts);
   const cpu = cpuSeconds(pid) - c0;
-  return { rps: r.requests.average, total: r.requests.total, cpuUsPerReq: (cpu * 1e6) / Math.max(1, r.requests.total), errors: r.errors + r.non2xx };
+  return {
+    rps: r.requests.average,
+    total: r.requests.total,
+    cpuUsPerReq: (cpu * 1e6) / Math.max(1, r.requests.total),
+    errors: r.errors + r.non2xx,
+  };
 }
 
 function rssPeakMb(pid) {
@@ -107,7 +112,10 @@ async function stop(d) {
 
 function cannon(url, opts = {}) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: 10, pipelining: 1, duration: DURATION, maxOverallRequests: 3_000_000, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+    autocannon(
+      { url, connections: 10, pipelining: 1, duration: DURATION, maxOverallRequests: 3_000_000, ...opts },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
 }
 
@@ -121,7 +129,10 @@ async function startBare(body) {
       res.end(body);
     });
     server.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + server.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { env: { ...process.env, BODY: body.toString('base64') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', code], {
+    env: { ...process.env, BODY: body.toString('base64') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   const url = await new Promise((resolve) => child.stdout.setEncoding('utf8').once('data', (d) => resolve(d.trim())));
   return { child, url };
@@ -152,9 +163,11 @@ async function latencies(url, seconds = Math.min(DURATION, 5), maxRequests = 300
           resolve();
         });
     });
-  await Promise.all(Array.from({ length: 10 }, async () => {
-    while (performance.now() < until && n < maxRequests) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (performance.now() < until && n < maxRequests) await one();
+    }),
+  );
   agent.destroy();
   const sorted = samples.slice(0, n).sort();
   return { p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.floor(n * 0.99)], requests: n, errors };
@@ -171,7 +184,9 @@ if (!existsSync(repo)) {
   const t0 = performance.now();
   await makeSyntheticRegistry(repo, { models: MODELS, versionsPerModel: PER_MODEL, bare: true });
   results.synth_seconds = (performance.now() - t0) / 1000;
-  console.log(`built ${MODELS} models × ${PER_MODEL} versions with git fast-import in ${fmt(results.synth_seconds, 1)} s`);
+  console.log(
+    `built ${MODELS} models × ${PER_MODEL} versions with git fast-import in ${fmt(results.synth_seconds, 1)} s`,
+  );
 }
 const git = (...a) => execFileSync('git', a, { cwd: repo, encoding: 'utf8' }).trim();
 
@@ -181,17 +196,33 @@ try {
   let d = startDaemon(repo);
   let url = await d.url;
   let ready = await untilReady(url);
-  results.cold_first = { seconds: (performance.now() - d.t0) / 1000, peak_rss_mb: rssPeakMb(d.child.pid), versions: ready.versions };
-  console.log(`(d) first-ever start: ${fmt(results.cold_first.seconds, 2)} s to ready, peak RSS ${results.cold_first.peak_rss_mb} MB (${ready.versions} versions)`);
+  results.cold_first = {
+    seconds: (performance.now() - d.t0) / 1000,
+    peak_rss_mb: rssPeakMb(d.child.pid),
+    versions: ready.versions,
+  };
+  console.log(
+    `(d) first-ever start: ${fmt(results.cold_first.seconds, 2)} s to ready, peak RSS ${results.cold_first.peak_rss_mb} MB (${ready.versions} versions)`,
+  );
   // The snapshot is written in the background after the first load.
   const t1 = Date.now();
-  while (Date.now() - t1 < 120_000 && !/mreg_snapshots_written_total [1-9]/.test(await (await fetch(`${url}/metrics`)).text())) await sleep(100);
+  while (
+    Date.now() - t1 < 120_000 &&
+    !/mreg_snapshots_written_total [1-9]/.test(await (await fetch(`${url}/metrics`)).text())
+  )
+    await sleep(100);
   await stop(d);
   d = startDaemon(repo);
   url = await d.url;
   ready = await untilReady(url);
-  results.cold_restart = { seconds: (performance.now() - d.t0) / 1000, peak_rss_mb: rssPeakMb(d.child.pid), versions: ready.versions };
-  console.log(`(d) restart from snapshot: ${fmt(results.cold_restart.seconds, 2)} s to ready, peak RSS ${results.cold_restart.peak_rss_mb} MB`);
+  results.cold_restart = {
+    seconds: (performance.now() - d.t0) / 1000,
+    peak_rss_mb: rssPeakMb(d.child.pid),
+    versions: ready.versions,
+  };
+  console.log(
+    `(d) restart from snapshot: ${fmt(results.cold_restart.seconds, 2)} s to ready, peak RSS ${results.cold_restart.peak_rss_mb} MB`,
+  );
 
   // -------------------------------------------------------------- (a)+(b) throughput and latency
   const name = synthModelName(Math.floor(MODELS / 2), MODELS);
@@ -234,9 +265,15 @@ try {
       errors: lat.errors + ours.reduce((n, o) => n + o.errors, 0),
     };
     results.throughput[label] = r;
-    console.log(`(a) ${label}: ${fmt(r.rps)} req/s vs bare node:http ${fmt(r.bare_rps)} req/s → ${fmt(r.ratio, 2)}x  (median of ${ROUNDS} paired ${DURATION} s rounds, per round ${r.rounds.join(' / ')}; ${r.body_bytes} B body)`);
-    console.log(`    server CPU per request: ${fmt(r.cpu_us_per_req, 1)} µs vs bare ${fmt(r.bare_cpu_us_per_req, 1)} µs → ${fmt(r.cpu_ratio, 2)}x (throughput at equal CPU; steadier than req/s on a shared machine)`);
-    console.log(`(b) ${label} at 10 connections: p50 ${fmt(r.p50_ms, 3)} ms, p99 ${fmt(r.p99_ms, 3)} ms (bare: p50 ${fmt(r.bare_p50_ms, 3)} ms, p99 ${fmt(r.bare_p99_ms, 3)} ms; ${r.errors} errors)`);
+    console.log(
+      `(a) ${label}: ${fmt(r.rps)} req/s vs bare node:http ${fmt(r.bare_rps)} req/s → ${fmt(r.ratio, 2)}x  (median of ${ROUNDS} paired ${DURATION} s rounds, per round ${r.rounds.join(' / ')}; ${r.body_bytes} B body)`,
+    );
+    console.log(
+      `    server CPU per request: ${fmt(r.cpu_us_per_req, 1)} µs vs bare ${fmt(r.bare_cpu_us_per_req, 1)} µs → ${fmt(r.cpu_ratio, 2)}x (throughput at equal CPU; steadier than req/s on a shared machine)`,
+    );
+    console.log(
+      `(b) ${label} at 10 connections: p50 ${fmt(r.p50_ms, 3)} ms, p99 ${fmt(r.p99_ms, 3)} ms (bare: p50 ${fmt(r.bare_p50_ms, 3)} ms, p99 ${fmt(r.bare_p99_ms, 3)} ms; ${r.errors} errors)`,
+    );
   }
 
   // -------------------------------------------------------------- (c) reload latency
@@ -244,7 +281,10 @@ try {
   const probe = `${url}/api/2.0/mlflow/model-versions/get?name=${probeName}&version=5`;
   const reloadTimes = [];
   for (let i = 1; i <= RELOADS; i++) {
-    const text = synthVersionYaml(42 % MODELS, 5, MODELS, PER_MODEL).replace(/^description: .*$/m, `description: reload ${i} ${Date.now()}`);
+    const text = synthVersionYaml(42 % MODELS, 5, MODELS, PER_MODEL).replace(
+      /^description: .*$/m,
+      `description: reload ${i} ${Date.now()}`,
+    );
     const msg = `bench reload ${i}\n`;
     const stream = `commit refs/heads/main\ncommitter bench <b@example.com> ${Math.floor(Date.now() / 1000)} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}from refs/heads/main^0\nM 100644 inline models/${probeName}/versions/5.yaml\ndata ${Buffer.byteLength(text)}\n${text}\n\ndone\n`;
     execFileSync('git', ['fast-import', '--quiet', '--done'], { cwd: repo, input: stream });
@@ -262,8 +302,15 @@ try {
     await sleep(300);
   }
   reloadTimes.sort((a, b) => a - b);
-  results.reload_ms = { median: reloadTimes[Math.floor(reloadTimes.length / 2)], min: reloadTimes[0], max: reloadTimes.at(-1), runs: reloadTimes.length };
-  console.log(`(c) reload, one-file native commit → new answer served: median ${fmt(results.reload_ms.median)} ms (min ${fmt(results.reload_ms.min)}, max ${fmt(results.reload_ms.max)}, ${reloadTimes.length} commits)`);
+  results.reload_ms = {
+    median: reloadTimes[Math.floor(reloadTimes.length / 2)],
+    min: reloadTimes[0],
+    max: reloadTimes.at(-1),
+    runs: reloadTimes.length,
+  };
+  console.log(
+    `(c) reload, one-file native commit → new answer served: median ${fmt(results.reload_ms.median)} ms (min ${fmt(results.reload_ms.min)}, max ${fmt(results.reload_ms.max)}, ${reloadTimes.length} commits)`,
+  );
   await stop(d);
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -273,10 +320,16 @@ try {
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(path.join(ROOT, 'bench/results/serve.json'), JSON.stringify(results, null, 2) + '\n');
 console.log('\nsummary');
-console.log(`  (a) model-versions/get ${fmt(results.throughput['model-versions/get'].ratio, 2)}x req/s, ${fmt(results.throughput['model-versions/get'].cpu_ratio, 2)}x CPU/req; resolve ${fmt(results.throughput['/api/v1/resolve'].ratio, 2)}x req/s, ${fmt(results.throughput['/api/v1/resolve'].cpu_ratio, 2)}x CPU/req of bare node:http (target ≥ 0.8x)`);
-console.log(`  (b) p50/p99 at 10 connections: get ${fmt(results.throughput['model-versions/get'].p50_ms, 3)}/${fmt(results.throughput['model-versions/get'].p99_ms, 3)} ms, resolve ${fmt(results.throughput['/api/v1/resolve'].p50_ms, 3)}/${fmt(results.throughput['/api/v1/resolve'].p99_ms, 3)} ms`);
+console.log(
+  `  (a) model-versions/get ${fmt(results.throughput['model-versions/get'].ratio, 2)}x req/s, ${fmt(results.throughput['model-versions/get'].cpu_ratio, 2)}x CPU/req; resolve ${fmt(results.throughput['/api/v1/resolve'].ratio, 2)}x req/s, ${fmt(results.throughput['/api/v1/resolve'].cpu_ratio, 2)}x CPU/req of bare node:http (target ≥ 0.8x)`,
+);
+console.log(
+  `  (b) p50/p99 at 10 connections: get ${fmt(results.throughput['model-versions/get'].p50_ms, 3)}/${fmt(results.throughput['model-versions/get'].p99_ms, 3)} ms, resolve ${fmt(results.throughput['/api/v1/resolve'].p50_ms, 3)}/${fmt(results.throughput['/api/v1/resolve'].p99_ms, 3)} ms`,
+);
 console.log(`  (c) reload median ${fmt(results.reload_ms.median)} ms (target ≤ 200 ms)`);
-console.log(`  (d) cold start ${VERSIONS} versions: first-ever ${fmt(results.cold_first.seconds, 1)} s / ${results.cold_first.peak_rss_mb} MB; restart ${fmt(results.cold_restart.seconds, 2)} s / ${results.cold_restart.peak_rss_mb} MB (target ≤ 5 s, ≤ 500 MB)`);
+console.log(
+  `  (d) cold start ${VERSIONS} versions: first-ever ${fmt(results.cold_first.seconds, 1)} s / ${results.cold_first.peak_rss_mb} MB; restart ${fmt(results.cold_restart.seconds, 2)} s / ${results.cold_restart.peak_rss_mb} MB (target ≤ 5 s, ≤ 500 MB)`,
+);
 console.log(
   JSON.stringify({
     bench: 'serve',

@@ -29,7 +29,13 @@ const MODELS = arg('models', 10_000);
 const ROUNDS = arg('rounds', 10);
 const fresh = process.argv.includes('--fresh');
 const dir = path.join(os.tmpdir(), `mreg-bench-store-commit-${MODELS}`);
-const env = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+};
 const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
 
 const name = (m) => `model-${String(m).padStart(5, '0')}`;
@@ -119,7 +125,13 @@ const status = git('status', '--porcelain');
 const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: 'utf8' });
 const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
 console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
-console.log(`GitRepo.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`);
-console.log(`native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`);
+console.log(
+  `GitRepo.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
+);
+console.log(
+  `native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,
+);
 console.log(`ratio ours / native (medians):  ${(median(ours) / median(native)).toFixed(2)}`);
-console.log(`git status --porcelain afterwards: ${status.split('\n').filter(Boolean).length} lines; git fsck: ${fsck.status === 0 ? 'ok' : 'FAILED ' + fsck.stderr}`);
+console.log(
+  `git status --porcelain afterwards: ${status.split('\n').filter(Boolean).length} lines; git fsck: ${fsck.status === 0 ? 'ok' : 'FAILED ' + fsck.stderr}`,
+);

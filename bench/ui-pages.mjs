@@ -25,7 +25,16 @@ const N = Number(arg('versions', '10000'));
 const LOADS = Number(arg('loads', '15'));
 const JSON_OUT = arg('json', undefined);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 if (!existsSync(path.join(ROOT, 'dist/daemon/ui/index.js'))) {
   console.error('dist/ is missing: run `npm run build` first.');
@@ -44,7 +53,9 @@ async function makeLongHistory(dir, n) {
   git('init', '-q', '--bare', '-b', 'main');
   git('config', 'gc.auto', '0');
   const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise((res, rej) => child.on('exit', (c) => (c === 0 ? res() : rej(new Error(`fast-import ${c}`)))));
+  const exited = new Promise((res, rej) =>
+    child.on('exit', (c) => (c === 0 ? res() : rej(new Error(`fast-import ${c}`)))),
+  );
   const file = (p, text) => `M 100644 inline ${p}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
   const t0 = Date.UTC(2026, 0, 1) / 1000;
   const iso = (s) => new Date(s * 1000).toISOString();
@@ -54,8 +65,15 @@ async function makeLongHistory(dir, n) {
     const msg = i === 0 ? 'init\n' : `history-model: v${i} registered\n`;
     out += `commit refs/heads/main\ncommitter ci <ci@example.com> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
     if (i === 0) out += file('registry.yaml', 'format_version: 1\n');
-    out += file('models/history-model/model.yaml', `name: history-model\nlatest_version: ${i}\ncreated_at: ${iso(t0)}\nupdated_at: ${iso(when)}\n`);
-    if (i > 0) out += file(`models/history-model/versions/${i}.yaml`, `version: ${i}\nsource: s3://bucket/history-model/${i}\nstage: None\nstatus: READY\nuser_id: ci\ncreated_at: ${iso(when)}\nupdated_at: ${iso(when)}\n`);
+    out += file(
+      'models/history-model/model.yaml',
+      `name: history-model\nlatest_version: ${i}\ncreated_at: ${iso(t0)}\nupdated_at: ${iso(when)}\n`,
+    );
+    if (i > 0)
+      out += file(
+        `models/history-model/versions/${i}.yaml`,
+        `version: ${i}\nsource: s3://bucket/history-model/${i}\nstage: None\nstatus: READY\nuser_id: ci\ncreated_at: ${iso(when)}\nupdated_at: ${iso(when)}\n`,
+      );
     if (out.length > 1 << 20) {
       if (!child.stdin.write(out)) await new Promise((r) => child.stdin.once('drain', r));
       out = '';
@@ -79,7 +97,12 @@ async function measureHttp(base, p) {
   const first = performance.now();
   const r0 = await fetch(base + p);
   const body0 = await r0.text();
-  const cold = { server: serverMs(r0), total: performance.now() - first, status: r0.status, bytes: Buffer.byteLength(body0) };
+  const cold = {
+    server: serverMs(r0),
+    total: performance.now() - first,
+    status: r0.status,
+    bytes: Buffer.byteLength(body0),
+  };
   const server = [];
   const total = [];
   for (let i = 0; i < LOADS; i++) {
@@ -89,7 +112,11 @@ async function measureHttp(base, p) {
     total.push(performance.now() - t);
     server.push(serverMs(r));
   }
-  return { cold, server: { median: median(server), p95: p95(server) }, roundTrip: { median: median(total), p95: p95(total) } };
+  return {
+    cold,
+    server: { median: median(server), p95: p95(server) },
+    roundTrip: { median: median(total), p95: p95(total) },
+  };
 }
 
 async function measureBrowser(browser, base, p) {
@@ -100,7 +127,12 @@ async function measureBrowser(browser, base, p) {
     runs.push(
       await page.evaluate(() => {
         const n = performance.getEntriesByType('navigation')[0];
-        return { ttfb: n.responseStart - n.startTime, response: n.responseEnd - n.startTime, dcl: n.domContentLoadedEventEnd - n.startTime, load: n.loadEventEnd - n.startTime };
+        return {
+          ttfb: n.responseStart - n.startTime,
+          response: n.responseEnd - n.startTime,
+          dcl: n.domContentLoadedEventEnd - n.startTime,
+          load: n.loadEventEnd - n.startTime,
+        };
       }),
     );
   }
@@ -111,7 +143,14 @@ async function measureBrowser(browser, base, p) {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mreg-ui-bench-'));
 const daemons = [];
-const results = { when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, versions: N, loads: LOADS, pages: {} };
+const results = {
+  when: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  versions: N,
+  loads: LOADS,
+  pages: {},
+};
 let browser;
 try {
   const big = path.join(tmp, 'big');
@@ -123,7 +162,9 @@ try {
   await makeLongHistory(long, N);
   console.error(`registries built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const serve = async (repo) => {
-    const d = await startDaemon(buildDaemonConfig({ repo, port: 0, snapshot: false, pollMs: 600_000 }, {}), { logger: createLogger('silent') });
+    const d = await startDaemon(buildDaemonConfig({ repo, port: 0, snapshot: false, pollMs: 600_000 }, {}), {
+      logger: createLogger('silent'),
+    });
     daemons.push(d);
     t = performance.now();
     await d.ready;
@@ -132,7 +173,11 @@ try {
   const B = await serve(big);
   const S = await serve(small);
   const L = await serve(long);
-  results.readyMs = { [`${N} versions, one commit`]: B.readyMs, '10 versions': S.readyMs, [`${N} versions, ${N} commits`]: L.readyMs };
+  results.readyMs = {
+    [`${N} versions, one commit`]: B.readyMs,
+    '10 versions': S.readyMs,
+    [`${N} versions, ${N} commits`]: L.readyMs,
+  };
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   const cases = [
     [`model page, ${N} versions`, B.url, '/ui/models/model-000'],
@@ -147,7 +192,11 @@ try {
     ['models list', B.url, '/'],
     [`activity, long history`, L.url, '/ui/history'],
     [`activity of the model, long history`, L.url, '/ui/history?model=history-model'],
-    [`time travel: model page at v${N / 2} of the long history`, L.url, `/ui/models/history-model?at=${encodeURIComponent(new Date(Date.UTC(2026, 0, 1) + (N / 2) * 60_000).toISOString())}`],
+    [
+      `time travel: model page at v${N / 2} of the long history`,
+      L.url,
+      `/ui/models/history-model?at=${encodeURIComponent(new Date(Date.UTC(2026, 0, 1) + (N / 2) * 60_000).toISOString())}`,
+    ],
   ];
   for (const [label, base, p] of cases) {
     const http = await measureHttp(base, p);

@@ -30,7 +30,9 @@ if (keep && existsSync(path.join(keep, '.git'))) {
 } else {
   const t0 = performance.now();
   await makeSyntheticRegistry(dir, { models, versionsPerModel: versions });
-  console.log(`built ${models * versions} versions (${models * (versions + 1) + 1} files) with git fast-import in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
+  console.log(
+    `built ${models * versions} versions (${models * (versions + 1) + 1} files) with git fast-import in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`,
+  );
 }
 
 // Wall time is what the target is about; CPU time (user + sys of the child) tells a busy machine from a slow run.
@@ -39,18 +41,28 @@ function time(args) {
   const cpu = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     const ms = performance.now() - start;
     const times = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
     cpu.push((times[0] + times[1]) * 1000);
     r.stderr = r.stderr.trim().split('\n').slice(0, -1).join('\n');
-    if (r.status !== 0) throw new Error(`mreg ${args.join(' ')} exited ${r.status}: ${r.stdout.slice(0, 500)} ${r.stderr}`);
+    if (r.status !== 0)
+      throw new Error(`mreg ${args.join(' ')} exited ${r.status}: ${r.stdout.slice(0, 500)} ${r.stderr}`);
     out.push(ms);
     if (i === 0) console.log(`  ${r.stdout.trim().split('\n').at(-1)}`);
   }
   out.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  return { median: out[Math.floor(out.length / 2)], min: out[0], max: out.at(-1), cpu: cpu[Math.floor(cpu.length / 2)] };
+  return {
+    median: out[Math.floor(out.length / 2)],
+    min: out[0],
+    max: out.at(-1),
+    cpu: cpu[Math.floor(cpu.length / 2)],
+  };
 }
 
 const results = [];
@@ -62,7 +74,9 @@ for (const [label, args] of [
   const t = time(args);
   results.push({ label, ...t });
   const verdict = t.median / 1000 <= TARGET_S ? 'within' : 'OVER';
-  console.log(`  ${label}: median ${(t.median / 1000).toFixed(2)} s (${(t.min / 1000).toFixed(2)}–${(t.max / 1000).toFixed(2)}, ${runs} runs; CPU ${(t.cpu / 1000).toFixed(2)} s) — ${verdict} the ${TARGET_S} s target`);
+  console.log(
+    `  ${label}: median ${(t.median / 1000).toFixed(2)} s (${(t.min / 1000).toFixed(2)}–${(t.max / 1000).toFixed(2)}, ${runs} runs; CPU ${(t.cpu / 1000).toFixed(2)} s) — ${verdict} the ${TARGET_S} s target`,
+  );
 }
 
 // A bare repository (a server): every file inflated from the pack.
@@ -71,17 +85,32 @@ if (!existsSync(bare)) execFileSync('git', ['clone', '-q', '--bare', dir, bare])
 console.log('mreg validate --ref main (bare repository)');
 const fromObjects = time(['validate', '--repo', bare, '--ref', 'main']);
 results.push({ label: 'a commit in a bare repository (all from git objects)', ...fromObjects });
-console.log(`  a commit in a bare repository (all from git objects): median ${(fromObjects.median / 1000).toFixed(2)} s (${(fromObjects.min / 1000).toFixed(2)}–${(fromObjects.max / 1000).toFixed(2)}; CPU ${(fromObjects.cpu / 1000).toFixed(2)} s) — ${fromObjects.median / 1000 <= TARGET_S ? 'within' : 'OVER'} the ${TARGET_S} s target`);
+console.log(
+  `  a commit in a bare repository (all from git objects): median ${(fromObjects.median / 1000).toFixed(2)} s (${(fromObjects.min / 1000).toFixed(2)}–${(fromObjects.max / 1000).toFixed(2)}; CPU ${(fromObjects.cpu / 1000).toFixed(2)} s) — ${fromObjects.median / 1000 <= TARGET_S ? 'within' : 'OVER'} the ${TARGET_S} s target`,
+);
 if (!keep) rmSync(bare, { recursive: true, force: true });
 
 // A pull request's view: one promotion in the working tree, policies judged against HEAD.
 execFileSync('git', ['config', 'user.name', 'bench'], { cwd: dir });
-const edit = spawnSync(process.execPath, [BIN, 'transition', synthModelName(42, models), '9', 'Archived', '--no-commit'], { cwd: dir, encoding: 'utf8' });
+const edit = spawnSync(
+  process.execPath,
+  [BIN, 'transition', synthModelName(42, models), '9', 'Archived', '--no-commit'],
+  { cwd: dir, encoding: 'utf8' },
+);
 if (edit.status !== 0) throw new Error(edit.stderr);
 console.log('mreg validate (after one --no-commit transition)');
 const pr = time(['validate']);
-console.log(`  working tree with a change: median ${(pr.median / 1000).toFixed(2)} s (${(pr.min / 1000).toFixed(2)}–${(pr.max / 1000).toFixed(2)}; CPU ${(pr.cpu / 1000).toFixed(2)} s)`);
+console.log(
+  `  working tree with a change: median ${(pr.median / 1000).toFixed(2)} s (${(pr.min / 1000).toFixed(2)}–${(pr.max / 1000).toFixed(2)}; CPU ${(pr.cpu / 1000).toFixed(2)} s)`,
+);
 
-console.log(JSON.stringify({ bench: 'validate', versions: models * versions, target_s: TARGET_S, results: [...results, { label: 'working tree with a change', ...pr }] }));
+console.log(
+  JSON.stringify({
+    bench: 'validate',
+    versions: models * versions,
+    target_s: TARGET_S,
+    results: [...results, { label: 'working tree with a change', ...pr }],
+  }),
+);
 if (!keep) rmSync(dir, { recursive: true, force: true });
 else execFileSync('git', ['checkout', '-q', '--', '.'], { cwd: dir });

@@ -16,7 +16,10 @@ const { materializeExample } = await import(path.join(ROOT, 'dist/cli/example.js
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mreg-example-'));
 try {
   await materializeExample(tmp);
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: tmp, encoding: 'utf8' }).split('\0').filter(Boolean).sort();
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: tmp, encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean)
+    .sort();
   const existing = existsSync(TARGET) ? walk(TARGET).sort() : [];
   const differences = [];
   for (const f of files) {
@@ -27,7 +30,11 @@ try {
   for (const f of existing) if (!files.includes(f)) differences.push(`extra: ${f}`);
   if (check) {
     for (const d of differences) console.log(d);
-    console.log(differences.length ? `registry-example/ is out of date (${differences.length} differences): run node scripts/build-example.mjs` : 'registry-example/ is up to date');
+    console.log(
+      differences.length
+        ? `registry-example/ is out of date (${differences.length} differences): run node scripts/build-example.mjs`
+        : 'registry-example/ is up to date',
+    );
     process.exitCode = differences.length ? 1 : 0;
   } else {
     rmSync(TARGET, { recursive: true, force: true });

@@ -21,7 +21,9 @@ await build({
   target: 'node20',
   external: ['isomorphic-git', 'isomorphic-git/*', 'chokidar', 'markdown-it'],
   // CommonJS dependencies bundled into ESM call require(); give them Node's.
-  banner: { js: "import { createRequire as __mregCreateRequire } from 'node:module'; const require = __mregCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mregCreateRequire } from 'node:module'; const require = __mregCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
   legalComments: 'none',
 });

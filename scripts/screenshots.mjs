@@ -16,14 +16,25 @@ import { startDaemon } from '../dist/daemon/serve.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs', 'screenshots'));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'mreg-screens-'));
 let daemon;
 let browser;
 try {
   await materializeExample(dir);
-  daemon = await startDaemon(buildDaemonConfig({ repo: dir, port: 0, snapshot: false }, {}), { logger: createLogger('silent') });
+  daemon = await startDaemon(buildDaemonConfig({ repo: dir, port: 0, snapshot: false }, {}), {
+    logger: createLogger('silent'),
+  });
   await daemon.ready;
   const base = daemon.url;
   // A moment in the example's past: fraud v3 in Production and v4 in Staging, before v5 replaced them.
@@ -34,14 +45,17 @@ try {
     ['version.png', '/ui/models/fraud/versions/4', 1280],
     ['history.png', '/ui/history', 1280],
     ['time-travel.png', `/ui/models/fraud?at=${encodeURIComponent(past)}`, 1280],
-    ['search-error.png', `/?q=${encodeURIComponent("name LIKE fraud")}`, 1280],
+    ['search-error.png', `/?q=${encodeURIComponent('name LIKE fraud')}`, 1280],
     ['models-375.png', '/', 375],
     ['version-375.png', '/ui/models/fraud/versions/4', 375],
   ];
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   await mkdir(OUT, { recursive: true });
   for (const [file, url, width] of shots) {
-    const page = await browser.newPage({ viewport: { width, height: width < 600 ? 812 : 900 }, deviceScaleFactor: width < 600 ? 2 : 1 });
+    const page = await browser.newPage({
+      viewport: { width, height: width < 600 ? 812 : 900 },
+      deviceScaleFactor: width < 600 ? 2 : 1,
+    });
     const res = await page.goto(base + url, { waitUntil: 'load' });
     await page.screenshot({ path: path.join(OUT, file), fullPage: true });
     process.stdout.write(`${file}: ${url} (${res?.status()}) at ${width}px\n`);

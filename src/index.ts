@@ -8,4 +8,9 @@ export type { ModelUri } from './domain/uri.js';
 export { encodeName, decodeName } from './domain/names.js';
 export { STAGES } from './domain/stages.js';
 export type { ModelFile, VersionFile, RegistryFile } from './schema/types.generated.js';
-export type { MlflowModelVersion, MlflowRegisteredModel, MlflowSearchModelsResponse, MlflowSearchVersionsResponse } from './mlflow/types.js';
+export type {
+  MlflowModelVersion,
+  MlflowRegisteredModel,
+  MlflowSearchModelsResponse,
+  MlflowSearchVersionsResponse,
+} from './mlflow/types.js';

@@ -74,7 +74,10 @@ export function synthVersionYaml(i, v, models, n) {
  * on `branch` (default main). `bare: true` skips the work tree (what the 100k bench uses). Returns the
  * commit oid.
  */
-export async function makeSyntheticRegistry(dir, { models, versionsPerModel = 10, bare = false, branch = 'main', message = 'synthetic registry' } = {}) {
+export async function makeSyntheticRegistry(
+  dir,
+  { models, versionsPerModel = 10, bare = false, branch = 'main', message = 'synthetic registry' } = {},
+) {
   mkdirSync(dir, { recursive: true });
   const git = (...args) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
   git('init', '-q', ...(bare ? ['--bare'] : []), '-b', branch);
@@ -91,13 +94,16 @@ export async function makeSyntheticRegistry(dir, { models, versionsPerModel = 10
   const file = (path, text) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
   const when = Math.floor((SYNTH_T0 + 86_400_000) / 1000);
   const msg = `${message}\n`;
-  await write(`commit refs/heads/${branch}\ncommitter mreg synth <synth@example.com> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`);
+  await write(
+    `commit refs/heads/${branch}\ncommitter mreg synth <synth@example.com> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`,
+  );
   await write(file('registry.yaml', 'format_version: 1\nname: synthetic\n'));
   let chunk = '';
   for (let i = 0; i < models; i++) {
     const dirName = `models/${synthModelName(i, models)}`;
     chunk += file(`${dirName}/model.yaml`, synthModelYaml(i, models, versionsPerModel));
-    for (let v = 1; v <= versionsPerModel; v++) chunk += file(`${dirName}/versions/${v}.yaml`, synthVersionYaml(i, v, models, versionsPerModel));
+    for (let v = 1; v <= versionsPerModel; v++)
+      chunk += file(`${dirName}/versions/${v}.yaml`, synthVersionYaml(i, v, models, versionsPerModel));
     if (chunk.length > 1 << 20) {
       await write(chunk);
       chunk = '';

@@ -157,7 +157,10 @@ function workTreeTree(oids: ReadonlyMap<string, string>, root: string): LocalTre
 }
 
 function localFiles(t: LocalTree, prefix: string): string[] {
-  return [...[...t.files.keys()].map((n) => `${prefix}/${n}`), ...[...t.dirs].flatMap(([n, sub]) => localFiles(sub, `${prefix}/${n}`))];
+  return [
+    ...[...t.files.keys()].map((n) => `${prefix}/${n}`),
+    ...[...t.dirs].flatMap(([n, sub]) => localFiles(sub, `${prefix}/${n}`)),
+  ];
 }
 
 /**
@@ -198,7 +201,12 @@ async function readRegistry(reader: SideReader, problems: Problem[]): Promise<Re
   return EMPTY_REGISTRY;
 }
 
-async function loadDirs(reader: SideReader, dirs: string[], problems: Problem[], loaded?: Loaded): Promise<Map<string, ModelEntry>> {
+async function loadDirs(
+  reader: SideReader,
+  dirs: string[],
+  problems: Problem[],
+  loaded?: Loaded,
+): Promise<Map<string, ModelEntry>> {
   const models = new Map<string, ModelEntry>();
   for (const dir of dirs) {
     const rec = loaded?.dirs.get(dir);
@@ -221,14 +229,23 @@ export async function statePair(
   repo: GitRepo,
   base: string | null,
   target: Target,
-  opts: { targetLoaded?: Loaded; workTreeOids?: ReadonlyMap<string, string> | undefined; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    targetLoaded?: Loaded;
+    workTreeOids?: ReadonlyMap<string, string> | undefined;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<StatePair> {
   const paths = await changedPaths(repo, base, target, opts.workTreeOids, opts.onProgress);
-  const dirs = [...new Set(paths.map((p) => parsePath(p)).flatMap((w) => ('dir' in w && w.dir !== undefined ? [w.dir] : [])))].sort();
+  const dirs = [
+    ...new Set(paths.map((p) => parsePath(p)).flatMap((w) => ('dir' in w && w.dir !== undefined ? [w.dir] : []))),
+  ].sort();
   const problems: Problem[] = [];
   const beforeReader = commitReader(repo, base);
   const afterReader = target === null ? workTreeReader(repo) : commitReader(repo, target);
-  const before: RegistryState = { registry: await readRegistry(beforeReader, problems), models: await loadDirs(beforeReader, dirs, problems) };
+  const before: RegistryState = {
+    registry: await readRegistry(beforeReader, problems),
+    models: await loadDirs(beforeReader, dirs, problems),
+  };
   const brokenBefore = new Set(problems.flatMap((p) => dirOfPath(p.path) ?? []));
   const after: RegistryState = {
     registry: opts.targetLoaded ? opts.targetLoaded.state.registry : await readRegistry(afterReader, problems),

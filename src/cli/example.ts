@@ -26,9 +26,23 @@ function hex(seed: string, length: number): string {
 }
 
 /** A pipeline run: MLflow-style run id and link, artifact location, digest, code commit, data set. */
-function run(model: string, n: number, dataset: string, extra: { description?: string; tags?: Record<string, string> } = {}) {
+function run(
+  model: string,
+  n: number,
+  dataset: string,
+  extra: { description?: string; tags?: Record<string, string> } = {},
+) {
   const runId = hex(`${model}/run/${n}`, 32);
-  const experiment = { fraud: 12, churn: 7, ranker: 19, 'demand-forecast': 23, 'legacy-scorer': 3, 'Recsys.Embeddings': 31, 'support-intent': 44 }[model] ?? 1;
+  const experiment =
+    {
+      fraud: 12,
+      churn: 7,
+      ranker: 19,
+      'demand-forecast': 23,
+      'legacy-scorer': 3,
+      'Recsys.Embeddings': 31,
+      'support-intent': 44,
+    }[model] ?? 1;
   const folder = model.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   return {
     source: `s3://acme-ml-artifacts/${folder}/${runId}/artifacts/model`,
@@ -63,7 +77,13 @@ function register(model: string, n: number, dataset: string, extra: Parameters<t
 }
 
 /** A pipeline registering the first version of a new model, creating the model in the same commit. */
-function first(model: string, dataset: string, modelDescription: string, modelTags: Record<string, string>, extra: Parameters<typeof run>[3] = {}) {
+function first(
+  model: string,
+  dataset: string,
+  modelDescription: string,
+  modelTags: Record<string, string>,
+  extra: Parameters<typeof run>[3] = {},
+) {
   const { source, ...rest } = run(model, 1, dataset, extra);
   return (r: Registry) => r.registerModelVersion(model, source, { ...rest, modelDescription, modelTags });
 }
@@ -100,59 +120,218 @@ Fine-tuned multilingual transformer; English, French and German.`;
 
 /** The example's history, oldest first. Times are UTC. */
 const SCRIPT: Step[] = [
-  ['2026-01-06T09:12:00Z', 'alice', (r) => r.createRegisteredModel('fraud', { description: FRAUD_DESCRIPTION, tags: { team: 'risk', tier: '1' } })],
-  ['2026-01-08T02:41:00Z', 'ci', register('fraud', 1, 'bq://acme-prod.risk.transactions@2025-12-31', { tags: { framework: 'xgboost', auc: '0.931' } })],
+  [
+    '2026-01-06T09:12:00Z',
+    'alice',
+    (r) => r.createRegisteredModel('fraud', { description: FRAUD_DESCRIPTION, tags: { team: 'risk', tier: '1' } }),
+  ],
+  [
+    '2026-01-08T02:41:00Z',
+    'ci',
+    register('fraud', 1, 'bq://acme-prod.risk.transactions@2025-12-31', {
+      tags: { framework: 'xgboost', auc: '0.931' },
+    }),
+  ],
   ['2026-01-09T10:05:00Z', 'alice', (r) => r.transitionModelVersionStage('fraud', 1, 'Staging')],
   ['2026-01-12T14:30:00Z', 'chen', (r) => r.transitionModelVersionStage('fraud', 1, 'Production')],
   ['2026-01-12T14:31:00Z', 'chen', (r) => r.setRegisteredModelAlias('fraud', 'champion', 1)],
-  ['2026-01-14T08:20:00Z', 'ci', first('churn', 's3://acme-datasets/subscriptions/2025-12/', CHURN_DESCRIPTION, { team: 'growth' }, { tags: { framework: 'lightgbm' } })],
-  ['2026-01-20T03:02:00Z', 'ci', register('fraud', 2, 'bq://acme-prod.risk.transactions@2026-01-15', { tags: { framework: 'xgboost', auc: '0.874' } })],
-  ['2026-01-20T09:47:00Z', 'alice', (r) => r.setModelVersionTag('fraud', 2, 'validation', 'failed: label leakage in merchant_risk feature')],
+  [
+    '2026-01-14T08:20:00Z',
+    'ci',
+    first(
+      'churn',
+      's3://acme-datasets/subscriptions/2025-12/',
+      CHURN_DESCRIPTION,
+      { team: 'growth' },
+      { tags: { framework: 'lightgbm' } },
+    ),
+  ],
+  [
+    '2026-01-20T03:02:00Z',
+    'ci',
+    register('fraud', 2, 'bq://acme-prod.risk.transactions@2026-01-15', {
+      tags: { framework: 'xgboost', auc: '0.874' },
+    }),
+  ],
+  [
+    '2026-01-20T09:47:00Z',
+    'alice',
+    (r) => r.setModelVersionTag('fraud', 2, 'validation', 'failed: label leakage in merchant_risk feature'),
+  ],
   ['2026-01-21T11:15:00Z', 'alice', (r) => r.deleteModelVersion('fraud', 2)],
-  ['2026-01-26T13:00:00Z', 'bongani', (r) => r.createRegisteredModel('ranker', { description: RANKER_DESCRIPTION, tags: { team: 'search' } })],
-  ['2026-01-26T16:44:00Z', 'ci', register('ranker', 1, 'bq://acme-prod.search.sessions@2026-01-25', { tags: { ndcg_at_10: '0.412' } })],
+  [
+    '2026-01-26T13:00:00Z',
+    'bongani',
+    (r) => r.createRegisteredModel('ranker', { description: RANKER_DESCRIPTION, tags: { team: 'search' } }),
+  ],
+  [
+    '2026-01-26T16:44:00Z',
+    'ci',
+    register('ranker', 1, 'bq://acme-prod.search.sessions@2026-01-25', { tags: { ndcg_at_10: '0.412' } }),
+  ],
   ['2026-01-27T10:10:00Z', 'bongani', (r) => r.transitionModelVersionStage('ranker', 1, 'Staging')],
   ['2026-01-29T15:00:00Z', 'chen', (r) => r.transitionModelVersionStage('ranker', 1, 'Production')],
-  ['2026-02-02T02:55:00Z', 'ci', register('fraud', 3, 'bq://acme-prod.risk.transactions@2026-01-31', { description: 'Retrained on January transactions with the leakage fix.\n\n| metric | v1 | v3 |\n|---|---|---|\n| AUC | 0.931 | 0.944 |\n| recall @ 1% FPR | 0.62 | 0.67 |', tags: { framework: 'xgboost', auc: '0.944' } })],
+  [
+    '2026-02-02T02:55:00Z',
+    'ci',
+    register('fraud', 3, 'bq://acme-prod.risk.transactions@2026-01-31', {
+      description:
+        'Retrained on January transactions with the leakage fix.\n\n| metric | v1 | v3 |\n|---|---|---|\n| AUC | 0.931 | 0.944 |\n| recall @ 1% FPR | 0.62 | 0.67 |',
+      tags: { framework: 'xgboost', auc: '0.944' },
+    }),
+  ],
   ['2026-02-03T09:30:00Z', 'alice', (r) => r.transitionModelVersionStage('fraud', 3, 'Staging')],
-  ['2026-02-05T14:00:00Z', 'chen', (r) => r.transitionModelVersionStage('fraud', 3, 'Production', { archiveExistingVersions: true })],
+  [
+    '2026-02-05T14:00:00Z',
+    'chen',
+    (r) => r.transitionModelVersionStage('fraud', 3, 'Production', { archiveExistingVersions: true }),
+  ],
   ['2026-02-05T14:02:00Z', 'chen', (r) => r.setRegisteredModelAlias('fraud', 'champion', 3)],
   ['2026-02-06T10:00:00Z', 'bongani', (r) => r.transitionModelVersionStage('churn', 1, 'Staging')],
-  ['2026-02-06T21:13:00Z', 'ci', register('churn', 2, 's3://acme-datasets/subscriptions/2026-01/', { tags: { framework: 'lightgbm' } })],
+  [
+    '2026-02-06T21:13:00Z',
+    'ci',
+    register('churn', 2, 's3://acme-datasets/subscriptions/2026-01/', { tags: { framework: 'lightgbm' } }),
+  ],
   ['2026-02-07T09:00:00Z', 'bongani', (r) => r.setRegisteredModelAlias('churn', 'challenger', 2)],
-  ['2026-02-10T11:20:00Z', 'dmitri', (r) => r.createRegisteredModel('demand-forecast', { description: FORECAST_DESCRIPTION, tags: { team: 'supply-chain', horizon_days: '14' } })],
-  ['2026-02-10T23:30:00Z', 'ci', register('demand-forecast', 1, 's3://acme-datasets/orders/2026-02-09/', { tags: { framework: 'prophet' } })],
+  [
+    '2026-02-10T11:20:00Z',
+    'dmitri',
+    (r) =>
+      r.createRegisteredModel('demand-forecast', {
+        description: FORECAST_DESCRIPTION,
+        tags: { team: 'supply-chain', horizon_days: '14' },
+      }),
+  ],
+  [
+    '2026-02-10T23:30:00Z',
+    'ci',
+    register('demand-forecast', 1, 's3://acme-datasets/orders/2026-02-09/', { tags: { framework: 'prophet' } }),
+  ],
   ['2026-02-11T09:15:00Z', 'dmitri', (r) => r.transitionModelVersionStage('demand-forecast', 1, 'Staging')],
-  ['2026-02-12T10:00:00Z', 'alice', (r) => r.registerModelVersion('legacy-scorer', 's3://acme-ml-artifacts/legacy-scorer/2019/model.pkl', { modelDescription: 'Imported from the old model server for comparison.', description: 'Pickled scikit-learn 0.22 model.' })],
+  [
+    '2026-02-12T10:00:00Z',
+    'alice',
+    (r) =>
+      r.registerModelVersion('legacy-scorer', 's3://acme-ml-artifacts/legacy-scorer/2019/model.pkl', {
+        modelDescription: 'Imported from the old model server for comparison.',
+        description: 'Pickled scikit-learn 0.22 model.',
+      }),
+  ],
   ['2026-02-14T16:40:00Z', 'bongani', (r) => r.renameRegisteredModel('ranker', 'search-ranker')],
-  ['2026-02-15T01:12:00Z', 'ci', register('ranker', 2, 'bq://acme-prod.search.sessions@2026-02-14', { tags: { ndcg_at_10: '0.427' } }, 'search-ranker')],
+  [
+    '2026-02-15T01:12:00Z',
+    'ci',
+    register(
+      'ranker',
+      2,
+      'bq://acme-prod.search.sessions@2026-02-14',
+      { tags: { ndcg_at_10: '0.427' } },
+      'search-ranker',
+    ),
+  ],
   ['2026-02-16T09:05:00Z', 'alice', (r) => r.deleteRegisteredModel('legacy-scorer')],
   ['2026-02-16T10:30:00Z', 'bongani', (r) => r.transitionModelVersionStage('search-ranker', 2, 'Staging')],
-  ['2026-02-18T04:00:00Z', 'ci', first('Recsys.Embeddings', 'bq://acme-prod.recsys.interactions@2026-02-17', EMBEDDINGS_DESCRIPTION, { team: 'search' }, { tags: { dim: '128' } })],
-  ['2026-02-20T02:48:00Z', 'ci', register('fraud', 4, 'bq://acme-prod.risk.transactions@2026-02-15', { tags: { framework: 'xgboost', auc: '0.946' } })],
+  [
+    '2026-02-18T04:00:00Z',
+    'ci',
+    first(
+      'Recsys.Embeddings',
+      'bq://acme-prod.recsys.interactions@2026-02-17',
+      EMBEDDINGS_DESCRIPTION,
+      { team: 'search' },
+      { tags: { dim: '128' } },
+    ),
+  ],
+  [
+    '2026-02-20T02:48:00Z',
+    'ci',
+    register('fraud', 4, 'bq://acme-prod.risk.transactions@2026-02-15', {
+      tags: { framework: 'xgboost', auc: '0.946' },
+    }),
+  ],
   ['2026-02-20T10:00:00Z', 'alice', (r) => r.transitionModelVersionStage('fraud', 4, 'Staging')],
   ['2026-02-20T10:01:00Z', 'alice', (r) => r.setRegisteredModelAlias('fraud', 'challenger', 4)],
-  ['2026-02-24T12:00:00Z', 'dmitri', first('support-intent', 'hf://acme/support-tickets@v3', INTENT_DESCRIPTION, { team: 'customer-care' }, { tags: { framework: 'transformers', languages: 'en,fr,de' } })],
+  [
+    '2026-02-24T12:00:00Z',
+    'dmitri',
+    first(
+      'support-intent',
+      'hf://acme/support-tickets@v3',
+      INTENT_DESCRIPTION,
+      { team: 'customer-care' },
+      { tags: { framework: 'transformers', languages: 'en,fr,de' } },
+    ),
+  ],
   ['2026-02-25T09:00:00Z', 'dmitri', (r) => r.transitionModelVersionStage('support-intent', 1, 'Staging')],
   ['2026-02-27T15:30:00Z', 'chen', (r) => r.transitionModelVersionStage('support-intent', 1, 'Production')],
-  ['2026-03-02T02:50:00Z', 'ci', register('fraud', 5, 'bq://acme-prod.risk.transactions@2026-02-28', { description: 'February retrain; adds the `device_fingerprint_age` feature.', tags: { framework: 'xgboost', auc: '0.952' } })],
+  [
+    '2026-03-02T02:50:00Z',
+    'ci',
+    register('fraud', 5, 'bq://acme-prod.risk.transactions@2026-02-28', {
+      description: 'February retrain; adds the `device_fingerprint_age` feature.',
+      tags: { framework: 'xgboost', auc: '0.952' },
+    }),
+  ],
   ['2026-03-03T09:40:00Z', 'alice', (r) => r.transitionModelVersionStage('fraud', 4, 'Archived')],
   ['2026-03-03T09:41:00Z', 'alice', (r) => r.transitionModelVersionStage('fraud', 5, 'Staging')],
   ['2026-03-03T09:42:00Z', 'alice', (r) => r.setRegisteredModelAlias('fraud', 'challenger', 5)],
-  ['2026-03-04T14:00:00Z', 'chen', (r) => r.transitionModelVersionStage('fraud', 5, 'Production', { archiveExistingVersions: true })],
+  [
+    '2026-03-04T14:00:00Z',
+    'chen',
+    (r) => r.transitionModelVersionStage('fraud', 5, 'Production', { archiveExistingVersions: true }),
+  ],
   ['2026-03-04T14:01:00Z', 'chen', (r) => r.setRegisteredModelAlias('fraud', 'champion', 5)],
   ['2026-03-04T14:02:00Z', 'chen', (r) => r.deleteRegisteredModelAlias('fraud', 'challenger')],
-  ['2026-03-05T11:00:00Z', 'chen', (r) => r.transitionModelVersionStage('search-ranker', 2, 'Production', { archiveExistingVersions: true })],
-  ['2026-03-06T10:20:00Z', 'dmitri', (r) => r.updateModelVersion('demand-forecast', 1, { description: 'Baseline Prophet model; MAPE 18.4% on the January backtest.' })],
-  ['2026-03-06T23:10:00Z', 'ci', register('demand-forecast', 2, 's3://acme-datasets/orders/2026-03-05/', { description: 'Gradient-boosted quantile model; MAPE 14.9% on the January backtest.', tags: { framework: 'lightgbm' } })],
+  [
+    '2026-03-05T11:00:00Z',
+    'chen',
+    (r) => r.transitionModelVersionStage('search-ranker', 2, 'Production', { archiveExistingVersions: true }),
+  ],
+  [
+    '2026-03-06T10:20:00Z',
+    'dmitri',
+    (r) =>
+      r.updateModelVersion('demand-forecast', 1, {
+        description: 'Baseline Prophet model; MAPE 18.4% on the January backtest.',
+      }),
+  ],
+  [
+    '2026-03-06T23:10:00Z',
+    'ci',
+    register('demand-forecast', 2, 's3://acme-datasets/orders/2026-03-05/', {
+      description: 'Gradient-boosted quantile model; MAPE 14.9% on the January backtest.',
+      tags: { framework: 'lightgbm' },
+    }),
+  ],
   ['2026-03-09T09:00:00Z', 'dmitri', (r) => r.transitionModelVersionStage('demand-forecast', 2, 'Staging')],
   ['2026-03-09T16:00:00Z', 'chen', (r) => r.transitionModelVersionStage('churn', 1, 'Production')],
   ['2026-03-09T16:01:00Z', 'bongani', (r) => r.transitionModelVersionStage('churn', 2, 'Staging')],
-  ['2026-03-10T04:05:00Z', 'ci', register('Recsys.Embeddings', 2, 'bq://acme-prod.recsys.interactions@2026-03-09', { tags: { dim: '128' } })],
+  [
+    '2026-03-10T04:05:00Z',
+    'ci',
+    register('Recsys.Embeddings', 2, 'bq://acme-prod.recsys.interactions@2026-03-09', { tags: { dim: '128' } }),
+  ],
   ['2026-03-10T09:30:00Z', 'bongani', (r) => r.setRegisteredModelAlias('Recsys.Embeddings', 'shadow', 2)],
   ['2026-03-12T13:00:00Z', 'alice', (r) => r.setRegisteredModelTag('fraud', 'pii', 'card-number-hashed')],
-  ['2026-03-13T01:30:00Z', 'ci', register('ranker', 3, 'bq://acme-prod.search.sessions@2026-03-12', { tags: { ndcg_at_10: '0.431' } }, 'search-ranker')],
-  ['2026-03-16T02:51:00Z', 'ci', register('fraud', 6, 'bq://acme-prod.risk.transactions@2026-03-15', { tags: { framework: 'xgboost', auc: '0.950' } })],
+  [
+    '2026-03-13T01:30:00Z',
+    'ci',
+    register(
+      'ranker',
+      3,
+      'bq://acme-prod.search.sessions@2026-03-12',
+      { tags: { ndcg_at_10: '0.431' } },
+      'search-ranker',
+    ),
+  ],
+  [
+    '2026-03-16T02:51:00Z',
+    'ci',
+    register('fraud', 6, 'bq://acme-prod.risk.transactions@2026-03-15', {
+      tags: { framework: 'xgboost', auc: '0.950' },
+    }),
+  ],
   ['2026-03-16T09:00:00Z', 'alice', (r) => r.setRegisteredModelAlias('fraud', 'shadow', 6)],
   ['2026-03-16T09:05:00Z', 'alice', (r) => r.setModelVersionTag('fraud', 6, 'shadow_traffic', '5%')],
 ];
@@ -238,8 +417,16 @@ export async function materializeExample(targetDir: string, opts: { branch?: str
   const repo = admin.repo;
   await repo.withWriteLock(async () => {
     const parent = await repo.resolveBranch(branch);
-    const changes = new Map<string, Uint8Array | null>(Object.entries(EXAMPLE_FILES).map(([p, t]) => [p, new TextEncoder().encode(t)]));
-    await repo.commit({ branch, parent, changes, message: 'Add README and the CI workflow\n', author: { ...PEOPLE.chen, timestamp: Math.floor(now / 1000), timezoneOffset: 0 } });
+    const changes = new Map<string, Uint8Array | null>(
+      Object.entries(EXAMPLE_FILES).map(([p, t]) => [p, new TextEncoder().encode(t)]),
+    );
+    await repo.commit({
+      branch,
+      parent,
+      changes,
+      message: 'Add README and the CI workflow\n',
+      author: { ...PEOPLE.chen, timestamp: Math.floor(now / 1000), timezoneOffset: 0 },
+    });
   });
   const registries = new Map<Who, Registry>();
   for (const [at, who, op] of SCRIPT) {

@@ -27,8 +27,26 @@ import { setIo, type Io } from './output.js';
 export const EXIT = { ok: 0, registryError: 1, usage: 2 } as const;
 
 /** Commands that write take the write flags (--no-commit, --push, …). */
-const WRITES: CommandModule[] = [createCommand, registerCommand, transitionCommand, aliasCommand, tagCommand, describeCommand, renameCommand, deleteCommand];
-const READS: CommandModule[] = [initCommand, getCommand, searchCommand, versionsCommand, resolveCommand, historyCommand, validateCommand, diffCommand];
+const WRITES: CommandModule[] = [
+  createCommand,
+  registerCommand,
+  transitionCommand,
+  aliasCommand,
+  tagCommand,
+  describeCommand,
+  renameCommand,
+  deleteCommand,
+];
+const READS: CommandModule[] = [
+  initCommand,
+  getCommand,
+  searchCommand,
+  versionsCommand,
+  resolveCommand,
+  historyCommand,
+  validateCommand,
+  diffCommand,
+];
 
 /**
  * `serve` pulls in the daemon (HTTP, UI, Markdown, watcher): load it only when the command line may run it,
@@ -36,7 +54,11 @@ const READS: CommandModule[] = [initCommand, getCommand, searchCommand, versions
  */
 async function serve(argv: string[]): Promise<CommandModule> {
   if (argv.includes('serve')) return (await import('./commands/serve.js')).serveCommand;
-  return { command: 'serve', describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI', handler: () => undefined };
+  return {
+    command: 'serve',
+    describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI',
+    handler: () => undefined,
+  };
 }
 
 /** A handler's own failure, told apart from yargs' validation failures (which are usage errors). */
@@ -66,14 +88,18 @@ function wrap(cmd: CommandModule, isWrite: boolean): CommandModule {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   setIo(io);
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout.write(version() + '\n');
@@ -83,7 +109,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .scriptName('mreg')
     // Arguments after `--` (a description that starts with '-') reach the handlers as argv['--'].
     .parserConfiguration({ 'populate--': true })
-    .usage('$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.')
+    .usage(
+      '$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.',
+    )
     .command(WRITES.map((c) => wrap(c, true)))
     .command([...READS, await serve(argv)].map((c) => wrap(c, false)))
     .demandCommand(1, 'Give a command; see mreg --help.')
@@ -94,7 +122,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     // Commands have a VERSION positional, so yargs' own --version (a reserved key) is replaced by ours.
     .version(false)
     .wrap(Math.min(110, io.stdout.isTTY ? ((io.stdout as { columns?: number }).columns ?? 100) : 100))
-    .epilogue('Exit status: 0 success, 1 registry error (MLflow error code on stderr), 2 usage error. mreg --version prints the version.\nThe repository is --repo, else $MREG_REPO, else the current directory.')
+    .epilogue(
+      'Exit status: 0 success, 1 registry error (MLflow error code on stderr), 2 usage error. mreg --version prints the version.\nThe repository is --repo, else $MREG_REPO, else the current directory.',
+    )
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err) => {
@@ -117,7 +147,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       return EXIT.registryError;
     }
     const err = e as Error;
-    io.stderr.write(`mreg: INTERNAL_ERROR: ${oneLine(err?.message ?? String(e))}\nThis is a bug in mreg; please report it with the command you ran.\n`);
+    io.stderr.write(
+      `mreg: INTERNAL_ERROR: ${oneLine(err?.message ?? String(e))}\nThis is a bug in mreg; please report it with the command you ran.\n`,
+    );
     if (debugWanted() && err?.stack) io.stderr.write(err.stack + '\n');
     return EXIT.registryError;
   }

@@ -51,24 +51,60 @@ export function colourWanted(isTTY: boolean, env: NodeJS.ProcessEnv = process.en
 
 export function globalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
   return y
-    .option('repo', { type: 'string', describe: 'Registry repository (default: $MREG_REPO, else the current directory)', global: true, requiresArg: true })
+    .option('repo', {
+      type: 'string',
+      describe: 'Registry repository (default: $MREG_REPO, else the current directory)',
+      global: true,
+      requiresArg: true,
+    })
     .option('json', { type: 'boolean', describe: "Print MLflow's JSON shapes", global: true }) as Argv<T & GlobalArgs>;
 }
 
 export function writeOptions<T>(y: Argv<T>): Argv<T & WriteArgs> {
   return y
-    .option('commit', { type: 'boolean', default: true, describe: 'Commit the change (--no-commit only edits the working tree, e.g. to prepare a pull request)' })
-    .option('push', { type: 'boolean', describe: 'Push the commit; when another writer got there first, re-apply on the new head and retry' })
-    .option('remote', { type: 'string', default: 'origin', describe: 'Remote to push to (with --push)', requiresArg: true })
-    .option('branch', { type: 'string', describe: 'Branch to write (default: the checked-out branch)', requiresArg: true })
-    .option('target-branch', { type: 'string', describe: 'Branch this change will land on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, else the branch written)', requiresArg: true })
-    .option('author', { type: 'string', describe: "Commit author as 'Name <email>' (default: $MREG_AUTHOR_NAME/$MREG_AUTHOR_EMAIL, then git config)", requiresArg: true })
-    .option('max-attempts', { type: 'number', describe: `With --push: how many times to fetch, re-apply and push again when another writer got there first (default ${DEFAULT_PUSH_ATTEMPTS})`, requiresArg: true })
+    .option('commit', {
+      type: 'boolean',
+      default: true,
+      describe: 'Commit the change (--no-commit only edits the working tree, e.g. to prepare a pull request)',
+    })
+    .option('push', {
+      type: 'boolean',
+      describe: 'Push the commit; when another writer got there first, re-apply on the new head and retry',
+    })
+    .option('remote', {
+      type: 'string',
+      default: 'origin',
+      describe: 'Remote to push to (with --push)',
+      requiresArg: true,
+    })
+    .option('branch', {
+      type: 'string',
+      describe: 'Branch to write (default: the checked-out branch)',
+      requiresArg: true,
+    })
+    .option('target-branch', {
+      type: 'string',
+      describe:
+        'Branch this change will land on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, else the branch written)',
+      requiresArg: true,
+    })
+    .option('author', {
+      type: 'string',
+      describe: "Commit author as 'Name <email>' (default: $MREG_AUTHOR_NAME/$MREG_AUTHOR_EMAIL, then git config)",
+      requiresArg: true,
+    })
+    .option('max-attempts', {
+      type: 'number',
+      describe: `With --push: how many times to fetch, re-apply and push again when another writer got there first (default ${DEFAULT_PUSH_ATTEMPTS})`,
+      requiresArg: true,
+    })
     .check((a) => {
-      if (a.push && a.commit === false) throw new Error('--push and --no-commit cannot be combined: there would be nothing to push.');
+      if (a.push && a.commit === false)
+        throw new Error('--push and --no-commit cannot be combined: there would be nothing to push.');
       if (a.author !== undefined) parseAuthor(a.author as string);
       const n = a['max-attempts'] as number | undefined;
-      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new Error(`--max-attempts must be a positive integer, got ${String(n)}.`);
+      if (n !== undefined && (!Number.isInteger(n) || n < 1))
+        throw new Error(`--max-attempts must be a positive integer, got ${String(n)}.`);
       return true;
     }) as Argv<T & WriteArgs>;
 }

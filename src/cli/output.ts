@@ -103,7 +103,12 @@ export function table(rows: string[][], visible: (s: string) => number = (s) => 
   if (!rows.length) return [];
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(c))));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visible(c)))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visible(c))))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Visible width of a string that may hold ANSI colour codes. */
@@ -117,7 +122,10 @@ export function humanTime(ms: number): string {
 }
 
 /** The one line a write prints: the commit message and where it went. */
-export function describeWrite(w: { commit: string | null; message: string | null }, opts: { pushed?: string | undefined; nothing: string }): string {
+export function describeWrite(
+  w: { commit: string | null; message: string | null },
+  opts: { pushed?: string | undefined; nothing: string },
+): string {
   if (!w.message) return opts.nothing;
   if (!w.commit) return `${w.message} (working tree only, not committed)`;
   return `${w.message} [${shortOid(w.commit)}${opts.pushed ? `, pushed to ${opts.pushed}` : ''}]`;

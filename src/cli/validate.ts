@@ -138,13 +138,19 @@ export async function validateRepository(repo: GitRepo, opts: ValidateOptions = 
   } else {
     base = current ? await repo.resolveBranch(current) : await resolveOrNull(repo, 'HEAD');
   }
-  const refBranch = opts.ref !== undefined && (await repo.resolveBranch(opts.ref).catch(() => null)) ? opts.ref : undefined;
+  const refBranch =
+    opts.ref !== undefined && (await repo.resolveBranch(opts.ref).catch(() => null)) ? opts.ref : undefined;
   const branch = opts.branch ?? refBranch ?? current ?? undefined;
 
   let policiesChecked = false;
   if (base !== null) {
-    const pair = await statePair(repo, base, target, { targetLoaded: loaded, workTreeOids: target === null ? oids : undefined });
-    const registries = [pair.before.registry, pair.after.registry].filter((r, i, all) => r.policies && (i === 0 || JSON.stringify(r) !== JSON.stringify(all[0])));
+    const pair = await statePair(repo, base, target, {
+      targetLoaded: loaded,
+      workTreeOids: target === null ? oids : undefined,
+    });
+    const registries = [pair.before.registry, pair.after.registry].filter(
+      (r, i, all) => r.policies && (i === 0 || JSON.stringify(r) !== JSON.stringify(all[0])),
+    );
     policiesChecked = true;
     const deleted = [...pair.before.models.values()].filter((m) => !pair.after.models.has(m.file.name));
     const created = [...pair.after.models.values()].filter((m) => !pair.before.models.has(m.file.name));
@@ -186,11 +192,20 @@ export async function validateRepository(repo: GitRepo, opts: ValidateOptions = 
   };
 }
 
-function policyProblems(registry: RegistryFile, before: ModelEntry | undefined, after: ModelEntry | undefined, branch: string | undefined) {
+function policyProblems(
+  registry: RegistryFile,
+  before: ModelEntry | undefined,
+  after: ModelEntry | undefined,
+  branch: string | undefined,
+) {
   return checkPolicies(registry, before, after, branch !== undefined ? { branch } : {});
 }
 
-async function withLines(repo: GitRepo, target: string | null, found: Array<Problem & { pointer?: string }>): Promise<Problem[]> {
+async function withLines(
+  repo: GitRepo,
+  target: string | null,
+  found: Array<Problem & { pointer?: string }>,
+): Promise<Problem[]> {
   const out: Problem[] = [];
   for (const p of found) {
     let line = 1;
@@ -213,18 +228,36 @@ function countFiles(loaded: Loaded): number {
  * A registry folder outside git (a copy, an unpacked archive, registry-example/ inside this repository):
  * schema and invariants only — without commits there is no change for policies to judge.
  */
-export async function validateFolder(dir: string, opts: Pick<ValidateOptions, 'onProgress'> = {}): Promise<ValidateResult> {
+export async function validateFolder(
+  dir: string,
+  opts: Pick<ValidateOptions, 'onProgress'> = {},
+): Promise<ValidateResult> {
   const folder = { dir, bare: false } as unknown as GitRepo;
   const loaded = await loadWorkTree(readingView(folder, opts.onProgress));
   let versions = 0;
   for (const m of loaded.state.models.values()) versions += m.versions.size;
-  const problems = [...loaded.problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 1) - (b.line ?? 1)));
-  return { target: null, base: null, branch: undefined, files: countFiles(loaded), models: loaded.state.models.size, versions, policiesChecked: false, problems };
+  const problems = [...loaded.problems].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 1) - (b.line ?? 1),
+  );
+  return {
+    target: null,
+    base: null,
+    branch: undefined,
+    files: countFiles(loaded),
+    models: loaded.state.models.size,
+    versions,
+    policiesChecked: false,
+    problems,
+  };
 }
 
 /** The one-line stderr summary of a failed validation. */
 export function failure(result: ValidateResult): RegistryError {
   const n = result.problems.length;
   const first = result.problems[0]!;
-  return new RegistryError('INVALID_STATE', `${n} problem${n === 1 ? '' : 's'} found, first: ${first.path}:${first.line ?? 1}: ${first.message}`, { problems: result.problems });
+  return new RegistryError(
+    'INVALID_STATE',
+    `${n} problem${n === 1 ? '' : 's'} found, first: ${first.path}:${first.line ?? 1}: ${first.message}`,
+    { problems: result.problems },
+  );
 }

@@ -24,17 +24,32 @@ export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (a
     if (!isTime) {
       // Revisions come from a query string: only plain ref names and oids (with ~N / ^N), nothing
       // that could name a file outside refs/.
-      if (!REVISION.test(trimmed) || trimmed.includes('..') || trimmed.includes('//') || /(^|\/)\./.test(trimmed) || trimmed.endsWith('.lock')) {
-        throw RegistryError.invalid(`'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`, { at: trimmed });
+      if (
+        !REVISION.test(trimmed) ||
+        trimmed.includes('..') ||
+        trimmed.includes('//') ||
+        /(^|\/)\./.test(trimmed) ||
+        trimmed.endsWith('.lock')
+      ) {
+        throw RegistryError.invalid(
+          `'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`,
+          { at: trimmed },
+        );
       }
       try {
         return await repo.resolveRevision(trimmed);
       } catch {
-        throw RegistryError.invalid(`'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`, { at: trimmed });
+        throw RegistryError.invalid(
+          `'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`,
+          { at: trimmed },
+        );
       }
     }
     const when = /^\d+$/.test(trimmed) ? Number(trimmed) : Date.parse(trimmed);
-    if (!Number.isFinite(when)) throw RegistryError.invalid(`'${trimmed}' is not a valid time (ISO-8601 or epoch milliseconds).`, { at: trimmed });
+    if (!Number.isFinite(when))
+      throw RegistryError.invalid(`'${trimmed}' is not a valid time (ISO-8601 or epoch milliseconds).`, {
+        at: trimmed,
+      });
     const key = `${tip}@${when}`;
     const known = byTime.get(key);
     if (known) return known;
@@ -53,7 +68,11 @@ export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (a
 
   return async (at: string): Promise<Served> => {
     const current = holder.current;
-    if (!current) throw new RegistryError('TEMPORARILY_UNAVAILABLE', 'The registry is still loading; try again shortly (see /readyz).');
+    if (!current)
+      throw new RegistryError(
+        'TEMPORARILY_UNAVAILABLE',
+        'The registry is still loading; try again shortly (see /readyz).',
+      );
     const commit = await commitAt(at, current.commit);
     if (commit === current.commit) return current;
     let p = byCommit.get(commit);
@@ -61,7 +80,11 @@ export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (a
       p = (async () => {
         const loaded = await reloadCommit(repo, current.loaded, commit);
         if (loaded.problems.length) {
-          throw new RegistryError('INVALID_STATE', `The registry at commit ${commit} does not validate, so it cannot be answered from: ${formatProblem(loaded.problems[0]!)}`, { commit });
+          throw new RegistryError(
+            'INVALID_STATE',
+            `The registry at commit ${commit} does not validate, so it cannot be answered from: ${formatProblem(loaded.problems[0]!)}`,
+            { commit },
+          );
         }
         return { commit, loaded, loadedAt: Date.now() };
       })();

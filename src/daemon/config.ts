@@ -79,15 +79,21 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
  * Flags win over the environment: MREG_LOG_LEVEL (default info), MREG_SNAPSHOT=0 (disable snapshots),
  * XDG_CACHE_HOME (where a --remote clone lives when no --repo is given).
  */
-export function buildDaemonConfig(flags: DaemonFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DaemonConfig {
+export function buildDaemonConfig(
+  flags: DaemonFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): DaemonConfig {
   const port = flags.port ?? 5000;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw RegistryError.invalid(`--port must be an integer from 0 to 65535, got ${String(flags.port)}.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw RegistryError.invalid(`--port must be an integer from 0 to 65535, got ${String(flags.port)}.`);
   const envLevel = env.MREG_LOG_LEVEL as LogLevel | undefined;
   const logLevel = flags.logLevel ?? (envLevel && LEVELS.includes(envLevel) ? envLevel : 'info');
   let remote: RemoteConfig | undefined;
   if (flags.remote !== undefined) {
     const interval = flags.interval ?? 30;
-    if (!(interval > 0)) throw RegistryError.invalid(`--interval must be a positive number of seconds, got ${String(flags.interval)}.`);
+    if (!(interval > 0))
+      throw RegistryError.invalid(`--interval must be a positive number of seconds, got ${String(flags.interval)}.`);
     if (!/^https?:\/\/[^\s]+$/.test(flags.remote)) {
       throw RegistryError.invalid(`--remote must be an http(s) URL of a git repository, got '${flags.remote}'.`);
     }
@@ -98,8 +104,14 @@ export function buildDaemonConfig(flags: DaemonFlags, env: NodeJS.ProcessEnv = p
   let repoDir: string;
   if (flags.repo !== undefined) repoDir = path.resolve(cwd, flags.repo);
   else if (remote) {
-    const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.trim() !== '' ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-    repoDir = path.join(cache, 'mreg', 'remotes', createHash('sha256').update(remote.url).digest('hex').slice(0, 16) + '.git');
+    const cache =
+      env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.trim() !== '' ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+    repoDir = path.join(
+      cache,
+      'mreg',
+      'remotes',
+      createHash('sha256').update(remote.url).digest('hex').slice(0, 16) + '.git',
+    );
   } else repoDir = path.resolve(cwd);
   const snapshotEnv = env.MREG_SNAPSHOT;
   return Object.freeze({

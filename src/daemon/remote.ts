@@ -56,7 +56,11 @@ export class RemoteFollower {
         await this.d.onMoved();
       }
       if ((await repo.resolveBranch(branch)) !== tip) {
-        await repo.fastForward(branch, tip).catch((e: unknown) => logger.debug('local branch not fast-forwarded', { branch, err: (e as Error).message }));
+        await repo
+          .fastForward(branch, tip)
+          .catch((e: unknown) =>
+            logger.debug('local branch not fast-forwarded', { branch, err: (e as Error).message }),
+          );
       }
     } catch (e) {
       metrics.fetchesFailed++;

@@ -56,7 +56,17 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
   const holder = new StateHolder();
   const metrics = new Metrics();
   const at = createAt(repo, branch, holder);
-  const app = new App({ holder, metrics, logger, limits: config.limits, branch, repo, at, ui: opts.ui ?? handleUi, startedAt });
+  const app = new App({
+    holder,
+    metrics,
+    logger,
+    limits: config.limits,
+    branch,
+    repo,
+    at,
+    ui: opts.ui ?? handleUi,
+    startedAt,
+  });
   const server = createHttpServer(app, config.limits, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,9 +89,21 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     logger,
     ...(tracking ? { tip: () => repo.resolveRevision(tracking).catch(() => null) } : {}),
   });
-  const watcher = new RefWatcher(repo.gitdir, branch, () => reloader.check(), { debounceMs: config.debounceMs, pollMs: config.pollMs, logger });
+  const watcher = new RefWatcher(repo.gitdir, branch, () => reloader.check(), {
+    debounceMs: config.debounceMs,
+    pollMs: config.pollMs,
+    logger,
+  });
   const follower = config.remote
-    ? new RemoteFollower({ repo, branch, url: config.remote.url, intervalMs: config.remote.intervalS * 1000, metrics, logger, onMoved: () => reloader.check() })
+    ? new RemoteFollower({
+        repo,
+        branch,
+        url: config.remote.url,
+        intervalMs: config.remote.intervalS * 1000,
+        metrics,
+        logger,
+        onMoved: () => reloader.check(),
+      })
     : undefined;
 
   // Snapshots: one writer at a time, coalescing swaps that arrive while it writes.
@@ -128,7 +150,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     const t0 = Date.now();
     await reloader.initial(base);
     const s = holder.current;
-    logger.info(s ? 'ready' : 'not ready: no good commit to serve', { commit: s?.commit ?? null, fromSnapshot: base?.commit ?? null, ms: Date.now() - t0 });
+    logger.info(s ? 'ready' : 'not ready: no good commit to serve', {
+      commit: s?.commit ?? null,
+      fromSnapshot: base?.commit ?? null,
+      ms: Date.now() - t0,
+    });
     if (stopped) return;
     if (s) scheduleSnapshot(s, 1000);
     holder.onSwap((next) => scheduleSnapshot(next, config.snapshotDelayMs));

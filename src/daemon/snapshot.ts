@@ -38,17 +38,25 @@ export async function readSnapshot(gitdir: string): Promise<Loaded | undefined> 
     const end = text.lastIndexOf('\n', text.length - 2);
     if (end < 0) return undefined;
     const trailer = JSON.parse(text.slice(end + 1)) as { sha256?: unknown };
-    const digest = createHash('sha256').update(text.slice(0, end + 1)).digest('hex');
+    const digest = createHash('sha256')
+      .update(text.slice(0, end + 1))
+      .digest('hex');
     if (trailer.sha256 !== digest) return undefined;
     let pos = text.indexOf('\n');
     const header = JSON.parse(text.slice(0, pos)) as Header;
-    if (header.mreg_snapshot !== SNAPSHOT_FORMAT || typeof header.commit !== 'string' || !/^[0-9a-f]{40}$/.test(header.commit)) return undefined;
+    if (
+      header.mreg_snapshot !== SNAPSHOT_FORMAT ||
+      typeof header.commit !== 'string' ||
+      !/^[0-9a-f]{40}$/.test(header.commit)
+    )
+      return undefined;
     const dirs = new Map<string, DirRecord>();
     const models = new Map<string, ModelEntry>();
     while (pos < end) {
       const next = text.indexOf('\n', pos + 1);
       const [dir, model, versions] = JSON.parse(text.slice(pos + 1, next)) as [string, ModelFile, VersionFile[]];
-      if (typeof dir !== 'string' || !model || typeof model.name !== 'string' || !Array.isArray(versions)) return undefined;
+      if (typeof dir !== 'string' || !model || typeof model.name !== 'string' || !Array.isArray(versions))
+        return undefined;
       const vmap = new Map<number, VersionFile>();
       for (const v of versions) vmap.set(v.version, v);
       dirs.set(dir, { dir, model, versions: vmap, problems: [], fileProblems: new Map() });
@@ -56,7 +64,13 @@ export async function readSnapshot(gitdir: string): Promise<Loaded | undefined> 
       pos = next;
     }
     if (dirs.size !== header.dirs) return undefined;
-    return { commit: header.commit, state: { registry: header.registry, models }, problems: [], dirs, registryProblems: [] };
+    return {
+      commit: header.commit,
+      state: { registry: header.registry, models },
+      problems: [],
+      dirs,
+      registryProblems: [],
+    };
   } catch {
     return undefined;
   }
@@ -80,15 +94,21 @@ export async function writeSnapshot(gitdir: string, loaded: Loaded, signal?: Abo
   const hash = createHash('sha256');
   const write = async (chunk: string): Promise<void> => {
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
-      out.once('drain', resolve);
-      out.once('error', reject);
-    });
+    if (!out.write(chunk))
+      await new Promise<void>((resolve, reject) => {
+        out.once('drain', resolve);
+        out.once('error', reject);
+      });
   };
   try {
     await opened;
     const records = [...loaded.dirs.values()].filter((d) => d.model);
-    const header: Header = { mreg_snapshot: SNAPSHOT_FORMAT, commit: loaded.commit, registry: loaded.state.registry, dirs: records.length };
+    const header: Header = {
+      mreg_snapshot: SNAPSHOT_FORMAT,
+      commit: loaded.commit,
+      registry: loaded.state.registry,
+      dirs: records.length,
+    };
     await write(JSON.stringify(header) + '\n');
     let chunk = '';
     for (let i = 0; i < records.length; i++) {

@@ -106,7 +106,11 @@ export class Reloader {
       commit,
       at: Date.now(),
       problems,
-      message: message ?? (first ? `${formatProblem(first)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}` : 'unknown error'),
+      message:
+        message ??
+        (first
+          ? `${formatProblem(first)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`
+          : 'unknown error'),
     };
   }
 
@@ -175,7 +179,12 @@ export class Reloader {
     this.failedTip = undefined;
     holder.swap({ commit: tip, loaded: next, loadedAt: Date.now() });
     metrics.observeReload(true, seconds);
-    logger.info('serving new commit', { branch, commit: tip, previous: cur?.commit ?? null, ms: Math.round(seconds * 1000) });
+    logger.info('serving new commit', {
+      branch,
+      commit: tip,
+      previous: cur?.commit ?? null,
+      ms: Math.round(seconds * 1000),
+    });
   }
 }
 

@@ -35,7 +35,18 @@ export interface Operation {
   after?: unknown;
 }
 
-const VERSION_FIELDS = ['source', 'storage_location', 'run_id', 'run_link', 'status', 'status_message', 'user_id', 'digest', 'code_commit', 'dataset'] as const;
+const VERSION_FIELDS = [
+  'source',
+  'storage_location',
+  'run_id',
+  'run_link',
+  'status',
+  'status_message',
+  'user_id',
+  'digest',
+  'code_commit',
+  'dataset',
+] as const;
 
 function tagOps(
   before: Record<string, string> | undefined,
@@ -53,23 +64,41 @@ function tagOps(
 function versionOps(name: string, before: VersionFile | undefined, after: VersionFile | undefined): Operation[] {
   if (!before && after) {
     const ops: Operation[] = [{ op: 'version_registered', name, version: after.version, after: after.source }];
-    if (after.stage !== 'None') ops.push({ op: 'stage_changed', name, version: after.version, from: 'None', to: after.stage });
+    if (after.stage !== 'None')
+      ops.push({ op: 'stage_changed', name, version: after.version, from: 'None', to: after.stage });
     return ops;
   }
   if (before && !after) return [{ op: 'version_deleted', name, version: before.version, before: before.stage }];
   if (!before || !after) return [];
   const version = after.version;
   const out: Operation[] = [];
-  if (before.stage !== after.stage) out.push({ op: 'stage_changed', name, version, from: before.stage, to: after.stage });
+  if (before.stage !== after.stage)
+    out.push({ op: 'stage_changed', name, version, from: before.stage, to: after.stage });
   if ((before.description ?? '') !== (after.description ?? '')) {
-    out.push({ op: 'version_description_changed', name, version, before: before.description ?? '', after: after.description ?? '' });
+    out.push({
+      op: 'version_description_changed',
+      name,
+      version,
+      before: before.description ?? '',
+      after: after.description ?? '',
+    });
   }
   for (const field of VERSION_FIELDS) {
-    if ((before[field] ?? '') !== (after[field] ?? '')) out.push({ op: 'version_field_changed', name, version, field, before: before[field] ?? '', after: after[field] ?? '' });
+    if ((before[field] ?? '') !== (after[field] ?? ''))
+      out.push({
+        op: 'version_field_changed',
+        name,
+        version,
+        field,
+        before: before[field] ?? '',
+        after: after[field] ?? '',
+      });
   }
   out.push(
     ...tagOps(before.tags, after.tags, (kind, key, b, a) =>
-      kind === 'set' ? { op: 'version_tag_set', name, version, key, before: b, after: a } : { op: 'version_tag_deleted', name, version, key, before: b },
+      kind === 'set'
+        ? { op: 'version_tag_set', name, version, key, before: b, after: a }
+        : { op: 'version_tag_deleted', name, version, key, before: b },
     ),
   );
   return out;
@@ -82,9 +111,12 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
     const m = after!.file;
     const ops: Operation[] = [{ op: 'model_created', name: m.name }];
     if (m.description) ops.push({ op: 'model_description_changed', name: m.name, before: '', after: m.description });
-    for (const [key, value] of Object.entries(m.tags ?? {})) ops.push({ op: 'model_tag_set', name: m.name, key, after: value });
-    for (const n of [...after!.versions.keys()].sort((a, b) => a - b)) ops.push(...versionOps(m.name, undefined, after!.versions.get(n)));
-    for (const [alias, v] of Object.entries(m.aliases ?? {})) ops.push({ op: 'alias_set', name: m.name, alias, after: v });
+    for (const [key, value] of Object.entries(m.tags ?? {}))
+      ops.push({ op: 'model_tag_set', name: m.name, key, after: value });
+    for (const n of [...after!.versions.keys()].sort((a, b) => a - b))
+      ops.push(...versionOps(m.name, undefined, after!.versions.get(n)));
+    for (const [alias, v] of Object.entries(m.aliases ?? {}))
+      ops.push({ op: 'alias_set', name: m.name, alias, after: v });
     return ops;
   }
   if (!after) return [{ op: 'model_deleted', name: before.file.name, before: before.versions.size }];
@@ -92,19 +124,28 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
   const out: Operation[] = [];
   if (before.file.name !== name) out.push({ op: 'model_renamed', name, from: before.file.name, to: name });
   if ((before.file.description ?? '') !== (after.file.description ?? '')) {
-    out.push({ op: 'model_description_changed', name, before: before.file.description ?? '', after: after.file.description ?? '' });
+    out.push({
+      op: 'model_description_changed',
+      name,
+      before: before.file.description ?? '',
+      after: after.file.description ?? '',
+    });
   }
   out.push(
     ...tagOps(before.file.tags, after.file.tags, (kind, key, b, a) =>
-      kind === 'set' ? { op: 'model_tag_set', name, key, before: b, after: a } : { op: 'model_tag_deleted', name, key, before: b },
+      kind === 'set'
+        ? { op: 'model_tag_set', name, key, before: b, after: a }
+        : { op: 'model_tag_deleted', name, key, before: b },
     ),
   );
   const numbers = [...new Set([...before.versions.keys(), ...after.versions.keys()])].sort((a, b) => a - b);
   for (const n of numbers) out.push(...versionOps(name, before.versions.get(n), after.versions.get(n)));
   const ab = before.file.aliases ?? {};
   const aa = after.file.aliases ?? {};
-  for (const [alias, v] of Object.entries(aa)) if (ab[alias] !== v) out.push({ op: 'alias_set', name, alias, before: ab[alias], after: v });
-  for (const [alias, v] of Object.entries(ab)) if (!(alias in aa)) out.push({ op: 'alias_deleted', name, alias, before: v });
+  for (const [alias, v] of Object.entries(aa))
+    if (ab[alias] !== v) out.push({ op: 'alias_set', name, alias, before: ab[alias], after: v });
+  for (const [alias, v] of Object.entries(ab))
+    if (!(alias in aa)) out.push({ op: 'alias_deleted', name, alias, before: v });
   return out;
 }
 
@@ -136,7 +177,8 @@ export function pairRenames(deleted: ModelEntry[], created: ModelEntry[]): Array
 /** Everything that changed from one state to another, model by model in name order. */
 export function diffStates(before: RegistryState, after: RegistryState): Operation[] {
   const out: Operation[] = [];
-  if (JSON.stringify(before.registry) !== JSON.stringify(after.registry)) out.push({ op: 'registry_changed', before: before.registry, after: after.registry });
+  if (JSON.stringify(before.registry) !== JSON.stringify(after.registry))
+    out.push({ op: 'registry_changed', before: before.registry, after: after.registry });
   const deleted = [...before.models.values()].filter((m) => !after.models.has(m.file.name));
   const created = [...after.models.values()].filter((m) => !before.models.has(m.file.name));
   const renames = pairRenames(deleted, created);
@@ -173,7 +215,9 @@ export function describeOperation(op: Operation): string {
       return `${op.from}: renamed to ${op.to}`;
     case 'model_description_changed':
     case 'version_description_changed':
-      return op.after ? `${who}: description ${op.before ? 'changed' : 'set'}: "${short(op.after)}"` : `${who}: description cleared`;
+      return op.after
+        ? `${who}: description ${op.before ? 'changed' : 'set'}: "${short(op.after)}"`
+        : `${who}: description cleared`;
     case 'model_tag_set':
     case 'version_tag_set':
       return `${who}: tag ${op.key} = "${short(op.after)}"${op.before !== undefined ? ` (was "${short(op.before)}")` : ''}`;

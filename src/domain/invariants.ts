@@ -24,9 +24,14 @@ export function checkModel(entry: ModelEntry): Array<Problem & { pointer?: strin
   const bad = nameProblem(m.name);
   if (bad) out.push({ path: modelPath, pointer: '/name', message: `invalid model name: ${bad}` });
   else if (encodeName(m.name) !== entry.dir) {
-    out.push({ path: modelPath, pointer: '/name', message: `folder 'models/${entry.dir}' does not match model name ${JSON.stringify(m.name)} (expected 'models/${encodeName(m.name)}')` });
+    out.push({
+      path: modelPath,
+      pointer: '/name',
+      message: `folder 'models/${entry.dir}' does not match model name ${JSON.stringify(m.name)} (expected 'models/${encodeName(m.name)}')`,
+    });
   }
-  if (m.created_at > m.updated_at) out.push({ path: modelPath, pointer: '/updated_at', message: 'updated_at is earlier than created_at' });
+  if (m.created_at > m.updated_at)
+    out.push({ path: modelPath, pointer: '/updated_at', message: 'updated_at is earlier than created_at' });
   for (const key of Object.keys(m.tags ?? {})) {
     const p = ruleProblem(() => validateTagKey(key));
     if (p) out.push({ path: modelPath, pointer: `/tags/${key}`, message: p });
@@ -35,17 +40,32 @@ export function checkModel(entry: ModelEntry): Array<Problem & { pointer?: strin
     const p = ruleProblem(() => validateAliasName(alias, { forSet: true }));
     if (p) out.push({ path: modelPath, pointer: `/aliases/${alias}`, message: p });
     if (!entry.versions.has(version)) {
-      out.push({ path: modelPath, pointer: `/aliases/${alias}`, message: `alias '${alias}' points to version ${version}, which does not exist` });
+      out.push({
+        path: modelPath,
+        pointer: `/aliases/${alias}`,
+        message: `alias '${alias}' points to version ${version}, which does not exist`,
+      });
     }
   }
   for (const [n, v] of entry.versions) {
     const vPath = dirVersionFile(entry.dir, n);
-    if (v.version !== n) out.push({ path: vPath, pointer: '/version', message: `version ${v.version} is stored in ${n}.yaml` });
+    if (v.version !== n)
+      out.push({ path: vPath, pointer: '/version', message: `version ${v.version} is stored in ${n}.yaml` });
     if (n > m.latest_version) {
-      out.push({ path: vPath, pointer: '/version', message: `version ${n} is above the model's latest_version ${m.latest_version}` });
+      out.push({
+        path: vPath,
+        pointer: '/version',
+        message: `version ${n} is above the model's latest_version ${m.latest_version}`,
+      });
     }
-    if (v.created_at > v.updated_at) out.push({ path: vPath, pointer: '/updated_at', message: 'updated_at is earlier than created_at' });
-    if (v.created_at < m.created_at) out.push({ path: vPath, pointer: '/created_at', message: 'version created_at is earlier than the model\'s created_at' });
+    if (v.created_at > v.updated_at)
+      out.push({ path: vPath, pointer: '/updated_at', message: 'updated_at is earlier than created_at' });
+    if (v.created_at < m.created_at)
+      out.push({
+        path: vPath,
+        pointer: '/created_at',
+        message: "version created_at is earlier than the model's created_at",
+      });
     for (const key of Object.keys(v.tags ?? {})) {
       const p = ruleProblem(() => validateTagKey(key));
       if (p) out.push({ path: vPath, pointer: `/tags/${key}`, message: p });

@@ -38,13 +38,15 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.trim().length === 0) return 'must not be blank';
   if ([...name].length > MAX_NAME_LENGTH) return `exceeds the maximum length of ${MAX_NAME_LENGTH} characters`;
   if (CONTROL.test(name)) return 'must not contain control characters';
-  if (FORMAT.test(name)) return 'must not contain invisible or bidirectional formatting characters (such as U+200B or U+202E)';
+  if (FORMAT.test(name))
+    return 'must not contain invisible or bidirectional formatting characters (such as U+200B or U+202E)';
   if (/[/\\]/.test(name)) return 'must not contain a path separator (/ or \\)';
   if (name.includes('%')) return "must not contain '%'";
   if (name === '.' || name === '..') return "must not be '.' or '..'";
   if (name !== name.normalize('NFC')) return 'must be in Unicode normal form C (NFC)';
   if (/\p{Cs}/u.test(name) || !isWellFormed(name)) return 'must be well-formed Unicode';
-  if (encodeName(name).length > MAX_DIR_LENGTH) return `is too long for a folder name once encoded (more than ${MAX_DIR_LENGTH} characters)`;
+  if (encodeName(name).length > MAX_DIR_LENGTH)
+    return `is too long for a folder name once encoded (more than ${MAX_DIR_LENGTH} characters)`;
   return undefined;
 }
 
@@ -65,7 +67,10 @@ export function assertValidName(name: unknown, param = 'name'): asserts name is 
   if (name === undefined || name === null || name === '') throw RegistryError.missing(param);
   const problem = nameProblem(name);
   if (problem) {
-    throw RegistryError.invalid(`Invalid ${param === 'new_name' ? 'new name' : 'name'} ${JSON.stringify(clip(String(name)))}: a registered model name ${problem}.`, { param });
+    throw RegistryError.invalid(
+      `Invalid ${param === 'new_name' ? 'new name' : 'name'} ${JSON.stringify(clip(String(name)))}: a registered model name ${problem}.`,
+      { param },
+    );
   }
 }
 

@@ -39,14 +39,30 @@ export function checkPolicies(
     const path = dirVersionFile(after.dir, n);
     const allowed = p.transitions?.[v.stage];
     if (allowed && !allowed.includes(prevStage) && prevStage !== v.stage) {
-      out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} may enter ${v.stage} only from ${allowed.join(' or ')}, not from ${prevStage}` });
+      out.push({
+        path,
+        pointer: '/stage',
+        message: `policy: ${name} v${n} may enter ${v.stage} only from ${allowed.join(' or ')}, not from ${prevStage}`,
+      });
     }
     for (const field of p.required_fields?.[v.stage] ?? []) {
-      if (!isSet(v, field)) out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} needs '${field}' before it can enter ${v.stage}` });
+      if (!isSet(v, field))
+        out.push({
+          path,
+          pointer: '/stage',
+          message: `policy: ${name} v${n} needs '${field}' before it can enter ${v.stage}`,
+        });
     }
     for (const rule of p.protected ?? []) {
-      if ((rule.stages ?? []).some((s) => s === v.stage || s === prevStage) && !rule.branches.includes(ctx.branch ?? '')) {
-        out.push({ path, pointer: '/stage', message: `policy: ${name} v${n} ${prevStage} → ${v.stage} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}` });
+      if (
+        (rule.stages ?? []).some((s) => s === v.stage || s === prevStage) &&
+        !rule.branches.includes(ctx.branch ?? '')
+      ) {
+        out.push({
+          path,
+          pointer: '/stage',
+          message: `policy: ${name} v${n} ${prevStage} → ${v.stage} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}`,
+        });
       }
     }
   }
@@ -54,7 +70,10 @@ export function checkPolicies(
     if (after.versions.has(n)) continue;
     for (const rule of p.protected ?? []) {
       if ((rule.stages ?? []).includes(prev.stage) && !rule.branches.includes(ctx.branch ?? '')) {
-        out.push({ path: dirVersionFile(after.dir, n), message: `policy: deleting ${name} v${n} (in ${prev.stage}) may only happen on ${rule.branches.join(', ')}` });
+        out.push({
+          path: dirVersionFile(after.dir, n),
+          message: `policy: deleting ${name} v${n} (in ${prev.stage}) may only happen on ${rule.branches.join(', ')}`,
+        });
       }
     }
   }
@@ -64,7 +83,10 @@ export function checkPolicies(
     const count = [...after.versions.values()].filter((v) => v.stage === stage).length;
     const countBefore = before ? [...before.versions.values()].filter((v) => v.stage === stage).length : 0;
     if (count > max && count > countBefore) {
-      out.push({ path: dirModelFile(after.dir), message: `policy: ${name} would have ${count} versions in ${stage}; at most ${max} allowed` });
+      out.push({
+        path: dirModelFile(after.dir),
+        message: `policy: ${name} would have ${count} versions in ${stage}; at most ${max} allowed`,
+      });
     }
   }
   const aliasesBefore = before?.file.aliases ?? {};
@@ -76,21 +98,34 @@ export function checkPolicies(
   for (const alias of moved) {
     for (const rule of p.protected ?? []) {
       if ((rule.aliases ?? []).includes(alias) && !rule.branches.includes(ctx.branch ?? '')) {
-        out.push({ path: dirModelFile(after.dir), pointer: `/aliases/${alias}`, message: `policy: alias '${alias}' of ${name} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}` });
+        out.push({
+          path: dirModelFile(after.dir),
+          pointer: `/aliases/${alias}`,
+          message: `policy: alias '${alias}' of ${name} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}`,
+        });
       }
     }
   }
   return out;
 }
 
-function protectedDeletion(p: Policies, before: ModelEntry | undefined, ctx: PolicyContext): Array<Problem & { pointer?: string }> {
+function protectedDeletion(
+  p: Policies,
+  before: ModelEntry | undefined,
+  ctx: PolicyContext,
+): Array<Problem & { pointer?: string }> {
   if (!before) return [];
   const out: Array<Problem & { pointer?: string }> = [];
   for (const rule of p.protected ?? []) {
     if (rule.branches.includes(ctx.branch ?? '')) continue;
-    const guarded = [...before.versions.values()].some((v) => (rule.stages ?? []).includes(v.stage)) ||
+    const guarded =
+      [...before.versions.values()].some((v) => (rule.stages ?? []).includes(v.stage)) ||
       Object.keys(before.file.aliases ?? {}).some((a) => (rule.aliases ?? []).includes(a));
-    if (guarded) out.push({ path: dirModelFile(before.dir), message: `policy: deleting ${before.file.name} removes protected stages or aliases, which may only change on ${rule.branches.join(', ')}` });
+    if (guarded)
+      out.push({
+        path: dirModelFile(before.dir),
+        message: `policy: deleting ${before.file.name} removes protected stages or aliases, which may only change on ${rule.branches.join(', ')}`,
+      });
   }
   return out;
 }

@@ -97,7 +97,8 @@ export interface UriResolution {
  */
 export function resolveModelUri(entry: ModelEntry | undefined, u: ModelUri): UriResolution {
   if (!entry) {
-    if (u.kind === 'alias') throw RegistryError.invalid(`Registered model alias ${u.alias} not found.`, { alias: u.alias });
+    if (u.kind === 'alias')
+      throw RegistryError.invalid(`Registered model alias ${u.alias} not found.`, { alias: u.alias });
     throw modelNotFound(u.name);
   }
   let v: VersionFile | undefined;

@@ -31,7 +31,8 @@ export function normpath(p: string): string {
 
 export function validateTagKey(key: unknown): asserts key is string {
   if (key === undefined || key === null || key === '') throw RegistryError.missing('key');
-  if (typeof key !== 'string') throw RegistryError.invalid(`Invalid value ${JSON.stringify(key)} for parameter 'key' supplied: must be a string.`);
+  if (typeof key !== 'string')
+    throw RegistryError.invalid(`Invalid value ${JSON.stringify(key)} for parameter 'key' supplied: must be a string.`);
   if (!TAG_KEY.test(key)) {
     throw RegistryError.invalid(
       `Invalid value "${key}" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
@@ -67,7 +68,8 @@ export function normalizeTags(tags: unknown): Record<string, string> {
     : typeof tags === 'object'
       ? Object.entries(tags as Record<string, unknown>)
       : [];
-  if (!Array.isArray(tags) && typeof tags !== 'object') throw RegistryError.invalid('Tags must be a map of key to value or a list of {key, value}.');
+  if (!Array.isArray(tags) && typeof tags !== 'object')
+    throw RegistryError.invalid('Tags must be a map of key to value or a list of {key, value}.');
   for (const [k, v] of pairs) {
     validateTagKey(k);
     out[k] = validateTagValue(v);
@@ -85,10 +87,13 @@ export function validateAliasName(alias: unknown, { forSet }: { forSet: boolean 
     );
   }
   if (codePoints(alias) > MAX_ALIAS_LENGTH) {
-    throw RegistryError.invalid(`'Registered model alias name' exceeds the maximum length of ${MAX_ALIAS_LENGTH} characters`);
+    throw RegistryError.invalid(
+      `'Registered model alias name' exceeds the maximum length of ${MAX_ALIAS_LENGTH} characters`,
+    );
   }
   if (forSet) {
-    if (alias.toLowerCase() === 'latest') throw RegistryError.invalid(`'latest' alias name (case insensitive) is reserved.`);
+    if (alias.toLowerCase() === 'latest')
+      throw RegistryError.invalid(`'latest' alias name (case insensitive) is reserved.`);
     if (/^[vV]\d+$/.test(alias)) throw RegistryError.invalid(`Version alias name '${alias}' is reserved.`);
   }
 }
@@ -122,10 +127,7 @@ export function validateSource(source: unknown): asserts source is string {
     decoded = next;
   }
   const path = decoded.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^/]*)?/, '');
-  const bad =
-    decoded.includes('\0') ||
-    /[\u0000-\u001f\u007f]/.test(source) ||
-    path.split(/[/\\]/).includes('..');
+  const bad = decoded.includes('\0') || /[\u0000-\u001f\u007f]/.test(source) || path.split(/[/\\]/).includes('..');
   if (bad) {
     throw RegistryError.invalid(
       `Invalid model version source: '${source}'. If supplying a source as an absolute path, the path must not contain '..' segments, NUL bytes or control characters.`,

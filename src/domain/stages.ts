@@ -16,7 +16,10 @@ export function canonicalStage(input: unknown): Stage {
   if (input === undefined || input === null || input === '') throw RegistryError.missing('stage');
   const s = typeof input === 'string' ? parseStage(input.trim()) : undefined;
   if (!s) {
-    throw RegistryError.invalid(`Invalid Model Version stage: ${String(input)}. Value must be one of ${STAGES.join(', ')}.`, { stage: input });
+    throw RegistryError.invalid(
+      `Invalid Model Version stage: ${String(input)}. Value must be one of ${STAGES.join(', ')}.`,
+      { stage: input },
+    );
   }
   return s;
 }

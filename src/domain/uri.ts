@@ -5,7 +5,12 @@ import { RegistryError } from '../errors.js';
 import { pyStrip } from './filter/python-compat.js';
 
 export type ModelUri =
-  | { kind: 'version'; name: string; /** digits as given: `01` stays `01` */ version: string; /** trailing artifact path, '' if none */ path: string }
+  | {
+      kind: 'version';
+      name: string;
+      /** digits as given: `01` stays `01` */ version: string;
+      /** trailing artifact path, '' if none */ path: string;
+    }
   | { kind: 'latest'; name: string; path: string }
   | { kind: 'stage'; name: string; /** as given; canonicalize with `stages.ts` */ stage: string; path: string }
   | { kind: 'alias'; name: string; alias: string; path: string };
@@ -17,8 +22,10 @@ function improper(uri: string, hint = ''): RegistryError {
   );
 }
 
-const LOGGED_MODEL_HINT = ' mreg does not support MLflow 3 logged-model URIs (models:/<model_id>): name a registered model and a version, stage, latest or @alias.';
-const AUTHORITY_HINT = " mreg does not support 'models://<profile>@databricks/...' URIs: write 'models:/name/...' for this registry.";
+const LOGGED_MODEL_HINT =
+  ' mreg does not support MLflow 3 logged-model URIs (models:/<model_id>): name a registered model and a version, stage, latest or @alias.';
+const AUTHORITY_HINT =
+  " mreg does not support 'models://<profile>@databricks/...' URIs: write 'models:/name/...' for this registry.";
 
 const DIGITS = /^[0-9]+$/;
 
@@ -133,7 +140,10 @@ function splitMax(s: string, sep: string, maxsplit: number): string[] {
 const UNSAFE = /[?#\t\r\n]/;
 
 function unrepresentable(u: ModelUri, what: string): RegistryError {
-  return RegistryError.invalid(`Cannot write a models:/ URI for ${what}: MLflow's URI parser would read it back differently.`, { uri: u });
+  return RegistryError.invalid(
+    `Cannot write a models:/ URI for ${what}: MLflow's URI parser would read it back differently.`,
+    { uri: u },
+  );
 }
 
 /**
@@ -147,7 +157,8 @@ export function formatModelUri(u: ModelUri): string {
   const blank = (s: string): boolean => pyStrip(s) === '';
   const segmentOk = (s: string): boolean => !blank(s) && !s.includes('/') && !UNSAFE.test(s);
   if (!segmentOk(u.name)) throw unrepresentable(u, `the model name '${u.name}'`);
-  if (u.path !== '' && (UNSAFE.test(u.path) || u.path.endsWith('/'))) throw unrepresentable(u, `the artifact path '${u.path}'`);
+  if (u.path !== '' && (UNSAFE.test(u.path) || u.path.endsWith('/')))
+    throw unrepresentable(u, `the artifact path '${u.path}'`);
   const tail = u.path === '' ? '' : `/${u.path}`;
   if (u.kind === 'alias') {
     if (!segmentOk(u.alias) || u.alias.includes('@')) throw unrepresentable(u, `the alias '${u.alias}'`);
@@ -160,7 +171,8 @@ export function formatModelUri(u: ModelUri): string {
     suffix = u.version;
   } else if (u.kind === 'latest') suffix = 'latest';
   else {
-    if (!segmentOk(u.stage) || DIGITS.test(u.stage) || u.stage.toLowerCase() === 'latest') throw unrepresentable(u, `the stage '${u.stage}'`);
+    if (!segmentOk(u.stage) || DIGITS.test(u.stage) || u.stage.toLowerCase() === 'latest')
+      throw unrepresentable(u, `the stage '${u.stage}'`);
     suffix = u.stage;
   }
   return `models:/${u.name}/${suffix}${tail}`;

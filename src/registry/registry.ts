@@ -1,23 +1,67 @@
 // The Registry: MlflowClient's registry methods over a git repository. Each write reads the branch head,
 // plans a Change with a pure planner, checks it (schema, invariants, policies), and commits it as one commit.
 import { RegistryError, formatProblem, isRegistryError, type Problem } from '../errors.js';
-import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder, paginate, parseMaxResults } from '../domain/filter/index.js';
+import {
+  compileModelFilter,
+  compileModelOrder,
+  compileVersionFilter,
+  compileVersionOrder,
+  paginate,
+  parseMaxResults,
+} from '../domain/filter/index.js';
 import { checkModel } from '../domain/invariants.js';
 import { MODELS_DIR, REGISTRY_FILE } from '../domain/layout.js';
 import { assertValidName, encodeName } from '../domain/names.js';
-import { createRegisteredModel, deleteRegisteredModel, deleteRegisteredModelAlias, deleteRegisteredModelTag, renameRegisteredModel, setRegisteredModelAlias, setRegisteredModelTag, updateRegisteredModel } from '../domain/ops/models.js';
-import { createModelVersion, deleteModelVersion, deleteModelVersionTag, setModelVersionTag, transitionModelVersionStage, updateModelVersion, type CreateVersionInput } from '../domain/ops/versions.js';
+import {
+  createRegisteredModel,
+  deleteRegisteredModel,
+  deleteRegisteredModelAlias,
+  deleteRegisteredModelTag,
+  renameRegisteredModel,
+  setRegisteredModelAlias,
+  setRegisteredModelTag,
+  updateRegisteredModel,
+} from '../domain/ops/models.js';
+import {
+  createModelVersion,
+  deleteModelVersion,
+  deleteModelVersionTag,
+  setModelVersionTag,
+  transitionModelVersionStage,
+  updateModelVersion,
+  type CreateVersionInput,
+} from '../domain/ops/versions.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import { pairRenames } from '../domain/diff.js';
 import { checkPolicies } from '../domain/policies.js';
-import { downloadUri, getLatestVersions, modelNotFound, requireVersion, resolveModelUri, versionByAlias, versionNotFound, type UriResolution } from '../domain/queries.js';
+import {
+  downloadUri,
+  getLatestVersions,
+  modelNotFound,
+  requireVersion,
+  resolveModelUri,
+  versionByAlias,
+  versionNotFound,
+  type UriResolution,
+} from '../domain/queries.js';
 import { parseVersion } from '../domain/rules.js';
 import { STAGES, canonicalStage } from '../domain/stages.js';
-import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState, type VersionFile } from '../domain/state.js';
+import {
+  EMPTY_REGISTRY,
+  type ModelEntry,
+  type RegistryFile,
+  type RegistryState,
+  type VersionFile,
+} from '../domain/state.js';
 import { toMs } from '../domain/time.js';
 import { parseModelUri } from '../domain/uri.js';
 import { toMlflowModelVersion, toMlflowRegisteredModel } from '../mlflow/convert.js';
-import type { MlflowModelVersion, MlflowRegisteredModel, MlflowSearchModelsResponse, MlflowSearchVersionsResponse } from '../mlflow/types.js';
+import type {
+  MlflowModelVersion,
+  MlflowRegisteredModel,
+  MlflowSearchModelsResponse,
+  MlflowSearchVersionsResponse,
+} from '../mlflow/types.js';
 import { GitRepo, type ChangeSet, type Signature } from '../store/git.js';
 import { loadCommit, loadModelDir, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
@@ -86,7 +130,8 @@ export class Registry {
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
     const repo = await GitRepo.open(dir);
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
-    if (opts.commit === false && repo.bare) throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
+    if (opts.commit === false && repo.bare)
+      throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
     const author = await resolveAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
   }
@@ -157,7 +202,8 @@ export class Registry {
   private async loadAll(): Promise<Loaded> {
     if (this.workTreeMode) return (this.loaded = await loadWorkTree(this.repo));
     const head = await this.repo.resolveBranch(this.branch);
-    if (!head) throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
+    if (!head)
+      throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
     if (!this.loaded || this.loaded.commit === null) this.loaded = await loadCommit(this.repo, head);
     else if (this.loaded.commit !== head) this.loaded = await reloadCommit(this.repo, this.loaded, head);
     return this.loaded;
@@ -183,48 +229,64 @@ export class Registry {
     result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
   ): Promise<T> {
     const attempts = this.opts.maxAttempts ?? 8;
-    return this.repo.withWriteLock(async () => {
-      let lastError: unknown;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (this.opts.push) await this.syncWithRemote();
-        const reader = await this.reader();
-        if (!this.workTreeMode && !reader.commit) {
-          throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
-        }
-        const entries = await Promise.all(names.map((n) => this.loadModel(reader, n, need)));
-        const ctx: OpContext = { now: this.now(), user: this.author.name };
-        const change = plan(ctx, entries);
-        if (!change) {
-          this.lastWrite = { commit: null, message: null };
-          return result(null, entries);
-        }
-        await this.check(reader, change, need === 'all');
-        const files = this.serialize(change);
-        if (this.workTreeMode) {
-          await this.repo.writeWorkTree(files);
-          this.lastWrite = { commit: null, message: change.message };
-          return result(change, entries);
-        }
-        try {
-          const oid = await this.repo.commit({ branch: this.branch, parent: reader.commit, changes: files, message: change.message + '\n', author: this.signature(ctx.now) });
-          if (this.opts.push && !(await this.pushOrRewind(reader.commit!, oid))) {
-            lastError = new RegistryError('RESOURCE_CONFLICT', `Push to ${this.remoteName} was rejected ${attempt} times: another writer keeps winning.`);
-            continue;
+    return this.repo.withWriteLock(
+      async () => {
+        let lastError: unknown;
+        for (let attempt = 1; attempt <= attempts; attempt++) {
+          if (this.opts.push) await this.syncWithRemote();
+          const reader = await this.reader();
+          if (!this.workTreeMode && !reader.commit) {
+            throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
           }
-          this.lastWrite = { commit: oid, message: change.message };
-          return result(change, entries);
-        } catch (e) {
-          if (isRegistryError(e) && e.code === 'RESOURCE_CONFLICT' && ('actual' in e.details || 'lockPath' in e.details)) {
-            // A native git commit slipped in between our read and our ref update, or git held the ref lock.
-            lastError = e;
-            await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-            continue;
+          const entries = await Promise.all(names.map((n) => this.loadModel(reader, n, need)));
+          const ctx: OpContext = { now: this.now(), user: this.author.name };
+          const change = plan(ctx, entries);
+          if (!change) {
+            this.lastWrite = { commit: null, message: null };
+            return result(null, entries);
           }
-          throw e;
+          await this.check(reader, change, need === 'all');
+          const files = this.serialize(change);
+          if (this.workTreeMode) {
+            await this.repo.writeWorkTree(files);
+            this.lastWrite = { commit: null, message: change.message };
+            return result(change, entries);
+          }
+          try {
+            const oid = await this.repo.commit({
+              branch: this.branch,
+              parent: reader.commit,
+              changes: files,
+              message: change.message + '\n',
+              author: this.signature(ctx.now),
+            });
+            if (this.opts.push && !(await this.pushOrRewind(reader.commit!, oid))) {
+              lastError = new RegistryError(
+                'RESOURCE_CONFLICT',
+                `Push to ${this.remoteName} was rejected ${attempt} times: another writer keeps winning.`,
+              );
+              continue;
+            }
+            this.lastWrite = { commit: oid, message: change.message };
+            return result(change, entries);
+          } catch (e) {
+            if (
+              isRegistryError(e) &&
+              e.code === 'RESOURCE_CONFLICT' &&
+              ('actual' in e.details || 'lockPath' in e.details)
+            ) {
+              // A native git commit slipped in between our read and our ref update, or git held the ref lock.
+              lastError = e;
+              await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+              continue;
+            }
+            throw e;
+          }
         }
-      }
-      throw lastError ?? new RegistryError('RESOURCE_CONFLICT', 'The write lost every race for the branch head.');
-    }, this.opts.lockTimeoutMs !== undefined ? { timeoutMs: this.opts.lockTimeoutMs } : {});
+        throw lastError ?? new RegistryError('RESOURCE_CONFLICT', 'The write lost every race for the branch head.');
+      },
+      this.opts.lockTimeoutMs !== undefined ? { timeoutMs: this.opts.lockTimeoutMs } : {},
+    );
   }
 
   private signature(ms: number): Signature {
@@ -258,7 +320,11 @@ export class Registry {
       for (const name of names) {
         if (renamedAway.has(name)) continue;
         const before = change.before.get(name) ?? renamedFrom.get(name);
-        problems.push(...checkPolicies(registry, before, change.after.get(name) ?? undefined, { branch: this.opts.policyBranch ?? this.branch }));
+        problems.push(
+          ...checkPolicies(registry, before, change.after.get(name) ?? undefined, {
+            branch: this.opts.policyBranch ?? this.branch,
+          }),
+        );
       }
     }
     if (problems.length) throw rejected(problems);
@@ -268,7 +334,10 @@ export class Registry {
     const files: ChangeSet = new Map();
     for (const path of change.deletes) files.set(path, null);
     for (const [path, d] of change.writes) {
-      files.set(path, new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)));
+      files.set(
+        path,
+        new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)),
+      );
     }
     return files;
   }
@@ -289,7 +358,10 @@ export class Registry {
       return;
     }
     if (await this.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
-    throw new RegistryError('RESOURCE_CONFLICT', `Local branch '${this.branch}' and ${this.remoteName}/${this.branch} have diverged: pull (or rebase) first.`);
+    throw new RegistryError(
+      'RESOURCE_CONFLICT',
+      `Local branch '${this.branch}' and ${this.remoteName}/${this.branch} have diverged: pull (or rebase) first.`,
+    );
   }
 
   /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
@@ -324,9 +396,18 @@ export class Registry {
    * @throws RESOURCE_ALREADY_EXISTS, INVALID_PARAMETER_VALUE
    * @example await registry.createRegisteredModel('fraud', { tags: { team: 'risk' }, description: 'Card fraud' })
    */
-  async createRegisteredModel(name: string, opts: { tags?: unknown; description?: string | null } = {}): Promise<MlflowRegisteredModel> {
+  async createRegisteredModel(
+    name: string,
+    opts: { tags?: unknown; description?: string | null } = {},
+  ): Promise<MlflowRegisteredModel> {
     assertValidName(name);
-    return this.write([name], 'model', (ctx, [existing]) => createRegisteredModel(ctx, existing, { name, tags: opts.tags, description: opts.description ?? null }), (c) => toMlflowRegisteredModel(c!.after.get(name)!));
+    return this.write(
+      [name],
+      'model',
+      (ctx, [existing]) =>
+        createRegisteredModel(ctx, existing, { name, tags: opts.tags, description: opts.description ?? null }),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+    );
   }
 
   /** @throws RESOURCE_DOES_NOT_EXIST */
@@ -335,45 +416,83 @@ export class Registry {
   }
 
   /** Sets (or with '' / null clears) the description. */
-  async updateRegisteredModel(name: string, opts: { description?: string | null } | string | null = {}): Promise<MlflowRegisteredModel> {
+  async updateRegisteredModel(
+    name: string,
+    opts: { description?: string | null } | string | null = {},
+  ): Promise<MlflowRegisteredModel> {
     assertValidName(name);
     const description = typeof opts === 'string' || opts === null ? opts : opts.description;
-    return this.write([name], 'all', (ctx, [e]) => updateRegisteredModel(ctx, must(e, name), description), (c) => toMlflowRegisteredModel(c!.after.get(name)!));
+    return this.write(
+      [name],
+      'all',
+      (ctx, [e]) => updateRegisteredModel(ctx, must(e, name), description),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+    );
   }
 
   /** @throws RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS */
   async renameRegisteredModel(name: string, newName: string): Promise<MlflowRegisteredModel> {
     assertValidName(name);
     assertValidName(newName, 'new_name');
-    return this.write([name, newName], 'all', (ctx, [e, target]) => renameRegisteredModel(ctx, must(e, name), target, newName), (c) => toMlflowRegisteredModel(c!.after.get(newName)!));
+    return this.write(
+      [name, newName],
+      'all',
+      (ctx, [e, target]) => renameRegisteredModel(ctx, must(e, name), target, newName),
+      (c) => toMlflowRegisteredModel(c!.after.get(newName)!),
+    );
   }
 
   /** Deletes the model and all its versions. @throws RESOURCE_DOES_NOT_EXIST */
   async deleteRegisteredModel(name: string): Promise<void> {
     assertValidName(name);
-    await this.write([name], 'model', (ctx, [e]) => deleteRegisteredModel(ctx, must(e, name)), () => undefined);
+    await this.write(
+      [name],
+      'model',
+      (ctx, [e]) => deleteRegisteredModel(ctx, must(e, name)),
+      () => undefined,
+    );
   }
 
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
     assertValidName(name);
-    await this.write([name], 'model', (ctx, [e]) => setRegisteredModelTag(ctx, must(e, name), key, value), () => undefined);
+    await this.write(
+      [name],
+      'model',
+      (ctx, [e]) => setRegisteredModelTag(ctx, must(e, name), key, value),
+      () => undefined,
+    );
   }
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
     assertValidName(name);
-    await this.write([name], 'model', (ctx, [e]) => deleteRegisteredModelTag(ctx, must(e, name), key), () => undefined);
+    await this.write(
+      [name],
+      'model',
+      (ctx, [e]) => deleteRegisteredModelTag(ctx, must(e, name), key),
+      () => undefined,
+    );
   }
 
   /** Points an alias at a version (moving it if set). @throws INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST */
   async setRegisteredModelAlias(name: string, alias: string, version: string | number): Promise<void> {
     assertValidName(name);
     const n = parseVersion(version);
-    await this.write([name], [n], (ctx, [e]) => setRegisteredModelAlias(ctx, must(e, name), alias, n), () => undefined);
+    await this.write(
+      [name],
+      [n],
+      (ctx, [e]) => setRegisteredModelAlias(ctx, must(e, name), alias, n),
+      () => undefined,
+    );
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
     assertValidName(name);
-    await this.write([name], 'model', (ctx, [e]) => deleteRegisteredModelAlias(ctx, must(e, name), alias), () => undefined);
+    await this.write(
+      [name],
+      'model',
+      (ctx, [e]) => deleteRegisteredModelAlias(ctx, must(e, name), alias),
+      () => undefined,
+    );
   }
 
   /** The version an alias points at; `latest` means the highest live version. @throws INVALID_PARAMETER_VALUE for an unknown alias */
@@ -417,9 +536,18 @@ export class Registry {
    * Registers a new version of an existing model. @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE
    * @example await registry.createModelVersion('fraud', 's3://models/fraud/7', { runId: 'abc123' })
    */
-  async createModelVersion(name: string, source: string, opts: Omit<CreateVersionInput, 'source'> = {}): Promise<MlflowModelVersion> {
+  async createModelVersion(
+    name: string,
+    source: string,
+    opts: Omit<CreateVersionInput, 'source'> = {},
+  ): Promise<MlflowModelVersion> {
     assertValidName(name);
-    return this.write([name], 'model', (ctx, [e]) => createModelVersion(ctx, must(e, name), { ...opts, source }), (c) => newVersion(c!, name));
+    return this.write(
+      [name],
+      'model',
+      (ctx, [e]) => createModelVersion(ctx, must(e, name), { ...opts, source }),
+      (c) => newVersion(c!, name),
+    );
   }
 
   /**
@@ -432,11 +560,24 @@ export class Registry {
     opts: Omit<CreateVersionInput, 'source'> & { modelDescription?: string | null; modelTags?: unknown } = {},
   ): Promise<MlflowModelVersion> {
     assertValidName(name);
-    return this.write([name], 'model', (ctx, [e]) => {
-      if (e) return createModelVersion(ctx, e, { ...opts, source });
-      const created = createRegisteredModel(ctx, undefined, { name, tags: opts.modelTags, description: opts.modelDescription ?? null });
-      return merge(created, createModelVersion(ctx, created.after.get(name)!, { ...opts, source }), `${name}: created; v1 registered`);
-    }, (c) => newVersion(c!, name));
+    return this.write(
+      [name],
+      'model',
+      (ctx, [e]) => {
+        if (e) return createModelVersion(ctx, e, { ...opts, source });
+        const created = createRegisteredModel(ctx, undefined, {
+          name,
+          tags: opts.modelTags,
+          description: opts.modelDescription ?? null,
+        });
+        return merge(
+          created,
+          createModelVersion(ctx, created.after.get(name)!, { ...opts, source }),
+          `${name}: created; v1 registered`,
+        );
+      },
+      (c) => newVersion(c!, name),
+    );
   }
 
   /** @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
@@ -448,46 +589,81 @@ export class Registry {
     return toMlflowModelVersion(entry.file, requireVersion(entry, n));
   }
 
-  async updateModelVersion(name: string, version: string | number, opts: { description?: string | null } | string | null = {}): Promise<MlflowModelVersion> {
+  async updateModelVersion(
+    name: string,
+    version: string | number,
+    opts: { description?: string | null } | string | null = {},
+  ): Promise<MlflowModelVersion> {
     const n = parseVersion(version);
     assertValidName(name);
     const description = typeof opts === 'string' || opts === null ? opts : opts.description;
-    return this.write([name], [n], (ctx, [e]) => updateModelVersion(ctx, mustVersion(e, name, n), n, description), (c) => {
-      const after = c!.after.get(name)!;
-      return toMlflowModelVersion(after.file, after.versions.get(n)!);
-    });
+    return this.write(
+      [name],
+      [n],
+      (ctx, [e]) => updateModelVersion(ctx, mustVersion(e, name, n), n, description),
+      (c) => {
+        const after = c!.after.get(name)!;
+        return toMlflowModelVersion(after.file, after.versions.get(n)!);
+      },
+    );
   }
 
   /**
    * Moves a version to a stage; `archiveExistingVersions` archives the others in that stage in the same commit.
    * @example await registry.transitionModelVersionStage('fraud', 7, 'production', { archiveExistingVersions: true })
    */
-  async transitionModelVersionStage(name: string, version: string | number, stage: string, opts: { archiveExistingVersions?: boolean } = {}): Promise<MlflowModelVersion> {
+  async transitionModelVersionStage(
+    name: string,
+    version: string | number,
+    stage: string,
+    opts: { archiveExistingVersions?: boolean } = {},
+  ): Promise<MlflowModelVersion> {
     const n = parseVersion(version);
     assertValidName(name);
     canonicalStage(stage);
-    return this.write([name], 'all', (ctx, [e]) => transitionModelVersionStage(ctx, mustVersion(e, name, n), n, stage, opts.archiveExistingVersions === true), (c) => {
-      const after = c!.after.get(name)!;
-      return toMlflowModelVersion(after.file, after.versions.get(n)!);
-    });
+    return this.write(
+      [name],
+      'all',
+      (ctx, [e]) =>
+        transitionModelVersionStage(ctx, mustVersion(e, name, n), n, stage, opts.archiveExistingVersions === true),
+      (c) => {
+        const after = c!.after.get(name)!;
+        return toMlflowModelVersion(after.file, after.versions.get(n)!);
+      },
+    );
   }
 
   async deleteModelVersion(name: string, version: string | number): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.write([name], [n], (ctx, [e]) => deleteModelVersion(ctx, mustVersion(e, name, n), n), () => undefined);
+    await this.write(
+      [name],
+      [n],
+      (ctx, [e]) => deleteModelVersion(ctx, mustVersion(e, name, n), n),
+      () => undefined,
+    );
   }
 
   async setModelVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.write([name], [n], (ctx, [e]) => setModelVersionTag(ctx, mustVersion(e, name, n), n, key, value), () => undefined);
+    await this.write(
+      [name],
+      [n],
+      (ctx, [e]) => setModelVersionTag(ctx, mustVersion(e, name, n), n, key, value),
+      () => undefined,
+    );
   }
 
   async deleteModelVersionTag(name: string, version: string | number, key: string): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.write([name], [n], (ctx, [e]) => deleteModelVersionTag(ctx, mustVersion(e, name, n), n, key), () => undefined);
+    await this.write(
+      [name],
+      [n],
+      (ctx, [e]) => deleteModelVersionTag(ctx, mustVersion(e, name, n), n, key),
+      () => undefined,
+    );
   }
 
   /** Where to download the version's artifacts from. */
@@ -509,11 +685,34 @@ export class Registry {
     const filter = compileVersionFilter(opts.filterString ?? opts.filter);
     const order = compileVersionOrder(list(opts.orderBy));
     const state = await this.state();
-    const rows: Array<{ m: ModelEntry; v: VersionFile; name: string; version: number; created_ms: number; updated_ms: number }> = [];
+    const rows: Array<{
+      m: ModelEntry;
+      v: VersionFile;
+      name: string;
+      version: number;
+      created_ms: number;
+      updated_ms: number;
+    }> = [];
     for (const m of state.models.values()) {
       for (const v of m.versions.values()) {
-        if (!filter({ name: m.file.name, version: v.version, run_id: v.run_id ?? '', source: v.source, tags: v.tags ?? {} })) continue;
-        rows.push({ m, v, name: m.file.name, version: v.version, created_ms: toMs(v.created_at), updated_ms: toMs(v.updated_at) });
+        if (
+          !filter({
+            name: m.file.name,
+            version: v.version,
+            run_id: v.run_id ?? '',
+            source: v.source,
+            tags: v.tags ?? {},
+          })
+        )
+          continue;
+        rows.push({
+          m,
+          v,
+          name: m.file.name,
+          version: v.version,
+          created_ms: toMs(v.created_at),
+          updated_ms: toMs(v.updated_at),
+        });
       }
     }
     rows.sort(order);
@@ -532,19 +731,28 @@ export class Registry {
     assertValidName(dstName);
     const src = await this.resolve(srcModelUri);
     const srcVersion = await this.getModelVersion(src.name, src.version);
-    return this.write([dstName], 'model', (ctx, [e]) => {
-      const input: CreateVersionInput = {
-        source: `models:/${src.name}/${src.version}`,
-        storageLocation: src.artifact_uri,
-        runId: srcVersion.run_id || null,
-        runLink: srcVersion.run_link || null,
-        description: srcVersion.description || null,
-        tags: srcVersion.tags ?? [],
-      };
-      if (e) return createModelVersion(ctx, e, input);
-      const created = createRegisteredModel(ctx, undefined, { name: dstName });
-      return merge(created, createModelVersion(ctx, created.after.get(dstName)!, input), `${dstName}: created; v1 copied from ${src.name} v${src.version}`);
-    }, (c) => newVersion(c!, dstName));
+    return this.write(
+      [dstName],
+      'model',
+      (ctx, [e]) => {
+        const input: CreateVersionInput = {
+          source: `models:/${src.name}/${src.version}`,
+          storageLocation: src.artifact_uri,
+          runId: srcVersion.run_id || null,
+          runLink: srcVersion.run_link || null,
+          description: srcVersion.description || null,
+          tags: srcVersion.tags ?? [],
+        };
+        if (e) return createModelVersion(ctx, e, input);
+        const created = createRegisteredModel(ctx, undefined, { name: dstName });
+        return merge(
+          created,
+          createModelVersion(ctx, created.after.get(dstName)!, input),
+          `${dstName}: created; v1 copied from ${src.name} v${src.version}`,
+        );
+      },
+      (c) => newVersion(c!, dstName),
+    );
   }
 
   // ---------------------------------------------------------------- models:/ URIs
@@ -591,7 +799,13 @@ export class Registry {
 /** Makes an empty registry: a git repository with registry.yaml in its first commit. */
 export async function initRegistry(
   dir: string,
-  opts: { bare?: boolean; branch?: string; author?: Partial<Author>; clock?: () => number; registry?: Partial<RegistryFile> } = {},
+  opts: {
+    bare?: boolean;
+    branch?: string;
+    author?: Partial<Author>;
+    clock?: () => number;
+    registry?: Partial<RegistryFile>;
+  } = {},
 ): Promise<Registry> {
   const branch = opts.branch ?? 'main';
   let repo: GitRepo;
@@ -661,6 +875,9 @@ function rejected(problems: Problem[]): RegistryError {
 }
 
 function brokenFile(problems: Problem[]): RegistryError {
-  return new RegistryError('INVALID_STATE', `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`, { problems });
+  return new RegistryError(
+    'INVALID_STATE',
+    `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`,
+    { problems },
+  );
 }
-

@@ -15,7 +15,11 @@ function loadSchema(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8')) as Record<string, unknown>;
 }
 
-type Validators = { registry: ValidateFunction<RegistryFile>; model: ValidateFunction<ModelFile>; 'model-version': ValidateFunction<VersionFile> };
+type Validators = {
+  registry: ValidateFunction<RegistryFile>;
+  model: ValidateFunction<ModelFile>;
+  'model-version': ValidateFunction<VersionFile>;
+};
 let compiled: Validators | undefined;
 
 /**
@@ -57,7 +61,10 @@ function describe(e: ErrorObject): SchemaViolation {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      return { instancePath: `${e.instancePath}/${key}`, message: `unknown key '${shown(key)}'${where ? ` in ${where}` : ''}` };
+      return {
+        instancePath: `${e.instancePath}/${key}`,
+        message: `unknown key '${shown(key)}'${where ? ` in ${where}` : ''}`,
+      };
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty);
@@ -66,11 +73,14 @@ function describe(e: ErrorObject): SchemaViolation {
     case 'enum':
       return {
         instancePath: e.instancePath,
-        message: `${where || 'value'} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(String).join(', ')}`,
+        message: `${where || 'value'} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ')}`,
       };
     case 'propertyNames': {
       const name = String((e.params as { propertyName: string }).propertyName);
-      return { instancePath: `${e.instancePath}/${name}`, message: `invalid key '${shown(name)}' in ${where || 'document'}` };
+      return {
+        instancePath: `${e.instancePath}/${name}`,
+        message: `invalid key '${shown(name)}' in ${where || 'document'}`,
+      };
     }
     default:
       return { instancePath: e.instancePath, message: `${where || 'document'} ${e.message ?? 'is invalid'}` };
@@ -86,7 +96,10 @@ function check<T>(fn: ValidateFunction<T>, doc: unknown): SchemaViolation[] {
     if (e.keyword !== 'propertyNames' && e.propertyName !== undefined) continue;
     const v = describe(e);
     const k = v.instancePath + '\0' + v.message;
-    if (!seen.has(k)) { seen.add(k); out.push(v); }
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(v);
+    }
   }
   return out;
 }
@@ -95,12 +108,19 @@ export function validateDocument(kind: SchemaName, doc: unknown): SchemaViolatio
   return check(validators()[kind] as ValidateFunction<unknown>, doc);
 }
 
-export function isModelFile(doc: unknown): doc is ModelFile { return validators().model(doc); }
-export function isVersionFile(doc: unknown): doc is VersionFile { return validators()['model-version'](doc); }
-export function isRegistryFile(doc: unknown): doc is RegistryFile { return validators().registry(doc); }
+export function isModelFile(doc: unknown): doc is ModelFile {
+  return validators().model(doc);
+}
+export function isVersionFile(doc: unknown): doc is VersionFile {
+  return validators()['model-version'](doc);
+}
+export function isRegistryFile(doc: unknown): doc is RegistryFile {
+  return validators().registry(doc);
+}
 
 /** Canonical key order of each document kind: the order of the schema's `properties`. */
 export function keyOrder(kind: SchemaName): string[] {
-  const file = kind === 'registry' ? 'registry.schema.json' : kind === 'model' ? 'model.schema.json' : 'model-version.schema.json';
+  const file =
+    kind === 'registry' ? 'registry.schema.json' : kind === 'model' ? 'model.schema.json' : 'model-version.schema.json';
   return Object.keys((loadSchema(file) as { properties: Record<string, unknown> }).properties);
 }

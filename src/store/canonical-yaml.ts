@@ -12,7 +12,14 @@
 //   # full-line comments at column 0
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const NUMERIC = [/^[-+]?[0-9]+$/, /^0o[0-7]+$/, /^0x[0-9a-fA-F]+$/, /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/];
+const NUMERIC = [
+  /^[-+]?[0-9]+$/,
+  /^0o[0-7]+$/,
+  /^0x[0-9a-fA-F]+$/,
+  /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+  /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
+  /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
+];
 /** Integers whose text is their canonical decimal form and fits a double exactly. */
 const PLAIN_INT = /^(?:0|[1-9][0-9]{0,14})$/;
 /** Characters a plain scalar may hold here: printable, no tab, no BOM or Unicode line separators. */
@@ -125,7 +132,8 @@ export function parseCanonical(text: string): Record<string, unknown> | undefine
         const n = KEY_LINE.exec(inner);
         if (!n || n[2] === undefined || n[2] === '') return undefined;
         const nk = key(n[1]!);
-        if (nk === undefined || nk === '__proto__' || Object.prototype.hasOwnProperty.call(nested, nk)) return undefined;
+        if (nk === undefined || nk === '__proto__' || Object.prototype.hasOwnProperty.call(nested, nk))
+          return undefined;
         const v = value(n[2]);
         if (v === undefined) return undefined;
         nested[nk] = v;

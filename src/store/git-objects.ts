@@ -119,7 +119,8 @@ export function parseTree(body: Uint8Array): TreeEntry[] {
   while (pos < buf.length) {
     const space = buf.indexOf(0x20, pos);
     const nul = buf.indexOf(0, space + 1);
-    if (space < 0 || nul < 0 || nul + 21 > buf.length) throw new RegistryError('INTERNAL_ERROR', 'Corrupt tree object.');
+    if (space < 0 || nul < 0 || nul + 21 > buf.length)
+      throw new RegistryError('INTERNAL_ERROR', 'Corrupt tree object.');
     const mode = normalizeMode(buf.toString('latin1', pos, space));
     out.push({
       mode,
@@ -173,7 +174,9 @@ function parseTimezone(tz: string): number {
 
 export function formatSignature(sig: Signature): string {
   if (/[<>\n\0]/.test(sig.name) || /[<>\n\0]/.test(sig.email)) {
-    throw RegistryError.invalid(`Invalid author or committer '${sig.name} <${sig.email}>': '<', '>' and newlines are not allowed.`);
+    throw RegistryError.invalid(
+      `Invalid author or committer '${sig.name} <${sig.email}>': '<', '>' and newlines are not allowed.`,
+    );
   }
   if (!Number.isInteger(sig.timestamp) || !Number.isInteger(sig.timezoneOffset)) {
     throw RegistryError.invalid('Signature timestamp and timezoneOffset must be integers.');
@@ -184,10 +187,21 @@ export function formatSignature(sig: Signature): string {
 export function parseSignature(s: string): Signature {
   const m = /^(.*?) ?<([^>]*)> (-?\d+) ([+-]\d{4})$/.exec(s);
   if (!m) return { name: s, email: '', timestamp: 0, timezoneOffset: 0 };
-  return { name: m[1] ?? '', email: m[2] ?? '', timestamp: Number(m[3]), timezoneOffset: parseTimezone(m[4] ?? '+0000') };
+  return {
+    name: m[1] ?? '',
+    email: m[2] ?? '',
+    timestamp: Number(m[3]),
+    timezoneOffset: parseTimezone(m[4] ?? '+0000'),
+  };
 }
 
-export function serializeCommit(c: { tree: string; parents: readonly string[]; author: Signature; committer: Signature; message: string }): Buffer {
+export function serializeCommit(c: {
+  tree: string;
+  parents: readonly string[];
+  author: Signature;
+  committer: Signature;
+  message: string;
+}): Buffer {
   let head = `tree ${c.tree}\n`;
   for (const p of c.parents) head += `parent ${p}\n`;
   head += `author ${formatSignature(c.author)}\ncommitter ${formatSignature(c.committer)}\n\n`;
@@ -279,7 +293,12 @@ export function checkBranchName(branch: string): string {
  * Writes one loose object atomically (temp file, fsync, rename) unless it already exists loose.
  * Compression level 1, native git's default for loose objects (core.looseCompression).
  */
-export async function writeLooseObject(objectsDir: string, type: ObjectType, body: Uint8Array, fsync: boolean): Promise<string> {
+export async function writeLooseObject(
+  objectsDir: string,
+  type: ObjectType,
+  body: Uint8Array,
+  fsync: boolean,
+): Promise<string> {
   const header = Buffer.from(`${type} ${body.length}\0`);
   const oid = createHash('sha1').update(header).update(body).digest('hex');
   const dir = `${objectsDir}/${oid.slice(0, 2)}`;

@@ -42,7 +42,15 @@ import {
   type Signature,
   type TreeEntry,
 } from './git-objects.js';
-import { buildIndex, GitIndexFile, statFromStats, statMatches, UnsupportedIndexError, type IndexUpsert, type StatData } from './index-file.js';
+import {
+  buildIndex,
+  GitIndexFile,
+  statFromStats,
+  statMatches,
+  UnsupportedIndexError,
+  type IndexUpsert,
+  type StatData,
+} from './index-file.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 import { PackCorruptError, PackReader } from './pack-reader.js';
 import { buildPack, type PackObject } from './pack-writer.js';
@@ -90,7 +98,10 @@ const FSYNC_REFS = true;
  */
 let isoLoaded: Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> | undefined;
 function iso(): Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> {
-  isoLoaded ??= Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]).then(([g, h]) => ({ git: g.default, http: h.default }));
+  isoLoaded ??= Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]).then(([g, h]) => ({
+    git: g.default,
+    http: h.default,
+  }));
   return isoLoaded;
 }
 
@@ -107,7 +118,11 @@ async function logAllRefUpdates(commondir: string): Promise<string | undefined> 
       continue;
     }
     const kv = inCore ? /^logallrefupdates\s*(?:=\s*(.*))?$/i.exec(line) : null;
-    if (kv) value = (kv[1] ?? 'true').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (kv)
+      value = (kv[1] ?? 'true')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
   }
   return value;
 }
@@ -274,7 +289,10 @@ export class GitRepo {
       fsp.stat(path.join(gitdir, 'HEAD')).then((s) => s.isFile()),
       fsp.stat(path.join(commondir, 'objects')).then((s) => s.isDirectory()),
       fsp.stat(path.join(commondir, 'refs')).then((s) => s.isDirectory()),
-    ]).then((r) => r.every(Boolean), () => false);
+    ]).then(
+      (r) => r.every(Boolean),
+      () => false,
+    );
     if (!looksLikeGitdir) throw notRepo();
     let logRefUpdates = !bare;
     try {
@@ -296,12 +314,21 @@ export class GitRepo {
     const bare = opts.bare ?? false;
     const branch = checkBranchName(opts.branch ?? 'main');
     const gitdir = bare ? abs : path.join(abs, '.git');
-    if (await fsp.stat(path.join(gitdir, 'config')).then(() => true, () => false)) return GitRepo.open(abs);
+    if (
+      await fsp.stat(path.join(gitdir, 'config')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return GitRepo.open(abs);
     for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) {
       await fsp.mkdir(path.join(gitdir, sub), { recursive: true });
     }
     await fsp.writeFile(path.join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`);
-    await fsp.writeFile(path.join(gitdir, 'description'), "Unnamed repository; edit this file 'description' to name the repository.\n");
+    await fsp.writeFile(
+      path.join(gitdir, 'description'),
+      "Unnamed repository; edit this file 'description' to name the repository.\n",
+    );
     let config = '[core]\n\trepositoryformatversion = 0\n';
     config += `\tfilemode = ${process.platform === 'win32' ? 'false' : 'true'}\n`;
     config += `\tbare = ${bare}\n`;
@@ -309,7 +336,12 @@ export class GitRepo {
     // Probe case sensitivity as native git does.
     const probe = path.join(gitdir, 'CoNfIg');
     await fsp.writeFile(path.join(gitdir, 'config'), config);
-    if (await fsp.stat(probe).then(() => true, () => false)) {
+    if (
+      await fsp.stat(probe).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await fsp.writeFile(path.join(gitdir, 'config'), config + '\tignorecase = true\n');
     }
     return GitRepo.open(abs);
@@ -388,10 +420,14 @@ export class GitRepo {
     }
     if (/^[0-9a-fA-F]{4,39}$/.test(base)) {
       try {
-        return await (await iso()).git.expandOid({ fs, gitdir: this.commondir, oid: base.toLowerCase(), cache: this.cache });
+        return await (
+          await iso()
+        ).git.expandOid({ fs, gitdir: this.commondir, oid: base.toLowerCase(), cache: this.cache });
       } catch (e) {
         if (errCode(e) === 'AmbiguousError') {
-          throw RegistryError.invalid(`Ambiguous revision '${rev}': several objects start with ${base}.`, { revision: rev });
+          throw RegistryError.invalid(`Ambiguous revision '${rev}': several objects start with ${base}.`, {
+            revision: rev,
+          });
         }
       }
     }
@@ -441,7 +477,13 @@ export class GitRepo {
       try {
         return await this.packs.read(oid);
       } catch (e) {
-        if (e instanceof PackCorruptError) throw new RegistryError('INTERNAL_ERROR', `Could not read object ${oid}: ${e.message}`, { oid }, { cause: e });
+        if (e instanceof PackCorruptError)
+          throw new RegistryError(
+            'INTERNAL_ERROR',
+            `Could not read object ${oid}: ${e.message}`,
+            { oid },
+            { cause: e },
+          );
         if (isMissing(e)) return undefined; // a pack removed by gc since the last look
         throw e;
       }
@@ -465,14 +507,21 @@ export class GitRepo {
     const repacked = await fromPack();
     if (repacked) return repacked;
     try {
-      const r = await (await iso()).git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
+      const r = await (
+        await iso()
+      ).git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
       const body = r.object as Uint8Array;
       return { type: r.type as ObjectType, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
     } catch (e) {
       if (errCode(e) === 'NotFoundError') {
         throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} does not exist in ${this.dir}.`, { oid });
       }
-      throw new RegistryError('INTERNAL_ERROR', `Could not read object ${oid}: ${(e as Error).message}`, { oid }, { cause: e });
+      throw new RegistryError(
+        'INTERNAL_ERROR',
+        `Could not read object ${oid}: ${(e as Error).message}`,
+        { oid },
+        { cause: e },
+      );
     }
   }
 
@@ -484,7 +533,8 @@ export class GitRepo {
     const hit = this.commits.get(oid);
     if (hit) return { ...hit, parents: [...hit.parents] };
     const obj = await this.readRaw(oid);
-    if (obj.type !== 'commit') throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a commit.`, { oid });
+    if (obj.type !== 'commit')
+      throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a commit.`, { oid });
     const info = parseCommit(oid, obj.body);
     this.commits.set(oid, info);
     return { ...info, parents: [...info.parents] };
@@ -495,7 +545,8 @@ export class GitRepo {
     const hit = this.trees.get(oid);
     if (hit) return hit;
     const obj = await this.readRaw(oid);
-    if (obj.type !== 'tree') throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, not a tree.`, { oid });
+    if (obj.type !== 'tree')
+      throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, not a tree.`, { oid });
     const entries = parseTree(obj.body).map((e) => Object.freeze(e));
     this.trees.set(oid, entries, entries.length + 1);
     return entries;
@@ -543,7 +594,8 @@ export class GitRepo {
 
   async readBlob(oid: string): Promise<Uint8Array> {
     const obj = await this.readRaw(oid);
-    if (obj.type !== 'blob') throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a blob.`, { oid });
+    if (obj.type !== 'blob')
+      throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a blob.`, { oid });
     return obj.body;
   }
 
@@ -555,12 +607,19 @@ export class GitRepo {
   }
 
   /** Every blob (and gitlink) under tree `treeOid`, breadth-first with bounded concurrency. */
-  private async listTree(treeOid: string, prefix: string, withGitlinks = false): Promise<Array<{ path: string; oid: string; mode: string }>> {
+  private async listTree(
+    treeOid: string,
+    prefix: string,
+    withGitlinks = false,
+  ): Promise<Array<{ path: string; oid: string; mode: string }>> {
     const out: Array<{ path: string; oid: string; mode: string }> = [];
     let level: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix }];
     while (level.length > 0) {
       const next: Array<{ oid: string; prefix: string }> = [];
-      const listed = await mapLimit(level, IO_CONCURRENCY, async (t) => ({ t, entries: await this.treeEntries(t.oid) }));
+      const listed = await mapLimit(level, IO_CONCURRENCY, async (t) => ({
+        t,
+        entries: await this.treeEntries(t.oid),
+      }));
       for (const { t, entries } of listed) {
         for (const e of entries) {
           const p = t.prefix + e.path;
@@ -616,11 +675,29 @@ export class GitRepo {
     const aFile = a && !aTree ? a : null;
     const bFile = b && !bTree ? b : null;
     if (aFile || bFile) {
-      out.push({ path: p, oldOid: aFile?.oid ?? null, oldMode: aFile?.mode ?? null, oid: bFile?.oid ?? null, mode: bFile?.mode ?? null });
+      out.push({
+        path: p,
+        oldOid: aFile?.oid ?? null,
+        oldMode: aFile?.mode ?? null,
+        oid: bFile?.oid ?? null,
+        mode: bFile?.mode ?? null,
+      });
     }
     const sub = p === '' ? '' : p + '/';
-    if (aTree) tasks.push(this.listTree(a.oid, sub, true).then((fs_) => void fs_.forEach((f) => out.push({ path: f.path, oldOid: f.oid, oldMode: f.mode, oid: null, mode: null }))));
-    if (bTree) tasks.push(this.listTree(b.oid, sub, true).then((fs_) => void fs_.forEach((f) => out.push({ path: f.path, oldOid: null, oldMode: null, oid: f.oid, mode: f.mode }))));
+    if (aTree)
+      tasks.push(
+        this.listTree(a.oid, sub, true).then(
+          (fs_) =>
+            void fs_.forEach((f) => out.push({ path: f.path, oldOid: f.oid, oldMode: f.mode, oid: null, mode: null })),
+        ),
+      );
+    if (bTree)
+      tasks.push(
+        this.listTree(b.oid, sub, true).then(
+          (fs_) =>
+            void fs_.forEach((f) => out.push({ path: f.path, oldOid: null, oldMode: null, oid: f.oid, mode: f.mode })),
+        ),
+      );
     await Promise.all(tasks);
   }
 
@@ -655,7 +732,10 @@ export class GitRepo {
    * parent touches one of them (prefix match), with those `changes`. Streams: memory stays proportional to
    * the walk's frontier, not to the history.
    */
-  async *log(start: string, opts: { paths?: string[]; limit?: number } = {}): AsyncGenerator<CommitInfo & { changes?: FileChange[] }> {
+  async *log(
+    start: string,
+    opts: { paths?: string[]; limit?: number } = {},
+  ): AsyncGenerator<CommitInfo & { changes?: FileChange[] }> {
     const paths = opts.paths?.map((p) => checkPrefix(p));
     const limit = opts.limit ?? Infinity;
     if (limit <= 0) return;
@@ -711,7 +791,8 @@ export class GitRepo {
     if (oldRoot === newRoot) return [];
     const byPath = new Map<string, FileChange>();
     for (const p of paths) {
-      for (const o of await this.diffTreesAt(oldRoot, newRoot, p)) byPath.set(o.path, { path: o.path, before: o.oldOid, after: o.oid });
+      for (const o of await this.diffTreesAt(oldRoot, newRoot, p))
+        byPath.set(o.path, { path: o.path, before: o.oldOid, after: o.oid });
     }
     return [...byPath.values()].sort((x, y) => comparePaths(x.path, y.path));
   }
@@ -728,9 +809,17 @@ export class GitRepo {
    * @throws RESOURCE_CONFLICT when the branch no longer points at `parent` (nothing is changed then).
    * @throws INVALID_STATE when a changed path has uncommitted edits in the checkout (nothing is changed then).
    */
-  async commit(opts: { branch: string; parent: string | null; changes: ChangeSet; message: string; author: Signature; committer?: Signature }): Promise<string> {
+  async commit(opts: {
+    branch: string;
+    parent: string | null;
+    changes: ChangeSet;
+    message: string;
+    author: Signature;
+    committer?: Signature;
+  }): Promise<string> {
     const branch = checkBranchName(opts.branch);
-    if (opts.parent !== null && !OID_RE.test(opts.parent)) throw RegistryError.invalid(`Invalid parent commit '${opts.parent}'.`);
+    if (opts.parent !== null && !OID_RE.test(opts.parent))
+      throw RegistryError.invalid(`Invalid parent commit '${opts.parent}'.`);
     const tree = buildChangeTree(opts.changes);
     const committer = opts.committer ?? opts.author;
     const parentTree = opts.parent === null ? null : (await this.readCommit(opts.parent)).tree;
@@ -739,8 +828,15 @@ export class GitRepo {
     //    crash here leaves only garbage that `git gc` prunes.
     const ops = new Map<string, FileOp>();
     const contents = new Map<string, Uint8Array>();
-    const root = (await this.buildTree(parentTree, tree, '', ops, contents)) ?? (await this.writeObject('tree', Buffer.alloc(0)));
-    const body = serializeCommit({ tree: root, parents: opts.parent === null ? [] : [opts.parent], author: opts.author, committer, message: opts.message });
+    const root =
+      (await this.buildTree(parentTree, tree, '', ops, contents)) ?? (await this.writeObject('tree', Buffer.alloc(0)));
+    const body = serializeCommit({
+      tree: root,
+      parents: opts.parent === null ? [] : [opts.parent],
+      author: opts.author,
+      committer,
+      message: opts.message,
+    });
     const oid = await this.writeObject('commit', body);
     this.commits.set(oid, parseCommit(oid, body));
 
@@ -762,7 +858,13 @@ export class GitRepo {
    * Rewrites the tree `oldOid` (null = none) with the changes below `node`; returns the new oid, or null
    * when the tree ends up empty. Records every file-level change in `ops` (deleted subtrees file by file).
    */
-  private async buildTree(oldOid: string | null, node: ChangeNode, prefix: string, ops: Map<string, FileOp>, contents: Map<string, Uint8Array>): Promise<string | null> {
+  private async buildTree(
+    oldOid: string | null,
+    node: ChangeNode,
+    prefix: string,
+    ops: Map<string, FileOp>,
+    contents: Map<string, Uint8Array>,
+  ): Promise<string | null> {
     const old = oldOid === null ? [] : await this.treeEntries(oldOid);
     const edits = new Map<string, TreeEntry | null>();
     const record = (op: FileOp): void => {
@@ -775,7 +877,8 @@ export class GitRepo {
         record({ path: p, oid: null, mode: null, oldOid: e.oid, oldMode: e.mode });
         return;
       }
-      for (const f of await this.listTree(e.oid, p + '/', true)) record({ path: f.path, oid: null, mode: null, oldOid: f.oid, oldMode: f.mode });
+      for (const f of await this.listTree(e.oid, p + '/', true))
+        record({ path: f.path, oid: null, mode: null, oldOid: f.oid, oldMode: f.mode });
     };
     await Promise.all(
       [...node.children].map(async ([name, child]) => {
@@ -810,7 +913,11 @@ export class GitRepo {
     const entries = applyTreeEdits(old, edits);
     if (entries.length === 0) return null;
     const oid = await this.writeObject('tree', serializeTree(entries));
-    this.trees.set(oid, entries.map((e) => Object.freeze(e)), entries.length + 1);
+    this.trees.set(
+      oid,
+      entries.map((e) => Object.freeze(e)),
+      entries.length + 1,
+    );
     return oid;
   }
 
@@ -848,7 +955,9 @@ export class GitRepo {
       const headBranch = await this.refs.headBranch();
       if (!this.bare && headBranch === u.branch) {
         await this.recoverCheckout(u.branch, u.expected);
-        journaled = await this.updateCheckout(u.ops, u.content, u.newTree, { journal: { branch: u.branch, from: u.expected, to: u.newOid } });
+        journaled = await this.updateCheckout(u.ops, u.content, u.newTree, {
+          journal: { branch: u.branch, from: u.expected, to: u.newOid },
+        });
       }
       if (this.logRefUpdates || (await this.hasReflog(refName))) {
         await this.refs.appendReflog(refName, u.expected, u.newOid, u.who, u.reflog);
@@ -886,7 +995,15 @@ export class GitRepo {
     }
     if (journal.branch === branch && (current === journal.from || current === journal.to)) {
       const forward = current === journal.to && journal.to !== journal.from;
-      const ops = forward ? journal.ops : journal.ops.map((op) => ({ path: op.path, oid: op.oldOid, mode: op.oldMode, oldOid: op.oid, oldMode: op.mode }));
+      const ops = forward
+        ? journal.ops
+        : journal.ops.map((op) => ({
+            path: op.path,
+            oid: op.oldOid,
+            mode: op.oldMode,
+            oldOid: op.oid,
+            oldMode: op.mode,
+          }));
       const target = forward ? journal.to : journal.from;
       const tree = target === null ? null : await this.rootTree(target);
       await this.updateCheckout(ops, (op) => this.readBlob(op.oid!), tree, { lenient: true });
@@ -895,7 +1012,10 @@ export class GitRepo {
   }
 
   private async hasReflog(refName: string): Promise<boolean> {
-    return fsp.stat(path.join(this.commondir, 'logs', refName)).then(() => true, () => false);
+    return fsp.stat(path.join(this.commondir, 'logs', refName)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -944,12 +1064,18 @@ export class GitRepo {
         },
       };
       const dirty = new Set(
-        (await mapLimit(allOps, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, ctx)) ? null : op.path))).filter((p): p is string => p !== null),
+        (
+          await mapLimit(allOps, IO_CONCURRENCY, async (op) => ((await this.isUpToDate(op, ctx)) ? null : op.path))
+        ).filter((p): p is string => p !== null),
       );
       if (dirty.size > 0 && !opts.lenient) {
         const list = [...dirty];
         const shown = list.slice(0, 5).join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
-        throw new RegistryError('INVALID_STATE', `Uncommitted changes in the working tree would be overwritten: ${shown}. Commit, stash or discard them first.`, { paths: list });
+        throw new RegistryError(
+          'INVALID_STATE',
+          `Uncommitted changes in the working tree would be overwritten: ${shown}. Commit, stash or discard them first.`,
+          { paths: list },
+        );
       }
       const ops = dirty.size > 0 ? allOps.filter((op) => !dirty.has(op.path)) : allOps;
       if (opts.journal) {
@@ -984,7 +1110,12 @@ export class GitRepo {
       let data: Buffer[];
       const upserts: IndexUpsert[] = allOps
         .filter((op) => op.oid !== null)
-        .map((op) => ({ path: op.path, oid: op.oid!, mode: parseInt(op.mode ?? '100644', 8), stat: stats.get(op.path) ?? null }));
+        .map((op) => ({
+          path: op.path,
+          oid: op.oid!,
+          mode: parseInt(op.mode ?? '100644', 8),
+          stat: stats.get(op.path) ?? null,
+        }));
       if (index) {
         data = index.patchChunks(
           upserts,
@@ -994,7 +1125,11 @@ export class GitRepo {
         // No index yet (first commit of a fresh repository) or one we cannot patch (split/sparse index):
         // write one for the whole tree; entries we did not just write get no stat data, so git re-hashes them once.
         const all = newTree === null ? [] : await this.listTree(newTree, '', true);
-        data = [buildIndex(all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })))];
+        data = [
+          buildIndex(
+            all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })),
+          ),
+        ];
       }
       // Not fsynced, like native git (core.fsync leaves the index out): it is derived data, and a torn
       // index after a power loss is rebuilt from HEAD with `git reset`.
@@ -1071,7 +1206,11 @@ export class GitRepo {
   private async refuseLinkedFolder(rel: string): Promise<void> {
     const link = await this.linkedFolder(rel);
     if (link !== null) {
-      throw new RegistryError('INVALID_STATE', `Cannot write '${rel}': '${link}' is a symbolic link, and mreg never writes through one (it could point outside the repository).`, { path: rel, link });
+      throw new RegistryError(
+        'INVALID_STATE',
+        `Cannot write '${rel}': '${link}' is a symbolic link, and mreg never writes through one (it could point outside the repository).`,
+        { path: rel, link },
+      );
     }
   }
 
@@ -1082,7 +1221,12 @@ export class GitRepo {
     try {
       await fsp.mkdir(path.dirname(abs), { recursive: true });
     } catch (e) {
-      throw new RegistryError('INVALID_STATE', `Cannot create the directory of '${rel}': an untracked file is in the way.`, { path: rel }, { cause: e });
+      throw new RegistryError(
+        'INVALID_STATE',
+        `Cannot create the directory of '${rel}': an untracked file is in the way.`,
+        { path: rel },
+        { cause: e },
+      );
     }
     // Temp files live in the git directory: a crash leaves them out of `git status`, and the next stale-lock
     // takeover deletes them. Same file system as the work tree in every normal layout (EXDEV falls back).
@@ -1103,7 +1247,12 @@ export class GitRepo {
         await create(tmp);
         await fsp.rename(tmp, abs);
       } else if (errCode(e) === 'EISDIR' || errCode(e) === 'ENOTEMPTY' || errCode(e) === 'EEXIST') {
-        throw new RegistryError('INVALID_STATE', `Cannot write '${rel}': an untracked directory is in the way.`, { path: rel }, { cause: e });
+        throw new RegistryError(
+          'INVALID_STATE',
+          `Cannot write '${rel}': an untracked directory is in the way.`,
+          { path: rel },
+          { cause: e },
+        );
       } else {
         throw e;
       }
@@ -1207,7 +1356,10 @@ export class GitRepo {
   }
 
   private requireWorkTree(): void {
-    if (this.bare) throw new RegistryError('INVALID_STATE', `${this.dir} is a bare repository: it has no working tree.`, { dir: this.dir });
+    if (this.bare)
+      throw new RegistryError('INVALID_STATE', `${this.dir} is a bare repository: it has no working tree.`, {
+        dir: this.dir,
+      });
   }
 
   // ---------------------------------------------------------------- locking
@@ -1225,7 +1377,8 @@ export class GitRepo {
       timeoutError: (p, owner, waited) =>
         new RegistryError(
           'RESOURCE_CONFLICT',
-          `Timed out waiting for the write lock ${p} after ${waited} ms` + (owner ? ` (held by pid ${owner.pid} on ${owner.hostname} since ${owner.started}).` : '.'),
+          `Timed out waiting for the write lock ${p} after ${waited} ms` +
+            (owner ? ` (held by pid ${owner.pid} on ${owner.hostname} since ${owner.started}).` : '.'),
           { lockPath: p, owner },
         ),
       onTakeover: (stale) => this.removeCrashLeftovers(stale),
@@ -1244,7 +1397,10 @@ export class GitRepo {
       return;
     }
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await fsp.writeFile(tmp, JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }));
+    await fsp.writeFile(
+      tmp,
+      JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }),
+    );
     await fsp.rename(tmp, file);
   }
 
@@ -1256,7 +1412,10 @@ export class GitRepo {
   private async removeCrashLeftovers(stale: LockOwner | undefined): Promise<void> {
     const heldFile = `${this.writeLockPath}.held`;
     try {
-      const rec = JSON.parse(await fsp.readFile(heldFile, 'utf8')) as { token: string; locks: Array<{ path: string; ino: number }> };
+      const rec = JSON.parse(await fsp.readFile(heldFile, 'utf8')) as {
+        token: string;
+        locks: Array<{ path: string; ino: number }>;
+      };
       if (stale && rec.token === stale.token) {
         for (const l of rec.locks) {
           const st = await fsp.lstat(l.path).catch(() => undefined);
@@ -1293,7 +1452,8 @@ export class GitRepo {
     for (const dir of new Set([this.gitdir, this.commondir])) {
       for (const name of await fsp.readdir(dir).catch(() => [])) {
         const owned = /^mreg-write\.lock(?:\.held)?\.(\d+)\..+\.tmp$/.exec(name);
-        if (owned ? !isPidAlive(Number(owned[1])) : /^mreg-checkout\.json\..+\.tmp$/.test(name)) await removeIfOld(path.join(dir, name));
+        if (owned ? !isPidAlive(Number(owned[1])) : /^mreg-checkout\.json\..+\.tmp$/.test(name))
+          await removeIfOld(path.join(dir, name));
       }
     }
   }
@@ -1312,9 +1472,16 @@ export class GitRepo {
     const current = await this.resolveBranch(branch);
     if (current === target) return;
     if (current !== null && !(await this.isAncestor(current, target))) {
-      throw new RegistryError('RESOURCE_CONFLICT', `Cannot fast-forward '${branch}' from ${current} to ${target}: not a descendant.`, { branch, current, target });
+      throw new RegistryError(
+        'RESOURCE_CONFLICT',
+        `Cannot fast-forward '${branch}' from ${current} to ${target}: not a descendant.`,
+        { branch, current, target },
+      );
     }
-    const [oldTree, newTree] = await Promise.all([current === null ? null : this.rootTree(current), this.rootTree(target)]);
+    const [oldTree, newTree] = await Promise.all([
+      current === null ? null : this.rootTree(current),
+      this.rootTree(target),
+    ]);
     const ops = await this.diffTreesAt(oldTree, newTree, '');
     const who = (await this.readCommit(target)).committer;
     await this.moveBranch({
@@ -1341,7 +1508,16 @@ export class GitRepo {
     const [oldTree, newTree] = await Promise.all([this.rootTree(from), this.rootTree(target)]);
     const ops = await this.diffTreesAt(oldTree, newTree, '');
     const who = (await this.readCommit(target)).committer;
-    await this.moveBranch({ branch, expected: from, newOid: target, newTree, ops, content: (op) => this.readBlob(op.oid!), who, reflog: `reset: moving to ${target}` });
+    await this.moveBranch({
+      branch,
+      expected: from,
+      newOid: target,
+      newTree,
+      ops,
+      content: (op) => this.readBlob(op.oid!),
+      who,
+      reflog: `reset: moving to ${target}`,
+    });
   }
 
   /** Commit oid of refs/remotes/<remote>/<branch>, or null when it was never fetched. */
@@ -1381,7 +1557,9 @@ export class GitRepo {
   /** URL of a configured remote, or undefined. */
   async remoteUrl(remote = 'origin'): Promise<string | undefined> {
     try {
-      const v: unknown = await (await iso()).git.getConfig({ fs, gitdir: this.commondir, path: `remote.${remote}.url` });
+      const v: unknown = await (
+        await iso()
+      ).git.getConfig({ fs, gitdir: this.commondir, path: `remote.${remote}.url` });
       return typeof v === 'string' ? v : undefined;
     } catch {
       return undefined;
@@ -1398,7 +1576,8 @@ export class GitRepo {
     checkBranchName(remote);
     const configured = await this.remoteUrl(remote);
     const url = opts.url ?? configured;
-    if (!url) throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
+    if (!url)
+      throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
     // isomorphic-git looks up the remote's refspec before it writes the packfile: with no remote configured it
     // throws NoRefspecError and stores nothing. A URL given for an unconfigured remote therefore becomes that remote.
     if (!configured) await (await iso()).git.addRemote({ fs, gitdir: this.commondir, remote, url });
@@ -1429,7 +1608,12 @@ export class GitRepo {
         fetched = await this.remoteTip(url, branch);
         if (fetched === null) return null;
       } else {
-        throw new RegistryError('INTERNAL_ERROR', `Fetch from ${redact(url)} failed: ${(e as Error).message}`, { remote, code }, { cause: e });
+        throw new RegistryError(
+          'INTERNAL_ERROR',
+          `Fetch from ${redact(url)} failed: ${(e as Error).message}`,
+          { remote, code },
+          { cause: e },
+        );
       }
     }
     if (fetched === null) return null;
@@ -1462,12 +1646,18 @@ export class GitRepo {
    * expected one (fetch, re-apply, retry) and 'rejected' when the server refuses the update.
    * @throws INTERNAL_ERROR on transport errors.
    */
-  async push(opts: { remote?: string; url?: string; branch: string; expectedRemoteTip: string | null }): Promise<PushResult> {
+  async push(opts: {
+    remote?: string;
+    url?: string;
+    branch: string;
+    expectedRemoteTip: string | null;
+  }): Promise<PushResult> {
     const branch = checkBranchName(opts.branch);
     const remote = opts.remote ?? 'origin';
     const configured = await this.remoteUrl(remote);
     const url = opts.url ?? configured;
-    if (!url) throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
+    if (!url)
+      throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
     const local = await this.resolveBranch(branch);
     if (local === null) throw new RegistryError('INVALID_STATE', `Branch '${branch}' does not exist.`, { branch });
     const refName = `refs/heads/${branch}`;
@@ -1475,29 +1665,53 @@ export class GitRepo {
     const adv = await discoverReceivePack(url);
     const remoteTip = adv.refs.get(refName) ?? null;
     if (remoteTip !== opts.expectedRemoteTip) {
-      return { ok: false, reason: 'conflict', message: `The remote branch is at ${remoteTip ?? 'nothing'}, not ${opts.expectedRemoteTip ?? 'nothing'}: fetch and retry.`, objectCount: 0 };
+      return {
+        ok: false,
+        reason: 'conflict',
+        message: `The remote branch is at ${remoteTip ?? 'nothing'}, not ${opts.expectedRemoteTip ?? 'nothing'}: fetch and retry.`,
+        objectCount: 0,
+      };
     }
     if (remoteTip === local) return { ok: true, objectCount: 0 };
     if (remoteTip !== null && !(await this.hasObject(remoteTip))) {
-      return { ok: false, reason: 'conflict', message: `The remote tip ${remoteTip} is unknown here: fetch and retry.`, objectCount: 0 };
+      return {
+        ok: false,
+        reason: 'conflict',
+        message: `The remote tip ${remoteTip} is unknown here: fetch and retry.`,
+        objectCount: 0,
+      };
     }
 
     const { commits, fastForward } = await this.commitsToSend(local, remoteTip);
     if (!fastForward) {
-      return { ok: false, reason: 'rejected', message: `Non-fast-forward: ${branch} does not contain the remote tip ${remoteTip}. Fetch and retry.`, objectCount: 0 };
+      return {
+        ok: false,
+        reason: 'rejected',
+        message: `Non-fast-forward: ${branch} does not contain the remote tip ${remoteTip}. Fetch and retry.`,
+        objectCount: 0,
+      };
     }
     const objects = await this.objectsToSend(commits);
     const pack = await buildPack(objects);
     const report = await sendReceivePack(url, [{ old: remoteTip ?? ZERO_OID, new: local, ref: refName }], pack);
     if (!report.unpackOk) {
-      throw new RegistryError('INTERNAL_ERROR', `The server could not unpack the pushed objects: ${report.unpackMessage}`, { remote });
+      throw new RegistryError(
+        'INTERNAL_ERROR',
+        `The server could not unpack the pushed objects: ${report.unpackMessage}`,
+        { remote },
+      );
     }
     const status = report.refs.get(refName);
     if (!status?.ok) {
       const message = status?.message ?? 'no status reported';
       // receive-pack's own compare-and-swap failed: someone else pushed between our two requests.
       const raced = /failed to (update|lock)|cannot lock|stale info|fetch first|non-fast-forward/i.test(message);
-      return { ok: false, reason: raced ? 'conflict' : 'rejected', message: `The remote refused ${refName}: ${message}`, objectCount: objects.length };
+      return {
+        ok: false,
+        reason: raced ? 'conflict' : 'rejected',
+        message: `The remote refused ${refName}: ${message}`,
+        objectCount: objects.length,
+      };
     }
     if (configured !== undefined && (opts.url === undefined || opts.url === configured)) {
       const tracking = `refs/remotes/${remote}/${branch}`;
@@ -1518,7 +1732,10 @@ export class GitRepo {
    * Commits reachable from `local` but not from `remoteTip` (git's rev-list painting: walk both sides
    * newest first, stop when only commits the remote has are left), and whether `remoteTip` is an ancestor.
    */
-  private async commitsToSend(local: string, remoteTip: string | null): Promise<{ commits: CommitInfo[]; fastForward: boolean }> {
+  private async commitsToSend(
+    local: string,
+    remoteTip: string | null,
+  ): Promise<{ commits: CommitInfo[]; fastForward: boolean }> {
     const state = new Map<string, { info: CommitInfo; theirs: boolean; expanded: boolean }>();
     const heap = new CommitHeap();
     let ours = 0;
@@ -1579,14 +1796,23 @@ export class GitRepo {
     };
     const walk = async (tree: string, theirs: readonly string[]): Promise<void> => {
       if (theirs.includes(tree) || !add(tree, 'tree')) return;
-      const [entries, parentEntries] = await Promise.all([this.treeEntries(tree), Promise.all(theirs.map((t) => this.treeEntries(t)))]);
+      const [entries, parentEntries] = await Promise.all([
+        this.treeEntries(tree),
+        Promise.all(theirs.map((t) => this.treeEntries(t))),
+      ]);
       const subtasks: Array<Promise<void>> = [];
       for (const e of entries) {
         if (e.type === 'commit') continue; // gitlinks point into other repositories
         const same = parentEntries.map((pe) => findEntry(pe, e.path)).filter((x): x is TreeEntry => x !== null);
         if (same.some((x) => x.oid === e.oid)) continue;
         if (e.type === 'blob') add(e.oid, 'blob');
-        else subtasks.push(walk(e.oid, same.filter((x) => x.type === 'tree').map((x) => x.oid)));
+        else
+          subtasks.push(
+            walk(
+              e.oid,
+              same.filter((x) => x.type === 'tree').map((x) => x.oid),
+            ),
+          );
       }
       await Promise.all(subtasks);
     };
@@ -1597,7 +1823,8 @@ export class GitRepo {
     }
     return mapLimit(order, IO_CONCURRENCY, async ({ oid, type }) => {
       const obj = await this.readRaw(oid);
-      if (obj.type !== type) throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, expected a ${type}.`);
+      if (obj.type !== type)
+        throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, expected a ${type}.`);
       return { type, body: obj.body };
     });
   }
@@ -1674,7 +1901,9 @@ function buildChangeTree(changes: ChangeSet): ChangeNode {
   }
   const check = (node: ChangeNode, p: string): void => {
     if (node.write && node.children.size > 0) {
-      throw RegistryError.invalid(`Conflicting changes: '${p}' is written as a file and has changes below it.`, { path: p });
+      throw RegistryError.invalid(`Conflicting changes: '${p}' is written as a file and has changes below it.`, {
+        path: p,
+      });
     }
     for (const [seg, c] of node.children) check(c, p === '' ? seg : `${p}/${seg}`);
   };

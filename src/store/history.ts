@@ -48,7 +48,12 @@ export interface HistoryResume {
 const parsed = new Map<string, unknown>();
 const MAX_PARSED = 4096;
 
-async function readDoc<T>(repo: GitRepo, kind: 'model' | 'model-version', path: string, oid: string | null): Promise<T | undefined> {
+async function readDoc<T>(
+  repo: GitRepo,
+  kind: 'model' | 'model-version',
+  path: string,
+  oid: string | null,
+): Promise<T | undefined> {
   if (!oid) return undefined;
   const key = `${kind}:${oid}`;
   if (parsed.has(key)) return parsed.get(key) as T | undefined;
@@ -60,7 +65,10 @@ async function readDoc<T>(repo: GitRepo, kind: 'model' | 'model-version', path: 
 }
 
 /** Partial model entries (the model file and only the changed versions) on both sides of a set of file changes. */
-async function entriesFor(repo: GitRepo, changes: FileChange[]): Promise<Map<string, { before?: ModelEntry; after?: ModelEntry }>> {
+async function entriesFor(
+  repo: GitRepo,
+  changes: FileChange[],
+): Promise<Map<string, { before?: ModelEntry; after?: ModelEntry }>> {
   const byDir = new Map<string, FileChange[]>();
   for (const ch of changes) {
     const where = parsePath(ch.path);
@@ -94,7 +102,12 @@ async function entriesFor(repo: GitRepo, changes: FileChange[]): Promise<Map<str
 }
 
 /** The operations one set of file changes amounts to. Model files that did not change are read from `commits` when needed. */
-export async function operationsOf(repo: GitRepo, parent: string | null, commit: string, changes: FileChange[]): Promise<Operation[]> {
+export async function operationsOf(
+  repo: GitRepo,
+  parent: string | null,
+  commit: string,
+  changes: FileChange[],
+): Promise<Operation[]> {
   const ops: Operation[] = [];
   if (changes.some((c) => c.path === REGISTRY_FILE)) ops.push({ op: 'registry_changed' });
   const entries = await entriesFor(repo, changes);
@@ -106,7 +119,9 @@ export async function operationsOf(repo: GitRepo, parent: string | null, commit:
         const at = side === 'before' ? parent : commit;
         const path = `${MODELS_DIR}/${dir}/model.yaml`;
         // (A folder named model.yaml is a stray, not a model file: read as absent.)
-        const file = at ? await readDoc<ModelFile>(repo, 'model', path, await repo.oidAt(at, path)).catch(() => undefined) : undefined;
+        const file = at
+          ? await readDoc<ModelFile>(repo, 'model', path, await repo.oidAt(at, path)).catch(() => undefined)
+          : undefined;
         if (file) sides[side] = { ...e, file };
         else delete sides[side];
       }
@@ -129,7 +144,11 @@ export async function operationsOf(repo: GitRepo, parent: string | null, commit:
  * The branch's history from `start` backwards (first parents: what landed on the branch, merges included),
  * newest first, each commit with the registry operations it made.
  */
-export async function* registryHistory(repo: GitRepo, start: string, opts: HistoryOptions = {}): AsyncGenerator<HistoryEntry, HistoryResume> {
+export async function* registryHistory(
+  repo: GitRepo,
+  start: string,
+  opts: HistoryOptions = {},
+): AsyncGenerator<HistoryEntry, HistoryResume> {
   const limit = opts.limit ?? Infinity;
   const scan = opts.scan ?? Infinity;
   let names = opts.model !== undefined ? new Set([opts.model]) : undefined;
@@ -175,7 +194,11 @@ export async function* registryHistory(repo: GitRepo, start: string, opts: Histo
         }
         // A model file edited in place (every registration bumps latest_version) says nothing about this
         // version unless its aliases are asked for: creation, deletion and renames add or remove the file.
-        const modelEditOnly = found.length === 1 && found[0]!.path.endsWith('/model.yaml') && found[0]!.before !== null && found[0]!.after !== null;
+        const modelEditOnly =
+          found.length === 1 &&
+          found[0]!.path.endsWith('/model.yaml') &&
+          found[0]!.before !== null &&
+          found[0]!.after !== null;
         if (!(modelEditOnly && opts.aliases !== true)) changes.push(...found);
       }
       parentOids = there;
@@ -184,10 +207,18 @@ export async function* registryHistory(repo: GitRepo, start: string, opts: Histo
       changes = await repo.diff(parent, oid);
     }
     if (changes.length) {
-      let ops = await operationsOf(repo, parent, oid, names ? await withRenameCandidates(repo, parent, oid, changes, names, opts.version) : changes);
+      let ops = await operationsOf(
+        repo,
+        parent,
+        oid,
+        names ? await withRenameCandidates(repo, parent, oid, changes, names, opts.version) : changes,
+      );
       if (names) {
         const followed = names;
-        ops = ops.filter((op) => (op.name !== undefined && followed.has(op.name)) || (op.op === 'model_renamed' && followed.has(op.to!)));
+        ops = ops.filter(
+          (op) =>
+            (op.name !== undefined && followed.has(op.name)) || (op.op === 'model_renamed' && followed.has(op.to!)),
+        );
         for (const op of ops) if (op.op === 'model_renamed' && op.from) names = new Set([...names, op.from]);
         const v = opts.version;
         if (v !== undefined) {
@@ -197,7 +228,9 @@ export async function* registryHistory(repo: GitRepo, start: string, opts: Histo
               op.op === 'model_renamed' ||
               op.op === 'model_created' ||
               op.op === 'model_deleted' ||
-              (opts.aliases === true && (op.op === 'alias_set' || op.op === 'alias_deleted') && (op.after === v || op.before === v)),
+              (opts.aliases === true &&
+                (op.op === 'alias_set' || op.op === 'alias_deleted') &&
+                (op.after === v || op.before === v)),
           );
         }
       }
@@ -223,12 +256,24 @@ export async function* registryHistory(repo: GitRepo, start: string, opts: Histo
  * it (with `version`, only their model file and that version's file, the same view the followed side has,
  * so that the two sides pair as a rename).
  */
-async function withRenameCandidates(repo: GitRepo, parent: string | null, commit: string, changes: FileChange[], names: Set<string>, version?: number): Promise<FileChange[]> {
-  const created = changes.some((c) => c.before === null && c.path.endsWith('/model.yaml') && names.has(nameOfDir(c.path, names)));
+async function withRenameCandidates(
+  repo: GitRepo,
+  parent: string | null,
+  commit: string,
+  changes: FileChange[],
+  names: Set<string>,
+  version?: number,
+): Promise<FileChange[]> {
+  const created = changes.some(
+    (c) => c.before === null && c.path.endsWith('/model.yaml') && names.has(nameOfDir(c.path, names)),
+  );
   if (!created || !parent) return changes;
   const all = await repo.diff(parent, commit, MODELS_DIR);
-  const gone = new Set(all.filter((c) => c.after === null && c.path.endsWith('/model.yaml')).map((c) => c.path.split('/')[1]));
-  const wanted = (p: string): boolean => version === undefined || p.endsWith('/model.yaml') || p.endsWith(`/versions/${version}.yaml`);
+  const gone = new Set(
+    all.filter((c) => c.after === null && c.path.endsWith('/model.yaml')).map((c) => c.path.split('/')[1]),
+  );
+  const wanted = (p: string): boolean =>
+    version === undefined || p.endsWith('/model.yaml') || p.endsWith(`/versions/${version}.yaml`);
   const have = new Set(changes.map((c) => c.path));
   return [...changes, ...all.filter((c) => gone.has(c.path.split('/')[1]) && wanted(c.path) && !have.has(c.path))];
 }

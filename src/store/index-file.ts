@@ -45,7 +45,17 @@ export class UnsupportedIndexError extends Error {
   override readonly name = 'UnsupportedIndexError';
 }
 
-const ZERO_STAT: StatData = { ctimeSec: 0, ctimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, dev: 0, ino: 0, uid: 0, gid: 0, size: 0 };
+const ZERO_STAT: StatData = {
+  ctimeSec: 0,
+  ctimeNsec: 0,
+  mtimeSec: 0,
+  mtimeNsec: 0,
+  dev: 0,
+  ino: 0,
+  uid: 0,
+  gid: 0,
+  size: 0,
+};
 const ENTRY_FIXED = 62; // 10 × uint32 stat fields, 20-byte oid, 16-bit flags
 const FLAG_EXTENDED = 0x4000;
 const NAME_MASK = 0x0fff;
@@ -70,7 +80,11 @@ export function statFromStats(st: BigIntStats): StatData {
  * (dev is not compared: git is built without USE_STDEV). An entry not older than the index file itself
  * is "racily clean" and never matches, so the caller hashes the file.
  */
-export function statMatches(entry: IndexEntryInfo, st: BigIntStats, indexMtime: { sec: number; nsec: number } | undefined): boolean {
+export function statMatches(
+  entry: IndexEntryInfo,
+  st: BigIntStats,
+  indexMtime: { sec: number; nsec: number } | undefined,
+): boolean {
   const s = statFromStats(st);
   const e = entry.stat;
   if (!st.isFile() && !st.isSymbolicLink()) return false;
@@ -87,7 +101,8 @@ export function statMatches(entry: IndexEntryInfo, st: BigIntStats, indexMtime: 
     e.gid === s.gid &&
     e.size === s.size;
   if (!same) return false;
-  if (indexMtime && (e.mtimeSec > indexMtime.sec || (e.mtimeSec === indexMtime.sec && e.mtimeNsec >= indexMtime.nsec))) return false;
+  if (indexMtime && (e.mtimeSec > indexMtime.sec || (e.mtimeSec === indexMtime.sec && e.mtimeNsec >= indexMtime.nsec)))
+    return false;
   return true;
 }
 
@@ -104,7 +119,13 @@ export class GitIndexFile {
     private readonly buf: Buffer,
     readonly version: number,
     readonly count: number,
-    parsed: { starts: Uint32Array; pathStarts: Uint32Array; pathEnds: Uint32Array; v4Paths: Buffer[] | undefined; extensions: Array<{ sig: string; data: Buffer }> },
+    parsed: {
+      starts: Uint32Array;
+      pathStarts: Uint32Array;
+      pathEnds: Uint32Array;
+      v4Paths: Buffer[] | undefined;
+      extensions: Array<{ sig: string; data: Buffer }>;
+    },
   ) {
     this.starts = parsed.starts;
     this.pathStarts = parsed.pathStarts;
@@ -114,7 +135,8 @@ export class GitIndexFile {
   }
 
   static parse(buf: Buffer): GitIndexFile {
-    if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') throw new UnsupportedIndexError('not a git index file');
+    if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC')
+      throw new UnsupportedIndexError('not a git index file');
     const version = buf.readUInt32BE(4);
     if (version < 2 || version > 4) throw new UnsupportedIndexError(`index version ${version} is not supported`);
     const count = buf.readUInt32BE(8);
@@ -165,7 +187,8 @@ export class GitIndexFile {
     }
     for (const ext of extensions) {
       const c = ext.sig.charCodeAt(0);
-      if (!(c >= 0x41 && c <= 0x5a)) throw new UnsupportedIndexError(`required index extension '${ext.sig}' is not supported`);
+      if (!(c >= 0x41 && c <= 0x5a))
+        throw new UnsupportedIndexError(`required index extension '${ext.sig}' is not supported`);
     }
     return new GitIndexFile(buf, version, count, { starts, pathStarts, pathEnds, v4Paths, extensions });
   }
@@ -258,13 +281,12 @@ export class GitIndexFile {
       removeExact(Buffer.from(r));
       touched.push(r);
     }
-    const inserts = upserts
-      .map((u) => ({ u, key: Buffer.from(u.path) }))
-      .sort((a, b) => Buffer.compare(a.key, b.key));
+    const inserts = upserts.map((u) => ({ u, key: Buffer.from(u.path) })).sort((a, b) => Buffer.compare(a.key, b.key));
     for (const { u, key } of inserts) {
       removeExact(key);
       removeRange(this.lowerBound(Buffer.from(u.path + '/')), this.lowerBound(Buffer.from(u.path + '0'))); // '0' follows '/'
-      for (let s = u.path.indexOf('/'); s >= 0; s = u.path.indexOf('/', s + 1)) removeExact(Buffer.from(u.path.slice(0, s)));
+      for (let s = u.path.indexOf('/'); s >= 0; s = u.path.indexOf('/', s + 1))
+        removeExact(Buffer.from(u.path.slice(0, s)));
       touched.push(u.path);
     }
     const positions = inserts.map(({ key }) => this.lowerBound(key));

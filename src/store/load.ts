@@ -3,7 +3,14 @@
 import type { Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
-import { EMPTY_REGISTRY, type ModelEntry, type ModelFile, type RegistryFile, type RegistryState, type VersionFile } from '../domain/state.js';
+import {
+  EMPTY_REGISTRY,
+  type ModelEntry,
+  type ModelFile,
+  type RegistryFile,
+  type RegistryState,
+  type VersionFile,
+} from '../domain/state.js';
 import type { GitRepo } from './git.js';
 import { lineOfKey, parseDocumentText } from './yaml.js';
 
@@ -48,7 +55,9 @@ function parseFile(path: string, bytes: Uint8Array): Parsed {
     }
     case 'model': {
       const r = parseDocumentText<ModelFile>('model', path, bytes);
-      return r.ok ? { kind: 'model', dir: where.dir, doc: r.doc, problems: [] } : { kind: 'model', dir: where.dir, problems: r.problems };
+      return r.ok
+        ? { kind: 'model', dir: where.dir, doc: r.doc, problems: [] }
+        : { kind: 'model', dir: where.dir, problems: r.problems };
     }
     case 'version': {
       const r = parseDocumentText<VersionFile>('model-version', path, bytes);
@@ -60,7 +69,9 @@ function parseFile(path: string, bytes: Uint8Array): Parsed {
       return {
         kind: 'stray',
         ...(where.dir !== undefined ? { dir: where.dir } : {}),
-        problems: [{ path, line: 1, message: `unexpected file: a model folder holds model.yaml and versions/<n>.yaml only` }],
+        problems: [
+          { path, line: 1, message: `unexpected file: a model folder holds model.yaml and versions/<n>.yaml only` },
+        ],
       };
     default:
       return { kind: 'other' };
@@ -82,13 +93,20 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
     }
   } else {
     // An alias to a version whose file is broken is reported once, by that file: the version exists.
-    const broken = new Set([...d.fileProblems.keys()].flatMap((path) => {
-      const where = parsePath(path);
-      return where.kind === 'version' ? [where.version] : [];
-    }));
+    const broken = new Set(
+      [...d.fileProblems.keys()].flatMap((path) => {
+        const where = parsePath(path);
+        return where.kind === 'version' ? [where.version] : [];
+      }),
+    );
     const aliases = d.model.aliases ?? {};
     const found = checkModel({ dir: d.dir, file: d.model, versions: d.versions }).filter(
-      (p) => !(p.pointer?.startsWith('/aliases/') && broken.has(aliases[p.pointer.slice('/aliases/'.length)] ?? -1) && p.message.includes('does not exist')),
+      (p) =>
+        !(
+          p.pointer?.startsWith('/aliases/') &&
+          broken.has(aliases[p.pointer.slice('/aliases/'.length)] ?? -1) &&
+          p.message.includes('does not exist')
+        ),
     );
     for (const p of found) {
       let line = 1;
@@ -99,10 +117,20 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
       problems.push({ path: p.path, line, message: p.message });
     }
   }
-  return { dir: d.dir, ...(d.model ? { model: d.model } : {}), versions: d.versions, problems, fileProblems: d.fileProblems };
+  return {
+    dir: d.dir,
+    ...(d.model ? { model: d.model } : {}),
+    versions: d.versions,
+    problems,
+    fileProblems: d.fileProblems,
+  };
 }
 
-function assemble(commit: string | null, registry: Parsed & { kind: 'registry' } | undefined, dirs: Map<string, DirRecord>): Loaded {
+function assemble(
+  commit: string | null,
+  registry: (Parsed & { kind: 'registry' }) | undefined,
+  dirs: Map<string, DirRecord>,
+): Loaded {
   const models = new Map<string, ModelEntry>();
   for (const rec of dirs.values()) {
     if (rec.model) models.set(rec.model.name, { dir: rec.dir, file: rec.model, versions: rec.versions });
@@ -121,7 +149,12 @@ function assemble(commit: string | null, registry: Parsed & { kind: 'registry' }
 }
 
 /** Loads everything from a list of files (path → bytes provider). */
-async function loadFiles(commit: string | null, paths: string[], reader: FileReader, concurrency = 16): Promise<Loaded> {
+async function loadFiles(
+  commit: string | null,
+  paths: string[],
+  reader: FileReader,
+  concurrency = 16,
+): Promise<Loaded> {
   const dirs = new Map<string, MutableDir>();
   let registry: (Parsed & { kind: 'registry' }) | undefined;
   const relevant = paths.filter((p) => p === REGISTRY_FILE || p.startsWith(MODELS_DIR + '/'));

@@ -75,7 +75,9 @@ export class GitLockFile {
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new RegistryError('RESOURCE_CONFLICT', `Unable to create '${lockPath}': another git process holds it.`, { lockPath });
+        throw new RegistryError('RESOURCE_CONFLICT', `Unable to create '${lockPath}': another git process holds it.`, {
+          lockPath,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random())));
       backoff = Math.min(backoff * 2, 50);

@@ -140,7 +140,9 @@ export class PackReader {
       for (const known of this.opened.keys()) if (!idxPaths.includes(known)) this.opened.delete(known);
       // Newest first: after a repack, recently written packs hold most of what is read.
       const withTime = await Promise.all(
-        packs.filter((p): p is Pack => p !== undefined).map(async (p) => ({ p, t: (await fsp.stat(p.packPath).catch(() => undefined))?.mtimeMs ?? 0 })),
+        packs
+          .filter((p): p is Pack => p !== undefined)
+          .map(async (p) => ({ p, t: (await fsp.stat(p.packPath).catch(() => undefined))?.mtimeMs ?? 0 })),
       );
       return withTime.sort((a, b) => b.t - a.t).map((x) => x.p);
     })();
@@ -199,7 +201,8 @@ export class PackReader {
     } else {
       const type = TYPES[kind];
       if (!type) throw new PackCorruptError(`unknown object type ${kind} at offset ${offset} of ${pack.packPath}`);
-      if (inflated.length !== size) throw new PackCorruptError(`object at offset ${offset} of ${pack.packPath} has the wrong size`);
+      if (inflated.length !== size)
+        throw new PackCorruptError(`object at offset ${offset} of ${pack.packPath} has the wrong size`);
       obj = { type, body: inflated };
     }
     // Trees and the objects deltas are built on are read again and again; blobs rarely are.

@@ -45,7 +45,8 @@ export function parsePktLines(buf: Buffer): Array<Buffer | null> {
       pos += 4;
       continue;
     }
-    if (len < 4 || pos + len > buf.length) throw new RegistryError('INTERNAL_ERROR', 'Truncated pkt-line from the git server.');
+    if (len < 4 || pos + len > buf.length)
+      throw new RegistryError('INTERNAL_ERROR', 'Truncated pkt-line from the git server.');
     out.push(buf.subarray(pos + 4, pos + len));
     pos += len;
   }
@@ -70,7 +71,12 @@ export function parseAdvertisement(body: Buffer): Advertisement {
     if (first) {
       const nul = text.indexOf('\0');
       if (nul >= 0) {
-        capabilities = new Set(text.slice(nul + 1).split(' ').filter(Boolean));
+        capabilities = new Set(
+          text
+            .slice(nul + 1)
+            .split(' ')
+            .filter(Boolean),
+        );
         refPart = text.slice(0, nul);
       }
       first = false;
@@ -109,12 +115,19 @@ export async function discoverReceivePack(url: string): Promise<Advertisement> {
   });
   const type = String(res.headers['content-type'] ?? '');
   if (!type.startsWith('application/x-git-receive-pack-advertisement')) {
-    throw new RegistryError('INTERNAL_ERROR', `${redact(url)} does not speak git's smart HTTP protocol for push (content-type '${type}').`);
+    throw new RegistryError(
+      'INTERNAL_ERROR',
+      `${redact(url)} does not speak git's smart HTTP protocol for push (content-type '${type}').`,
+    );
   }
   return parseAdvertisement(res.body);
 }
 
-export async function sendReceivePack(url: string, commands: readonly RefCommand[], pack: Buffer): Promise<ReceivePackReport> {
+export async function sendReceivePack(
+  url: string,
+  commands: readonly RefCommand[],
+  pack: Buffer,
+): Promise<ReceivePackReport> {
   const parts: Buffer[] = [];
   commands.forEach((c, i) => {
     // Capabilities ride on the first command after a NUL. No side-band: the report comes back plain.
@@ -137,7 +150,12 @@ interface Response {
   body: Buffer;
 }
 
-async function request(method: string, rawUrl: string, headers: Record<string, string>, body?: Buffer): Promise<Response> {
+async function request(
+  method: string,
+  rawUrl: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<Response> {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -149,7 +167,9 @@ async function request(method: string, rawUrl: string, headers: Record<string, s
   }
   const h: Record<string, string> = { 'User-Agent': 'git/mreg', ...headers };
   if (url.username || url.password) {
-    h.Authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+    h.Authorization =
+      'Basic ' +
+      Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
     url.username = '';
     url.password = '';
   }
@@ -166,10 +186,17 @@ async function request(method: string, rawUrl: string, headers: Record<string, s
     req.on('error', reject);
     req.end(body);
   }).catch((e: unknown) => {
-    throw new RegistryError('INTERNAL_ERROR', `Could not reach ${redact(rawUrl)}: ${(e as Error).message}`, {}, { cause: e });
+    throw new RegistryError(
+      'INTERNAL_ERROR',
+      `Could not reach ${redact(rawUrl)}: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   });
   if (res.status < 200 || res.status >= 300) {
-    throw new RegistryError('INTERNAL_ERROR', `${method} ${redact(rawUrl)} failed with HTTP ${res.status}.`, { status: res.status });
+    throw new RegistryError('INTERNAL_ERROR', `${method} ${redact(rawUrl)} failed with HTTP ${res.status}.`, {
+      status: res.status,
+    });
   }
   return res;
 }

@@ -136,7 +136,13 @@ export class RefStore {
   }
 
   /** Appends a reflog line, as native git does while it holds the ref lock. */
-  async appendReflog(name: string, oldOid: string | null, newOid: string, who: Signature, message: string): Promise<void> {
+  async appendReflog(
+    name: string,
+    oldOid: string | null,
+    newOid: string,
+    who: Signature,
+    message: string,
+  ): Promise<void> {
     const file = path.join(name === 'HEAD' ? this.gitdir : this.commondir, 'logs', name);
     const line = `${oldOid ?? ZERO_OID} ${newOid} ${formatSignature(who)}\t${message.replace(/\n/g, ' ').trim()}\n`;
     await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -146,7 +152,8 @@ export class RefStore {
   /** Which branch HEAD names ('main'), or undefined when detached or unreadable. */
   async headBranch(): Promise<string | undefined> {
     const head = await this.readLoose('HEAD');
-    if (head && 'symref' in head && head.symref.startsWith('refs/heads/')) return head.symref.slice('refs/heads/'.length);
+    if (head && 'symref' in head && head.symref.startsWith('refs/heads/'))
+      return head.symref.slice('refs/heads/'.length);
     return undefined;
   }
 }

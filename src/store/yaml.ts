@@ -45,7 +45,8 @@ export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint
     return fail(path, 1, `invalid YAML: ${(e as Error).message}`);
   }
   // The parser reports running out of stack (tens of thousands of nested brackets) as a document error.
-  if (document.errors.some((e) => /Maximum call stack size exceeded/.test(e.message))) return fail(path, 1, `document is nested more than ${MAX_DEPTH} levels deep`);
+  if (document.errors.some((e) => /Maximum call stack size exceeded/.test(e.message)))
+    return fail(path, 1, `document is nested more than ${MAX_DEPTH} levels deep`);
   if (document.errors.length) {
     return {
       ok: false,
@@ -127,7 +128,10 @@ function anchorOrTag(node: unknown, depth = 0): 'anchor' | 'deep' | undefined {
 
 /** 1-based line of the key named by a JSON pointer, or of its closest existing parent. */
 function lineOf(document: YAML.Document.Parsed, lines: LineCounter, pointer: string): number {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = document.contents;
   let line = 1;
   for (const part of parts) {

@@ -20,7 +20,11 @@ export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Pro
 }
 
 /** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results keep the input order. */
-export async function mapLimit<I, O>(items: readonly I[], limit: number, fn: (item: I, index: number) => Promise<O>): Promise<O[]> {
+export async function mapLimit<I, O>(
+  items: readonly I[],
+  limit: number,
+  fn: (item: I, index: number) => Promise<O>,
+): Promise<O[]> {
   const out = new Array<O>(items.length);
   let cursor = 0;
   const worker = async (): Promise<void> => {

@@ -151,10 +151,13 @@ async function acquire(lockPath: string, deadline: number, started: number, opts
   }
   heldTokens.add(owner.token);
   // Refresh the mtime while held, so only a hung or vanished holder ever looks stale by age.
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    fsp.utimes(lockPath, now, now).catch(() => undefined);
-  }, Math.max(50, Math.min(staleMs / 3, 10_000)));
+  const heartbeat = setInterval(
+    () => {
+      const now = new Date();
+      fsp.utimes(lockPath, now, now).catch(() => undefined);
+    },
+    Math.max(50, Math.min(staleMs / 3, 10_000)),
+  );
   heartbeat.unref();
   return {
     owner,
@@ -266,7 +269,12 @@ function parseOwner(content: string): LockOwner | undefined {
   try {
     const v = JSON.parse(content) as Partial<LockOwner>;
     if (typeof v.pid === 'number' && typeof v.hostname === 'string' && typeof v.started === 'string') {
-      return { pid: v.pid, hostname: v.hostname, started: v.started, token: typeof v.token === 'string' ? v.token : '' };
+      return {
+        pid: v.pid,
+        hostname: v.hostname,
+        started: v.started,
+        token: typeof v.token === 'string' ? v.token : '',
+      };
     }
   } catch {
     // fall through

@@ -66,10 +66,18 @@ describe('mreg diff', () => {
     const json = JSON.parse((await mregOk(['diff', 'main', 'promote', '--json'], { cwd: dir })).stdout);
     expect(json.base).toBe((await git(dir, 'rev-parse', 'main')).trim());
     expect(json.head).toBe((await git(dir, 'rev-parse', 'promote')).trim());
-    expect(json.operations).toContainEqual({ op: 'stage_changed', name: 'fraud', version: 2, from: 'Staging', to: 'Production' });
+    expect(json.operations).toContainEqual({
+      op: 'stage_changed',
+      name: 'fraud',
+      version: 2,
+      from: 'Staging',
+      to: 'Production',
+    });
     expect(json.operations).toContainEqual({ op: 'model_renamed', name: 'churn-v2', from: 'churn', to: 'churn-v2' });
     expect(json.operations).toContainEqual({ op: 'alias_set', name: 'fraud', alias: 'champion', before: 1, after: 2 });
-    expect(JSON.parse((await mregOk(['diff', 'main', 'promote', '--format', 'json'], { cwd: dir })).stdout)).toEqual(json);
+    expect(JSON.parse((await mregOk(['diff', 'main', 'promote', '--format', 'json'], { cwd: dir })).stdout)).toEqual(
+      json,
+    );
   });
 
   it('is computed from the merge base: what main did since the branch forked is not in the branch diff', async () => {
@@ -79,9 +87,13 @@ describe('mreg diff', () => {
     await git(dir, 'checkout', '-q', 'main');
     await mregOk(['register', 'fraud', '--source', 's3://b/fraud/3'], { cwd: dir });
     expect((await mregOk(['diff', 'main', 'feature'], { cwd: dir })).stdout).toBe('churn: tag team = "growth"\n');
-    expect((await mregOk(['diff', 'feature', 'main'], { cwd: dir })).stdout).toBe('fraud v3: registered from s3://b/fraud/3\n');
+    expect((await mregOk(['diff', 'feature', 'main'], { cwd: dir })).stdout).toBe(
+      'fraud v3: registered from s3://b/fraud/3\n',
+    );
     expect((await mregOk(['diff', 'main', 'main'], { cwd: dir })).stdout).toBe('No registry changes.\n');
-    expect((await mregOk(['diff', 'main', 'main', '--format', 'markdown'], { cwd: dir })).stdout).toMatch(/No registry changes \(/);
+    expect((await mregOk(['diff', 'main', 'main', '--format', 'markdown'], { cwd: dir })).stdout).toMatch(
+      /No registry changes \(/,
+    );
     expect(JSON.parse((await mregOk(['diff', 'main', 'main', '--json'], { cwd: dir })).stdout).operations).toEqual([]);
   });
 
@@ -102,7 +114,8 @@ describe('mreg diff', () => {
 });
 
 type Doc = Record<string, unknown>;
-const yamlOf = async (dir: string, file: string): Promise<Doc> => YAML.parse(await readFile(path.join(dir, file), 'utf8')) as Doc;
+const yamlOf = async (dir: string, file: string): Promise<Doc> =>
+  YAML.parse(await readFile(path.join(dir, file), 'utf8')) as Doc;
 const writeYaml = async (dir: string, file: string, doc: Doc) => {
   await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
   await writeFile(path.join(dir, file), YAML.stringify(doc));
@@ -119,31 +132,78 @@ const NOW = '2027-01-01T00:00:00.000Z';
 /** What a person would do in an editor (or a shell) for each command. */
 const EQUIVALENTS: Array<[string, string[], (dir: string) => Promise<void>]> = [
   ['transition', ['transition', 'fraud', '2', 'Production'], (d) => editYaml(d, V(2), (v) => (v.stage = 'Production'))],
-  ['transition --archive-existing', ['transition', 'fraud', '2', 'Production', '--archive-existing'], async (d) => {
-    await editYaml(d, V(2), (v) => (v.stage = 'Production'));
-    await editYaml(d, V(1), (v) => (v.stage = 'Archived'));
-  }],
+  [
+    'transition --archive-existing',
+    ['transition', 'fraud', '2', 'Production', '--archive-existing'],
+    async (d) => {
+      await editYaml(d, V(2), (v) => (v.stage = 'Production'));
+      await editYaml(d, V(1), (v) => (v.stage = 'Archived'));
+    },
+  ],
   ['alias move', ['alias', 'fraud', 'champion', '2'], (d) => editYaml(d, M, (m) => ((m.aliases as Doc).champion = 2))],
-  ['alias set', ['alias', 'fraud', 'challenger', '2'], (d) => editYaml(d, M, (m) => ((m.aliases as Doc).challenger = 2))],
+  [
+    'alias set',
+    ['alias', 'fraud', 'challenger', '2'],
+    (d) => editYaml(d, M, (m) => ((m.aliases as Doc).challenger = 2)),
+  ],
   ['alias delete', ['alias', 'fraud', 'champion', '--delete'], (d) => editYaml(d, M, (m) => delete m.aliases)],
   ['model tag', ['tag', 'fraud', 'tier=1'], (d) => editYaml(d, M, (m) => ((m.tags as Doc).tier = '1'))],
   ['model tag change', ['tag', 'fraud', 'team=ops'], (d) => editYaml(d, M, (m) => ((m.tags as Doc).team = 'ops'))],
   ['model tag delete', ['tag', 'fraud', '--delete', 'team'], (d) => editYaml(d, M, (m) => delete m.tags)],
-  ['version tag', ['tag', 'fraud', '1', 'validated=yes'], (d) => editYaml(d, V(1), (v) => ((v.tags as Doc).validated = 'yes'))],
+  [
+    'version tag',
+    ['tag', 'fraud', '1', 'validated=yes'],
+    (d) => editYaml(d, V(1), (v) => ((v.tags as Doc).validated = 'yes')),
+  ],
   ['version tag delete', ['tag', 'fraud', '1', '--delete', 'auc'], (d) => editYaml(d, V(1), (v) => delete v.tags)],
-  ['model description', ['describe', 'fraud', '# Fraud\n\nNew text'], (d) => editYaml(d, M, (m) => (m.description = '# Fraud\n\nNew text'))],
-  ['version description', ['describe', 'fraud', '2', 'Better'], (d) => editYaml(d, V(2), (v) => (v.description = 'Better'))],
-  ['register', ['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3'], async (d) => {
-    await editYaml(d, M, (m) => (m.latest_version = 3));
-    await writeYaml(d, V(3), { version: 3, source: 's3://b/fraud/3', run_id: 'r3', stage: 'None', status: 'READY', created_at: NOW, updated_at: NOW });
-  }],
+  [
+    'model description',
+    ['describe', 'fraud', '# Fraud\n\nNew text'],
+    (d) => editYaml(d, M, (m) => (m.description = '# Fraud\n\nNew text')),
+  ],
+  [
+    'version description',
+    ['describe', 'fraud', '2', 'Better'],
+    (d) => editYaml(d, V(2), (v) => (v.description = 'Better')),
+  ],
+  [
+    'register',
+    ['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3'],
+    async (d) => {
+      await editYaml(d, M, (m) => (m.latest_version = 3));
+      await writeYaml(d, V(3), {
+        version: 3,
+        source: 's3://b/fraud/3',
+        run_id: 'r3',
+        stage: 'None',
+        status: 'READY',
+        created_at: NOW,
+        updated_at: NOW,
+      });
+    },
+  ],
   ['delete version', ['delete', 'fraud', '2'], (d) => rm(path.join(d, V(2)))],
-  ['create', ['create', 'new-model', '--tag', 'a=b'], (d) => writeYaml(d, 'models/new-model/model.yaml', { name: 'new-model', tags: { a: 'b' }, latest_version: 0, created_at: NOW, updated_at: NOW })],
+  [
+    'create',
+    ['create', 'new-model', '--tag', 'a=b'],
+    (d) =>
+      writeYaml(d, 'models/new-model/model.yaml', {
+        name: 'new-model',
+        tags: { a: 'b' },
+        latest_version: 0,
+        created_at: NOW,
+        updated_at: NOW,
+      }),
+  ],
   ['delete model', ['delete', 'churn'], (d) => rm(path.join(d, 'models/churn'), { recursive: true })],
-  ['rename', ['rename', 'churn', 'retention'], async (d) => {
-    await rename(path.join(d, 'models/churn'), path.join(d, 'models/retention'));
-    await editYaml(d, 'models/retention/model.yaml', (m) => (m.name = 'retention'));
-  }],
+  [
+    'rename',
+    ['rename', 'churn', 'retention'],
+    async (d) => {
+      await rename(path.join(d, 'models/churn'), path.join(d, 'models/retention'));
+      await editYaml(d, 'models/retention/model.yaml', (m) => (m.name = 'retention'));
+    },
+  ],
 ];
 
 describe('a hand edit and the equivalent command give the same diff', () => {
@@ -161,7 +221,11 @@ describe('a hand edit and the equivalent command give the same diff', () => {
     const viaHand = JSON.parse((await mregOk(['diff', 'HEAD~1', 'HEAD', '--json'], { cwd: byHand })).stdout).operations;
     expect(viaCommand.length).toBeGreaterThan(0);
     expect(viaHand).toEqual(viaCommand);
-    const markdown = async (d: string) => (await mregOk(['diff', 'HEAD~1', 'HEAD', '--format', 'markdown'], { cwd: d })).stdout.replace(/`[0-9a-f]{10}`…`[0-9a-f]{10}`/, 'RANGE');
+    const markdown = async (d: string) =>
+      (await mregOk(['diff', 'HEAD~1', 'HEAD', '--format', 'markdown'], { cwd: d })).stdout.replace(
+        /`[0-9a-f]{10}`…`[0-9a-f]{10}`/,
+        'RANGE',
+      );
     expect(await markdown(byHand)).toBe(await markdown(dir));
     await rm(byHand, { recursive: true, force: true });
   });

@@ -31,19 +31,29 @@ interface Step {
 }
 
 async function workflowSteps(): Promise<Step[]> {
-  const wf = YAML.parse(await readFile(path.join(EXAMPLE, '.github/workflows/registry.yml'), 'utf8')) as { on: Record<string, unknown>; jobs: Record<string, { steps: Step[] }> };
+  const wf = YAML.parse(await readFile(path.join(EXAMPLE, '.github/workflows/registry.yml'), 'utf8')) as {
+    on: Record<string, unknown>;
+    jobs: Record<string, { steps: Step[] }>;
+  };
   expect(Object.keys(wf.on)).toContain('pull_request');
   return Object.values(wf.jobs).flatMap((j) => j.steps);
 }
 
 /** Runs a workflow step's shell script as the CI runner would, with `mreg` on PATH. */
-async function runStep(step: Step, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runStep(
+  step: Step,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const bin = path.join(cwd, '..', 'bin');
   await mkdir(bin, { recursive: true });
   await writeFile(path.join(bin, 'mreg'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   await chmod(path.join(bin, 'mreg'), 0o755);
   try {
-    const r = await run('bash', ['-e', '-c', step.run!], { cwd, env: cliEnv({ ...env, PATH: `${bin}:${process.env.PATH}` }) });
+    const r = await run('bash', ['-e', '-c', step.run!], {
+      cwd,
+      env: cliEnv({ ...env, PATH: `${bin}:${process.env.PATH}` }),
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -68,7 +78,8 @@ describe('registry-example/', () => {
     await materializeExample(dir);
     const committed = (await git(dir, 'ls-files')).trim().split('\n').sort();
     expect(await walk(EXAMPLE)).toEqual(committed);
-    for (const f of committed) expect(await readFile(path.join(EXAMPLE, f), 'utf8'), f).toBe(await readFile(path.join(dir, f), 'utf8'));
+    for (const f of committed)
+      expect(await readFile(path.join(EXAMPLE, f), 'utf8'), f).toBe(await readFile(path.join(dir, f), 'utf8'));
     await expectCleanRepo(dir);
   });
 
@@ -77,18 +88,35 @@ describe('registry-example/', () => {
     await materializeExample(dir);
     const search = JSON.parse((await mregOk(['search', '--json'], { cwd: dir })).stdout);
     expect(search.registered_models.length).toBeGreaterThanOrEqual(5);
-    const versions = JSON.parse((await mregOk(['versions', '--json'], { cwd: dir })).stdout).model_versions as Array<{ current_stage: string; tags?: unknown[]; run_id: string; description: string }>;
-    expect(new Set(versions.map((v) => v.current_stage))).toEqual(new Set(['None', 'Staging', 'Production', 'Archived']));
+    const versions = JSON.parse((await mregOk(['versions', '--json'], { cwd: dir })).stdout).model_versions as Array<{
+      current_stage: string;
+      tags?: unknown[];
+      run_id: string;
+      description: string;
+    }>;
+    expect(new Set(versions.map((v) => v.current_stage))).toEqual(
+      new Set(['None', 'Staging', 'Production', 'Archived']),
+    );
     expect(versions.filter((v) => v.tags?.length).length).toBeGreaterThan(5);
     expect(search.registered_models.some((m: { aliases?: unknown[] }) => m.aliases?.length)).toBe(true);
-    expect(search.registered_models.some((m: { description?: string }) => /^## /m.test(m.description ?? ''))).toBe(true);
+    expect(search.registered_models.some((m: { description?: string }) => /^## /m.test(m.description ?? ''))).toBe(
+      true,
+    );
     const fraud5 = await readFile(path.join(EXAMPLE, 'models/fraud/versions/5.yaml'), 'utf8');
-    for (const key of ['digest: sha256:', 'run_id:', 'run_link:', 'code_commit:', 'dataset:']) expect(fraud5).toContain(key);
+    for (const key of ['digest: sha256:', 'run_id:', 'run_link:', 'code_commit:', 'dataset:'])
+      expect(fraud5).toContain(key);
     const subjects = await git(dir, 'log', '--format=%s|%an');
     expect(subjects).toContain('ranker: renamed to search-ranker|Bongani Dlamini');
     expect(subjects).toContain('legacy-scorer: deleted|Alice Moreau');
     expect(subjects).toContain('fraud: v2 deleted|Alice Moreau');
-    expect(new Set(subjects.trim().split('\n').map((l) => l.split('|')[1])).size).toBeGreaterThanOrEqual(4);
+    expect(
+      new Set(
+        subjects
+          .trim()
+          .split('\n')
+          .map((l) => l.split('|')[1]),
+      ).size,
+    ).toBeGreaterThanOrEqual(4);
     // The same script always gives the same commits.
     const again = await tempDir('mreg-example-');
     await materializeExample(again);
@@ -96,20 +124,34 @@ describe('registry-example/', () => {
   });
 
   it('validates as a plain folder too (schema and invariants; no commits, so no policies)', async () => {
-    expect((await mregOk(['validate', '--repo', EXAMPLE])).stdout).toBe('ok: folder: 6 models, 15 versions; policies not checked (not a git repository)\n');
+    expect((await mregOk(['validate', '--repo', EXAMPLE])).stdout).toBe(
+      'ok: folder: 6 models, 15 versions; policies not checked (not a git repository)\n',
+    );
     const copy = await tempDir('mreg-example-copy-');
     await cp(EXAMPLE, copy, { recursive: true });
-    await writeFile(path.join(copy, 'models/churn/versions/2.yaml'), (await readFile(path.join(copy, 'models/churn/versions/2.yaml'), 'utf8')).replace('stage: Staging', 'stage: staging'));
+    await writeFile(
+      path.join(copy, 'models/churn/versions/2.yaml'),
+      (await readFile(path.join(copy, 'models/churn/versions/2.yaml'), 'utf8')).replace(
+        'stage: Staging',
+        'stage: staging',
+      ),
+    );
     const r = await mreg(['validate', '--repo', copy]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^models\/churn\/versions\/2\.yaml:\d+: stage must be one of None, Staging, Production, Archived\n$/);
-    expect((await mreg(['validate', '--repo', copy, '--ref', 'HEAD'])).stderr).toMatch(/^mreg: INVALID_STATE: .* is not a git repository\n$/);
+    expect(r.stdout).toMatch(
+      /^models\/churn\/versions\/2\.yaml:\d+: stage must be one of None, Staging, Production, Archived\n$/,
+    );
+    expect((await mreg(['validate', '--repo', copy, '--ref', 'HEAD'])).stderr).toMatch(
+      /^mreg: INVALID_STATE: .* is not a git repository\n$/,
+    );
   });
 
   it('validates, as the working tree and as a commit', async () => {
     const dir = await tempDir('mreg-example-');
     await materializeExample(dir);
-    expect((await mregOk(['validate'], { cwd: dir })).stdout).toMatch(/^ok: working tree: 6 models, 15 versions; policies checked against [0-9a-f]{10} for branch main\n$/);
+    expect((await mregOk(['validate'], { cwd: dir })).stdout).toMatch(
+      /^ok: working tree: 6 models, 15 versions; policies checked against [0-9a-f]{10} for branch main\n$/,
+    );
     expect((await mregOk(['validate', '--ref', 'HEAD'], { cwd: dir })).stdout).toMatch(/^ok: commit /);
     // Every commit of its history is valid too.
     const commits = (await git(dir, 'rev-list', 'HEAD')).trim().split('\n');
@@ -132,23 +174,23 @@ describe('registry-example/', () => {
     const env = { GITHUB_BASE_REF: 'main', GITHUB_EVENT_NAME: 'pull_request' };
     const v = await runStep(validate, work, env);
     expect(v).toMatchObject({ code: 0, stderr: '' });
-    expect(v.stdout).toMatch(/^ok: working tree: 6 models, 15 versions; policies checked against [0-9a-f]{10} for branch main\n$/);
+    expect(v.stdout).toMatch(
+      /^ok: working tree: 6 models, 15 versions; policies checked against [0-9a-f]{10} for branch main\n$/,
+    );
     const d = await runStep(diff, work, env);
     expect(d.code).toBe(0);
     const comment = await readFile(path.join(work, 'registry-diff.md'), 'utf8');
-    expect(comment.split('\n')).toEqual(
-      [
-        '<!-- mreg-diff -->',
-        '### Registry changes',
-        '',
-        expect.stringMatching(/^\*\*2 changes\*\* to 1 model \(`[0-9a-f]{10}`…`[0-9a-f]{10}`\)$/),
-        '',
-        '**fraud**',
-        '- v6: None → Staging',
-        '- alias @challenger → v6',
-        '',
-      ],
-    );
+    expect(comment.split('\n')).toEqual([
+      '<!-- mreg-diff -->',
+      '### Registry changes',
+      '',
+      expect.stringMatching(/^\*\*2 changes\*\* to 1 model \(`[0-9a-f]{10}`…`[0-9a-f]{10}`\)$/),
+      '',
+      '**fraud**',
+      '- v6: None → Staging',
+      '- alias @challenger → v6',
+      '',
+    ]);
   });
 
   it('its CI workflow judges a push to main on what the push changed', async () => {
@@ -184,9 +226,15 @@ describe('registry-example/', () => {
     const line = text.split('\n').findIndex((l) => l.startsWith('stage:')) + 1;
     const v = await runStep(validate, work, { GITHUB_BASE_REF: 'main' });
     expect(v.code).toBe(1);
-    expect(v.stdout).toContain(`models/fraud/versions/6.yaml:${line}: policy: fraud v6 may enter Production only from Staging, not from None`);
-    expect(v.stdout).toContain('models/fraud/model.yaml:1: policy: fraud would have 2 versions in Production; at most 1 allowed');
-    expect(v.stdout).toContain(`::error file=models/fraud/versions/6.yaml,line=${line}::policy: fraud v6 may enter Production only from Staging, not from None`);
+    expect(v.stdout).toContain(
+      `models/fraud/versions/6.yaml:${line}: policy: fraud v6 may enter Production only from Staging, not from None`,
+    );
+    expect(v.stdout).toContain(
+      'models/fraud/model.yaml:1: policy: fraud would have 2 versions in Production; at most 1 allowed',
+    );
+    expect(v.stdout).toContain(
+      `::error file=models/fraud/versions/6.yaml,line=${line}::policy: fraud v6 may enter Production only from Staging, not from None`,
+    );
     expect(v.stderr).toMatch(/^mreg: INVALID_STATE: 2 problems found, first: /);
   });
 });

@@ -29,7 +29,10 @@ describe('mreg history', () => {
 
     // "Who put v2 in Production, and when?" — across the rename, newest first.
     const v2 = await mregOk(['history', 'fraud-detector', '2'], { cwd: dir });
-    const ops = v2.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim());
+    const ops = v2.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('    '))
+      .map((l) => l.trim());
     expect(ops).toEqual([
       'fraud-detector v2: Staging → Production',
       'fraud: renamed to fraud-detector',
@@ -37,8 +40,17 @@ describe('mreg history', () => {
       'fraud v2: registered from s3://b/2',
       'fraud: model created',
     ]);
-    const who = v2.stdout.split('\n').filter((l) => /^[0-9a-f]{10}  /.test(l)).map((l) => l.replace(/^\S+  \S+  /, ''));
-    expect(who).toEqual(['Bob Roe <bob@example.com>', 'Bob Roe <bob@example.com>', 'Alice Doe <alice@example.com>', 'CI Bot <ci@example.com>', 'CI Bot <ci@example.com>']);
+    const who = v2.stdout
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{10}  /.test(l))
+      .map((l) => l.replace(/^\S+  \S+  /, ''));
+    expect(who).toEqual([
+      'Bob Roe <bob@example.com>',
+      'Bob Roe <bob@example.com>',
+      'Alice Doe <alice@example.com>',
+      'CI Bot <ci@example.com>',
+      'CI Bot <ci@example.com>',
+    ]);
 
     const model = await mregOk(['history', 'fraud-detector'], { cwd: dir });
     expect(model.stdout).not.toContain('churn');
@@ -46,7 +58,10 @@ describe('mreg history', () => {
 
     const json = JSON.parse((await mregOk(['history', 'fraud-detector', '2', '--json'], { cwd: dir })).stdout);
     expect(json.entries).toHaveLength(5);
-    const log = (await git(dir, 'log', '--format=%H %ct')).trim().split('\n').map((l) => l.split(' '));
+    const log = (await git(dir, 'log', '--format=%H %ct'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(json.entries[0]).toEqual({
       commit: log[1]![0],
       parents: [log[2]![0]],
@@ -55,7 +70,10 @@ describe('mreg history', () => {
       message: 'fraud-detector: v2 Staging → Production',
       operations: [{ op: 'stage_changed', name: 'fraud-detector', version: 2, from: 'Staging', to: 'Production' }],
     });
-    expect((JSON.parse((await mregOk(['history', '--limit', '2', '--json'], { cwd: dir })).stdout).entries as unknown[]).length).toBe(2);
+    expect(
+      (JSON.parse((await mregOk(['history', '--limit', '2', '--json'], { cwd: dir })).stdout).entries as unknown[])
+        .length,
+    ).toBe(2);
     expect((await mreg(['history', '--limit', '0'], { cwd: dir })).code).toBe(1);
     const none = await mreg(['history', 'nope'], { cwd: dir });
     expect(none.code).toBe(0);
@@ -66,14 +84,22 @@ describe('mreg history', () => {
     const dir = await tempDir('mreg-history-');
     await materializeExample(dir);
     const ranker = await mregOk(['history', 'search-ranker', '--json'], { cwd: dir });
-    const entries = JSON.parse(ranker.stdout).entries as Array<{ time: number; author: { name: string }; operations: Array<{ op: string; name: string }> }>;
+    const entries = JSON.parse(ranker.stdout).entries as Array<{
+      time: number;
+      author: { name: string };
+      operations: Array<{ op: string; name: string }>;
+    }>;
     expect(entries.at(-1)!.operations[0]).toEqual({ op: 'model_created', name: 'ranker' });
     expect(entries.map((e) => e.time)).toEqual([...entries.map((e) => e.time)].sort((a, b) => b - a));
     expect(entries.some((e) => e.operations.some((o) => o.op === 'model_renamed'))).toBe(true);
     const fraud2 = await mregOk(['history', 'fraud', '2'], { cwd: dir });
-    expect(fraud2.stdout).toMatch(/2026-01-21T11:15:00Z  Alice Moreau <alice\.moreau@acme\.example>\n    fraud v2: deleted\n/);
+    expect(fraud2.stdout).toMatch(
+      /2026-01-21T11:15:00Z  Alice Moreau <alice\.moreau@acme\.example>\n    fraud v2: deleted\n/,
+    );
     const prod = await mregOk(['history', 'fraud', '5'], { cwd: dir });
-    expect(prod.stdout).toMatch(/2026-03-04T14:00:00Z  Chen Wei <chen\.wei@acme\.example>\n    fraud v5: Staging → Production\n/);
+    expect(prod.stdout).toMatch(
+      /2026-03-04T14:00:00Z  Chen Wei <chen\.wei@acme\.example>\n    fraud v5: Staging → Production\n/,
+    );
   });
 });
 
@@ -81,7 +107,10 @@ describe('mreg resolve --at', () => {
   it('answers "which version was in Production on 1 March?" from the example history', async () => {
     const dir = await tempDir('mreg-resolve-');
     await materializeExample(dir);
-    const at = (when: string) => mregOk(['resolve', 'models:/fraud/Production', '--at', when, '--json'], { cwd: dir }).then((r) => JSON.parse(r.stdout));
+    const at = (when: string) =>
+      mregOk(['resolve', 'models:/fraud/Production', '--at', when, '--json'], { cwd: dir }).then((r) =>
+        JSON.parse(r.stdout),
+      );
     expect((await at('2026-03-01')).version).toBe('3');
     expect((await at('2026-03-01T23:59:59Z')).version).toBe('3');
     expect((await at('2026-03-04T14:00:00Z')).version).toBe('5');
@@ -89,15 +118,21 @@ describe('mreg resolve --at', () => {
     const now = JSON.parse((await mregOk(['resolve', 'models:/fraud/Production', '--json'], { cwd: dir })).stdout);
     expect(now.version).toBe('5');
     const text = await mregOk(['resolve', 'models:/fraud@champion', '--at', '2026-02-10T00:00:00Z'], { cwd: dir });
-    expect(text.stdout).toMatch(/^models:\/fraud@champion → fraud v3 \(Production, @champion\): s3:\/\/acme-ml-artifacts\/fraud\/[0-9a-f]{32}\/artifacts\/model as of [0-9a-f]{10} \(2026-02-07T09:00:00Z\)\n$/);
+    expect(text.stdout).toMatch(
+      /^models:\/fraud@champion → fraud v3 \(Production, @champion\): s3:\/\/acme-ml-artifacts\/fraud\/[0-9a-f]{32}\/artifacts\/model as of [0-9a-f]{10} \(2026-02-07T09:00:00Z\)\n$/,
+    );
     // The old name resolves as of before the rename, and not after it.
-    expect((await mregOk(['resolve', 'models:/ranker/Production', '--at', '2026-02-01'], { cwd: dir })).stdout).toMatch(/→ ranker v1 \(Production\)/);
+    expect((await mregOk(['resolve', 'models:/ranker/Production', '--at', '2026-02-01'], { cwd: dir })).stdout).toMatch(
+      /→ ranker v1 \(Production\)/,
+    );
     const gone = await mreg(['resolve', 'models:/ranker/Production', '--at', '2026-03-01'], { cwd: dir });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe('mreg: RESOURCE_DOES_NOT_EXIST: Registered Model with name=ranker not found\n');
     const before = await mreg(['resolve', 'models:/fraud/Production', '--at', '2025-12-01'], { cwd: dir });
     expect(before.code).toBe(1);
-    expect(before.stderr).toMatch(/^mreg: RESOURCE_DOES_NOT_EXIST: The registry had no commits on 'main' at 2025-12-01T00:00:00\.000Z\.\n$/);
+    expect(before.stderr).toMatch(
+      /^mreg: RESOURCE_DOES_NOT_EXIST: The registry had no commits on 'main' at 2025-12-01T00:00:00\.000Z\.\n$/,
+    );
   });
 
   it('takes a commit, a ref or HEAD~N, and a time between commits made now', async () => {
@@ -112,7 +147,8 @@ describe('mreg resolve --at', () => {
     await sleep(1100);
     await mregOk(['register', 'm', '--source', 's3://m/2'], { cwd: dir });
     await mregOk(['transition', 'm', '2', 'Production', '--archive-existing'], { cwd: dir });
-    const v = async (at: string) => JSON.parse((await mregOk(['resolve', 'models:/m/Production', '--at', at, '--json'], { cwd: dir })).stdout);
+    const v = async (at: string) =>
+      JSON.parse((await mregOk(['resolve', 'models:/m/Production', '--at', at, '--json'], { cwd: dir })).stdout);
     expect((await v(first)).version).toBe('1');
     expect((await v(first.slice(0, 8))).version).toBe('1');
     expect((await v('release-1')).version).toBe('1');

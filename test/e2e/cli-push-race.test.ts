@@ -38,7 +38,10 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
         clones.map(async (dir, w) => {
           for (let i = 0; i < PER_WRITER; i++) {
             const source = `s3://models/fraud/writer-${w}/run-${i}`;
-            const r = await mreg(['register', 'fraud', '--source', source, '--run-id', `w${w}r${i}`, '--push', '--json'], { cwd: dir, timeoutMs: 120_000 });
+            const r = await mreg(
+              ['register', 'fraud', '--source', source, '--run-id', `w${w}r${i}`, '--push', '--json'],
+              { cwd: dir, timeoutMs: 120_000 },
+            );
             if (r.code !== 0) {
               failures.push(`writer ${w} run ${i}: exit ${r.code}: ${r.stderr}`);
               continue;
@@ -50,7 +53,9 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
         }),
       );
       const seconds = (Date.now() - started) / 1000;
-      console.log(`push race: ${WRITERS}×${PER_WRITER} registrations in ${seconds.toFixed(1)} s (${((seconds * 1000) / (WRITERS * PER_WRITER)).toFixed(0)} ms each, ${server.requests.receivePack} receive-pack requests)`);
+      console.log(
+        `push race: ${WRITERS}×${PER_WRITER} registrations in ${seconds.toFixed(1)} s (${((seconds * 1000) / (WRITERS * PER_WRITER)).toFixed(0)} ms each, ${server.requests.receivePack} receive-pack requests)`,
+      );
       expect(failures).toEqual([]);
 
       // Every caller was told a distinct number, and together they are 1..100.
@@ -61,7 +66,10 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
       const files = (await git(bare, 'ls-tree', '--name-only', 'main', 'models/fraud/versions/')).trim().split('\n');
       expect(files.map((f) => Number(path.basename(f, '.yaml'))).sort((a, b) => a - b)).toEqual(numbers);
       for (const r of results) {
-        const doc = YAML.parse(await git(bare, 'show', `main:models/fraud/versions/${r.version}.yaml`)) as { source: string; run_id: string };
+        const doc = YAML.parse(await git(bare, 'show', `main:models/fraud/versions/${r.version}.yaml`)) as {
+          source: string;
+          run_id: string;
+        };
         expect(doc.source).toBe(r.source);
         expect(doc.run_id).toBe(`w${r.writer}r${r.i}`);
       }
@@ -74,7 +82,9 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
       expect(log.every((l) => l.split('|')[0]!.split(' ').filter(Boolean).length <= 1)).toBe(true);
       expect(log.filter((l) => /\|fraud: (created; )?v\d+ registered$/.test(l))).toHaveLength(WRITERS * PER_WRITER);
       await git(bare, 'fsck', '--strict', '--no-progress');
-      expect((await mregOk(['validate', '--ref', 'main', '--repo', bare])).stdout).toMatch(/^ok: commit [0-9a-f]{10}: 1 model, 100 versions;/);
+      expect((await mregOk(['validate', '--ref', 'main', '--repo', bare])).stdout).toMatch(
+        /^ok: commit [0-9a-f]{10}: 1 model, 100 versions;/,
+      );
 
       // The writers' clones are clean and, after a pull, equal to the remote.
       for (const dir of clones) {

@@ -34,7 +34,10 @@ async function policed(): Promise<string> {
   await mregOk(['init', '--repo', dir]);
   await writeFile(path.join(dir, 'registry.yaml'), POLICIES);
   await commitAll(dir, 'registry: policies');
-  for (const n of [1, 2]) await mregOk(['register', 'fraud', '--source', `s3://b/fraud/${n}`, '--run-id', `run${n}`, '--digest', DIGEST], { cwd: dir });
+  for (const n of [1, 2])
+    await mregOk(['register', 'fraud', '--source', `s3://b/fraud/${n}`, '--run-id', `run${n}`, '--digest', DIGEST], {
+      cwd: dir,
+    });
   await mregOk(['transition', 'fraud', '1', 'Staging'], { cwd: dir });
   await mregOk(['transition', 'fraud', '1', 'Production'], { cwd: dir });
   await mregOk(['alias', 'fraud', 'champion', '1'], { cwd: dir });
@@ -56,14 +59,26 @@ function lineOf(text: string, needle: string): number {
 
 describe('--no-commit', () => {
   it.each([
-    [['register', 'fraud', '--source', 's3://b/fraud/3', '--no-commit'], ['?? models/fraud/versions/3.yaml', ' M models/fraud/model.yaml']],
-    [['transition', 'fraud', '2', 'Archived', '--no-commit'], [' M models/fraud/model.yaml', ' M models/fraud/versions/2.yaml']],
+    [
+      ['register', 'fraud', '--source', 's3://b/fraud/3', '--no-commit'],
+      ['?? models/fraud/versions/3.yaml', ' M models/fraud/model.yaml'],
+    ],
+    [
+      ['transition', 'fraud', '2', 'Archived', '--no-commit'],
+      [' M models/fraud/model.yaml', ' M models/fraud/versions/2.yaml'],
+    ],
     [['tag', 'fraud', '2', 'k=v', '--no-commit'], [' M models/fraud/versions/2.yaml']],
     [['describe', 'fraud', 'hello', '--no-commit'], [' M models/fraud/model.yaml']],
     [['alias', 'fraud', 'challenger', '2', '--no-commit'], [' M models/fraud/model.yaml']],
-    [['delete', 'fraud', '2', '--no-commit'], [' D models/fraud/versions/2.yaml', ' M models/fraud/model.yaml']],
+    [
+      ['delete', 'fraud', '2', '--no-commit'],
+      [' D models/fraud/versions/2.yaml', ' M models/fraud/model.yaml'],
+    ],
     [['create', 'churn', '--no-commit'], ['?? models/churn/']],
-    [['rename', 'fraud', 'fraud2', '--no-commit'], [' D models/fraud/model.yaml', '?? models/fraud2/']],
+    [
+      ['rename', 'fraud', 'fraud2', '--no-commit'],
+      [' D models/fraud/model.yaml', '?? models/fraud2/'],
+    ],
   ])('%j edits the working tree only', async (args, status) => {
     const dir = await policed();
     const head = (await git(dir, 'rev-parse', 'HEAD')).trim();
@@ -79,7 +94,10 @@ describe('--no-commit', () => {
 
   it('successive --no-commit writes build on each other, and a person commits them with git', async () => {
     const dir = await policed();
-    await mregOk(['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3', '--digest', DIGEST, '--no-commit'], { cwd: dir });
+    await mregOk(
+      ['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3', '--digest', DIGEST, '--no-commit'],
+      { cwd: dir },
+    );
     await mregOk(['transition', 'fraud', '3', 'Staging', '--no-commit'], { cwd: dir });
     await mregOk(['alias', 'fraud', 'challenger', '3', '--no-commit'], { cwd: dir });
     expect(await readFile(path.join(dir, 'models/fraud/versions/3.yaml'), 'utf8')).toContain('stage: Staging');
@@ -88,7 +106,9 @@ describe('--no-commit', () => {
     expect((await mreg(['get', 'fraud', '3'], { cwd: dir })).code).toBe(1);
     expect((await mregOk(['validate'], { cwd: dir })).stdout).toMatch(/^ok: working tree: 1 model, 3 versions;/);
     await commitAll(dir, 'fraud: v3 to Staging');
-    expect((await mregOk(['validate', '--ref', 'HEAD'], { cwd: dir })).stdout).toMatch(/^ok: commit [0-9a-f]{10}: 1 model, 3 versions;/);
+    expect((await mregOk(['validate', '--ref', 'HEAD'], { cwd: dir })).stdout).toMatch(
+      /^ok: commit [0-9a-f]{10}: 1 model, 3 versions;/,
+    );
     await mregOk(['register', 'fraud', '--source', 's3://b/fraud/4'], { cwd: dir });
     expect((await git(dir, 'log', '-1', '--format=%s')).trim()).toBe('fraud: v4 registered');
     await expectCleanRepo(dir);
@@ -98,7 +118,9 @@ describe('--no-commit', () => {
     const dir = await policed();
     const r = await mreg(['transition', 'fraud', '2', 'Production', '--no-commit'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^mreg: PERMISSION_DENIED: Rejected: models\/fraud\/model\.yaml:1: policy: fraud would have 2 versions in Production; at most 1 allowed\n$/);
+    expect(r.stderr).toMatch(
+      /^mreg: PERMISSION_DENIED: Rejected: models\/fraud\/model\.yaml:1: policy: fraud would have 2 versions in Production; at most 1 allowed\n$/,
+    );
     expect(await git(dir, 'status', '--porcelain')).toBe('');
   });
 });
@@ -109,7 +131,10 @@ describe('mreg validate', () => {
     await edit(dir, 'models/fraud/versions/2.yaml', 'stage: Staging', 'stgae: Staging');
     await edit(dir, 'models/fraud/model.yaml', 'champion: 1', 'champion: 9');
     await mkdir(path.join(dir, 'models/Churn'), { recursive: true });
-    await writeFile(path.join(dir, 'models/Churn/model.yaml'), 'name: Churn\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n');
+    await writeFile(
+      path.join(dir, 'models/Churn/model.yaml'),
+      'name: Churn\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
+    );
     await writeFile(path.join(dir, 'models/fraud/versions/notes.txt'), 'hello\n');
     await writeFile(path.join(dir, 'models/fraud/versions/5.yaml'), 'version: 5\nsource: [unclosed\n');
     const model = await readFile(path.join(dir, 'models/fraud/model.yaml'), 'utf8');
@@ -117,27 +142,39 @@ describe('mreg validate', () => {
     const r = await mreg(['validate'], { cwd: dir });
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toContain(`models/fraud/model.yaml:${lineOf(model, 'champion')}: alias 'champion' points to version 9, which does not exist`);
+    expect(lines).toContain(
+      `models/fraud/model.yaml:${lineOf(model, 'champion')}: alias 'champion' points to version 9, which does not exist`,
+    );
     expect(lines).toContain(`models/fraud/versions/2.yaml:${lineOf(v2, 'stgae')}: unknown key 'stgae'`);
     expect(lines).toContain("models/fraud/versions/2.yaml:1: missing required key 'stage'");
-    expect(lines).toContain(`models/Churn/model.yaml:1: folder 'models/Churn' does not match model name "Churn" (expected 'models/^churn')`);
-    expect(lines).toContain('models/fraud/versions/notes.txt:1: unexpected file: a model folder holds model.yaml and versions/<n>.yaml only');
+    expect(lines).toContain(
+      `models/Churn/model.yaml:1: folder 'models/Churn' does not match model name "Churn" (expected 'models/^churn')`,
+    );
+    expect(lines).toContain(
+      'models/fraud/versions/notes.txt:1: unexpected file: a model folder holds model.yaml and versions/<n>.yaml only',
+    );
     expect(lines.some((l) => /^models\/fraud\/versions\/5\.yaml:\d+: invalid YAML: /.test(l))).toBe(true);
     for (const l of lines) expect(l).toMatch(/^[^:\s]+:\d+: .+$/);
     expect(r.stderr).toMatch(/^mreg: INVALID_STATE: \d+ problems found, first: models\/.+\n$/);
 
     const json = JSON.parse((await mreg(['validate', '--json'], { cwd: dir })).stdout);
     expect(json.valid).toBe(false);
-    expect(json.problems).toContainEqual({ path: 'models/fraud/versions/2.yaml', line: lineOf(v2, 'stgae'), message: "unknown key 'stgae'" });
+    expect(json.problems).toContainEqual({
+      path: 'models/fraud/versions/2.yaml',
+      line: lineOf(v2, 'stgae'),
+      message: "unknown key 'stgae'",
+    });
 
     const gh = await mreg(['validate', '--format', 'github'], { cwd: dir });
-    expect(gh.stdout).toContain(`::error file=models/fraud/versions/2.yaml,line=${lineOf(v2, 'stgae')}::unknown key 'stgae'`);
+    expect(gh.stdout).toContain(
+      `::error file=models/fraud/versions/2.yaml,line=${lineOf(v2, 'stgae')}::unknown key 'stgae'`,
+    );
 
     // The committed state is still fine, and --ref checks it from git objects.
     expect((await mreg(['validate', '--ref', 'HEAD'], { cwd: dir })).code).toBe(0);
   });
 
-  it('--ref validates a commit made behind mreg\'s back, and a bad one fails', async () => {
+  it("--ref validates a commit made behind mreg's back, and a bad one fails", async () => {
     const dir = await policed();
     await edit(dir, 'models/fraud/versions/1.yaml', /^status: READY$/m, 'status: DONE');
     const bad = await commitAll(dir, 'hand edit');
@@ -145,7 +182,9 @@ describe('mreg validate', () => {
     const r = await mreg(['validate', '--ref', bad], { cwd: dir });
     expect(r.code).toBe(1);
     // One problem, on the broken file: no "alias 'champion' points to version 1, which does not exist" (it does).
-    expect(r.stdout).toMatch(/^models\/fraud\/versions\/1\.yaml:\d+: status must be one of READY, PENDING_REGISTRATION, FAILED_REGISTRATION\n$/);
+    expect(r.stdout).toMatch(
+      /^models\/fraud\/versions\/1\.yaml:\d+: status must be one of READY, PENDING_REGISTRATION, FAILED_REGISTRATION\n$/,
+    );
     expect((await mreg(['validate', '--ref', 'HEAD'], { cwd: dir })).code).toBe(0);
     expect((await mreg(['validate', '--ref', 'HEAD~1'], { cwd: dir })).code).toBe(1);
     const missing = await mreg(['validate', '--ref', 'no-such-ref'], { cwd: dir });
@@ -157,16 +196,22 @@ describe('mreg validate', () => {
 describe('policies', () => {
   it('transitions: Production only from Staging (write rejected; hand edit flagged at the stage line)', async () => {
     const dir = await policed();
-    await mregOk(['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3', '--digest', DIGEST], { cwd: dir });
+    await mregOk(['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3', '--digest', DIGEST], {
+      cwd: dir,
+    });
     const w = await mreg(['transition', 'fraud', '3', 'Production', '--archive-existing'], { cwd: dir });
     expect(w.code).toBe(1);
-    expect(w.stderr).toBe('mreg: PERMISSION_DENIED: Rejected: models/fraud/versions/3.yaml:1: policy: fraud v3 may enter Production only from Staging, not from None\n');
+    expect(w.stderr).toBe(
+      'mreg: PERMISSION_DENIED: Rejected: models/fraud/versions/3.yaml:1: policy: fraud v3 may enter Production only from Staging, not from None\n',
+    );
     await edit(dir, 'models/fraud/versions/3.yaml', 'stage: None', 'stage: Production');
     await edit(dir, 'models/fraud/versions/1.yaml', 'stage: Production', 'stage: Archived');
     const text = await readFile(path.join(dir, 'models/fraud/versions/3.yaml'), 'utf8');
     const r = await mreg(['validate'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`models/fraud/versions/3.yaml:${lineOf(text, 'stage:')}: policy: fraud v3 may enter Production only from Staging, not from None\n`);
+    expect(r.stdout).toBe(
+      `models/fraud/versions/3.yaml:${lineOf(text, 'stage:')}: policy: fraud v3 may enter Production only from Staging, not from None\n`,
+    );
   });
 
   it('max_versions_per_stage and required_fields', async () => {
@@ -190,16 +235,25 @@ describe('policies', () => {
     const dir = await policed();
     await git(dir, 'checkout', '-q', '-b', 'promote-v2');
     // The write itself checks the branch it lands on: promote-v2 is not main…
-    const denied = await mreg(['transition', 'fraud', '2', 'Production', '--archive-existing', '--no-commit'], { cwd: dir });
+    const denied = await mreg(['transition', 'fraud', '2', 'Production', '--archive-existing', '--no-commit'], {
+      cwd: dir,
+    });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/^mreg: PERMISSION_DENIED: Rejected: models\/fraud\/versions\/\d\.yaml:1: policy: fraud v\d (Staging|Production) → (Production|Archived) may only change on main \(this is promote-v2\)/);
+    expect(denied.stderr).toMatch(
+      /^mreg: PERMISSION_DENIED: Rejected: models\/fraud\/versions\/\d\.yaml:1: policy: fraud v\d (Staging|Production) → (Production|Archived) may only change on main \(this is promote-v2\)/,
+    );
     // …unless the person says where the branch will land.
-    await mregOk(['transition', 'fraud', '2', 'Production', '--archive-existing', '--no-commit', '--target-branch', 'main'], { cwd: dir });
+    await mregOk(
+      ['transition', 'fraud', '2', 'Production', '--archive-existing', '--no-commit', '--target-branch', 'main'],
+      { cwd: dir },
+    );
     await mregOk(['alias', 'fraud', 'champion', '2', '--no-commit'], { cwd: dir, env: { MREG_TARGET_BRANCH: 'main' } });
     const onBranch = await mreg(['validate'], { cwd: dir });
     expect(onBranch.code).toBe(1);
-    expect(onBranch.stdout).toContain('policy: alias \'champion\' of fraud may only change on main (this is promote-v2)');
-    expect(onBranch.stdout).toContain('policy: fraud v2 Staging → Production may only change on main (this is promote-v2)');
+    expect(onBranch.stdout).toContain("policy: alias 'champion' of fraud may only change on main (this is promote-v2)");
+    expect(onBranch.stdout).toContain(
+      'policy: fraud v2 Staging → Production may only change on main (this is promote-v2)',
+    );
     expect((await mreg(['validate', '--branch', 'main'], { cwd: dir })).code).toBe(0);
     expect((await mreg(['validate'], { cwd: dir, env: { MREG_TARGET_BRANCH: 'main' } })).code).toBe(0);
     expect((await mreg(['validate'], { cwd: dir, env: { GITHUB_BASE_REF: 'main' } })).code).toBe(0);
@@ -211,11 +265,18 @@ describe('policies', () => {
     await mregOk(['register', 'churn', '--source', 's3://b/churn/1'], { cwd: dir });
     const ci = await mreg(['validate', '--ref', 'promote-v2', '--base', 'main', '--branch', 'main'], { cwd: dir });
     expect(ci.stderr).toBe('');
-    expect(ci.stdout).toMatch(/^ok: commit [0-9a-f]{10}: 1 model, 2 versions; policies checked against [0-9a-f]{10} for branch main\n$/);
+    expect(ci.stdout).toMatch(
+      /^ok: commit [0-9a-f]{10}: 1 model, 2 versions; policies checked against [0-9a-f]{10} for branch main\n$/,
+    );
     const forkPoint = (await git(dir, 'merge-base', 'main', 'promote-v2')).trim();
-    const json = JSON.parse((await mregOk(['validate', '--ref', 'promote-v2', '--base', 'main', '--branch', 'main', '--json'], { cwd: dir })).stdout);
+    const json = JSON.parse(
+      (await mregOk(['validate', '--ref', 'promote-v2', '--base', 'main', '--branch', 'main', '--json'], { cwd: dir }))
+        .stdout,
+    );
     expect(json.base).toBe(forkPoint);
-    const wrongTarget = await mreg(['validate', '--ref', 'promote-v2', '--base', 'main', '--branch', 'release'], { cwd: dir });
+    const wrongTarget = await mreg(['validate', '--ref', 'promote-v2', '--base', 'main', '--branch', 'release'], {
+      cwd: dir,
+    });
     expect(wrongTarget.code).toBe(1);
   });
 

@@ -85,7 +85,13 @@ interface Proc {
 
 function start(args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, lines: [], stderr: '', killed: false, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))) };
+  const p: Proc = {
+    child,
+    lines: [],
+    stderr: '',
+    killed: false,
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+  };
   let buf = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
@@ -111,7 +117,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Lock files, journals and temp files a killed writer can leave in the git directory. */
 async function leftovers(gitdir: string): Promise<string[]> {
   const found: string[] = [];
-  for (const f of ['mreg-write.lock', 'mreg-write.lock.held', 'mreg-write.lock.takeover', 'index.lock', 'HEAD.lock', 'refs/heads/main.lock', 'mreg-checkout.json']) {
+  for (const f of [
+    'mreg-write.lock',
+    'mreg-write.lock.held',
+    'mreg-write.lock.takeover',
+    'index.lock',
+    'HEAD.lock',
+    'refs/heads/main.lock',
+    'mreg-checkout.json',
+  ]) {
     if (existsSync(path.join(gitdir, f))) found.push(f);
   }
   return found;
@@ -130,9 +144,20 @@ describe('crash safety (SIGKILL during writes)', () => {
 
     // How long one uncontended CLI write takes here, so CLI kills can be spread over a whole process life.
     const t0 = Date.now();
-    const first = await mregOk(['register', 'cli', '--source', 's3://cli/first', '--run-id', 'cli-first', '--repo', dir]);
+    const first = await mregOk([
+      'register',
+      'cli',
+      '--source',
+      's3://cli/first',
+      '--run-id',
+      'cli-first',
+      '--repo',
+      dir,
+    ]);
     const cliMs = Date.now() - t0;
-    const cliAcks: Array<{ id: string; version: number }> = [{ id: 'cli-first', version: Number(/v(\d+) registered/.exec(first.stdout)![1]) }];
+    const cliAcks: Array<{ id: string; version: number }> = [
+      { id: 'cli-first', version: Number(/v(\d+) registered/.exec(first.stdout)![1]) },
+    ];
 
     const acks: Ack[] = [];
     const errors: string[] = [];
@@ -152,12 +177,19 @@ describe('crash safety (SIGKILL during writes)', () => {
     while ((attempted < TARGET_ATTEMPTS || round < MIN_ROUNDS) && Date.now() - started < TIME_BUDGET_MS) {
       round++;
       const before = acks.length + cliAcks.length;
-      const writers = Array.from({ length: LIB_WRITERS }, (_, w) => start([script, dir, String(w), String(round * 7919 + w * 104729 + 1)], env));
+      const writers = Array.from({ length: LIB_WRITERS }, (_, w) =>
+        start([script, dir, String(w), String(round * 7919 + w * 104729 + 1)], env),
+      );
       // Kill each library writer 0–150 ms after its k-th write started.
       const killers = writers.map(async (p) => {
         const k = 1 + Math.floor(Math.random() * 14);
         const deadline = Date.now() + 60_000;
-        while (p.lines.filter((l) => l.startsWith('try ')).length < k && p.child.exitCode === null && Date.now() < deadline) await sleep(2);
+        while (
+          p.lines.filter((l) => l.startsWith('try ')).length < k &&
+          p.child.exitCode === null &&
+          Date.now() < deadline
+        )
+          await sleep(2);
         await sleep(Math.random() * 150);
         kill(p);
         await p.exited;
@@ -167,7 +199,18 @@ describe('crash safety (SIGKILL during writes)', () => {
         for (let j = 0; writers.some((p) => p.child.exitCode === null && p.child.signalCode === null); j++) {
           const draft = j % 3 === 2;
           const id = `cli.${round}.${j}`;
-          const args = [BIN, 'register', draft ? 'draft' : 'cli', '--source', `s3://${draft ? 'draft' : 'cli'}/${id}`, '--run-id', id, '--repo', dir, ...(draft ? ['--no-commit'] : [])];
+          const args = [
+            BIN,
+            'register',
+            draft ? 'draft' : 'cli',
+            '--source',
+            `s3://${draft ? 'draft' : 'cli'}/${id}`,
+            '--run-id',
+            id,
+            '--repo',
+            dir,
+            ...(draft ? ['--no-commit'] : []),
+          ];
           const p = start(args, env);
           if (draft) draftStarted++;
           else cliStarted++;
@@ -197,7 +240,13 @@ describe('crash safety (SIGKILL during writes)', () => {
             tries.add(id!);
           } else if (kind === 'ack') {
             tries.delete(id!);
-            acks.push({ id: id!, op: op!, name: name!, version: Number(version), commit: commit === '-' ? null : commit! });
+            acks.push({
+              id: id!,
+              op: op!,
+              name: name!,
+              version: Number(version),
+              commit: commit === '-' ? null : commit!,
+            });
           } else if (kind === 'err') {
             tries.delete(id!);
             errors.push(line);
@@ -216,10 +265,22 @@ describe('crash safety (SIGKILL during writes)', () => {
     // Nothing failed for any reason but the kills: no lock timeouts, no "uncommitted changes", no broken files.
     expect(errors).toEqual([]);
     // Every round made progress although the previous one left locks behind: recovery needs nobody.
-    expect(roundAcks.every((n) => n > 0), `acknowledged writes per round: ${roundAcks.join(',')}`).toBe(true);
+    expect(
+      roundAcks.every((n) => n > 0),
+      `acknowledged writes per round: ${roundAcks.join(',')}`,
+    ).toBe(true);
 
     // The next write succeeds at once, without manual cleanup, and leaves no lock behind.
-    const last = await mregOk(['register', 'cli', '--source', 's3://cli/final', '--run-id', 'cli-final', '--repo', dir]);
+    const last = await mregOk([
+      'register',
+      'cli',
+      '--source',
+      's3://cli/final',
+      '--run-id',
+      'cli-final',
+      '--repo',
+      dir,
+    ]);
     cliAcks.push({ id: 'cli-final', version: Number(/v(\d+) registered/.exec(last.stdout)![1]) });
     expect(await leftovers(gitdir)).toEqual([]);
 
@@ -236,11 +297,17 @@ describe('crash safety (SIGKILL during writes)', () => {
     // Every acknowledged write is on the branch, and every registration it acknowledged is there as registered.
     for (const a of acks) if (a.commit) expect(onBranch.has(a.commit), `acknowledged ${a.id} (${a.commit})`).toBe(true);
     const landedUnacked = log.length - 1 - acks.filter((a) => a.commit).length - cliAcks.length;
-    const registrations = [...acks.filter((a) => a.op === 'register').map((a) => ({ name: a.name, version: a.version, id: a.id })), ...cliAcks.map((c) => ({ name: 'cli', version: c.version, id: c.id }))];
+    const registrations = [
+      ...acks.filter((a) => a.op === 'register').map((a) => ({ name: a.name, version: a.version, id: a.id })),
+      ...cliAcks.map((c) => ({ name: 'cli', version: c.version, id: c.id })),
+    ];
     const keys = registrations.map((r) => `${r.name}/${r.version}`);
     expect(new Set(keys).size).toBe(keys.length); // no number handed out twice
     for (const r of registrations) {
-      const doc = YAML.parse(await git(dir, 'show', `main:models/${r.name}/versions/${r.version}.yaml`)) as { run_id: string; source: string };
+      const doc = YAML.parse(await git(dir, 'show', `main:models/${r.name}/versions/${r.version}.yaml`)) as {
+        run_id: string;
+        source: string;
+      };
       expect(doc.run_id, `${r.name} v${r.version}`).toBe(r.id);
     }
     // Version numbers are exactly 1..latest_version per model: none skipped by a killed write, none reused.
@@ -252,7 +319,11 @@ describe('crash safety (SIGKILL during writes)', () => {
     }
     // No partial file in any commit: every version of every file ever committed parses and validates
     // (validate --ref above covers the tip; this covers what earlier commits held).
-    const blobs = (await git(dir, 'rev-list', '--objects', 'main')).trim().split('\n').map((l) => l.split(' ')).filter((p) => p[1]?.startsWith('models/'));
+    const blobs = (await git(dir, 'rev-list', '--objects', 'main'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((p) => p[1]?.startsWith('models/'));
     const oids = blobs.map(([oid, p]) => ({ oid: oid!, p: p! })).filter((b) => b.p.endsWith('.yaml'));
     const batch = await new Promise<string>((resolve, reject) => {
       const c = spawn('git', ['cat-file', '--batch'], { cwd: dir });
@@ -280,10 +351,16 @@ describe('crash safety (SIGKILL during writes)', () => {
     expect(status.filter((l) => !l.startsWith('?? models/draft/'))).toEqual([]);
     const draftFiles = status.map((l) => l.slice(3));
     for (const f of draftFiles) {
-      const r = parseDocumentText(f.endsWith('/model.yaml') ? 'model' : 'model-version', f, await readFile(path.join(dir, f)));
+      const r = parseDocumentText(
+        f.endsWith('/model.yaml') ? 'model' : 'model-version',
+        f,
+        await readFile(path.join(dir, f)),
+      );
       expect(r.ok, `${f}: ${r.ok ? '' : JSON.stringify(r.problems)}`).toBe(true);
     }
-    const tmpLeft = (await readdir(path.join(gitdir, 'mreg-tmp')).catch(() => [])).length + (await readdir(gitdir)).filter((f) => f.endsWith('.tmp')).length;
+    const tmpLeft =
+      (await readdir(path.join(gitdir, 'mreg-tmp')).catch(() => [])).length +
+      (await readdir(gitdir)).filter((f) => f.endsWith('.tmp')).length;
 
     reportFigures('crash', {
       rounds: round,
@@ -318,14 +395,26 @@ describe('crash safety (SIGKILL during writes)', () => {
     // 1. An mreg writer killed while holding everything: its write lock (dead pid), the ref lock and
     //    index.lock it had recorded, a half-written ref lock's content, and a temp file.
     const token = 'feedfacecafebeef00112233';
-    await writeFile(path.join(gitdir, 'mreg-write.lock'), JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token }) + '\n');
+    await writeFile(
+      path.join(gitdir, 'mreg-write.lock'),
+      JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token }) + '\n',
+    );
     await writeFile(path.join(gitdir, 'refs/heads/main.lock'), 'deadbeef'); // torn: half an oid
     await writeFile(path.join(gitdir, 'index.lock'), 'DIRC');
-    const held = await Promise.all(['refs/heads/main.lock', 'index.lock'].map(async (f) => ({ path: path.join(gitdir, f), ino: (await stat(path.join(gitdir, f))).ino })));
+    const held = await Promise.all(
+      ['refs/heads/main.lock', 'index.lock'].map(async (f) => ({
+        path: path.join(gitdir, f),
+        ino: (await stat(path.join(gitdir, f))).ino,
+      })),
+    );
     await writeFile(path.join(gitdir, 'mreg-write.lock.held'), JSON.stringify({ token, locks: held }));
     // Its temp files: a work-tree file on its way in, and the owner record it was about to link as the lock.
     await mkdir(path.join(gitdir, 'mreg-tmp'), { recursive: true });
-    const temps = [path.join(gitdir, 'mreg-tmp', '0123456789abcdef'), path.join(gitdir, `mreg-write.lock.${deadPid}.${token}.tmp`), path.join(gitdir, 'mreg-checkout.json.0a1b2c3d.tmp')];
+    const temps = [
+      path.join(gitdir, 'mreg-tmp', '0123456789abcdef'),
+      path.join(gitdir, `mreg-write.lock.${deadPid}.${token}.tmp`),
+      path.join(gitdir, 'mreg-checkout.json.0a1b2c3d.tmp'),
+    ];
     // …and one that is not a leftover: a live writer's owner record, kept as long as it waits for the lock.
     const waiting = path.join(gitdir, `mreg-write.lock.${process.pid}.0123456789abcdef01234567.tmp`);
     for (const t of [...temps, waiting]) {
@@ -337,7 +426,7 @@ describe('crash safety (SIGKILL during writes)', () => {
     expect(await leftovers(gitdir)).toEqual([]);
     expect((await git(dir, 'rev-parse', 'HEAD~1')).trim()).toBe(head);
     for (const t of temps) expect(existsSync(t), t).toBe(false);
-    expect(existsSync(waiting), 'a live waiter\'s record was removed').toBe(true);
+    expect(existsSync(waiting), "a live waiter's record was removed").toBe(true);
     await rm(waiting);
 
     // 2. A native git killed mid-commit: index.lock and the ref lock with no owner record, untouched for a

@@ -16,7 +16,11 @@ interface Served {
 
 async function serve(args: string[], cwd = ROOT): Promise<Served> {
   assertBuilt();
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    cwd,
+    env: cliEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -60,7 +64,11 @@ describe('mreg serve (process)', () => {
     expect(ui.status).toBe(200);
     expect(ui.headers.get('content-type')).toMatch(/text\/html/);
     expect(ui.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
-    const write = await fetch(`${s.url}/api/2.0/mlflow/registered-models/create`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name":"x"}' });
+    const write = await fetch(`${s.url}/api/2.0/mlflow/registered-models/create`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(write.status).toBe(403);
     expect(s.stderr()).toContain('"msg":"ready"');
     s.child.kill('SIGTERM');
@@ -80,7 +88,12 @@ describe('mreg serve (process)', () => {
       if (v.model_version) break;
       await new Promise((res) => setTimeout(res, 25));
     }
-    expect(v.model_version).toMatchObject({ name: 'model-001', version: '11', source: 's3://bucket/model-001/11', current_stage: 'None' });
+    expect(v.model_version).toMatchObject({
+      name: 'model-001',
+      version: '11',
+      source: 's3://bucket/model-001/11',
+      current_stage: 'None',
+    });
     s.child.kill('SIGINT');
     expect(await s.exited).toBe(0);
   });

@@ -32,7 +32,12 @@ async function tree(dir: string): Promise<string[]> {
 }
 
 /** A sandbox: `root/registry` is the registry; anything else appearing under `root` was written outside it. */
-async function sandbox(): Promise<{ root: string; dir: string; outside: () => Promise<string[]>; mark: () => Promise<void> }> {
+async function sandbox(): Promise<{
+  root: string;
+  dir: string;
+  outside: () => Promise<string[]>;
+  mark: () => Promise<void>;
+}> {
   const root = await tempDir('mreg-hostile-');
   const dir = path.join(root, 'registry');
   await mkdir(dir);
@@ -85,7 +90,38 @@ const BAD_NAMES: Array<[string, RegExp]> = [
 ];
 
 /** Unusual names that are legitimate and must land in one safe folder of their own. */
-const ODD_NAMES = ['con', 'CON', 'nul.txt', 'aux', 'com1', 'LPT9', 'lpt¹', 'prn.tar.gz', 'C:', 'a:b', 'a*b?c', 'a<b>|c', '"quoted"', "it's", '.hidden', 'trailing.', 'trailing ', ' leading', 'Fraud', 'fraud', 'FRAUD', 'ß', 'SS', 'café', 'ǅ', '😀', 'x'.repeat(200), '~2E', '^f', 'a~20b'];
+const ODD_NAMES = [
+  'con',
+  'CON',
+  'nul.txt',
+  'aux',
+  'com1',
+  'LPT9',
+  'lpt¹',
+  'prn.tar.gz',
+  'C:',
+  'a:b',
+  'a*b?c',
+  'a<b>|c',
+  '"quoted"',
+  "it's",
+  '.hidden',
+  'trailing.',
+  'trailing ',
+  ' leading',
+  'Fraud',
+  'fraud',
+  'FRAUD',
+  'ß',
+  'SS',
+  'café',
+  'ǅ',
+  '😀',
+  'x'.repeat(200),
+  '~2E',
+  '^f',
+  'a~20b',
+];
 
 describe('hostile input: the library', () => {
   it('model names: traversal, separators, control/invisible characters, non-NFC, malformed Unicode and 1 MB names are refused with a clear one-line error; odd but legitimate names get one safe folder each', async () => {
@@ -108,7 +144,10 @@ describe('hostile input: the library', () => {
       ];
       for (const [method, call] of calls) {
         tried++;
-        const e = await call().then(() => undefined, (x: unknown) => x);
+        const e = await call().then(
+          () => undefined,
+          (x: unknown) => x,
+        );
         const what = `${method}(${JSON.stringify(name.slice(0, 40))})`;
         expect(e, what).toBeInstanceOf(RegistryError);
         const err = e as RegistryError;
@@ -143,7 +182,12 @@ describe('hostile input: the library', () => {
     expect(folders.size).toBe(ODD_NAMES.length + 1);
     expect((await mregOk(['validate', '--repo', sb.dir])).stdout).toMatch(/^ok: working tree: 31 models/);
     expect(await sb.outside()).toEqual([]);
-    reportFigures('hostile-names', { refused_calls: BAD_NAMES.length * 8, odd_names: ODD_NAMES.length, inputs: tried, written_outside: 0 });
+    reportFigures('hostile-names', {
+      refused_calls: BAD_NAMES.length * 8,
+      odd_names: ODD_NAMES.length,
+      inputs: tried,
+      written_outside: 0,
+    });
   });
 
   it('tags, aliases, sources, descriptions and versions: 1 MB values, control characters, traversal and malformed Unicode are refused, nothing is stored changed', async () => {
@@ -158,7 +202,11 @@ describe('hostile input: the library', () => {
       ['tag key /abs', () => reg.setModelVersionTag('fraud', 1, '/etc/passwd', 'v'), /Names may|resolve/],
       ['tag key with NUL', () => reg.setRegisteredModelTag('fraud', 'k\u0000', 'v'), /Names may only contain/],
       ['tag key 1 MB', () => reg.setRegisteredModelTag('fraud', 'k'.repeat(MB), 'v'), /maximum length of 250/],
-      ['tag key 1 MB, invalid', () => reg.setRegisteredModelTag('fraud', '!'.repeat(MB), 'v'), /Names may only contain/],
+      [
+        'tag key 1 MB, invalid',
+        () => reg.setRegisteredModelTag('fraud', '!'.repeat(MB), 'v'),
+        /Names may only contain/,
+      ],
       ['tag value 1 MB', () => reg.setModelVersionTag('fraud', 1, 'k', 'v'.repeat(MB)), /maximum length of 100000/],
       ['alias ../x', () => reg.setRegisteredModelAlias('fraud', '../x', 1), /Invalid alias name/],
       ['alias 1 MB', () => reg.setRegisteredModelAlias('fraud', 'a'.repeat(MB), 1), /maximum length of 255/],
@@ -168,17 +216,32 @@ describe('hostile input: the library', () => {
       ['source %252e%252e', () => reg.createModelVersion('fraud', 's3://b/%252e%252e/x'), /'\.\.' segments/],
       ['source with NUL', () => reg.createModelVersion('fraud', 's3://b/x\u0000y'), /NUL bytes or control characters/],
       ['source with ESC', () => reg.createModelVersion('fraud', 's3://b/\u001b[2J'), /control characters/],
-      ['source 1 MB', () => reg.createModelVersion('fraud', 's3://b/' + 'x'.repeat(MB)), /source must NOT have more than 8192 characters/],
-      ['description 5 MB', () => reg.updateRegisteredModel('fraud', { description: 'd'.repeat(5 * MB) }), /limit|more than/],
+      [
+        'source 1 MB',
+        () => reg.createModelVersion('fraud', 's3://b/' + 'x'.repeat(MB)),
+        /source must NOT have more than 8192 characters/,
+      ],
+      [
+        'description 5 MB',
+        () => reg.updateRegisteredModel('fraud', { description: 'd'.repeat(5 * MB) }),
+        /limit|more than/,
+      ],
       ['version ../1', () => reg.getModelVersion('fraud', '../1'), /must be an integer/],
       ['version 1e309', () => reg.getModelVersion('fraud', '1e309'), /must be an integer/],
-      ['version 2^64', () => reg.transitionModelVersionStage('fraud', '18446744073709551616', 'Production'), /must be an integer/],
+      [
+        'version 2^64',
+        () => reg.transitionModelVersionStage('fraud', '18446744073709551616', 'Production'),
+        /must be an integer/,
+      ],
       ['version 1 MB of digits', () => reg.getModelVersion('fraud', '9'.repeat(MB)), /must be an integer/],
       ['stage 1 MB', () => reg.transitionModelVersionStage('fraud', 1, 'P'.repeat(MB)), /stage/i],
       ['stage ../Production', () => reg.transitionModelVersionStage('fraud', 1, '../Production'), /stage/i],
     ];
     for (const [what, call, reason] of refused) {
-      const e = await call().then(() => undefined, (x: unknown) => x);
+      const e = await call().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e, what).toBeInstanceOf(RegistryError);
       expect((e as RegistryError).code, `${what}: ${(e as Error).message}`).toBe('INVALID_PARAMETER_VALUE');
       expect((e as Error).message, what).toMatch(reason);
@@ -191,7 +254,9 @@ describe('hostile input: the library', () => {
     await reg.updateModelVersion('fraud', 1, { description: odd });
     expect((await reg.getRegisteredModel('fraud')).tags).toEqual([{ key: 'k', value: odd }]);
     expect((await reg.getModelVersion('fraud', 1)).description).toBe(odd);
-    expect(await readFile(path.join(sb.dir, 'models/fraud/model.yaml'), 'utf8')).toContain('k: "a\\ud800b\\udfffc\u202e"');
+    expect(await readFile(path.join(sb.dir, 'models/fraud/model.yaml'), 'utf8')).toContain(
+      'k: "a\\ud800b\\udfffc\u202e"',
+    );
     expect((await mregOk(['validate', '--repo', sb.dir])).stdout).toMatch(/^ok: /);
     expect(await sb.outside()).toEqual([]);
     reportFigures('hostile-values', { inputs: refused.length + 2, written: 0 });
@@ -204,7 +269,11 @@ describe('hostile input: the CLI', () => {
     await mregOk(['init', '--repo', sb.dir]);
     await mregOk(['register', 'ok', '--source', 's3://ok/1', '--repo', sb.dir]);
     const cases: Array<[string[], number, RegExp]> = [
-      [['register', '../evil', '--source', 's3://x/1'], 1, /^mreg: INVALID_PARAMETER_VALUE: Invalid name "\.\.\/evil": .*path separator/],
+      [
+        ['register', '../evil', '--source', 's3://x/1'],
+        1,
+        /^mreg: INVALID_PARAMETER_VALUE: Invalid name "\.\.\/evil": .*path separator/,
+      ],
       [['register', path.join(sb.root, 'abs'), '--source', 's3://x/1'], 1, /path separator/],
       [['register', '..\\..\\evil', '--source', 's3://x/1'], 1, /path separator/],
       [['register', '%2e%2e', '--source', 's3://x/1'], 1, /'%'/],
@@ -236,7 +305,17 @@ describe('hostile input: the CLI', () => {
       } else if (code === 2) expect(r.stderr, what).toMatch(pattern);
     }
     // Malformed UTF-8 in argv becomes U+FFFD (node decodes argv leniently): a legitimate name, one safe folder.
-    const bytes = await run('bash', ['-c', `"${process.execPath}" "$1" register "$(printf 'bad\\xff\\xfeutf8')" --source s3://x/1 --repo "$2"`, 'sh', path.resolve('bin/mreg.js'), sb.dir], { env: { ...process.env, MREG_AUTHOR_NAME: 'A', MREG_AUTHOR_EMAIL: 'a@example.com' } });
+    const bytes = await run(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "$1" register "$(printf 'bad\\xff\\xfeutf8')" --source s3://x/1 --repo "$2"`,
+        'sh',
+        path.resolve('bin/mreg.js'),
+        sb.dir,
+      ],
+      { env: { ...process.env, MREG_AUTHOR_NAME: 'A', MREG_AUTHOR_EMAIL: 'a@example.com' } },
+    );
     expect(bytes.stdout).toMatch(/^bad\ufffd\ufffdutf8: created; v1 registered/);
     expect((await readdir(path.join(sb.dir, 'models'))).sort()).toEqual(['bad~EF~BF~BD~EF~BF~BDutf8', 'ok']);
     expect(await sb.outside()).toEqual([]);
@@ -256,13 +335,21 @@ describe('hostile input: files of a pull request', () => {
     await mkdir(path.join(outsideDir, 'versions'), { recursive: true });
     await writeFile(path.join(outsideDir, 'model.yaml'), 'private_key_material: hunter2-SECRET\n');
     const lol = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 10; i++) lol.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
-    const version = (extra = '') => `version: 1\nsource: s3://x/1\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
-    const model = (name: string, extra = '') => `name: ${JSON.stringify(name)}\nlatest_version: 1\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
+    for (let i = 1; i < 10; i++)
+      lol.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill('*' + String.fromCharCode(96 + i))
+          .join(',')}]`,
+      );
+    const version = (extra = '') =>
+      `version: 1\nsource: s3://x/1\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
+    const model = (name: string, extra = '') =>
+      `name: ${JSON.stringify(name)}\nlatest_version: 1\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
     const files: Record<string, string | Buffer> = {
       'models/billion/model.yaml': lol.join('\n') + '\n',
       'models/deep/model.yaml': 'name: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n',
-      'models/deepmap/model.yaml': Array.from({ length: 5_000 }, (_, i) => ' '.repeat(i) + `k${i}:`).join('\n') + ' 1\n',
+      'models/deepmap/model.yaml':
+        Array.from({ length: 5_000 }, (_, i) => ' '.repeat(i) + `k${i}:`).join('\n') + ' 1\n',
       'models/big/model.yaml': 'description: ' + 'x'.repeat(5 * MB) + '\n',
       'models/bigkey/model.yaml': `${'k'.repeat(MB)}: 1\n`,
       'models/utf8/model.yaml': Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xc3, 0x28, 0xff, 0xfe, 0x0a]),
@@ -296,30 +383,71 @@ describe('hostile input: files of a pull request', () => {
     await mkdir(path.join(sb.dir, 'models/devzero'), { recursive: true });
     await symlink('/dev/zero', path.join(sb.dir, 'models/devzero/model.yaml'));
     await git(sb.dir, 'add', '-A');
-    await git(sb.dir, '-c', 'user.name=PR', '-c', 'user.email=pr@example.com', 'commit', '-q', '-m', 'hostile pull request');
+    await git(
+      sb.dir,
+      '-c',
+      'user.name=PR',
+      '-c',
+      'user.email=pr@example.com',
+      'commit',
+      '-q',
+      '-m',
+      'hostile pull request',
+    );
     // Only locally (git cannot commit one): a FIFO where a version file goes would block a plain read forever.
     await run('mkfifo', [path.join(sb.dir, 'models/fraud/versions/3.yaml')]);
     await sb.mark();
 
-    for (const args of [['validate'], ['validate', '--ref', 'HEAD'], ['validate', '--json'], ['validate', '--format', 'github']]) {
+    for (const args of [
+      ['validate'],
+      ['validate', '--ref', 'HEAD'],
+      ['validate', '--json'],
+      ['validate', '--format', 'github'],
+    ]) {
       const r = await mreg([...args, '--repo', sb.dir], { timeoutMs: 120_000 });
       const what = `mreg ${args.join(' ')}`;
       expect(r.code, `${what}: ${r.stderr.slice(0, 500)}`).toBe(1);
       expect(r.stderr, what).not.toMatch(/INTERNAL_ERROR/);
-      expect(r.stdout + r.stderr, `${what} leaked a file outside the repository`).not.toMatch(/hunter2|aws_secret_access_key|private_key_material/);
+      expect(r.stdout + r.stderr, `${what} leaked a file outside the repository`).not.toMatch(
+        /hunter2|aws_secret_access_key|private_key_material/,
+      );
       expect(r.stdout.length, `${what}: output repeats a 1 MB key`).toBeLessThan(200_000);
       if (args.length === 1 || args[1] === '--ref') {
         const lines = r.stdout.trimEnd().split('\n');
-        expect(lines.filter((l) => !/^[^:\n]+:\d+: \S/.test(l)), what).toEqual([]);
+        expect(
+          lines.filter((l) => !/^[^:\n]+:\d+: \S/.test(l)),
+          what,
+        ).toEqual([]);
         const text = r.stdout;
-        for (const p of ['models/billion/model.yaml', 'models/deep/model.yaml', 'models/big/model.yaml', 'models/bigkey/model.yaml', 'models/utf8/model.yaml', 'models/tags/model.yaml', 'models/merge/model.yaml', 'models/dup/model.yaml', 'models/^fraud/model.yaml', 'models/Fraud2/model.yaml', 'models/e~CC~81/model.yaml', 'models/con/model.yaml', 'models/..~2F..~2Fetc/model.yaml', 'models/leak/versions/1.yaml']) {
+        for (const p of [
+          'models/billion/model.yaml',
+          'models/deep/model.yaml',
+          'models/big/model.yaml',
+          'models/bigkey/model.yaml',
+          'models/utf8/model.yaml',
+          'models/tags/model.yaml',
+          'models/merge/model.yaml',
+          'models/dup/model.yaml',
+          'models/^fraud/model.yaml',
+          'models/Fraud2/model.yaml',
+          'models/e~CC~81/model.yaml',
+          'models/con/model.yaml',
+          'models/..~2F..~2Fetc/model.yaml',
+          'models/leak/versions/1.yaml',
+        ]) {
           expect(text, `${what}: no problem reported for ${p}`).toContain(`${p}:`);
         }
       }
     }
     expect(await sb.outside()).toEqual([]);
     await expect(readFile('/tmp/pwned')).rejects.toThrow();
-    reportFigures('hostile-pr-files', { files: Object.keys(files).length + 5, validate_runs: 4, leaks: 0, hangs: 0, crashes: 0 });
+    reportFigures('hostile-pr-files', {
+      files: Object.keys(files).length + 5,
+      validate_runs: 4,
+      leaks: 0,
+      hangs: 0,
+      crashes: 0,
+    });
   }, 300_000);
 
   it('writes never follow a symbolic link out of the repository (--no-commit and committed)', async () => {
@@ -327,11 +455,24 @@ describe('hostile input: files of a pull request', () => {
     await mregOk(['init', '--repo', sb.dir]);
     const outside = path.join(sb.root, 'outside');
     await mkdir(outside);
-    await writeFile(path.join(outside, 'model.yaml'), 'name: fraud\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n');
+    await writeFile(
+      path.join(outside, 'model.yaml'),
+      'name: fraud\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
+    );
     await mkdir(path.join(sb.dir, 'models'));
     await symlink(outside, path.join(sb.dir, 'models/fraud'));
     await git(sb.dir, 'add', '-A');
-    await git(sb.dir, '-c', 'user.name=PR', '-c', 'user.email=pr@example.com', 'commit', '-q', '-m', 'a link where a model folder goes');
+    await git(
+      sb.dir,
+      '-c',
+      'user.name=PR',
+      '-c',
+      'user.email=pr@example.com',
+      'commit',
+      '-q',
+      '-m',
+      'a link where a model folder goes',
+    );
     const before = await tree(outside);
     const rootBefore = (await tree(sb.root)).filter((p) => !p.startsWith('registry/'));
     const draft = await mreg(['register', 'fraud', '--source', 's3://x/1', '--no-commit', '--repo', sb.dir]);

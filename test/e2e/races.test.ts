@@ -36,7 +36,12 @@ function plan(w: number, i: number, model: string, mine: number[]): string[] | u
 }
 
 /** Checks the branch `ref` of `dir` after the race: what every writer did is there, exactly once. */
-async function checkOutcome(dir: string, ref: string, results: Array<{ w: number; i: number; args: string[]; stdout: string }>, models: string[]): Promise<number> {
+async function checkOutcome(
+  dir: string,
+  ref: string,
+  results: Array<{ w: number; i: number; args: string[]; stdout: string }>,
+  models: string[],
+): Promise<number> {
   await git(dir, 'fsck', '--strict', '--no-progress');
   expect((await mregOk(['validate', '--ref', ref, '--repo', dir])).stdout).toMatch(/^ok: commit [0-9a-f]{10}: /);
   // Linear history, one commit per write, each message one readable line about its model.
@@ -44,16 +49,24 @@ async function checkOutcome(dir: string, ref: string, results: Array<{ w: number
   const subjects = (await git(dir, 'log', '--format=%s', ref)).trim().split('\n');
   expect(subjects.pop()).toBe('registry: initialised');
   expect(subjects).toHaveLength(results.filter((r) => /\[[0-9a-f]{10}[,\]]/.test(r.stdout)).length);
-  const readable = new RegExp(`^(${models.join('|')}): (created; v1 registered|v\\d+ registered|v\\d+ \\w+ → \\w+(; archived v\\d+(, v\\d+)*)?|alias writer-\\d+ → v\\d+( \\(was v\\d+\\))?|tag writer-\\d+ set)$`);
+  const readable = new RegExp(
+    `^(${models.join('|')}): (created; v1 registered|v\\d+ registered|v\\d+ \\w+ → \\w+(; archived v\\d+(, v\\d+)*)?|alias writer-\\d+ → v\\d+( \\(was v\\d+\\))?|tag writer-\\d+ set)$`,
+  );
   expect(subjects.filter((s) => !readable.test(s))).toEqual([]);
   for (const model of models) {
     const doc = YAML.parse(await git(dir, 'show', `${ref}:models/${model}/model.yaml`)) as ModelYaml;
     const mine = results.filter((r) => r.args[1] === model);
     // Registrations: distinct numbers 1..N, each holding the run its caller registered.
-    const regs = mine.filter((r) => r.args[0] === 'register').map((r) => ({ run: r.args[5]!, v: Number(/v(\d+) registered/.exec(r.stdout)![1]) }));
+    const regs = mine
+      .filter((r) => r.args[0] === 'register')
+      .map((r) => ({ run: r.args[5]!, v: Number(/v(\d+) registered/.exec(r.stdout)![1]) }));
     expect(regs.map((r) => r.v).sort((a, b) => a - b)).toEqual(Array.from({ length: regs.length }, (_, k) => k + 1));
     expect(doc.latest_version).toBe(regs.length);
-    for (const r of regs) expect((YAML.parse(await git(dir, 'show', `${ref}:models/${model}/versions/${r.v}.yaml`)) as { run_id: string }).run_id).toBe(r.run);
+    for (const r of regs)
+      expect(
+        (YAML.parse(await git(dir, 'show', `${ref}:models/${model}/versions/${r.v}.yaml`)) as { run_id: string })
+          .run_id,
+      ).toBe(r.run);
     // Each writer's alias and tag hold the last value that writer set (nobody else writes them).
     for (const w of new Set(mine.map((r) => r.w))) {
       const lastAlias = mine.filter((r) => r.w === w && r.args[0] === 'alias').pop();
@@ -63,7 +76,10 @@ async function checkOutcome(dir: string, ref: string, results: Array<{ w: number
     }
     // Every transition archived the others: at most one version per active stage.
     const stages: string[] = [];
-    for (let v = 1; v <= doc.latest_version; v++) stages.push((YAML.parse(await git(dir, 'show', `${ref}:models/${model}/versions/${v}.yaml`)) as { stage: string }).stage);
+    for (let v = 1; v <= doc.latest_version; v++)
+      stages.push(
+        (YAML.parse(await git(dir, 'show', `${ref}:models/${model}/versions/${v}.yaml`)) as { stage: string }).stage,
+      );
     expect(stages.filter((s) => s === 'Production').length).toBeLessThanOrEqual(1);
     expect(stages.filter((s) => s === 'Staging').length).toBeLessThanOrEqual(1);
   }
@@ -99,7 +115,13 @@ describe('races', () => {
     expect(failures).toEqual([]);
     const commits = await checkOutcome(dir, 'main', results, models);
     await expectCleanRepo(dir);
-    reportFigures('race-local', { writers: WRITERS, writes: WRITERS * OPS, commits, failed: failures.length, seconds: Math.round((Date.now() - t0) / 1000) });
+    reportFigures('race-local', {
+      writers: WRITERS,
+      writes: WRITERS * OPS,
+      commits,
+      failed: failures.length,
+      seconds: Math.round((Date.now() - t0) / 1000),
+    });
   }, 400_000);
 
   it('4 clones × 8 mixed writes with --push through git http-backend: every write lands once, in a linear history', async () => {
@@ -145,7 +167,14 @@ describe('races', () => {
         await git(dir, 'pull', '-q', '--ff-only');
         expect((await git(dir, 'rev-parse', 'HEAD')).trim()).toBe((await git(bare, 'rev-parse', 'main')).trim());
       }
-      reportFigures('race-remote', { writers: WRITERS, writes: WRITERS * OPS, commits, failed: failures.length, receive_pack_requests: server.requests.receivePack, seconds: Math.round((Date.now() - t0) / 1000) });
+      reportFigures('race-remote', {
+        writers: WRITERS,
+        writes: WRITERS * OPS,
+        commits,
+        failed: failures.length,
+        receive_pack_requests: server.requests.receivePack,
+        seconds: Math.round((Date.now() - t0) / 1000),
+      });
     } finally {
       await server.close();
     }

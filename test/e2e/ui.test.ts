@@ -14,7 +14,16 @@ import { initRegistry, Registry } from '../../src/index.js';
 import { git } from '../helpers/registry.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const AUTHOR = { name: 'Test Author', email: 'test@example.com' };
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -49,7 +58,10 @@ async function buildRegistry(dir: string): Promise<Omit<Fixture, 'daemon' | 'dir
   const r = await Registry.open(dir, { author: AUTHOR, clock });
   let models = 0;
 
-  await r.createRegisteredModel('fraud', { description: '# Fraud scorer\n\nScores **card** transactions. Runbook: https://wiki.example/fraud', tags: { team: 'risk', tier: '1' } });
+  await r.createRegisteredModel('fraud', {
+    description: '# Fraud scorer\n\nScores **card** transactions. Runbook: https://wiki.example/fraud',
+    tags: { team: 'risk', tier: '1' },
+  });
   models++;
   const lineage = (n: number) => ({
     runId: `run${n}`.padEnd(32, '0'),
@@ -78,7 +90,10 @@ async function buildRegistry(dir: string): Promise<Omit<Fixture, 'daemon' | 'dir
   await r.transitionModelVersionStage('churn', 1, 'Staging');
 
   // Hostile data everywhere a person can type.
-  await r.createRegisteredModel(XSS_NAME, { description: XSS_MD, tags: { note: '<img src=x onerror="window.__xss=1">', 'a b': '"><script>window.__xss=1</script>' } });
+  await r.createRegisteredModel(XSS_NAME, {
+    description: XSS_MD,
+    tags: { note: '<img src=x onerror="window.__xss=1">', 'a b': '"><script>window.__xss=1</script>' },
+  });
   models++;
   await r.createModelVersion(XSS_NAME, 's3://bucket/<script>window.__xss=1</script>', {
     runId: '"><svg onload=window.__xss=1>',
@@ -96,7 +111,8 @@ async function buildRegistry(dir: string): Promise<Omit<Fixture, 'daemon' | 'dir
   // A model with a few hundred versions (5 pages of 50) and one deleted number.
   await r.createRegisteredModel('big', { tags: { team: 'search' } });
   models++;
-  for (let i = 1; i <= BIG_VERSIONS; i++) await r.createModelVersion('big', `s3://bucket/big/${i}`, { description: `build ${i}` });
+  for (let i = 1; i <= BIG_VERSIONS; i++)
+    await r.createModelVersion('big', `s3://bucket/big/${i}`, { description: `build ${i}` });
   await r.transitionModelVersionStage('big', 200, 'Production');
   await r.transitionModelVersionStage('big', 229, 'Staging');
   await r.deleteModelVersion('big', 7);
@@ -112,7 +128,9 @@ async function buildRegistry(dir: string): Promise<Omit<Fixture, 'daemon' | 'dir
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mreg-ui-e2e-'));
   const built = await buildRegistry(dir);
-  const daemon = await startDaemon(buildDaemonConfig({ repo: dir, port: 0, snapshot: false, pollMs: 60_000 }, {}), { logger: createLogger('silent') });
+  const daemon = await startDaemon(buildDaemonConfig({ repo: dir, port: 0, snapshot: false, pollMs: 60_000 }, {}), {
+    logger: createLogger('silent'),
+  });
   await daemon.ready;
   fx = { dir, daemon, ...built };
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -180,7 +198,15 @@ describe('web UI in Chromium', () => {
     expect(h['referrer-policy']).toBe('no-referrer');
     expect(h['x-frame-options']).toBe('DENY');
     expect(await page.locator('h1').textContent()).toBe('Registered models');
-    expect(await texts(page, 'thead th')).toEqual(['Name▲', 'Latest version', 'Staging', 'Production', 'Aliases', 'Tags', 'Last modified↕']);
+    expect(await texts(page, 'thead th')).toEqual([
+      'Name▲',
+      'Latest version',
+      'Staging',
+      'Production',
+      'Aliases',
+      'Tags',
+      'Last modified↕',
+    ]);
     const fraudRow = page.locator('tbody tr', { has: page.locator('td.name', { hasText: /^fraud$/ }) });
     expect((await fraudRow.locator('td').allTextContents()).map((t) => t.trim().replace(/\s+/g, ' '))).toEqual([
       'fraud',
@@ -221,12 +247,18 @@ describe('web UI in Chromium', () => {
       Dataset: 'bq://acme.tx@2026-01-02',
       User: 'Test Author',
     });
-    expect(await page.locator('#lineage-h + dl.props a').getAttribute('href')).toBe('https://mlflow.example/#/experiments/1/runs/run2');
+    expect(await page.locator('#lineage-h + dl.props a').getAttribute('href')).toBe(
+      'https://mlflow.example/#/experiments/1/runs/run2',
+    );
     // This version's history: every change (alias moves included), newest first, with author and short commit.
     const history = await texts(page, '.timeline > li');
     expect(history).toHaveLength(4);
-    expect(history[0]).toMatch(/^2026-01-01 12:09:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: alias champion → v2 \(was v1\)\s*fraud: alias @champion\s*→\s*to\s*fraud v2\s*\(was v1\)$/);
-    expect(history[1]).toMatch(/^2026-01-01 12:08:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: v2 Staging → Production; archived v1/);
+    expect(history[0]).toMatch(
+      /^2026-01-01 12:09:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: alias champion → v2 \(was v1\)\s*fraud: alias @champion\s*→\s*to\s*fraud v2\s*\(was v1\)$/,
+    );
+    expect(history[1]).toMatch(
+      /^2026-01-01 12:08:00\s*Test Author\s*[0-9a-f]{7}\s*fraud: v2 Staging → Production; archived v1/,
+    );
     expect(history[2]).toMatch(/None\s*→\s*to\s*Staging/);
     expect(history[3]).toMatch(/fraud v2 registered from s3:\/\/bucket\/fraud\/2/);
     const cmds = await page.locator('.cmd code').allTextContents();
@@ -237,7 +269,9 @@ describe('web UI in Chromium', () => {
     await page.getByRole('link', { name: 'Activity', exact: true }).first().click();
     await page.waitForURL(url('/ui/history'));
     expect(await page.locator('h1').textContent()).toBe('Activity');
-    const times = await page.locator('.timeline > li .when time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime')!)));
+    const times = await page
+      .locator('.timeline > li .when time')
+      .evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime')!)));
     expect(times.length).toBe(30);
     expect([...times].sort((a, b) => b - a)).toEqual(times); // newest first
     expect(cspErrors).toEqual([]);
@@ -253,7 +287,9 @@ describe('web UI in Chromium', () => {
     await page.waitForURL(/\?q=/);
     expect(await texts(page, 'tbody td.name')).toEqual(['m-01', 'm-03', 'm-05', 'm-07', 'm-09']);
     expect(new URL(page.url()).searchParams.get('q')).toBe("tags.team = 'risk' AND name LIKE 'm-0%'");
-    expect(await page.locator('.cmd code').allTextContents()).toContain(`mreg search --filter 'tags.team = '\\''risk'\\'' AND name LIKE '\\''m-0%'\\'''`);
+    expect(await page.locator('.cmd code').allTextContents()).toContain(
+      `mreg search --filter 'tags.team = '\\''risk'\\'' AND name LIKE '\\''m-0%'\\'''`,
+    );
 
     await page.goto(url('/?q=FRAU'));
     expect(await texts(page, 'tbody td.name')).toEqual(['fraud']);
@@ -261,7 +297,9 @@ describe('web UI in Chromium', () => {
 
     const bad = await page.goto(url(`/?q=${encodeURIComponent('name LIKE fraud')}`));
     expect(bad!.status()).toBe(400);
-    expect(await page.locator('.banner.error').textContent()).toContain('Parameter value is either not quoted or unidentified quote types used for string value fraud');
+    expect(await page.locator('.banner.error').textContent()).toContain(
+      'Parameter value is either not quoted or unidentified quote types used for string value fraud',
+    );
     expect(await page.getByLabel('Search', { exact: true }).inputValue()).toBe('name LIKE fraud');
     const bad2 = await page.goto(url(`/?q=${encodeURIComponent("tags.team = 'risk' OR name = 'x'")}`));
     expect(bad2!.status()).toBe(400);
@@ -304,7 +342,8 @@ describe('web UI in Chromium', () => {
   it('pages through a model with a few hundred versions, newest first, 50 a page, by stage', async () => {
     const { page, context } = await session();
     await page.goto(url('/ui/models/big'));
-    const nums = async () => (await texts(page, 'table.collapse tbody td:first-child')).map((t) => Number(t.replace('Version ', '')));
+    const nums = async () =>
+      (await texts(page, 'table.collapse tbody td:first-child')).map((t) => Number(t.replace('Version ', '')));
     let shown = await nums();
     expect(shown).toEqual(Array.from({ length: 50 }, (_, i) => BIG_VERSIONS - i));
     expect(await page.locator('.pager .count').textContent()).toBe(`Showing 1–50 of ${BIG_VERSIONS - 1} versions`);
@@ -342,7 +381,14 @@ describe('web UI in Chromium', () => {
     expect(banner).toContain(`commit ${short}`);
     expect(banner).toContain('back to now');
     // Every link to a page of the UI carries the commit.
-    const internal = (await hrefs(page)).filter((h) => h.startsWith('/') && !h.startsWith('/api') && !h.startsWith('/readyz') && !h.startsWith('/metrics') && !h.startsWith('/static'));
+    const internal = (await hrefs(page)).filter(
+      (h) =>
+        h.startsWith('/') &&
+        !h.startsWith('/api') &&
+        !h.startsWith('/readyz') &&
+        !h.startsWith('/metrics') &&
+        !h.startsWith('/static'),
+    );
     const backToNow = await page.getByRole('link', { name: 'back to now' }).getAttribute('href');
     for (const h of internal) if (h !== backToNow) expect(h, h).toMatch(/[?&]at=[0-9a-f]{40}/);
     await page.getByRole('link', { name: 'fraud', exact: true }).first().click();
@@ -366,7 +412,9 @@ describe('web UI in Chromium', () => {
     // A bad `at` is a 400 page that says why.
     const bad = await page.goto(url('/ui/models/fraud?at=no..such..ref'));
     expect(bad!.status()).toBe(400);
-    expect(await page.locator('.lead').textContent()).toContain("'no..such..ref' is neither a commit, a ref nor a time");
+    expect(await page.locator('.lead').textContent()).toContain(
+      "'no..such..ref' is neither a commit, a ref nor a time",
+    );
     const early = await page.goto(url('/?at=2000-01-01T00:00:00Z'));
     expect(early!.status()).toBe(400);
     expect(await page.locator('.lead').textContent()).toContain('had no commits');
@@ -387,7 +435,13 @@ describe('web UI in Chromium', () => {
         return (c.textContent ?? '').replace(/\s+/g, ' ').trim();
       }),
     );
-    expect(ops).toEqual(['churn v1: None → Staging', 'churn-old renamed → churn', 'churn-old v1 registered from s3://bucket/churn/1', 'churn-old created', 'churn-old: tag team = growth']);
+    expect(ops).toEqual([
+      'churn v1: None → Staging',
+      'churn-old renamed → churn',
+      'churn-old v1 registered from s3://bucket/churn/1',
+      'churn-old created',
+      'churn-old: tag team = growth',
+    ]);
     // Unfiltered, pages of 30 commits go back with ?before=.
     await page.goto(url('/ui/history'));
     const page1 = await page.locator('.timeline .oid').allTextContents();
@@ -408,13 +462,23 @@ describe('web UI in Chromium', () => {
 
   it('never runs an XSS payload from a name, description, tag, source, run link or dataset', async () => {
     const { page, context, dialogs, pageErrors } = await session();
-    const pages = ['/', modelHref(XSS_NAME), `${modelHref(XSS_NAME)}/versions/1`, `/ui/history?model=${encodeURIComponent(XSS_NAME)}`, '/ui/history', `/?q=${encodeURIComponent("name LIKE 'x%'")}`];
+    const pages = [
+      '/',
+      modelHref(XSS_NAME),
+      `${modelHref(XSS_NAME)}/versions/1`,
+      `/ui/history?model=${encodeURIComponent(XSS_NAME)}`,
+      '/ui/history',
+      `/?q=${encodeURIComponent("name LIKE 'x%'")}`,
+    ];
     for (const p of pages) {
       const res = await page.goto(url(p));
       expect(res!.status(), p).toBe(200);
       expect(await xssState(page), p).toBeUndefined();
       const all = await hrefs(page);
-      expect(all.filter((h) => /^\s*(javascript|data|vbscript):/i.test(h)), p).toEqual([]);
+      expect(
+        all.filter((h) => /^\s*(javascript|data|vbscript):/i.test(h)),
+        p,
+      ).toEqual([]);
       expect(await page.locator('img').count(), p).toBe(0);
       expect(await page.locator('script:not([src])').count(), p).toBe(0);
     }
@@ -426,7 +490,9 @@ describe('web UI in Chromium', () => {
     const md = page.locator('#desc-h + .md');
     expect(await md.textContent()).toContain('<script>window.__xss=1</script>');
     expect(await md.textContent()).toContain('[click me](javascript:window.__xss=1)');
-    expect(await md.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['https://example.com/docs']);
+    expect(await md.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual([
+      'https://example.com/docs',
+    ]);
     // Click every link on the model and version pages that stays on the daemon, then check again.
     for (const start of [modelHref(XSS_NAME), `${modelHref(XSS_NAME)}/versions/1`]) {
       await page.goto(url(start));
@@ -446,7 +512,9 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe(`${XSS_NAME} · Version 1`);
     const runLink = await page.locator('#lineage-h + dl.props dd').nth(1).innerHTML();
     expect(runLink).not.toContain('<a');
-    expect(await page.locator('#lineage-h + dl.props dd').nth(1).textContent()).toContain('javascript:window.__xss=1 (not an http(s) link)');
+    expect(await page.locator('#lineage-h + dl.props dd').nth(1).textContent()).toContain(
+      'javascript:window.__xss=1 (not an http(s) link)',
+    );
     // A name with ? # & quotes and unicode round-trips through its URL.
     await page.goto(url('/?page=2'));
     await page.getByRole('link', { name: WEIRD_NAME, exact: true }).click();
@@ -454,7 +522,9 @@ describe('web UI in Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe(WEIRD_NAME);
     await page.getByRole('link', { name: 'Version 1', exact: true }).first().click();
     expect(await page.locator('h1').textContent()).toBe(`${WEIRD_NAME} · Version 1`);
-    expect(await page.locator('.cmd code').allTextContents()).toContain(`mreg history 'q?a#b é & '\\''o'\\'' @ <tag>' 1`);
+    expect(await page.locator('.cmd code').allTextContents()).toContain(
+      `mreg history 'q?a#b é & '\\''o'\\'' @ <tag>' 1`,
+    );
     expect(await xssState(page)).toBeUndefined();
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
@@ -479,14 +549,28 @@ describe('web UI in Chromium', () => {
 
   it('is usable 375 px wide: nothing overflows the viewport, tables become cards', async () => {
     const { page, context } = await session({ width: 375 });
-    for (const p of ['/', '/ui/models/fraud', '/ui/models/fraud/versions/2', '/ui/history', modelHref(XSS_NAME), `/ui/models/big?at=${fx.beforePromotion}`]) {
+    for (const p of [
+      '/',
+      '/ui/models/fraud',
+      '/ui/models/fraud/versions/2',
+      '/ui/history',
+      modelHref(XSS_NAME),
+      `/ui/models/big?at=${fx.beforePromotion}`,
+    ]) {
       await page.goto(url(p));
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow, p).toBeLessThanOrEqual(0);
     }
     await page.goto(url('/'));
     expect(await page.locator('thead th:not(.sortable)').first().isVisible()).toBe(false);
-    expect(await page.locator('tbody td.time').first().evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Modified"');
+    expect(
+      await page
+        .locator('tbody td.time')
+        .first()
+        .evaluate((td) => getComputedStyle(td, '::before').content),
+    ).toBe('"Modified"');
     await context.close();
   });
 

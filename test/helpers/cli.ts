@@ -19,7 +19,19 @@ export const CLI_AUTHOR = { name: 'CLI Tester', email: 'cli@example.com' };
 /** An environment without the caller's registry settings, with a fixed author and git identity. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['MREG_REPO', 'MREG_TARGET_BRANCH', 'GITHUB_BASE_REF', 'MREG_AUTHOR_NAME', 'MREG_AUTHOR_EMAIL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'NO_COLOR', 'FORCE_COLOR', 'MREG_DEBUG']) delete env[k];
+  for (const k of [
+    'MREG_REPO',
+    'MREG_TARGET_BRANCH',
+    'GITHUB_BASE_REF',
+    'MREG_AUTHOR_NAME',
+    'MREG_AUTHOR_EMAIL',
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'MREG_DEBUG',
+  ])
+    delete env[k];
   Object.assign(env, {
     MREG_AUTHOR_NAME: CLI_AUTHOR.name,
     MREG_AUTHOR_EMAIL: CLI_AUTHOR.email,
@@ -38,15 +50,24 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 export function assertBuilt(): void {
   if (!process.env.MREG_E2E_BIN && !existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
-    throw new Error('dist/cli/main.js is missing: run `npx tsc -p tsconfig.json` (npm test does) before the end-to-end tests.');
+    throw new Error(
+      'dist/cli/main.js is missing: run `npx tsc -p tsconfig.json` (npm test does) before the end-to-end tests.',
+    );
   }
 }
 
 /** `mreg …` in `cwd` (default: the repository root, so nothing is found by accident) with `env` on top of cliEnv(). */
-export function mreg(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function mreg(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: cliEnv(opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -64,6 +85,9 @@ export function mreg(args: string[], opts: { cwd?: string; env?: Record<string, 
 /** Like mreg(), but fails the test with the output when the exit code is not `expected`. */
 export async function mregOk(args: string[], opts: Parameters<typeof mreg>[1] = {}, expected = 0): Promise<RunResult> {
   const r = await mreg(args, opts);
-  if (r.code !== expected) throw new Error(`mreg ${args.join(' ')} exited ${r.code}, expected ${expected}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (r.code !== expected)
+    throw new Error(
+      `mreg ${args.join(' ')} exited ${r.code}, expected ${expected}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
   return r;
 }

@@ -33,7 +33,12 @@ export async function serveRepo(repo: string, flags: DaemonFlags = {}): Promise<
 }
 
 /** Polls until a response's X-Mreg-Commit is `commit` (bounded); returns the milliseconds it took. */
-export async function waitForCommit(d: TestDaemon, commit: string, probe = '/readyz', timeoutMs = 10_000): Promise<number> {
+export async function waitForCommit(
+  d: TestDaemon,
+  commit: string,
+  probe = '/readyz',
+  timeoutMs = 10_000,
+): Promise<number> {
   const t0 = Date.now();
   let last: string | null = null;
   while (Date.now() - t0 < timeoutMs) {
@@ -57,7 +62,11 @@ export async function waitForReady(d: TestDaemon, pred: (body: any) => boolean, 
 }
 
 /** Writes files into a work tree and commits them with native git; returns the new HEAD. */
-export async function commitFiles(dir: string, files: Record<string, string | null>, message = 'change'): Promise<string> {
+export async function commitFiles(
+  dir: string,
+  files: Record<string, string | null>,
+  message = 'change',
+): Promise<string> {
   for (const [p, text] of Object.entries(files)) {
     if (text === null) await git(dir, 'rm', '-q', '-r', '--', p);
     else {

@@ -73,14 +73,17 @@ export function parseResponse(buf: Buffer, opts: { head?: boolean } = {}): RawRe
     body = Buffer.concat(parts);
   } else if (headers.has('content-length')) {
     const n = Number(headers.get('content-length'));
-    if (!Number.isInteger(n) || n !== body.length) throw new Error(`Content-Length ${headers.get('content-length')} but ${body.length} body bytes`);
+    if (!Number.isInteger(n) || n !== body.length)
+      throw new Error(`Content-Length ${headers.get('content-length')} but ${body.length} body bytes`);
   }
   return { status: Number(m[1]), headers, body, raw };
 }
 
 /** A GET of a raw request target. */
 export async function rawGet(port: number, target: string, extraHeaders = ''): Promise<RawResponse> {
-  return parseResponse(await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extraHeaders}Connection: close\r\n\r\n`));
+  return parseResponse(
+    await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extraHeaders}Connection: close\r\n\r\n`),
+  );
 }
 
 /**

@@ -25,7 +25,9 @@ export async function tempDir(prefix = 'mreg-test-'): Promise<string> {
 }
 
 /** A fresh registry in a new temporary git repository (work tree by default). */
-export async function freshRegistry(opts: { bare?: boolean } & RegistryOptions = {}): Promise<{ dir: string; registry: Registry; clock: () => number }> {
+export async function freshRegistry(
+  opts: { bare?: boolean } & RegistryOptions = {},
+): Promise<{ dir: string; registry: Registry; clock: () => number }> {
   const dir = await tempDir();
   const clock = opts.clock ?? tickingClock();
   await initRegistry(dir, { author: AUTHOR, clock, ...(opts.bare ? { bare: true } : {}) });

@@ -26,13 +26,17 @@ interface Case {
 
 /** The write flow of the capture ran against a scratch model; a read-only daemon refuses those writes. */
 const WRITE_PATHS = /\/(create|update|delete|rename|set-tag|delete-tag|transition-stage)$/;
-const isWrite = (c: Case): boolean => WRITE_PATHS.test(c.request.path) || (c.request.path.endsWith('/registered-models/alias') && c.request.method !== 'GET');
+const isWrite = (c: Case): boolean =>
+  WRITE_PATHS.test(c.request.path) ||
+  (c.request.path.endsWith('/registered-models/alias') && c.request.method !== 'GET');
 
 function normalise(v: unknown, key = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => normalise(x));
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalise(x, k)]));
-  if (key.endsWith('_timestamp')) return typeof v === 'number' && Number.isInteger(v) && v > 1e12 ? '<ms>' : `<bad timestamp ${JSON.stringify(v)}>`;
-  if (key === 'run_id') return typeof v === 'string' && /^[0-9a-f]{32}$/.test(v) ? '<run>' : `<bad run id ${JSON.stringify(v)}>`;
+  if (key.endsWith('_timestamp'))
+    return typeof v === 'number' && Number.isInteger(v) && v > 1e12 ? '<ms>' : `<bad timestamp ${JSON.stringify(v)}>`;
+  if (key === 'run_id')
+    return typeof v === 'string' && /^[0-9a-f]{32}$/.test(v) ? '<run>' : `<bad run id ${JSON.stringify(v)}>`;
   return v;
 }
 
@@ -68,7 +72,12 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
     return fetch(daemon.url + url(c), init);
   }
 
-  const reads = cases.filter((c) => !isWrite(c) && !c.request.query?.name?.startsWith('demo-model') && !(c.request.json_body as { name?: string } | null)?.name?.startsWith('demo-model'));
+  const reads = cases.filter(
+    (c) =>
+      !isWrite(c) &&
+      !c.request.query?.name?.startsWith('demo-model') &&
+      !(c.request.json_body as { name?: string } | null)?.name?.startsWith('demo-model'),
+  );
 
   it('covers every read case of the capture', () => {
     expect(reads.length).toBeGreaterThanOrEqual(25);
@@ -88,14 +97,22 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
       // Formatting as MLflow's: 2-space indent, no trailing newline.
       expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
       // Keys in the same order, same types, same values once times and run ids are normalised.
-      expect(JSON.stringify(normalise(JSON.parse(text)), null, 2)).toBe(JSON.stringify(normalise(JSON.parse(expected)), null, 2));
+      expect(JSON.stringify(normalise(JSON.parse(text)), null, 2)).toBe(
+        JSON.stringify(normalise(JSON.parse(expected)), null, 2),
+      );
     });
   }
 
   it('the Python client filter (prompt exclusion) on registered-models/search', async () => {
-    const q = new URLSearchParams({ filter: "name LIKE 'model-04%' AND tag.`mlflow.prompt.is_prompt` != 'true'", max_results: '2' });
+    const q = new URLSearchParams({
+      filter: "name LIKE 'model-04%' AND tag.`mlflow.prompt.is_prompt` != 'true'",
+      max_results: '2',
+    });
     const res = await fetch(`${daemon.url}/api/2.0/mlflow/registered-models/search?${q}`);
-    const expected = readFileSync(path.join(CAPTURE!, 'registered-models-search__python-client-prompt-filter.json'), 'utf8');
+    const expected = readFileSync(
+      path.join(CAPTURE!, 'registered-models-search__python-client-prompt-filter.json'),
+      'utf8',
+    );
     expect(res.status).toBe(200);
     expect(JSON.stringify(normalise(await res.json()))).toBe(JSON.stringify(normalise(JSON.parse(expected))));
   });
@@ -121,13 +138,25 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
     expect((await fetch(`${daemon.url}/api/2.0/preview/mlflow/registered-models/get?name=model-042`)).status).toBe(200);
     const lastBody = (f: string): string => {
       const t = readFileSync(path.join(CAPTURE!, f), 'utf8');
-      return t.split(/\r?\n\r?\n/).slice(1).join('\n\n').trimEnd();
+      return t
+        .split(/\r?\n\r?\n/)
+        .slice(1)
+        .join('\n\n')
+        .trimEnd();
     };
     const lv = `${daemon.url}/api/2.0/mlflow/registered-models/get-latest-versions`;
-    const malformed = await fetch(lv, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name": "model-042",' });
+    const malformed = await fetch(lv, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name": "model-042",',
+    });
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).toBe(lastBody('ERR-malformed-json-body.http'));
-    const noType = await fetch(lv, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"name": "model-042"}' });
+    const noType = await fetch(lv, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: '{"name": "model-042"}',
+    });
     expect(noType.status).toBe(400);
     expect(await noType.text()).toBe(lastBody('ERR-post-without-content-type.http'));
     const unknown = await fetch(`${daemon.url}/api/2.0/mlflow/no-such-endpoint`);
@@ -136,9 +165,15 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
     const wrong = await fetch(`${daemon.url}/api/2.0/mlflow/registered-models/create`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
-    const wrong2 = await fetch(`${daemon.url}/api/2.0/mlflow/model-versions/get-download-uri`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const wrong2 = await fetch(`${daemon.url}/api/2.0/mlflow/model-versions/get-download-uri`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(wrong2.status).toBe(405);
-    const unknownParam = await fetch(`${daemon.url}/api/2.0/mlflow/model-versions/get?name=model-042&version=10&bogus=1`);
+    const unknownParam = await fetch(
+      `${daemon.url}/api/2.0/mlflow/model-versions/get?name=model-042&version=10&bogus=1`,
+    );
     expect(unknownParam.status).toBe(200);
   });
 });

@@ -55,7 +55,14 @@ function expectPrometheusText(text: string): void {
 }
 
 /** Commits a fault, checks the daemon keeps serving `good` and reports it, then commits the fix and checks it is served. */
-async function survives(d: TestDaemon, dir: string, good: string, fault: Record<string, string | null>, fix: Record<string, string | null>, reported: RegExp): Promise<string> {
+async function survives(
+  d: TestDaemon,
+  dir: string,
+  good: string,
+  fault: Record<string, string | null>,
+  fix: Record<string, string | null>,
+  reported: RegExp,
+): Promise<string> {
   const bad = await commitFiles(dir, fault, 'fault');
   const ready = await waitForReady(d, (b) => b.last_reload_error?.commit === bad);
   expect(ready.status).toBe('stale');
@@ -77,9 +84,19 @@ async function survives(d: TestDaemon, dir: string, good: string, fault: Record<
 }
 
 /** A commit on `branch` changing many files at once, written with `git fast-import` (no work tree involved). */
-async function fastImportCommit(dir: string, parent: string, files: Array<[string, string]>, message: string): Promise<string> {
-  const child = spawn('git', ['fast-import', '--quiet', '--done', '--force'], { cwd: dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise<void>((resolve, reject) => child.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`fast-import exited ${c}`)))));
+async function fastImportCommit(
+  dir: string,
+  parent: string,
+  files: Array<[string, string]>,
+  message: string,
+): Promise<string> {
+  const child = spawn('git', ['fast-import', '--quiet', '--done', '--force'], {
+    cwd: dir,
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve, reject) =>
+    child.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`fast-import exited ${c}`)))),
+  );
   let s = `commit refs/heads/main\ncommitter Bulk <bulk@example.com> ${Math.floor(Date.now() / 1000)} +0000\ndata ${Buffer.byteLength(message)}\n${message}\nfrom ${parent}\n`;
   for (const [p, text] of files) s += `M 100644 inline ${p}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
   child.stdin.end(s + 'done\n');
@@ -99,13 +116,41 @@ describe('daemon under faults', () => {
     const registry = await git(dir, 'show', `${head}:registry.yaml`);
 
     // A stage that does not exist, and an unknown key whose name carries quotes, a backslash and a newline.
-    let good = await survives(d, dir, head, { [V3]: v3.replace('stage: None', 'stage: Prod') + '"evil\\"key\\\\\\n}": 1\n' }, { [V3]: v3 }, /^models\/model-000\/versions\/3\.yaml:\d+: /);
+    let good = await survives(
+      d,
+      dir,
+      head,
+      { [V3]: v3.replace('stage: None', 'stage: Prod') + '"evil\\"key\\\\\\n}": 1\n' },
+      { [V3]: v3 },
+      /^models\/model-000\/versions\/3\.yaml:\d+: /,
+    );
     // Schema-valid, invariant-broken: an alias to a version that does not exist.
-    good = await survives(d, dir, good, { [`models/${M0}/model.yaml`]: model0.replace('champion: 10', 'champion: 99') }, { [`models/${M0}/model.yaml`]: model0 }, /alias 'champion' points to version 99/);
+    good = await survives(
+      d,
+      dir,
+      good,
+      { [`models/${M0}/model.yaml`]: model0.replace('champion: 10', 'champion: 99') },
+      { [`models/${M0}/model.yaml`]: model0 },
+      /alias 'champion' points to version 99/,
+    );
     // A folder that does not match its model's name (a traversal-looking name in the file).
-    good = await survives(d, dir, good, { [`models/${M0}/model.yaml`]: model0.replace(`name: ${M0}`, 'name: ../../etc') }, { [`models/${M0}/model.yaml`]: model0 }, /model\.yaml:\d+: invalid model name/);
+    good = await survives(
+      d,
+      dir,
+      good,
+      { [`models/${M0}/model.yaml`]: model0.replace(`name: ${M0}`, 'name: ../../etc') },
+      { [`models/${M0}/model.yaml`]: model0 },
+      /model\.yaml:\d+: invalid model name/,
+    );
     // registry.yaml deleted.
-    good = await survives(d, dir, good, { 'registry.yaml': null }, { 'registry.yaml': registry }, /registry\.yaml:1: registry\.yaml is missing/);
+    good = await survives(
+      d,
+      dir,
+      good,
+      { 'registry.yaml': null },
+      { 'registry.yaml': registry },
+      /registry\.yaml:1: registry\.yaml is missing/,
+    );
     expect((await d.get('/healthz')).status).toBe(200);
     reportFigures('daemon-faults-small', { faults: 4, requests });
   });
@@ -122,10 +167,16 @@ describe('daemon under faults', () => {
 
     // 50 MB: a version file past the size limit, and a stray blob beside it. Neither is parsed or served.
     const big = v3.replace(/^description: .*$/m, `description: ${'x'.repeat(50 * 1024 * 1024)}`);
-    const bad = await commitFiles(dir, { [`models/${m0}/versions/3.yaml`]: big, [`models/${m0}/weights.bin`]: 'w'.repeat(50 * 1024 * 1024) }, '50 MB');
+    const bad = await commitFiles(
+      dir,
+      { [`models/${m0}/versions/3.yaml`]: big, [`models/${m0}/weights.bin`]: 'w'.repeat(50 * 1024 * 1024) },
+      '50 MB',
+    );
     const ready = await waitForReady(d, (b) => b.last_reload_error?.commit === bad, 60_000);
     expect(ready.commit).toBe(head);
-    expect(ready.last_reload_error.problems.map((p: { message: string }) => p.message).join('\n')).toMatch(/file is \d+ bytes; the limit is 4194304[\s\S]*unexpected file/);
+    expect(ready.last_reload_error.problems.map((p: { message: string }) => p.message).join('\n')).toMatch(
+      /file is \d+ bytes; the limit is 4194304[\s\S]*unexpected file/,
+    );
     expect((await d.get(probe)).body.model_version.description).toBe(`version 3 of ${m0}`);
     await git(dir, 'rm', '-q', '--cached', `models/${m0}/weights.bin`);
     const fixed = await commitFiles(dir, { [`models/${m0}/versions/3.yaml`]: v3 }, 'fix');
@@ -133,7 +184,10 @@ describe('daemon under faults', () => {
 
     // 10,000 version files changed in one commit: requests made while it loads see the old or the new
     // commit, never a mix; then one broken file among 10,000 changes keeps the whole commit out.
-    const files = (i: number, v: number, text: string): [string, string] => [`models/${synthModelName(i, MODELS)}/versions/${v}.yaml`, synthVersionYaml(i, v, MODELS, 10).replace(/^description: .*$/m, `description: ${text}`)];
+    const files = (i: number, v: number, text: string): [string, string] => [
+      `models/${synthModelName(i, MODELS)}/versions/${v}.yaml`,
+      synthVersionYaml(i, v, MODELS, 10).replace(/^description: .*$/m, `description: ${text}`),
+    ];
     const all: Array<[string, string]> = [];
     for (let i = 0; i < MODELS; i++) for (let v = 1; v <= 10; v++) all.push(files(i, v, `bulk edit ${i}/${v}`));
     const bulk = await fastImportCommit(dir, fixed, all, 'bulk edit of 10,000 versions');
@@ -149,18 +203,33 @@ describe('daemon under faults', () => {
     }
     expect([...seen].every((c) => c === fixed || c === bulk)).toBe(true);
     await waitForCommit(d, bulk, probe, 60_000);
-    expect((await d.get(`${API}/model-versions/get?name=${synthModelName(MODELS - 1, MODELS)}&version=10`)).body.model_version.description).toBe(`bulk edit ${MODELS - 1}/10`);
+    expect(
+      (await d.get(`${API}/model-versions/get?name=${synthModelName(MODELS - 1, MODELS)}&version=10`)).body
+        .model_version.description,
+    ).toBe(`bulk edit ${MODELS - 1}/10`);
 
-    const broken = all.map(([p, t], k): [string, string] => [p, k === 7_777 ? t.replace('status: READY', 'status: [') : t.replace('bulk edit', 'second edit')]);
+    const broken = all.map(([p, t], k): [string, string] => [
+      p,
+      k === 7_777 ? t.replace('status: READY', 'status: [') : t.replace('bulk edit', 'second edit'),
+    ]);
     const bad2 = await fastImportCommit(dir, bulk, broken, 'second bulk edit, one file broken');
     const stale = await waitForReady(d, (b) => b.last_reload_error?.commit === bad2, 60_000);
     expect(stale.commit).toBe(bulk);
     expect(stale.last_reload_error.message).toMatch(/^models\/model-777\/versions\/8\.yaml:\d+: invalid YAML/);
     await expectServing(d, bulk);
-    const good = await fastImportCommit(dir, bad2, [broken[7_777]!].map(([p, t]) => [p, t.replace('status: [', 'status: READY')] as [string, string]), 'fix the broken file');
+    const good = await fastImportCommit(
+      dir,
+      bad2,
+      [broken[7_777]!].map(([p, t]) => [p, t.replace('status: [', 'status: READY')] as [string, string]),
+      'fix the broken file',
+    );
     await waitForCommit(d, good, probe, 60_000);
     expect((await d.get(probe)).body.model_version.description).toBe('second edit 0/3');
-    reportFigures('daemon-faults-large', { big_file_bytes: Buffer.byteLength(big), files_in_bulk_commit: all.length, requests });
+    reportFigures('daemon-faults-large', {
+      big_file_bytes: Buffer.byteLength(big),
+      files_in_bulk_commit: all.length,
+      requests,
+    });
   }, 240_000);
 
   it('a force-push that rewinds past the served commit, then gc --prune=now deletes it: the daemon serves the new tip', async () => {

@@ -9,7 +9,11 @@ import { serveRepo, type TestDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/registry.js';
 
 /** One raw HTTP/1.1 exchange; resolves with what came back before the server closed or `ms` passed. */
-function raw(d: TestDaemon, request: string | Buffer, ms = 3_000): Promise<{ text: string; closed: boolean; elapsed: number }> {
+function raw(
+  d: TestDaemon,
+  request: string | Buffer,
+  ms = 3_000,
+): Promise<{ text: string; closed: boolean; elapsed: number }> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const sock = net.connect(d.port, '127.0.0.1');
@@ -69,23 +73,62 @@ describe('daemon under hostile input', () => {
   it('random paths, queries and bodies never produce a 5xx', async () => {
     const d = await daemon();
     const paths = fc.oneof(
-      fc.constantFrom('/api/2.0/mlflow/registered-models/get', '/api/2.0/mlflow/model-versions/get', '/api/2.0/mlflow/model-versions/search', '/api/2.0/mlflow/registered-models/search', '/api/2.0/mlflow/registered-models/get-latest-versions', '/api/2.0/mlflow/registered-models/alias', '/api/v1/resolve', '/api/2.0/mlflow/model-versions/get-download-uri'),
+      fc.constantFrom(
+        '/api/2.0/mlflow/registered-models/get',
+        '/api/2.0/mlflow/model-versions/get',
+        '/api/2.0/mlflow/model-versions/search',
+        '/api/2.0/mlflow/registered-models/search',
+        '/api/2.0/mlflow/registered-models/get-latest-versions',
+        '/api/2.0/mlflow/registered-models/alias',
+        '/api/v1/resolve',
+        '/api/2.0/mlflow/model-versions/get-download-uri',
+      ),
       fc.webPath(),
     );
-    const keys = fc.constantFrom('name', 'version', 'filter', 'order_by', 'max_results', 'page_token', 'stages', 'alias', 'uri', 'at', 'x');
-    const values = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom("name LIKE '%'", "tag.`a` = 'b'", 'eyJvZmZzZXQiOiAtMX0=', '1e309', '-1', 'models:/model-000@champion', "name='model-000' AND version_number>=1"));
+    const keys = fc.constantFrom(
+      'name',
+      'version',
+      'filter',
+      'order_by',
+      'max_results',
+      'page_token',
+      'stages',
+      'alias',
+      'uri',
+      'at',
+      'x',
+    );
+    const values = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.constantFrom(
+        "name LIKE '%'",
+        "tag.`a` = 'b'",
+        'eyJvZmZzZXQiOiAtMX0=',
+        '1e309',
+        '-1',
+        'models:/model-000@champion',
+        "name='model-000' AND version_number>=1",
+      ),
+    );
     await fc.assert(
-      fc.asyncProperty(paths, fc.array(fc.tuple(keys, values), { maxLength: 4 }), fc.option(fc.json(), { nil: undefined }), fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH'), async (p, params, body, method) => {
-        const q = new URLSearchParams(params).toString();
-        const init: RequestInit = { method };
-        if (body !== undefined && method !== 'GET') {
-          init.body = body;
-          init.headers = { 'Content-Type': 'application/json' };
-        }
-        const res = await fetch(`${d.url}${p}${q ? `?${q}` : ''}`, init);
-        const text = await res.text();
-        if (res.status >= 500) throw new Error(`${method} ${p}?${q} → ${res.status} ${text}`);
-      }),
+      fc.asyncProperty(
+        paths,
+        fc.array(fc.tuple(keys, values), { maxLength: 4 }),
+        fc.option(fc.json(), { nil: undefined }),
+        fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH'),
+        async (p, params, body, method) => {
+          const q = new URLSearchParams(params).toString();
+          const init: RequestInit = { method };
+          if (body !== undefined && method !== 'GET') {
+            init.body = body;
+            init.headers = { 'Content-Type': 'application/json' };
+          }
+          const res = await fetch(`${d.url}${p}${q ? `?${q}` : ''}`, init);
+          const text = await res.text();
+          if (res.status >= 500) throw new Error(`${method} ${p}?${q} → ${res.status} ${text}`);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -94,9 +137,15 @@ describe('daemon under hostile input', () => {
     const d = await daemon();
     const lv = '/api/2.0/mlflow/registered-models/get-latest-versions';
     const nested = '['.repeat(100_000) + ']'.repeat(100_000);
-    let r = await raw(d, `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${nested.length}\r\nConnection: close\r\n\r\n${nested}`);
+    let r = await raw(
+      d,
+      `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${nested.length}\r\nConnection: close\r\n\r\n${nested}`,
+    );
     expect(status(r.text)).toBe(400);
-    r = await raw(d, `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"name":`);
+    r = await raw(
+      d,
+      `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"name":`,
+    );
     expect(status(r.text)).toBe(413);
     r = await raw(d, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     expect(status(r.text)).toBe(431);
@@ -105,7 +154,11 @@ describe('daemon under hostile input', () => {
     expect(r.closed).toBe(true);
     expect(r.elapsed).toBeLessThan(4_000);
     // A body that never finishes: closed after the request timeout.
-    r = await raw(d, `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`, 6_000);
+    r = await raw(
+      d,
+      `POST ${lv} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
+      6_000,
+    );
     expect(r.closed).toBe(true);
     expect(r.elapsed).toBeLessThan(5_000);
     expect((await d.get('/api/2.0/mlflow/registered-models/get?name=model-000')).status).toBe(200);

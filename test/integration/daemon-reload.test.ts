@@ -84,10 +84,14 @@ describe('daemon reloads (native git underneath)', () => {
     await waitForCommit(d, b);
     await git(dir, 'reset', '-q', '--hard', head);
     await waitForCommit(d, head, `${API}/model-versions/get?name=model-000&version=3`);
-    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('version 3 of model-000');
+    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe(
+      'version 3 of model-000',
+    );
     await git(dir, 'reset', '-q', '--hard', a);
     await waitForCommit(d, a);
-    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('a');
+    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe(
+      'a',
+    );
   });
 
   it('after git gc / pack-refs --all (the loose ref deleted), the next commit is still seen by the watcher', async () => {
@@ -103,7 +107,9 @@ describe('daemon reloads (native git underneath)', () => {
     await git(dir, 'pack-refs', '--all', '--prune');
     const c3 = await commitFiles(dir, { [V3]: describeV3('after pack-refs') });
     await waitForCommit(d, c3);
-    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('after pack-refs');
+    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe(
+      'after pack-refs',
+    );
   });
 
   it('a burst of 50 commits in about a second ends on the last one', async () => {
@@ -124,7 +130,9 @@ describe('daemon reloads (native git underneath)', () => {
       execFile('bash', ['-c', script], { cwd: dir }, (e, out) => (e ? reject(e) : resolve(out.trim()))),
     );
     await waitForCommit(d, last, `${API}/model-versions/get?name=model-000&version=3`);
-    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('burst 50');
+    expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe(
+      'burst 50',
+    );
   });
 
   it('uncommitted edits in the work tree are never served', async () => {
@@ -153,7 +161,9 @@ describe('daemon reloads (native git underneath)', () => {
     await d2.ready;
     expect(d2.logs.some((l) => l.includes('snapshot loaded'))).toBe(true);
     await waitForCommit(d2, next);
-    expect((await d2.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe('after restart');
+    expect((await d2.get(`${API}/model-versions/get?name=model-000&version=3`)).body.model_version.description).toBe(
+      'after restart',
+    );
     expect((await d2.get(`${API}/registered-models/search?max_results=1000`)).body.registered_models).toHaveLength(20);
     await d2.stop();
     // Corrupt the snapshot: flip bytes in the middle. The checksum fails, the daemon loads in full.
@@ -182,7 +192,7 @@ describe('daemon reloads (native git underneath)', () => {
     expect((await d.get(`${API}/model-versions/get?name=model-000&version=3`)).commit).toBe(head);
   });
 
-  it('restarted from a snapshot on a broken tip, it serves the snapshot\'s commit (never an unreached older state)', async () => {
+  it("restarted from a snapshot on a broken tip, it serves the snapshot's commit (never an unreached older state)", async () => {
     const { dir, head } = await repo();
     const d1 = await serveRepo(dir, { snapshot: true });
     await d1.ready;
@@ -192,7 +202,10 @@ describe('daemon reloads (native git underneath)', () => {
     const broken = await commitFiles(dir, { [V3]: 'version: [oops\n' }, 'broken');
     const d2 = await serveRepo(dir, { snapshot: true });
     await d2.ready;
-    expect((await d2.get('/readyz')).body).toMatchObject({ status: 'stale', commit: head, last_reload_error: { commit: broken } });
+    expect((await d2.get('/readyz')).body).toMatchObject({
+      status: 'stale',
+      commit: head,
+      last_reload_error: { commit: broken },
+    });
   });
 });
-

@@ -8,12 +8,17 @@ import { commitFiles, serveRepo, waitForCommit } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/registry.js';
 
 const V3 = 'models/model-000/versions/3.yaml';
-const describeV3 = (t: string): string => synthVersionYaml(0, 3, 2, 10).replace('description: version 3 of model-000', `description: ${t}`);
+const describeV3 = (t: string): string =>
+  synthVersionYaml(0, 3, 2, 10).replace('description: version 3 of model-000', `description: ${t}`);
 
 describe('daemon --remote over smart HTTP', () => {
   it('two daemons serve one registry from the git host, following pushes and a force-push', async () => {
     const root = await tempDir('mreg-remote-');
-    const head = await makeSyntheticRegistry(path.join(root, 'registry.git'), { models: 2, versionsPerModel: 10, bare: true });
+    const head = await makeSyntheticRegistry(path.join(root, 'registry.git'), {
+      models: 2,
+      versionsPerModel: 10,
+      bare: true,
+    });
     const server = await startGitHttpServer(root);
     onTestFinished(() => server.close());
     const url = server.url('registry.git');
@@ -33,7 +38,9 @@ describe('daemon --remote over smart HTTP', () => {
     await git(work, 'push', '-q', 'origin', 'HEAD:main');
     await Promise.all([waitForCommit(a, c1, '/readyz', 10_000), waitForCommit(b, c1, '/readyz', 10_000)]);
     for (const d of [a, b]) {
-      expect((await d.get('/api/2.0/mlflow/model-versions/get?name=model-000&version=3')).body.model_version.description).toBe('pushed');
+      expect(
+        (await d.get('/api/2.0/mlflow/model-versions/get?name=model-000&version=3')).body.model_version.description,
+      ).toBe('pushed');
     }
     const c2 = await commitFiles(work, { [V3]: describeV3('second') });
     await git(work, 'push', '-q', 'origin', 'HEAD:main');
@@ -42,7 +49,9 @@ describe('daemon --remote over smart HTTP', () => {
     // Someone rewinds the remote branch: the daemons follow it back.
     await git(work, 'push', '-q', '--force', 'origin', `${c1}:main`);
     await Promise.all([waitForCommit(a, c1, '/readyz', 10_000), waitForCommit(b, c1, '/readyz', 10_000)]);
-    expect((await b.get('/api/2.0/mlflow/model-versions/get?name=model-000&version=3')).body.model_version.description).toBe('pushed');
+    expect(
+      (await b.get('/api/2.0/mlflow/model-versions/get?name=model-000&version=3')).body.model_version.description,
+    ).toBe('pushed');
     expect(server.requests.uploadPack).toBeGreaterThan(0);
     expect((await a.get('/metrics')).text).toMatch(/mreg_fetches_total [1-9]/);
   });

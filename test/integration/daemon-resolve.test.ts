@@ -11,7 +11,10 @@ const R = '/api/v1/resolve?uri=';
 async function commitAt(dir: string, file: string, text: string, isoDate: string): Promise<string> {
   await writeFile(path.join(dir, file), text);
   await git(dir, 'add', file);
-  await run('git', ['commit', '-q', '-m', `change at ${isoDate}`], { cwd: dir, env: { ...process.env, GIT_COMMITTER_DATE: isoDate, GIT_AUTHOR_DATE: isoDate } });
+  await run('git', ['commit', '-q', '-m', `change at ${isoDate}`], {
+    cwd: dir,
+    env: { ...process.env, GIT_COMMITTER_DATE: isoDate, GIT_AUTHOR_DATE: isoDate },
+  });
   return (await git(dir, 'rev-parse', 'HEAD')).trim();
 }
 
@@ -37,8 +40,14 @@ describe('/api/v1/resolve', () => {
     expect(prod.body.run_id).toMatch(/^[0-9a-f]{32}$/);
     expect((await d.get(R + encodeURIComponent('models:/model-001/staging'))).body.version).toBe('9');
     expect((await d.get(R + encodeURIComponent('models:/model-001/latest'))).body.version).toBe('10');
-    expect((await d.get(R + encodeURIComponent('models:/model-001@challenger'))).body).toMatchObject({ version: '9', stage: 'Staging', aliases: ['challenger'] });
-    expect((await d.get(R + encodeURIComponent('models:/model-001/3/sub/model.pkl'))).body.artifact_uri).toBe('s3://bucket/model-001/3/sub/model.pkl');
+    expect((await d.get(R + encodeURIComponent('models:/model-001@challenger'))).body).toMatchObject({
+      version: '9',
+      stage: 'Staging',
+      aliases: ['challenger'],
+    });
+    expect((await d.get(R + encodeURIComponent('models:/model-001/3/sub/model.pkl'))).body.artifact_uri).toBe(
+      's3://bucket/model-001/3/sub/model.pkl',
+    );
     const missing = await d.get(R + encodeURIComponent('models:/nope/1'));
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
@@ -58,8 +67,18 @@ describe('/api/v1/resolve', () => {
     const v9 = 'models/model-000/versions/9.yaml';
     const v10 = 'models/model-000/versions/10.yaml';
     // Jan 10: v9 → Production (two Production versions; the highest wins). Jan 20: v10 → Archived.
-    const c1 = await commitAt(dir, v9, synthVersionYaml(0, 9, 1, 10).replace('stage: Staging', 'stage: Production'), '2027-01-10T00:00:00Z');
-    const c2 = await commitAt(dir, v10, synthVersionYaml(0, 10, 1, 10).replace('stage: Production', 'stage: Archived'), '2027-01-20T00:00:00Z');
+    const c1 = await commitAt(
+      dir,
+      v9,
+      synthVersionYaml(0, 9, 1, 10).replace('stage: Staging', 'stage: Production'),
+      '2027-01-10T00:00:00Z',
+    );
+    const c2 = await commitAt(
+      dir,
+      v10,
+      synthVersionYaml(0, 10, 1, 10).replace('stage: Production', 'stage: Archived'),
+      '2027-01-20T00:00:00Z',
+    );
     const d = await serveRepo(dir);
     await d.ready;
     await waitForCommit(d, c2);
@@ -72,7 +91,10 @@ describe('/api/v1/resolve', () => {
     expect((await d.get(`${R}${uri}&at=${c1.slice(0, 10)}`)).body).toMatchObject({ version: '10', commit: c1 });
     expect((await d.get(`${R}${uri}&at=main~2`)).body.commit).toBe(c0);
     expect((await d.get(`${R}${uri}&at=2027-01-15T12:00:00Z`)).body).toMatchObject({ version: '10', commit: c1 });
-    expect((await d.get(`${R}${uri}&at=${Date.parse('2027-01-25T00:00:00Z')}`)).body).toMatchObject({ version: '9', commit: c2 });
+    expect((await d.get(`${R}${uri}&at=${Date.parse('2027-01-25T00:00:00Z')}`)).body).toMatchObject({
+      version: '9',
+      commit: c2,
+    });
     const before = await d.get(`${R}${uri}&at=2001-01-01T00:00:00Z`);
     expect(before.status).toBe(404);
     for (const junk of ['../../etc/passwd', 'nonsense', 'refs/heads/../../config']) {

@@ -5,15 +5,27 @@ import { commitCount, expectCleanRepo, expectCode, freshRegistry, git } from '..
 describe('create registered model (1–8)', () => {
   it('1: a missing or empty name is INVALID_PARAMETER_VALUE', async () => {
     const { registry } = await freshRegistry();
-    await expectCode(registry.createRegisteredModel(''), 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'name'");
-    await expectCode(registry.createRegisteredModel(undefined as unknown as string), 'INVALID_PARAMETER_VALUE', 'Missing value');
+    await expectCode(
+      registry.createRegisteredModel(''),
+      'INVALID_PARAMETER_VALUE',
+      "Missing value for required parameter 'name'",
+    );
+    await expectCode(
+      registry.createRegisteredModel(undefined as unknown as string),
+      'INVALID_PARAMETER_VALUE',
+      'Missing value',
+    );
   });
 
   it('2: an existing name is RESOURCE_ALREADY_EXISTS and makes no commit', async () => {
     const { registry, dir } = await freshRegistry();
     await registry.createRegisteredModel('fraud');
     const before = await commitCount(dir);
-    await expectCode(registry.createRegisteredModel('fraud'), 'RESOURCE_ALREADY_EXISTS', 'Registered Model (name=fraud) already exists.');
+    await expectCode(
+      registry.createRegisteredModel('fraud'),
+      'RESOURCE_ALREADY_EXISTS',
+      'Registered Model (name=fraud) already exists.',
+    );
     expect(await commitCount(dir)).toBe(before);
   });
 
@@ -39,11 +51,24 @@ describe('create registered model (1–8)', () => {
   it('5: a bad tag key or oversized value fails and creates nothing; duplicate keys: last wins', async () => {
     const { registry, dir } = await freshRegistry();
     const before = await commitCount(dir);
-    await expectCode(registry.createRegisteredModel('a', { tags: { 'bad#key': 'v' } }), 'INVALID_PARAMETER_VALUE', 'Names may only contain');
-    await expectCode(registry.createRegisteredModel('a', { tags: { k: 'x'.repeat(100_001) } }), 'INVALID_PARAMETER_VALUE', "'value' exceeds the maximum length of 100000 characters");
+    await expectCode(
+      registry.createRegisteredModel('a', { tags: { 'bad#key': 'v' } }),
+      'INVALID_PARAMETER_VALUE',
+      'Names may only contain',
+    );
+    await expectCode(
+      registry.createRegisteredModel('a', { tags: { k: 'x'.repeat(100_001) } }),
+      'INVALID_PARAMETER_VALUE',
+      "'value' exceeds the maximum length of 100000 characters",
+    );
     expect(await commitCount(dir)).toBe(before);
     await expectCode(registry.getRegisteredModel('a'), 'RESOURCE_DOES_NOT_EXIST');
-    const rm = await registry.createRegisteredModel('a', { tags: [{ key: 'k', value: '1' }, { key: 'k', value: '2' }] });
+    const rm = await registry.createRegisteredModel('a', {
+      tags: [
+        { key: 'k', value: '1' },
+        { key: 'k', value: '2' },
+      ],
+    });
     expect(rm.tags).toEqual([{ key: 'k', value: '2' }]);
   });
 
@@ -53,22 +78,34 @@ describe('create registered model (1–8)', () => {
     expect(rm.tags).toEqual([{ key: 'n', value: '12345' }]);
   });
 
-  it.each([['../x'], ['a/b'], ['a\\b'], ['a\u0000b'], ['tab\there'], ['   '], ['.'], ['..'], ['%2e%2e'], ['x'.repeat(257)]])(
-    'rejects the unsafe name %j with a clear error and no write',
-    async (name) => {
-      const { registry, dir } = await freshRegistry();
-      const before = await commitCount(dir);
-      await expectCode(registry.createRegisteredModel(name), 'INVALID_PARAMETER_VALUE');
-      expect(await commitCount(dir)).toBe(before);
-      await expectCleanRepo(dir);
-    },
-  );
+  it.each([
+    ['../x'],
+    ['a/b'],
+    ['a\\b'],
+    ['a\u0000b'],
+    ['tab\there'],
+    ['   '],
+    ['.'],
+    ['..'],
+    ['%2e%2e'],
+    ['x'.repeat(257)],
+  ])('rejects the unsafe name %j with a clear error and no write', async (name) => {
+    const { registry, dir } = await freshRegistry();
+    const before = await commitCount(dir);
+    await expectCode(registry.createRegisteredModel(name), 'INVALID_PARAMETER_VALUE');
+    expect(await commitCount(dir)).toBe(before);
+    await expectCleanRepo(dir);
+  });
 });
 
 describe('get / update / rename / delete registered model (9–25)', () => {
-  it('9: an unknown name is RESOURCE_DOES_NOT_EXIST with MLflow\'s message', async () => {
+  it("9: an unknown name is RESOURCE_DOES_NOT_EXIST with MLflow's message", async () => {
     const { registry } = await freshRegistry();
-    await expectCode(registry.getRegisteredModel('nope'), 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=nope not found');
+    await expectCode(
+      registry.getRegisteredModel('nope'),
+      'RESOURCE_DOES_NOT_EXIST',
+      'Registered Model with name=nope not found',
+    );
   });
 
   it('10: get includes the latest version per stage, tags and aliases', async () => {
@@ -131,8 +168,16 @@ describe('get / update / rename / delete registered model (9–25)', () => {
     await registry.setRegisteredModelAlias('m', 'a', 2);
     await registry.deleteRegisteredModel('m');
     await expectCode(registry.getRegisteredModel('m'), 'RESOURCE_DOES_NOT_EXIST');
-    await expectCode(registry.getModelVersion('m', 1), 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=m, version=1) not found');
-    await expectCode(registry.getModelVersionByAlias('m', 'a'), 'INVALID_PARAMETER_VALUE', 'Registered model alias a not found.');
+    await expectCode(
+      registry.getModelVersion('m', 1),
+      'RESOURCE_DOES_NOT_EXIST',
+      'Model Version (name=m, version=1) not found',
+    );
+    await expectCode(
+      registry.getModelVersionByAlias('m', 'a'),
+      'INVALID_PARAMETER_VALUE',
+      'Registered model alias a not found.',
+    );
     await expectCode(registry.deleteRegisteredModel('m'), 'RESOURCE_DOES_NOT_EXIST');
     expect((await git(dir, 'ls-tree', '-r', '--name-only', 'HEAD')).trim()).toBe('registry.yaml');
     const again = await registry.createRegisteredModel('m');
@@ -152,16 +197,33 @@ describe('registered model tags (26–37)', () => {
     expect((await registry.getRegisteredModel('a')).tags).toEqual([{ key: 'k', value: 'v2' }]);
     expect((await registry.getRegisteredModel('b')).tags).toEqual([{ key: 'k', value: 'other' }]);
     await registry.setRegisteredModelTag('a', 'long', 'x'.repeat(4999));
-    await expectCode(registry.setRegisteredModelTag('a', 'k', 'x'.repeat(100_001)), 'INVALID_PARAMETER_VALUE', "'value' exceeds the maximum length of 100000 characters");
-    await expectCode(registry.setRegisteredModelTag('a', 'k'.repeat(251), 'v'), 'INVALID_PARAMETER_VALUE', "'key' exceeds the maximum length of 250 characters");
-    await expectCode(registry.setRegisteredModelTag('a', '', 'v'), 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'key'");
+    await expectCode(
+      registry.setRegisteredModelTag('a', 'k', 'x'.repeat(100_001)),
+      'INVALID_PARAMETER_VALUE',
+      "'value' exceeds the maximum length of 100000 characters",
+    );
+    await expectCode(
+      registry.setRegisteredModelTag('a', 'k'.repeat(251), 'v'),
+      'INVALID_PARAMETER_VALUE',
+      "'key' exceeds the maximum length of 250 characters",
+    );
+    await expectCode(
+      registry.setRegisteredModelTag('a', '', 'v'),
+      'INVALID_PARAMETER_VALUE',
+      "Missing value for required parameter 'key'",
+    );
     for (const bad of ['#', '!', '@', '='].map((c) => `a${c}b`)) {
-      await expectCode(registry.setRegisteredModelTag('a', bad, 'v'), 'INVALID_PARAMETER_VALUE', 'Names may only contain alphanumerics');
+      await expectCode(
+        registry.setRegisteredModelTag('a', bad, 'v'),
+        'INVALID_PARAMETER_VALUE',
+        'Names may only contain alphanumerics',
+      );
     }
     for (const bad of ['a//b', 'a/', '/a', '../a', '.', 'a/./b', '..x']) {
       await expectCode(registry.setRegisteredModelTag('a', bad, 'v'), 'INVALID_PARAMETER_VALUE', 'resolve to');
     }
-    for (const good of ['another key', 'a/b', 'ns:k', 'ключ', '日本']) await registry.setRegisteredModelTag('a', good, 'ok');
+    for (const good of ['another key', 'a/b', 'ns:k', 'ключ', '日本'])
+      await registry.setRegisteredModelTag('a', good, 'ok');
     await registry.setRegisteredModelTag('a', 'empty', '');
     await registry.setRegisteredModelTag('a', 'K', 'upper');
     const tags = Object.fromEntries((await registry.getRegisteredModel('a')).tags!.map((t) => [t.key, t.value]));
@@ -192,25 +254,45 @@ describe('model versions (38–59)', () => {
     await expectCode(registry.createModelVersion('ghost', 's3://x'), 'RESOURCE_DOES_NOT_EXIST');
     await registry.createRegisteredModel('a');
     await registry.createRegisteredModel('b');
-    const a1 = await registry.createModelVersion('a', 's3://b/a1', { runId: 'r1', runLink: 'http://run/1', description: 'first', tags: { t: 'v' } });
+    const a1 = await registry.createModelVersion('a', 's3://b/a1', {
+      runId: 'r1',
+      runLink: 'http://run/1',
+      description: 'first',
+      tags: { t: 'v' },
+    });
     const a2 = await registry.createModelVersion('a', 's3://b/a2');
     const b1 = await registry.createModelVersion('b', 's3://b/b1');
     expect([a1.version, a2.version, b1.version]).toEqual(['1', '2', '1']);
-    expect(a1).toMatchObject({ current_stage: 'None', status: 'READY', run_id: 'r1', run_link: 'http://run/1', description: 'first', tags: [{ key: 't', value: 'v' }] });
+    expect(a1).toMatchObject({
+      current_stage: 'None',
+      status: 'READY',
+      run_id: 'r1',
+      run_link: 'http://run/1',
+      description: 'first',
+      tags: [{ key: 't', value: 'v' }],
+    });
     expect('status_message' in a1).toBe(false);
     expect(a1.creation_timestamp).toBe(a1.last_updated_timestamp);
     expect(a2.run_id).toBe('');
     const rm = await registry.getRegisteredModel('b');
     expect(rm.last_updated_timestamp).toBe(b1.creation_timestamp);
     expect(await registry.getModelVersion('a', '1')).toEqual(a1);
-    await expectCode(registry.createModelVersion('a', ''), 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'source'");
+    await expectCode(
+      registry.createModelVersion('a', ''),
+      'INVALID_PARAMETER_VALUE',
+      "Missing value for required parameter 'source'",
+    );
   });
 
   it('47: a source with .. segments, encoded or not, or NUL is rejected', async () => {
     const { registry } = await freshRegistry();
     await registry.createRegisteredModel('a');
     for (const bad of ['s3:/b/p/../x', 's3://b/%2e%2e/x', 's3://b/%252e%252e/x', 's3://b/x\u0000y']) {
-      await expectCode(registry.createModelVersion('a', bad), 'INVALID_PARAMETER_VALUE', 'Invalid model version source');
+      await expectCode(
+        registry.createModelVersion('a', bad),
+        'INVALID_PARAMETER_VALUE',
+        'Invalid model version source',
+      );
     }
   });
 
@@ -230,7 +312,15 @@ describe('model versions (38–59)', () => {
     await registry.transitionModelVersionStage('a', 1, 'Production');
     await registry.setRegisteredModelAlias('a', 'champ', 1);
     const copy = await registry.copyModelVersion('models:/a/1', 'b');
-    expect(copy).toMatchObject({ name: 'b', version: '1', source: 'models:/a/1', current_stage: 'None', run_id: 'r', description: 'd', tags: [{ key: 't', value: 'v' }] });
+    expect(copy).toMatchObject({
+      name: 'b',
+      version: '1',
+      source: 'models:/a/1',
+      current_stage: 'None',
+      run_id: 'r',
+      description: 'd',
+      tags: [{ key: 't', value: 'v' }],
+    });
     expect(copy.aliases).toBeUndefined();
     expect(await registry.getModelVersionDownloadUri('b', 1)).toBe('s3://b/a1');
     const copy2 = await registry.copyModelVersion('models:/b@latest', 'c');
@@ -242,8 +332,16 @@ describe('model versions (38–59)', () => {
     const { registry } = await freshRegistry();
     await registry.createRegisteredModel('a');
     await registry.createModelVersion('a', 's3://b/1');
-    await expectCode(registry.getModelVersion('a', 9), 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=a, version=9) not found');
-    await expectCode(registry.getModelVersion('a', 'abc'), 'INVALID_PARAMETER_VALUE', "Parameter 'version' must be an integer, got 'abc'.");
+    await expectCode(
+      registry.getModelVersion('a', 9),
+      'RESOURCE_DOES_NOT_EXIST',
+      'Model Version (name=a, version=9) not found',
+    );
+    await expectCode(
+      registry.getModelVersion('a', 'abc'),
+      'INVALID_PARAMETER_VALUE',
+      "Parameter 'version' must be an integer, got 'abc'.",
+    );
     await expectCode(registry.getModelVersion('ghost', 1), 'RESOURCE_DOES_NOT_EXIST');
     expect((await registry.getModelVersion('a', ' 01 ')).version).toBe('1');
     await registry.setRegisteredModelAlias('a', 'x', 1);
@@ -272,8 +370,13 @@ describe('transitions (60–69)', () => {
     const { registry, dir } = await freshRegistry();
     await registry.createRegisteredModel('a');
     for (let i = 1; i <= 4; i++) await registry.createModelVersion('a', `s3://b/${i}`, { tags: { n: String(i) } });
-    for (const s of ['STAGING', 'staging', 'StAgInG']) expect((await registry.transitionModelVersionStage('a', 1, s)).current_stage).toBe('Staging');
-    await expectCode(registry.transitionModelVersionStage('a', 1, 'unknown'), 'INVALID_PARAMETER_VALUE', 'Invalid Model Version stage: unknown. Value must be one of None, Staging, Production, Archived.');
+    for (const s of ['STAGING', 'staging', 'StAgInG'])
+      expect((await registry.transitionModelVersionStage('a', 1, s)).current_stage).toBe('Staging');
+    await expectCode(
+      registry.transitionModelVersionStage('a', 1, 'unknown'),
+      'INVALID_PARAMETER_VALUE',
+      'Invalid Model Version stage: unknown. Value must be one of None, Staging, Production, Archived.',
+    );
     await expectCode(registry.transitionModelVersionStage('a', 1, 'Deleted_Internal'), 'INVALID_PARAMETER_VALUE');
     await registry.transitionModelVersionStage('a', 2, 'Production');
     await registry.transitionModelVersionStage('a', 3, 'Production');
@@ -286,9 +389,15 @@ describe('transitions (60–69)', () => {
     const v1 = await registry.getModelVersion('a', 1);
     expect([v2.current_stage, v3.current_stage, v1.current_stage]).toEqual(['Archived', 'Archived', 'Staging']);
     expect(v2.last_updated_timestamp).toBe(t.last_updated_timestamp);
-    expect((await registry.getRegisteredModel('a')).last_updated_timestamp).toBeGreaterThan(rmBefore.last_updated_timestamp!);
+    expect((await registry.getRegisteredModel('a')).last_updated_timestamp).toBeGreaterThan(
+      rmBefore.last_updated_timestamp!,
+    );
     expect((await git(dir, 'log', '-1', '--format=%s')).trim()).toBe('a: v4 None → Production; archived v2, v3');
-    await expectCode(registry.transitionModelVersionStage('a', 1, 'Archived', { archiveExistingVersions: true }), 'INVALID_PARAMETER_VALUE', 'is not an Active stage');
+    await expectCode(
+      registry.transitionModelVersionStage('a', 1, 'Archived', { archiveExistingVersions: true }),
+      'INVALID_PARAMETER_VALUE',
+      'is not an Active stage',
+    );
     const same = await registry.transitionModelVersionStage('a', 4, 'production');
     expect(same.last_updated_timestamp).toBeGreaterThan(t.last_updated_timestamp);
     expect(same).toMatchObject({ version: '4', source: 's3://b/4', tags: [{ key: 'n', value: '4' }] });
@@ -316,12 +425,19 @@ describe('delete version (70–75), version tags (76–80)', () => {
       () => registry.setRegisteredModelAlias('a', 'x', 2),
       () => registry.getModelVersionDownloadUri('a', 2),
       () => registry.deleteModelVersion('a', 2),
-    ]) await expectCode(call(), 'RESOURCE_DOES_NOT_EXIST');
+    ])
+      await expectCode(call(), 'RESOURCE_DOES_NOT_EXIST');
     const after = await registry.getRegisteredModel('a');
     expect(after.aliases).toBeUndefined();
     expect(after.last_updated_timestamp).toBeGreaterThan(rm.last_updated_timestamp!);
-    await expectCode(registry.getModelVersionByAlias('a', 'champ'), 'INVALID_PARAMETER_VALUE', 'Registered model alias champ not found.');
-    expect((await registry.searchModelVersions({ filterString: "name='a'" })).model_versions!.map((v) => v.version)).toEqual(['1']);
+    await expectCode(
+      registry.getModelVersionByAlias('a', 'champ'),
+      'INVALID_PARAMETER_VALUE',
+      'Registered model alias champ not found.',
+    );
+    expect(
+      (await registry.searchModelVersions({ filterString: "name='a'" })).model_versions!.map((v) => v.version),
+    ).toEqual(['1']);
   });
 
   it('76–80', async () => {
@@ -335,12 +451,19 @@ describe('delete version (70–75), version tags (76–80)', () => {
     await registry.setModelVersionTag('a', 2, 'k', 'other');
     await registry.setModelVersionTag('a', 1, 'e', '');
     const got = await registry.getModelVersion('a', 1);
-    expect(got.tags).toEqual([{ key: 'k', value: 'w' }, { key: 'e', value: '' }]);
+    expect(got.tags).toEqual([
+      { key: 'k', value: 'w' },
+      { key: 'e', value: '' },
+    ]);
     expect(got.last_updated_timestamp).toBe(v1.last_updated_timestamp);
     expect((await registry.getModelVersion('a', 2)).tags).toEqual([{ key: 'k', value: 'other' }]);
     await expectCode(registry.setModelVersionTag('a', 1, 'k', 'x'.repeat(100_001)), 'INVALID_PARAMETER_VALUE');
     await expectCode(registry.setModelVersionTag('a', 1, 'a//b', 'x'), 'INVALID_PARAMETER_VALUE');
-    await expectCode(registry.setModelVersionTag('a', 'I am not a version', 'k', 'v'), 'INVALID_PARAMETER_VALUE', "Parameter 'version' must be an integer, got 'I am not a version'.");
+    await expectCode(
+      registry.setModelVersionTag('a', 'I am not a version', 'k', 'v'),
+      'INVALID_PARAMETER_VALUE',
+      "Parameter 'version' must be an integer, got 'I am not a version'.",
+    );
     await registry.deleteModelVersionTag('a', 1, 'k');
     await registry.deleteModelVersionTag('a', 1, 'absent');
     expect((await registry.getModelVersion('a', 1)).tags).toEqual([{ key: 'e', value: '' }]);
@@ -362,11 +485,29 @@ describe('aliases (81–96)', () => {
     await registry.setRegisteredModelAlias('m', 'second', 1);
     expect((await registry.getModelVersion('m', 1)).aliases!.sort()).toEqual(['second', 'test_alias']);
     for (const bad of ['has space', 'dot.ted', 'at@sign']) {
-      await expectCode(registry.setRegisteredModelAlias('m', bad, 1), 'INVALID_PARAMETER_VALUE', `Invalid alias name: '${bad}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`);
+      await expectCode(
+        registry.setRegisteredModelAlias('m', bad, 1),
+        'INVALID_PARAMETER_VALUE',
+        `Invalid alias name: '${bad}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
+      );
     }
-    await expectCode(registry.setRegisteredModelAlias('m', 'a'.repeat(256), 1), 'INVALID_PARAMETER_VALUE', "'Registered model alias name' exceeds the maximum length of 255 characters");
-    for (const r of ['latest', 'LATEST', 'Latest']) await expectCode(registry.setRegisteredModelAlias('m', r, 1), 'INVALID_PARAMETER_VALUE', "'latest' alias name (case insensitive) is reserved.");
-    for (const r of ['v1', 'V12']) await expectCode(registry.setRegisteredModelAlias('m', r, 1), 'INVALID_PARAMETER_VALUE', `Version alias name '${r}' is reserved.`);
+    await expectCode(
+      registry.setRegisteredModelAlias('m', 'a'.repeat(256), 1),
+      'INVALID_PARAMETER_VALUE',
+      "'Registered model alias name' exceeds the maximum length of 255 characters",
+    );
+    for (const r of ['latest', 'LATEST', 'Latest'])
+      await expectCode(
+        registry.setRegisteredModelAlias('m', r, 1),
+        'INVALID_PARAMETER_VALUE',
+        "'latest' alias name (case insensitive) is reserved.",
+      );
+    for (const r of ['v1', 'V12'])
+      await expectCode(
+        registry.setRegisteredModelAlias('m', r, 1),
+        'INVALID_PARAMETER_VALUE',
+        `Version alias name '${r}' is reserved.`,
+      );
     for (const ok of ['v1a', 'version1', 'champion-v1']) await registry.setRegisteredModelAlias('m', ok, 1);
     await expectCode(registry.setRegisteredModelAlias('m', 'x', 9), 'RESOURCE_DOES_NOT_EXIST');
     await expectCode(registry.setRegisteredModelAlias('m', 'x', 'one'), 'INVALID_PARAMETER_VALUE');
@@ -377,14 +518,22 @@ describe('aliases (81–96)', () => {
     expect(await commitCount(dir)).toBe(before);
     await expectCode(registry.deleteRegisteredModelAlias('ghost', 'x'), 'RESOURCE_DOES_NOT_EXIST');
     expect(await registry.getModelVersionByAlias('m', 'test_alias')).toEqual(await registry.getModelVersion('m', 1));
-    await expectCode(registry.getModelVersionByAlias('m', 'nope'), 'INVALID_PARAMETER_VALUE', 'Registered model alias nope not found.');
+    await expectCode(
+      registry.getModelVersionByAlias('m', 'nope'),
+      'INVALID_PARAMETER_VALUE',
+      'Registered model alias nope not found.',
+    );
     expect((await registry.getModelVersionByAlias('m', 'LATEST')).version).toBe('2');
     await registry.setRegisteredModelAlias('m', 'Champ', 2);
     expect((await registry.getModelVersionByAlias('m', 'Champ')).version).toBe('2');
     await expectCode(registry.getModelVersionByAlias('m', 'champ'), 'INVALID_PARAMETER_VALUE');
     await expectCode(registry.setRegisteredModelAlias('m', '', 1), 'INVALID_PARAMETER_VALUE');
     await registry.createRegisteredModel('empty');
-    await expectCode(registry.getModelVersionByAlias('empty', 'latest'), 'RESOURCE_DOES_NOT_EXIST', 'Latest version not found for model empty.');
+    await expectCode(
+      registry.getModelVersionByAlias('empty', 'latest'),
+      'RESOURCE_DOES_NOT_EXIST',
+      'Latest version not found for model empty.',
+    );
   });
 });
 
@@ -395,12 +544,20 @@ describe('latest versions (97–102) and download URI (103–105)', () => {
     await registry.createRegisteredModel('m');
     for (let i = 1; i <= 3; i++) await registry.createModelVersion('m', `s3://b/${i}`);
     await registry.transitionModelVersionStage('m', 2, 'Production');
-    expect((await registry.getLatestVersions('m')).map((v) => [v.current_stage, v.version])).toEqual([['None', '3'], ['Production', '2']]);
+    expect((await registry.getLatestVersions('m')).map((v) => [v.current_stage, v.version])).toEqual([
+      ['None', '3'],
+      ['Production', '2'],
+    ]);
     expect((await registry.getLatestVersions('m', [])).length).toBe(2);
-    for (const s of [['Production'], ['production'], ['pROduction']]) expect((await registry.getLatestVersions('m', s)).map((v) => v.version)).toEqual(['2']);
+    for (const s of [['Production'], ['production'], ['pROduction']])
+      expect((await registry.getLatestVersions('m', s)).map((v) => v.version)).toEqual(['2']);
     expect((await registry.getLatestVersions('m', ['None', 'Production'])).length).toBe(2);
     expect(await registry.getLatestVersions('m', ['Staging'])).toEqual([]);
-    await expectCode(registry.getLatestVersions('m', ['Prod']), 'INVALID_PARAMETER_VALUE', 'Invalid Model Version stage: Prod.');
+    await expectCode(
+      registry.getLatestVersions('m', ['Prod']),
+      'INVALID_PARAMETER_VALUE',
+      'Invalid Model Version stage: Prod.',
+    );
     expect(await registry.getModelVersionDownloadUri('m', 2)).toBe('s3://b/2');
     await registry.updateModelVersion('m', 2, { description: 'x' });
     expect(await registry.getModelVersionDownloadUri('m', 2)).toBe('s3://b/2');
@@ -412,22 +569,39 @@ describe('search (106–141, library side)', () => {
   it('searches models and versions with filters, order and pages', async () => {
     const { registry } = await freshRegistry();
     for (const n of ['alpha', 'beta', 'gamma', 'delta']) {
-      await registry.createRegisteredModel(n, { tags: { team: n.startsWith('a') || n.startsWith('b') ? 'risk' : 'growth' } });
+      await registry.createRegisteredModel(n, {
+        tags: { team: n.startsWith('a') || n.startsWith('b') ? 'risk' : 'growth' },
+      });
       await registry.createModelVersion(n, `s3://b/${n}/1`, { runId: `run-${n}` });
       await registry.createModelVersion(n, `s3://b/${n}/2`);
     }
     const all = await registry.searchRegisteredModels();
     expect(all.registered_models!.map((m) => m.name)).toEqual(['alpha', 'beta', 'delta', 'gamma']);
-    expect((await registry.searchRegisteredModels({ filterString: "tag.team = 'risk'" })).registered_models!.map((m) => m.name)).toEqual(['alpha', 'beta']);
-    expect((await registry.searchRegisteredModels({ filterString: "name LIKE '%ta'" })).registered_models!.map((m) => m.name)).toEqual(['beta', 'delta']);
+    expect(
+      (await registry.searchRegisteredModels({ filterString: "tag.team = 'risk'" })).registered_models!.map(
+        (m) => m.name,
+      ),
+    ).toEqual(['alpha', 'beta']);
+    expect(
+      (await registry.searchRegisteredModels({ filterString: "name LIKE '%ta'" })).registered_models!.map(
+        (m) => m.name,
+      ),
+    ).toEqual(['beta', 'delta']);
     expect(await registry.searchRegisteredModels({ filterString: "name = 'none'" })).toEqual({});
     const p1 = await registry.searchRegisteredModels({ maxResults: 3, orderBy: ['name DESC'] });
     expect(p1.registered_models!.map((m) => m.name)).toEqual(['gamma', 'delta', 'beta']);
-    const p2 = await registry.searchRegisteredModels({ maxResults: 3, orderBy: ['name DESC'], pageToken: p1.next_page_token! });
+    const p2 = await registry.searchRegisteredModels({
+      maxResults: 3,
+      orderBy: ['name DESC'],
+      pageToken: p1.next_page_token!,
+    });
     expect(p2.registered_models!.map((m) => m.name)).toEqual(['alpha']);
     expect(p2.next_page_token).toBeUndefined();
     await expectCode(registry.searchRegisteredModels({ maxResults: 1001 }), 'INVALID_PARAMETER_VALUE');
-    await expectCode(registry.searchRegisteredModels({ filterString: "name = 'a' OR name = 'b'" }), 'INVALID_PARAMETER_VALUE');
+    await expectCode(
+      registry.searchRegisteredModels({ filterString: "name = 'a' OR name = 'b'" }),
+      'INVALID_PARAMETER_VALUE',
+    );
     const vs = await registry.searchModelVersions({ filterString: "run_id = 'run-beta'" });
     expect(vs.model_versions!.map((v) => [v.name, v.version])).toEqual([['beta', '1']]);
     const byNum = await registry.searchModelVersions({ filterString: "name = 'gamma' AND version_number >= 2" });
@@ -449,7 +623,13 @@ describe('models:/ resolution', () => {
     expect((await registry.resolve('models:/fraud/production')).version).toBe('2');
     expect((await registry.resolve('models:/fraud/latest')).version).toBe('3');
     const r = await registry.resolve('models:/fraud@champion/sub/model.pkl');
-    expect(r).toMatchObject({ name: 'fraud', version: '2', stage: 'Production', aliases: ['champion'], artifact_uri: 's3://b/fraud/2/sub/model.pkl' });
+    expect(r).toMatchObject({
+      name: 'fraud',
+      version: '2',
+      stage: 'Production',
+      aliases: ['champion'],
+      artifact_uri: 's3://b/fraud/2/sub/model.pkl',
+    });
     await expectCode(registry.resolve('models:/fraud/Staging'), 'RESOURCE_DOES_NOT_EXIST');
     await expectCode(registry.resolve('models:/fraud/9'), 'RESOURCE_DOES_NOT_EXIST');
     await expectCode(registry.resolve('models:/fraud@nope'), 'INVALID_PARAMETER_VALUE');

@@ -6,7 +6,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Registry, initRegistry } from '../../src/index.js';
-import { AUTHOR, commitCount, expectCleanRepo, expectCode, freshRegistry, git, tempDir, tickingClock } from '../helpers/registry.js';
+import {
+  AUTHOR,
+  commitCount,
+  expectCleanRepo,
+  expectCode,
+  freshRegistry,
+  git,
+  tempDir,
+  tickingClock,
+} from '../helpers/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -36,7 +45,10 @@ describe('one write, one commit', () => {
 
   it('writes canonical YAML that is byte-identical when rewritten', async () => {
     const { registry, dir } = await freshRegistry();
-    await registry.createRegisteredModel('m', { description: 'line one\nline two: with colon\n\n- a list', tags: { true: 'yes', n: '123' } });
+    await registry.createRegisteredModel('m', {
+      description: 'line one\nline two: with colon\n\n- a list',
+      tags: { true: 'yes', n: '123' },
+    });
     const first = await git(dir, 'show', 'HEAD:models/m/model.yaml');
     expect(first).toMatchInlineSnapshot(`
       "name: m
@@ -80,8 +92,10 @@ describe('one write, one commit', () => {
       const registry = await Registry.open(dir);
       await registry.createRegisteredModel('m');
     } finally {
-      if (saved.n === undefined) delete process.env.MREG_AUTHOR_NAME; else process.env.MREG_AUTHOR_NAME = saved.n;
-      if (saved.e === undefined) delete process.env.MREG_AUTHOR_EMAIL; else process.env.MREG_AUTHOR_EMAIL = saved.e;
+      if (saved.n === undefined) delete process.env.MREG_AUTHOR_NAME;
+      else process.env.MREG_AUTHOR_NAME = saved.n;
+      if (saved.e === undefined) delete process.env.MREG_AUTHOR_EMAIL;
+      else process.env.MREG_AUTHOR_EMAIL = saved.e;
     }
     expect((await git(dir, 'log', '-1', '--format=%an <%ae>')).trim()).toBe('Env Person <env@example.com>');
   });
@@ -114,7 +128,11 @@ describe('one write, one commit', () => {
     await registry.createRegisteredModel('m');
     await writeFile(path.join(dir, 'models/m/model.yaml'), 'name: m\nbogus: 1\n');
     await git(dir, 'commit', '-qam', 'hand edit');
-    await expectCode(registry.createModelVersion('m', 's3://b/1'), 'INVALID_STATE', /The registry has a broken file: models\/m\/model\.yaml:\d+: /);
+    await expectCode(
+      registry.createModelVersion('m', 's3://b/1'),
+      'INVALID_STATE',
+      /The registry has a broken file: models\/m\/model\.yaml:\d+: /,
+    );
   });
 });
 
@@ -139,7 +157,11 @@ describe('policies from registry.yaml', () => {
     await registry.createModelVersion('m', 's3://b/1', { runId: 'r1' });
     await registry.createModelVersion('m', 's3://b/2');
     await registry.createModelVersion('m', 's3://b/3', { runId: 'r3' });
-    await expectCode(registry.transitionModelVersionStage('m', 1, 'Production'), 'PERMISSION_DENIED', 'only from Staging');
+    await expectCode(
+      registry.transitionModelVersionStage('m', 1, 'Production'),
+      'PERMISSION_DENIED',
+      'only from Staging',
+    );
     await registry.transitionModelVersionStage('m', 2, 'Staging');
     await expectCode(registry.transitionModelVersionStage('m', 2, 'Production'), 'PERMISSION_DENIED', "needs 'run_id'");
     await registry.transitionModelVersionStage('m', 1, 'Staging');
@@ -147,7 +169,11 @@ describe('policies from registry.yaml', () => {
     await registry.transitionModelVersionStage('m', 3, 'Staging');
     await expectCode(registry.transitionModelVersionStage('m', 3, 'Production'), 'PERMISSION_DENIED', 'at most 1');
     await registry.transitionModelVersionStage('m', 3, 'Production', { archiveExistingVersions: true });
-    await expectCode(registry.setRegisteredModelAlias('m', 'champion', 3), 'PERMISSION_DENIED', 'may only change on release');
+    await expectCode(
+      registry.setRegisteredModelAlias('m', 'champion', 3),
+      'PERMISSION_DENIED',
+      'may only change on release',
+    );
     await registry.setRegisteredModelAlias('m', 'other', 3);
     await expectCleanRepo(dir);
   });
@@ -174,11 +200,16 @@ describe('concurrency between processes', () => {
             let err = '';
             child.stdout.on('data', (d) => (out += d));
             child.stderr.on('data', (d) => (err += d));
-            child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer ${w} exited ${code}: ${err}`))));
+            child.on('exit', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`writer ${w} exited ${code}: ${err}`)),
+            );
           }),
       ),
     );
-    const numbers = outputs.flatMap((o) => o.trim().split('\n')).map(Number).sort((a, b) => a - b);
+    const numbers = outputs
+      .flatMap((o) => o.trim().split('\n'))
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const files = (await git(dir, 'ls-tree', '--name-only', 'HEAD', 'models/race/versions/')).trim().split('\n');
     expect(files.length).toBe(40);
@@ -190,7 +221,10 @@ describe('concurrency between processes', () => {
     const { registry, dir } = await freshRegistry();
     await registry.createRegisteredModel('m');
     const gitdir = path.join(dir, '.git');
-    await writeFile(path.join(gitdir, 'mreg-write.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname(), started: Date.now() }));
+    await writeFile(
+      path.join(gitdir, 'mreg-write.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname(), started: Date.now() }),
+    );
     // The dead owner's lock is taken over at once; without that this write would time out on the lock.
     const writer = await Registry.open(dir, { author: AUTHOR, lockTimeoutMs: 10_000 });
     await writer.createModelVersion('m', 's3://b/1');

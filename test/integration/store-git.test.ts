@@ -73,7 +73,12 @@ function changes(obj: Record<string, string | null>): ChangeSet {
   return new Map(Object.entries(obj).map(([k, v]) => [k, v === null ? null : enc(v)]));
 }
 
-async function commitOn(repo: GitRepo, obj: Record<string, string | null>, message = 'change', branch = 'main'): Promise<string> {
+async function commitOn(
+  repo: GitRepo,
+  obj: Record<string, string | null>,
+  message = 'change',
+  branch = 'main',
+): Promise<string> {
   const parent = await repo.resolveBranch(branch);
   return repo.commit({ branch, parent, changes: changes(obj), message, author: sig() });
 }
@@ -123,16 +128,27 @@ describe('commit in a work tree', () => {
   it('makes a first commit that native git sees as clean, well-formed and correctly attributed', async () => {
     const d = await tmpdir();
     const repo = await GitRepo.init(d);
-    const author: Signature = { name: 'Ada Lovelace', email: 'ada@example.com', timestamp: 1_700_000_000, timezoneOffset: -120 };
+    const author: Signature = {
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      timestamp: 1_700_000_000,
+      timezoneOffset: -120,
+    };
     const oid = await repo.commit({
       branch: 'main',
       parent: null,
-      changes: changes({ 'registry.yaml': 'format: 1\n', 'models/fraud/model.yaml': 'name: fraud\n', 'models/fraud/versions/1.yaml': 'version: 1\n' }),
+      changes: changes({
+        'registry.yaml': 'format: 1\n',
+        'models/fraud/model.yaml': 'name: fraud\n',
+        'models/fraud/versions/1.yaml': 'version: 1\n',
+      }),
       message: 'init registry',
       author,
     });
     expect((await git(d, 'rev-parse', 'HEAD')).trim()).toBe(oid);
-    expect(await git(d, 'log', '--format=%H|%an|%ae|%at|%ad|%cn|%s', '--date=format:%z')).toBe(`${oid}|Ada Lovelace|ada@example.com|1700000000|+0200|Ada Lovelace|init registry\n`);
+    expect(await git(d, 'log', '--format=%H|%an|%ae|%at|%ad|%cn|%s', '--date=format:%z')).toBe(
+      `${oid}|Ada Lovelace|ada@example.com|1700000000|+0200|Ada Lovelace|init registry\n`,
+    );
     expect(await fsp.readFile(path.join(d, 'models/fraud/versions/1.yaml'), 'utf8')).toBe('version: 1\n');
     await expectCleanCheckout(d);
     await expectFsckClean(d);
@@ -161,7 +177,9 @@ describe('commit in a work tree', () => {
 
     // Deleting the last file of a directory removes the directory from the tree and the disk.
     await commitOn(repo, { 'models/b/versions/1.yaml': null });
-    expect(await git(d, 'ls-tree', '-r', '--name-only', 'HEAD')).toBe('models/a/model.yaml\nmodels/a/versions/1.yaml\nmodels/b/model.yaml\nregistry.yaml\n');
+    expect(await git(d, 'ls-tree', '-r', '--name-only', 'HEAD')).toBe(
+      'models/a/model.yaml\nmodels/a/versions/1.yaml\nmodels/b/model.yaml\nregistry.yaml\n',
+    );
     expect(await exists(path.join(d, 'models/b/versions'))).toBe(false);
     await expectCleanCheckout(d);
 
@@ -223,7 +241,9 @@ describe('commit in a work tree', () => {
     const parent = (await git(d, 'rev-parse', 'HEAD')).trim();
     expect(await repo.resolveBranch('main')).toBe(parent);
     await commitOn(repo, { 'models/c/model.yaml': 'c\n' });
-    expect(await git(d, 'ls-tree', '-r', '--name-only', 'HEAD')).toBe('NOTES.md\nmodels/b/model.yaml\nmodels/c/model.yaml\nregistry.yaml\n');
+    expect(await git(d, 'ls-tree', '-r', '--name-only', 'HEAD')).toBe(
+      'NOTES.md\nmodels/b/model.yaml\nmodels/c/model.yaml\nregistry.yaml\n',
+    );
     await expectCleanCheckout(d);
     await expectFsckClean(d);
   });
@@ -242,10 +262,18 @@ describe('commit in a work tree', () => {
     await git(d, 'status', '--porcelain'); // writes UNTR
     const repo = await GitRepo.open(d);
     // The cache-tree must be invalidated along our paths, or `git write-tree` would reuse stale subtrees.
-    await commitOn(repo, { 'models/m3/versions/2.yaml': 'v2\n', 'models/m7': null, 'models/m9/model.yaml': 'edited\n' });
+    await commitOn(repo, {
+      'models/m3/versions/2.yaml': 'v2\n',
+      'models/m7': null,
+      'models/m9/model.yaml': 'edited\n',
+    });
     await expectCleanCheckout(d);
     await git(d, 'update-index', '--index-version', '4');
-    await commitOn(repo, { 'models/m10/versions/2.yaml': 'v2\n', 'models/m11/model.yaml': null, 'models/new/model.yaml': 'n\n' });
+    await commitOn(repo, {
+      'models/m10/versions/2.yaml': 'v2\n',
+      'models/m11/model.yaml': null,
+      'models/new/model.yaml': 'n\n',
+    });
     await expectCleanCheckout(d);
     expect((await fsp.readFile(path.join(d, '.git/index'))).readUInt32BE(4)).toBe(4);
     await fsp.writeFile(path.join(d, 'x.txt'), 'x\n');
@@ -296,8 +324,26 @@ describe('the ref compare-and-swap', () => {
     const c1 = await commitOn(repo, { 'a.yaml': '1\n' });
     const c2 = await commitOn(repo, { 'a.yaml': '2\n' });
     const indexBefore = await fsp.readFile(path.join(d, '.git/index'));
-    await expectCode(repo.commit({ branch: 'main', parent: c1, changes: changes({ 'a.yaml': 'stale\n', 'b.yaml': 'b\n' }), message: 'stale', author: sig() }), 'RESOURCE_CONFLICT');
-    await expectCode(repo.commit({ branch: 'main', parent: null, changes: changes({ 'z.yaml': 'z\n' }), message: 'stale', author: sig() }), 'RESOURCE_CONFLICT');
+    await expectCode(
+      repo.commit({
+        branch: 'main',
+        parent: c1,
+        changes: changes({ 'a.yaml': 'stale\n', 'b.yaml': 'b\n' }),
+        message: 'stale',
+        author: sig(),
+      }),
+      'RESOURCE_CONFLICT',
+    );
+    await expectCode(
+      repo.commit({
+        branch: 'main',
+        parent: null,
+        changes: changes({ 'z.yaml': 'z\n' }),
+        message: 'stale',
+        author: sig(),
+      }),
+      'RESOURCE_CONFLICT',
+    );
     expect(await repo.resolveBranch('main')).toBe(c2);
     expect(await fsp.readFile(path.join(d, 'a.yaml'), 'utf8')).toBe('2\n');
     expect(await exists(path.join(d, 'b.yaml'))).toBe(false);
@@ -317,7 +363,16 @@ describe('the ref compare-and-swap', () => {
     const fresh = await GitRepo.open(d);
     expect(await fresh.resolveBranch('main')).toBe(c2);
     expect(dec(await fresh.readFileAt(c2, 'models/a/versions/1.yaml'))).toBe('1\n');
-    await expectCode(fresh.commit({ branch: 'main', parent: (await fresh.readCommit(c2)).parents[0]!, changes: changes({ x: 'x' }), message: 'm', author: sig() }), 'RESOURCE_CONFLICT');
+    await expectCode(
+      fresh.commit({
+        branch: 'main',
+        parent: (await fresh.readCommit(c2)).parents[0]!,
+        changes: changes({ x: 'x' }),
+        message: 'm',
+        author: sig(),
+      }),
+      'RESOURCE_CONFLICT',
+    );
     const c3 = await commitOn(fresh, { 'models/b/versions/1.yaml': '1\n', 'models/a/model.yaml': null });
     expect((await git(d, 'rev-parse', 'main')).trim()).toBe(c3);
     await expectCleanCheckout(d);
@@ -328,7 +383,9 @@ describe('the ref compare-and-swap', () => {
     const bare = await GitRepo.open(path.join(b, 'r.git'));
     await git(path.join(b, 'r.git'), 'gc', '-q');
     const c4 = await commitOn(bare, { 'models/c/model.yaml': 'c\n' });
-    expect(await git(path.join(b, 'r.git'), 'ls-tree', '-r', '--name-only', c4)).toBe('models/a/versions/1.yaml\nmodels/b/model.yaml\nmodels/b/versions/1.yaml\nmodels/c/model.yaml\n');
+    expect(await git(path.join(b, 'r.git'), 'ls-tree', '-r', '--name-only', c4)).toBe(
+      'models/a/versions/1.yaml\nmodels/b/model.yaml\nmodels/b/versions/1.yaml\nmodels/c/model.yaml\n',
+    );
     await expectFsckClean(path.join(b, 'r.git'));
   });
 });
@@ -350,9 +407,13 @@ describe('reads against native plumbing', () => {
     const commitAll = async (msg: string): Promise<void> => {
       t += 100;
       await git(d, 'add', '-A');
-      await execFileP('git', ['commit', '-q', '--allow-empty', '-m', msg], { cwd: d, env: { ...NATIVE_ENV, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` } });
+      await execFileP('git', ['commit', '-q', '--allow-empty', '-m', msg], {
+        cwd: d,
+        env: { ...NATIVE_ENV, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` },
+      });
     };
-    for (let m = 0; m < 6; m++) for (let v = 1; v <= 3; v++) await write(`models/m${m}/versions/${v}.yaml`, `m${m} v${v}\n`);
+    for (let m = 0; m < 6; m++)
+      for (let v = 1; v <= 3; v++) await write(`models/m${m}/versions/${v}.yaml`, `m${m} v${v}\n`);
     await write('registry.yaml', 'r\n');
     await write('models/m0/model.yaml', 'm0\n');
     await commitAll('c1');
@@ -372,7 +433,10 @@ describe('reads against native plumbing', () => {
     await commitAll('side1');
     await git(d, 'checkout', '-q', 'main');
     t += 100;
-    await execFileP('git', ['merge', '-q', '--no-ff', '-m', 'merge side', 'side'], { cwd: d, env: { ...NATIVE_ENV, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` } });
+    await execFileP('git', ['merge', '-q', '--no-ff', '-m', 'merge side', 'side'], {
+      cwd: d,
+      env: { ...NATIVE_ENV, GIT_AUTHOR_DATE: `${t} +0000`, GIT_COMMITTER_DATE: `${t} +0000` },
+    });
     await write('models/m5/versions/1.yaml', 'after merge\n');
     await commitAll('c5');
     await git(d, 'update-ref', 'refs/remotes/origin/main', 'HEAD~1');
@@ -385,7 +449,18 @@ describe('reads against native plumbing', () => {
 
   it('diff() equals `git diff-tree -r` for every pair of commits, with and without a prefix', async () => {
     const native = async (a: string | null, b: string, prefix?: string): Promise<string> => {
-      const out = await git(d, 'diff-tree', '-r', '--no-renames', '--raw', '--abbrev=40', '--no-commit-id', a ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', b, ...(prefix ? ['--', prefix] : []));
+      const out = await git(
+        d,
+        'diff-tree',
+        '-r',
+        '--no-renames',
+        '--raw',
+        '--abbrev=40',
+        '--no-commit-id',
+        a ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+        b,
+        ...(prefix ? ['--', prefix] : []),
+      );
       return out
         .split('\n')
         .filter(Boolean)
@@ -411,19 +486,47 @@ describe('reads against native plumbing', () => {
 
   it('listFiles() equals `git ls-tree -r`', async () => {
     for (const c of commits) {
-      const native = (await git(d, 'ls-tree', '-r', c)).split('\n').filter(Boolean).map((l) => `${l.split('\t')[1]} ${l.split(' ')[2]!.slice(0, 40)}`);
+      const native = (await git(d, 'ls-tree', '-r', c))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `${l.split('\t')[1]} ${l.split(' ')[2]!.slice(0, 40)}`);
       expect((await repo.listFiles(c)).map((f) => `${f.path} ${f.oid}`)).toEqual(native);
     }
     const native = (await git(d, 'ls-tree', '-r', '--name-only', 'HEAD', 'models/m1/')).trim().split('\n');
     expect((await repo.listFiles('HEAD', 'models/m1')).map((f) => f.path)).toEqual(native);
     expect(await repo.listFiles('HEAD', 'models/none')).toEqual([]);
-    expect(await repo.listFiles('HEAD', 'registry.yaml')).toEqual([{ path: 'registry.yaml', oid: (await git(d, 'rev-parse', 'HEAD:registry.yaml')).trim() }]);
+    expect(await repo.listFiles('HEAD', 'registry.yaml')).toEqual([
+      { path: 'registry.yaml', oid: (await git(d, 'rev-parse', 'HEAD:registry.yaml')).trim() },
+    ]);
   });
 
   it('resolveRevision() agrees with `git rev-parse`', async () => {
     const head = (await git(d, 'rev-parse', 'HEAD')).trim();
-    for (const rev of ['HEAD', 'main', 'HEAD~2', 'main^', 'HEAD~2^2', 'HEAD^1^1', 'HEAD~2^2~1', 'side', 'light', 'v1.0', 'v1.0^0', 'v1.0^{commit}', 'v1.0~1', 'origin/main', 'refs/heads/side', '@', head, head.slice(0, 7), head.slice(0, 4).toUpperCase(), 'tags/light']) {
-      expect(await repo.resolveRevision(rev), rev).toBe((await git(d, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`)).trim());
+    for (const rev of [
+      'HEAD',
+      'main',
+      'HEAD~2',
+      'main^',
+      'HEAD~2^2',
+      'HEAD^1^1',
+      'HEAD~2^2~1',
+      'side',
+      'light',
+      'v1.0',
+      'v1.0^0',
+      'v1.0^{commit}',
+      'v1.0~1',
+      'origin/main',
+      'refs/heads/side',
+      '@',
+      head,
+      head.slice(0, 7),
+      head.slice(0, 4).toUpperCase(),
+      'tags/light',
+    ]) {
+      expect(await repo.resolveRevision(rev), rev).toBe(
+        (await git(d, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`)).trim(),
+      );
     }
     for (const rev of ['nope', 'HEAD~100', 'HEAD^3', 'config', 'deadbeef', '0'.repeat(40), '', '^main']) {
       await expectCode(repo.resolveRevision(rev), 'RESOURCE_DOES_NOT_EXIST');
@@ -440,17 +543,23 @@ describe('reads against native plumbing', () => {
     expect(await ours({ limit: 3 })).toEqual((await git(d, 'log', '--format=%H', '-3')).trim().split('\n'));
     for (const p of ['models/m1', 'models/m4/versions', 'registry.yaml', 'models/m3']) {
       // First-parent comparison equals git's --full-history without merges here (the merge is not TREESAME-ambiguous).
-      const native = (await git(d, 'log', '--format=%H', '--first-parent', '-m', '--', p)).trim().split('\n').filter(Boolean);
+      const native = (await git(d, 'log', '--format=%H', '--first-parent', '-m', '--', p))
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       expect(await ours({ paths: [p] }), p).toEqual(native);
     }
     // On linear history, exactly `git log -- <path>`.
     for (const p of ['models/m1', 'models/m4', 'models/m3', 'models/m0.yaml', 'registry.yaml', 'models']) {
       const linear: string[] = [];
       for await (const c of repo.log('v1.0', { paths: [p] })) linear.push(c.oid);
-      expect(linear, p).toEqual((await git(d, 'log', '--format=%H', 'v1.0', '--', p)).trim().split('\n').filter(Boolean));
+      expect(linear, p).toEqual(
+        (await git(d, 'log', '--format=%H', 'v1.0', '--', p)).trim().split('\n').filter(Boolean),
+      );
     }
     const withChanges: Array<{ oid: string; paths: string[] }> = [];
-    for await (const c of repo.log('HEAD', { paths: ['models/m4', 'models/m1'] })) withChanges.push({ oid: c.oid, paths: c.changes!.map((x) => x.path) });
+    for await (const c of repo.log('HEAD', { paths: ['models/m4', 'models/m1'] }))
+      withChanges.push({ oid: c.oid, paths: c.changes!.map((x) => x.path) });
     expect(withChanges[0]!.paths).toEqual(['models/m1/versions/1.yaml']);
   });
 
@@ -458,7 +567,9 @@ describe('reads against native plumbing', () => {
     const p = await tmpdir('packs');
     await git(p, 'init', '-q', '-b', 'main');
     // Many similar versions of the same files: good delta material.
-    let body = 'name: fraud\ndescription: |\n' + Array.from({ length: 200 }, (_, i) => `  line ${i} of a long description\n`).join('');
+    let body =
+      'name: fraud\ndescription: |\n' +
+      Array.from({ length: 200 }, (_, i) => `  line ${i} of a long description\n`).join('');
     for (let c = 0; c < 12; c++) {
       body = body.replace(`line ${c * 7}`, `edited line ${c}`) + `extra ${c}\n`;
       await fsp.mkdir(path.join(p, 'models/fraud/versions'), { recursive: true });
@@ -471,15 +582,21 @@ describe('reads against native plumbing', () => {
       const r = await GitRepo.open(p); // fresh: no cached objects
       for (const rev of ['HEAD', 'HEAD~5', 'HEAD~11']) {
         const files = await r.listFiles(rev);
-        expect(files.map((f) => f.path)).toEqual((await git(p, 'ls-tree', '-r', '--name-only', rev)).trim().split('\n'));
-        for (const f of files) expect(dec(await r.readBlob(f.oid)), `${rev}:${f.path}`).toBe(await git(p, 'cat-file', 'blob', f.oid));
+        expect(files.map((f) => f.path)).toEqual(
+          (await git(p, 'ls-tree', '-r', '--name-only', rev)).trim().split('\n'),
+        );
+        for (const f of files)
+          expect(dec(await r.readBlob(f.oid)), `${rev}:${f.path}`).toBe(await git(p, 'cat-file', 'blob', f.oid));
       }
       expect((await r.readCommit(await r.resolveRevision('HEAD~3'))).message).toBe('c8\n');
     };
     await git(p, 'repack', '-adf', '--depth=50', '--window=50', '-q');
     expect(await git(p, 'count-objects', '-v')).toMatch(/^count: 0$/m);
     await check();
-    await execFileP('git', ['-c', 'repack.useDeltaBaseOffset=false', 'repack', '-adf', '-q'], { cwd: p, env: NATIVE_ENV });
+    await execFileP('git', ['-c', 'repack.useDeltaBaseOffset=false', 'repack', '-adf', '-q'], {
+      cwd: p,
+      env: NATIVE_ENV,
+    });
     await check();
     // Writes on top of the pack, and reads of both.
     const r = await GitRepo.open(p);
@@ -506,9 +623,17 @@ describe('working tree access (for --no-commit and validate)', () => {
   it('writes, reads and lists uncommitted files', async () => {
     const d = await tmpdir();
     const repo = await GitRepo.init(d);
-    await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'models/a/versions/1.yaml': '1\n', 'models/b/model.yaml': 'b\n' });
-    await repo.writeWorkTree(changes({ 'models/a': null, 'models/c/model.yaml': 'c\n', 'models/b/model.yaml': 'b2\n' }));
-    expect(await git(d, 'status', '--porcelain', '--untracked-files=all')).toBe(' D models/a/model.yaml\n D models/a/versions/1.yaml\n M models/b/model.yaml\n?? models/c/model.yaml\n');
+    await commitOn(repo, {
+      'models/a/model.yaml': 'a\n',
+      'models/a/versions/1.yaml': '1\n',
+      'models/b/model.yaml': 'b\n',
+    });
+    await repo.writeWorkTree(
+      changes({ 'models/a': null, 'models/c/model.yaml': 'c\n', 'models/b/model.yaml': 'b2\n' }),
+    );
+    expect(await git(d, 'status', '--porcelain', '--untracked-files=all')).toBe(
+      ' D models/a/model.yaml\n D models/a/versions/1.yaml\n M models/b/model.yaml\n?? models/c/model.yaml\n',
+    );
     expect(await repo.listWorkTreeFiles()).toEqual(['models/b/model.yaml', 'models/c/model.yaml']);
     expect(await repo.listWorkTreeFiles('models/c')).toEqual(['models/c/model.yaml']);
     expect(await repo.listWorkTreeFiles('nothing')).toEqual([]);
@@ -525,7 +650,13 @@ describe('fastForward', () => {
     const base = await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'models/b/model.yaml': 'b\n' });
     await git(d, 'branch', 'next', base);
     await git(d, 'branch', 'other', base);
-    await repo.commit({ branch: 'next', parent: base, changes: changes({ 'models/a/model.yaml': 'a2\n', 'models/b': null }), message: 'n1', author: sig() });
+    await repo.commit({
+      branch: 'next',
+      parent: base,
+      changes: changes({ 'models/a/model.yaml': 'a2\n', 'models/b': null }),
+      message: 'n1',
+      author: sig(),
+    });
     const n2 = await commitOn(repo, { 'models/c/versions/1.yaml': '1\n' }, 'n2', 'next');
     // The work tree still shows main.
     await expectCleanCheckout(d);
@@ -535,7 +666,13 @@ describe('fastForward', () => {
     expect(await exists(path.join(d, 'models/b'))).toBe(false);
     await expectCleanCheckout(d);
     await repo.fastForward('main', n2); // no-op
-    const other = await repo.commit({ branch: 'other', parent: base, changes: changes({ x: 'x\n' }), message: 'o', author: sig() });
+    const other = await repo.commit({
+      branch: 'other',
+      parent: base,
+      changes: changes({ x: 'x\n' }),
+      message: 'o',
+      author: sig(),
+    });
     await expectCode(repo.fastForward('main', other), 'RESOURCE_CONFLICT');
     await expectFsckClean(d);
   });
@@ -544,7 +681,8 @@ describe('fastForward', () => {
 /** Child processes need JavaScript: the build that `npm test` makes before running the suite. */
 async function buildStore(): Promise<string> {
   const built = path.join(ROOT, 'dist/store/git.js');
-  if (!(await exists(built))) throw new Error('dist/store/git.js is missing: run `npx tsc -p tsconfig.json` (npm test does) first.');
+  if (!(await exists(built)))
+    throw new Error('dist/store/git.js is missing: run `npx tsc -p tsconfig.json` (npm test does) first.');
   return built;
 }
 
@@ -594,7 +732,10 @@ for (let i = 0; i < 10; i++) {
     await commitOn(repo, { 'a.txt': '1\n' });
     const dead = spawn(process.execPath, ['-e', '0']);
     const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
-    await fsp.writeFile(path.join(d, '.git/mreg-write.lock'), JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token: 'x' }));
+    await fsp.writeFile(
+      path.join(d, '.git/mreg-write.lock'),
+      JSON.stringify({ pid: deadPid, hostname: os.hostname(), started: new Date().toISOString(), token: 'x' }),
+    );
     // No record of which git locks the dead holder had: leftovers older than a native git's few milliseconds go.
     const old = new Date(Date.now() - 10_000);
     for (const f of ['.git/index.lock', '.git/refs/heads/main.lock']) {
@@ -612,8 +753,14 @@ for (let i = 0; i < 10; i++) {
     const repo = await GitRepo.init(d, { bare: true });
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
     try {
-      await fsp.writeFile(path.join(d, 'mreg-write.lock'), JSON.stringify({ pid: holder.pid, hostname: os.hostname(), started: new Date().toISOString(), token: 'live' }));
-      const e = await expectCode(repo.withWriteLock(async () => 1, { timeoutMs: 300 }), 'RESOURCE_CONFLICT');
+      await fsp.writeFile(
+        path.join(d, 'mreg-write.lock'),
+        JSON.stringify({ pid: holder.pid, hostname: os.hostname(), started: new Date().toISOString(), token: 'live' }),
+      );
+      const e = await expectCode(
+        repo.withWriteLock(async () => 1, { timeoutMs: 300 }),
+        'RESOURCE_CONFLICT',
+      );
       expect(e.message).toContain('Timed out waiting for the write lock');
       // A lock file untouched for longer than staleMs is stale even if its pid is alive.
       const old = new Date(Date.now() - 5_000);
@@ -685,7 +832,8 @@ describe('crash safety', () => {
     const d = await tmpdir();
     const repo = await GitRepo.init(d);
     const initial: Record<string, string> = { 'counter.txt': 'start\n' };
-    for (let m = 0; m < 40; m++) for (let v = 1; v <= 5; v++) initial[`models/m${m}/versions/${v}.yaml`] = `m${m} v${v}\n`;
+    for (let m = 0; m < 40; m++)
+      for (let v = 1; v <= 5; v++) initial[`models/m${m}/versions/${v}.yaml`] = `m${m} v${v}\n`;
     await commitOn(repo, initial);
     const script = path.join(await tmpdir('script'), 'crasher.mjs');
     // Each commit writes a counter, adds a version, deletes another and rewrites a whole model folder.
@@ -726,10 +874,14 @@ for (let i = 0; ; i++) {
     await expectFsckClean(d);
     // The next writer recovers whatever the crashed holder left (its recorded locks at once, an unrecorded
     // git lock once it is older than a native git would hold it) without anybody cleaning up.
-    await repo.withWriteLock(() => commitOn(repo, { 'counter.txt': 'final\n', 'models/m3/model.yaml': 'final\n' }), { timeoutMs: 30_000, staleMs: 3_600_000 });
+    await repo.withWriteLock(() => commitOn(repo, { 'counter.txt': 'final\n', 'models/m3/model.yaml': 'final\n' }), {
+      timeoutMs: 30_000,
+      staleMs: 3_600_000,
+    });
     await expectCleanCheckout(d);
     await expectFsckClean(d);
-    for (const f of ['.git/index.lock', '.git/refs/heads/main.lock', '.git/mreg-write.lock', '.git/mreg-checkout.json']) expect(await exists(path.join(d, f)), f).toBe(false);
+    for (const f of ['.git/index.lock', '.git/refs/heads/main.lock', '.git/mreg-write.lock', '.git/mreg-checkout.json'])
+      expect(await exists(path.join(d, f)), f).toBe(false);
   });
 });
 
@@ -771,7 +923,9 @@ describe('remote over smart HTTP (git http-backend)', () => {
     const c3 = await commitOn(a, { 'models/b/model.yaml': 'b\n' });
     const r = await a.push({ branch: 'main', expectedRemoteTip: c1 });
     expect(r.ok).toBe(true);
-    expect(r.objectCount).toBe(2 /* commits */ + 2 /* blobs */ + 2 /* roots */ + 2 /* models/ */ + 1 /* a */ + 1 /* a/versions */ + 1 /* b */);
+    expect(r.objectCount).toBe(
+      2 /* commits */ + 2 /* blobs */ + 2 /* roots */ + 2 /* models/ */ + 1 /* a */ + 1 /* a/versions */ + 1 /* b */,
+    );
     expect((await git(remoteDir, 'rev-parse', 'main')).trim()).toBe(c3);
     await expectFsckClean(remoteDir);
 
@@ -807,7 +961,10 @@ describe('remote over smart HTTP (git http-backend)', () => {
     const e = await clone('race.git');
     await commitOn(c, { 'counter.txt': 'c\n' });
     await commitOn(e, { 'counter.txt': 'e\n' });
-    const results = await Promise.all([c.push({ branch: 'main', expectedRemoteTip: tip }), e.push({ branch: 'main', expectedRemoteTip: tip })]);
+    const results = await Promise.all([
+      c.push({ branch: 'main', expectedRemoteTip: tip }),
+      e.push({ branch: 'main', expectedRemoteTip: tip }),
+    ]);
     expect(results.filter((x) => x.ok)).toHaveLength(1);
     expect(results.find((x) => !x.ok)?.reason).toBe('conflict');
     expect((await git(remoteDir, 'rev-list', '--count', 'main')).trim()).toBe('3');
@@ -822,7 +979,8 @@ describe('remote over smart HTTP (git http-backend)', () => {
     for (let m = 0; m < 300; m++) {
       await fsp.mkdir(path.join(d, `models/m${m}/versions`), { recursive: true });
       await fsp.writeFile(path.join(d, `models/m${m}/model.yaml`), `name: m${m}\n`);
-      for (let v = 1; v <= 9; v++) await fsp.writeFile(path.join(d, `models/m${m}/versions/${v}.yaml`), `m${m} v${v}\n`);
+      for (let v = 1; v <= 9; v++)
+        await fsp.writeFile(path.join(d, `models/m${m}/versions/${v}.yaml`), `m${m} v${v}\n`);
     }
     await git(d, 'add', '-A');
     await git(d, 'commit', '-q', '-m', 'bulk');
@@ -842,9 +1000,12 @@ describe('remote over smart HTTP (git http-backend)', () => {
     await commitOn(other, { 'models/m1/model.yaml': 'other\n' });
     expect((await other.push({ branch: 'main', expectedRemoteTip: tip })).ok).toBe(true);
     await repo.fetch({ branch: 'main' });
-    const theirs = (await repo.resolveRevision('origin/main'));
+    const theirs = await repo.resolveRevision('origin/main');
     await commitOn(repo, { 'models/m2/model.yaml': 'mine\n' });
-    expect(await repo.push({ branch: 'main', expectedRemoteTip: theirs })).toMatchObject({ ok: false, reason: 'rejected' });
+    expect(await repo.push({ branch: 'main', expectedRemoteTip: theirs })).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+    });
     await expectFsckClean(remoteDir);
   });
 });

@@ -3,10 +3,19 @@
 // bounded walk says where to resume.
 import { describe, expect, it } from 'vitest';
 import { GitRepo } from '../../src/store/git.js';
-import { registryHistory, type HistoryEntry, type HistoryOptions, type HistoryResume } from '../../src/store/history.js';
+import {
+  registryHistory,
+  type HistoryEntry,
+  type HistoryOptions,
+  type HistoryResume,
+} from '../../src/store/history.js';
 import { freshRegistry, git } from '../helpers/registry.js';
 
-async function walk(repo: GitRepo, start: string, opts: HistoryOptions): Promise<{ entries: HistoryEntry[]; resume: HistoryResume }> {
+async function walk(
+  repo: GitRepo,
+  start: string,
+  opts: HistoryOptions,
+): Promise<{ entries: HistoryEntry[]; resume: HistoryResume }> {
   const entries: HistoryEntry[] = [];
   const it = registryHistory(repo, start, opts);
   for (;;) {
@@ -16,7 +25,12 @@ async function walk(repo: GitRepo, start: string, opts: HistoryOptions): Promise
   }
 }
 
-const ops = (entries: HistoryEntry[]) => entries.map((e) => e.operations.map((o) => `${o.op}${o.version !== undefined ? ` v${o.version}` : ''}${o.alias ? ` @${o.alias}` : ''}`).join(', '));
+const ops = (entries: HistoryEntry[]) =>
+  entries.map((e) =>
+    e.operations
+      .map((o) => `${o.op}${o.version !== undefined ? ` v${o.version}` : ''}${o.alias ? ` @${o.alias}` : ''}`)
+      .join(', '),
+  );
 
 describe('registryHistory for one version', () => {
   it('follows the version across a rename, ignores other versions and plain model edits, and adds alias moves on request', async () => {
@@ -35,11 +49,25 @@ describe('registryHistory for one version', () => {
     const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
 
     const plain = await walk(repo, tip, { model: 'b', version: 2 });
-    expect(ops(plain.entries)).toEqual(['stage_changed v2', 'model_renamed', 'stage_changed v2', 'version_registered v2', 'model_created']);
+    expect(ops(plain.entries)).toEqual([
+      'stage_changed v2',
+      'model_renamed',
+      'stage_changed v2',
+      'version_registered v2',
+      'model_created',
+    ]);
     expect(plain.resume).toEqual({ next: undefined, last: expect.stringMatching(/^[0-9a-f]{40}$/), names: ['b', 'a'] });
 
     const withAliases = await walk(repo, tip, { model: 'b', version: 2, aliases: true });
-    expect(ops(withAliases.entries)).toEqual(['alias_set @champion', 'stage_changed v2', 'model_renamed', 'alias_set @champion', 'stage_changed v2', 'version_registered v2', 'model_created']);
+    expect(ops(withAliases.entries)).toEqual([
+      'alias_set @champion',
+      'stage_changed v2',
+      'model_renamed',
+      'alias_set @champion',
+      'stage_changed v2',
+      'version_registered v2',
+      'model_created',
+    ]);
 
     // The whole model's history is unchanged by the narrowing.
     const model = await walk(repo, tip, { model: 'b' });

@@ -24,7 +24,10 @@ async function importsOf(file: string): Promise<string[]> {
 }
 
 const RULES: Array<{ folder: string; banned: RegExp[] }> = [
-  { folder: 'domain', banned: [/^node:/, /^isomorphic-git/, /^yaml$/, /\/store\//, /\/registry\//, /\/daemon\//, /\/cli\//] },
+  {
+    folder: 'domain',
+    banned: [/^node:/, /^isomorphic-git/, /^yaml$/, /\/store\//, /\/registry\//, /\/daemon\//, /\/cli\//],
+  },
   { folder: 'mlflow', banned: [/^node:/, /^isomorphic-git/, /\/store\//, /\/registry\//, /\/daemon\//, /\/cli\//] },
   { folder: 'daemon', banned: [/\/registry\//, /store\/apply/, /\/cli\/(?!example)/] },
   { folder: 'store', banned: [/\/registry\//, /\/daemon\//, /\/cli\//] },

@@ -30,10 +30,59 @@ function agrees(text: string): boolean {
 const tricky = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme' }),
-  fc.constantFrom('', ' ', 'true', 'True', 'no', 'null', '~', '1', '01', '1.0', '1e3', '0x1F', '.inf', '-', '- a', 'a: b', 'a #b', 'a#b', '#x', '"q"', "'s'", '|', '>', '&a', '*a', '!t', '%', '@', '`', '[a]', '{a: 1}', 'line\nbreak', 'trail\n', 'trail\n\n', '\n lead', '  indented\nx', 'tab\there', 'é', '\u2028', '\ufeff', 'a\\b', 's3://b/k?x=1&y=2', '2026-01-01T00:00:00.000Z'),
-  fc.array(fc.constantFrom('a', ' ', '\n', ':', '#', '-', '"', '\\', '1', 'é', '|', "'"), { maxLength: 12 }).map((a) => a.join('')),
+  fc.constantFrom(
+    '',
+    ' ',
+    'true',
+    'True',
+    'no',
+    'null',
+    '~',
+    '1',
+    '01',
+    '1.0',
+    '1e3',
+    '0x1F',
+    '.inf',
+    '-',
+    '- a',
+    'a: b',
+    'a #b',
+    'a#b',
+    '#x',
+    '"q"',
+    "'s'",
+    '|',
+    '>',
+    '&a',
+    '*a',
+    '!t',
+    '%',
+    '@',
+    '`',
+    '[a]',
+    '{a: 1}',
+    'line\nbreak',
+    'trail\n',
+    'trail\n\n',
+    '\n lead',
+    '  indented\nx',
+    'tab\there',
+    'é',
+    '\u2028',
+    '\ufeff',
+    'a\\b',
+    's3://b/k?x=1&y=2',
+    '2026-01-01T00:00:00.000Z',
+  ),
+  fc
+    .array(fc.constantFrom('a', ' ', '\n', ':', '#', '-', '"', '\\', '1', 'é', '|', "'"), { maxLength: 12 })
+    .map((a) => a.join('')),
 );
-const tagKey = fc.oneof(fc.constantFrom('team', 'true', '1', 'a.b', 'a/b', 'x-y', 'with space', 'k:v', 'null'), fc.stringMatching(/^[a-z0-9_.\-/ :]{1,12}$/));
+const tagKey = fc.oneof(
+  fc.constantFrom('team', 'true', '1', 'a.b', 'a/b', 'x-y', 'with space', 'k:v', 'null'),
+  fc.stringMatching(/^[a-z0-9_.\-/ :]{1,12}$/),
+);
 
 const versionDoc = fc.record(
   {
@@ -69,8 +118,16 @@ const ordinaryVersion = fc.record({
   run_id: fc.stringMatching(/^[0-9a-f]{32}$/),
   stage: fc.constantFrom('None', 'Staging', 'Production', 'Archived'),
   status: fc.constant('READY'),
-  description: fc.constantFrom('Retrained on March data.', 'Line one\n\n| a | b |\n|---|---|\n| 1 | 2 |', '# Heading\n\n- item: with colon\n- `code`'),
-  tags: fc.dictionary(fc.constantFrom('team', 'auc', 'framework', 'validated'), fc.constantFrom('risk', '0.93', 'true', 'xgboost', '1'), { maxKeys: 3 }),
+  description: fc.constantFrom(
+    'Retrained on March data.',
+    'Line one\n\n| a | b |\n|---|---|\n| 1 | 2 |',
+    '# Heading\n\n- item: with colon\n- `code`',
+  ),
+  tags: fc.dictionary(
+    fc.constantFrom('team', 'auc', 'framework', 'validated'),
+    fc.constantFrom('risk', '0.93', 'true', 'xgboost', '1'),
+    { maxKeys: 3 },
+  ),
   created_at: fc.constant('2026-01-01T00:00:00.000Z'),
   updated_at: fc.constant('2026-01-02T00:00:00.000Z'),
 });
@@ -78,19 +135,48 @@ const ordinaryVersion = fc.record({
 describe('parseCanonical', () => {
   it('agrees with yaml on every canonical version file it accepts', () => {
     fastTaken = 0;
-    fc.assert(fc.property(versionDoc, (doc) => agrees(stringifyDocument('model-version', doc))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(versionDoc, (doc) => agrees(stringifyDocument('model-version', doc))),
+      { numRuns: 3000 },
+    );
     expect(fastTaken).toBeGreaterThan(300); // the comparison is not vacuous
   });
 
   it('agrees with yaml on every canonical model file it accepts', () => {
     fastTaken = 0;
-    fc.assert(fc.property(modelDoc, (doc) => agrees(stringifyDocument('model', doc))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(modelDoc, (doc) => agrees(stringifyDocument('model', doc))),
+      { numRuns: 3000 },
+    );
     expect(fastTaken).toBeGreaterThan(300);
   });
 
   it('agrees with yaml on hand-edited (mutated) files: it accepts a subset, never a different reading', () => {
     fastTaken = 0;
-    const edit = fc.tuple(fc.oneof(versionDoc, ordinaryVersion), fc.nat(), fc.nat({ max: 3 }), fc.constantFrom(' ', '\n', ':', '#', '"', '  ', '- ', '|', 'x: y\n', '\n  ', '\t', "'", '\\', '&a ', '---\n', '...\n', '%YAML 1.2\n'));
+    const edit = fc.tuple(
+      fc.oneof(versionDoc, ordinaryVersion),
+      fc.nat(),
+      fc.nat({ max: 3 }),
+      fc.constantFrom(
+        ' ',
+        '\n',
+        ':',
+        '#',
+        '"',
+        '  ',
+        '- ',
+        '|',
+        'x: y\n',
+        '\n  ',
+        '\t',
+        "'",
+        '\\',
+        '&a ',
+        '---\n',
+        '...\n',
+        '%YAML 1.2\n',
+      ),
+    );
     fc.assert(
       fc.property(edit, ([doc, at, cut, insert]) => {
         const text = stringifyDocument('model-version', doc);
@@ -105,14 +191,11 @@ describe('parseCanonical', () => {
   it('accepts what mreg writes for ordinary registries (the fast path is actually taken)', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(
-        ordinaryVersion,
-        (doc) => {
-          const text = stringifyDocument('model-version', doc);
-          if (parseCanonical(text) !== undefined) accepted++;
-          return agrees(text);
-        },
-      ),
+      fc.property(ordinaryVersion, (doc) => {
+        const text = stringifyDocument('model-version', doc);
+        if (parseCanonical(text) !== undefined) accepted++;
+        return agrees(text);
+      }),
       { numRuns: 500 },
     );
     expect(accepted).toBe(500);
@@ -130,7 +213,23 @@ describe('parseCanonical', () => {
     expect(reference(text)).toEqual(doc);
   });
 
-  it.each(['a: 1\na: 2\n', 'a: 1.0\n', 'a: 01\n', 'a: null\n', 'a:\n', 'a: &x 1\n', 'a: b\n  c\n', 'a: |2-\n    x\n', 'a: |+\n  x\n\n', 'a: [1]\n', 'a: 1', 'a: b\r\n', '---\na: 1\n', 'a: "\\u00e9\\N"\n', '__proto__: 1\n'])('leaves %j to the general parser', (text) => {
+  it.each([
+    'a: 1\na: 2\n',
+    'a: 1.0\n',
+    'a: 01\n',
+    'a: null\n',
+    'a:\n',
+    'a: &x 1\n',
+    'a: b\n  c\n',
+    'a: |2-\n    x\n',
+    'a: |+\n  x\n\n',
+    'a: [1]\n',
+    'a: 1',
+    'a: b\r\n',
+    '---\na: 1\n',
+    'a: "\\u00e9\\N"\n',
+    '__proto__: 1\n',
+  ])('leaves %j to the general parser', (text) => {
     expect(parseCanonical(text)).toBeUndefined();
   });
 });

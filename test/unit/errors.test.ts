@@ -5,10 +5,14 @@ import { validateAliasName, validateTagKey } from '../../src/domain/rules.js';
 
 describe('RegistryError messages', () => {
   it('quote a megabyte-long value clipped in the middle: the start says what is wrong, the end keeps the hint', () => {
-    const e = RegistryError.invalid(`Invalid value "${'!'.repeat(1024 * 1024)}" for parameter 'key' supplied: Names may only contain alphanumerics.`);
+    const e = RegistryError.invalid(
+      `Invalid value "${'!'.repeat(1024 * 1024)}" for parameter 'key' supplied: Names may only contain alphanumerics.`,
+    );
     expect(e.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH + 60);
     expect(e.message).toMatch(/^Invalid value "!!!/);
-    expect(e.message).toMatch(/characters left out\] …!*" for parameter 'key' supplied: Names may only contain alphanumerics\.$/);
+    expect(e.message).toMatch(
+      /characters left out\] …!*" for parameter 'key' supplied: Names may only contain alphanumerics\.$/,
+    );
   });
 
   it('never split a surrogate pair where they clip', () => {
@@ -32,6 +36,8 @@ describe('RegistryError messages', () => {
   });
 
   it('short messages are left as they are', () => {
-    expect(RegistryError.missing('name').message).toBe("Missing value for required parameter 'name'. See the API docs for more information about request parameters.");
+    expect(RegistryError.missing('name').message).toBe(
+      "Missing value for required parameter 'name'. See the API docs for more information about request parameters.",
+    );
   });
 });

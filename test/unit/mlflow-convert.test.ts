@@ -5,9 +5,38 @@ import { toMlflowModelVersion } from '../../src/mlflow/convert.js';
 describe('toMlflowModelVersion', () => {
   it('emits keys in MLflow order: status, status_message, tags, run_link, aliases', () => {
     const mv = toMlflowModelVersion(
-      { name: 'm', aliases: { champion: 1 }, latest_version: 1, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
-      { version: 1, source: 's3://b/1', stage: 'None', status: 'READY', status_message: 'ok', tags: { k: 'v' }, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
+      {
+        name: 'm',
+        aliases: { champion: 1 },
+        latest_version: 1,
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+      {
+        version: 1,
+        source: 's3://b/1',
+        stage: 'None',
+        status: 'READY',
+        status_message: 'ok',
+        tags: { k: 'v' },
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
     );
-    expect(Object.keys(mv)).toEqual(['name', 'version', 'creation_timestamp', 'last_updated_timestamp', 'current_stage', 'description', 'source', 'run_id', 'status', 'status_message', 'tags', 'run_link', 'aliases']);
+    expect(Object.keys(mv)).toEqual([
+      'name',
+      'version',
+      'creation_timestamp',
+      'last_updated_timestamp',
+      'current_stage',
+      'description',
+      'source',
+      'run_id',
+      'status',
+      'status_message',
+      'tags',
+      'run_link',
+      'aliases',
+    ]);
   });
 });

@@ -26,11 +26,28 @@ const MODEL_042: OrderableVersion[] = [
   [8, 1795697001373, 1795697007324],
   [9, 1795697001380, 1795697007333],
   [10, 1795697001386, 1795697007324],
-].map(([version, created_ms, updated_ms]) => ({ name: 'model-042', version: version!, created_ms: created_ms!, updated_ms: updated_ms! }));
+].map(([version, created_ms, updated_ms]) => ({
+  name: 'model-042',
+  version: version!,
+  created_ms: created_ms!,
+  updated_ms: updated_ms!,
+}));
 
-const mv = (name: string, version: number, created_ms: number, updated_ms: number): OrderableVersion => ({ name, version, created_ms, updated_ms });
-const VERSIONS: OrderableVersion[] = [mv('a', 1, 1, 5), mv('a', 2, 2, 5), mv('a', 10, 3, 7), mv('b', 1, 4, 5), mv('b', 2, 5, 1)];
-const sortVersions = (orderBy?: string[]): string[] => [...VERSIONS].sort(compileVersionOrder(orderBy)).map((v) => `${v.name}/${v.version}`);
+const mv = (name: string, version: number, created_ms: number, updated_ms: number): OrderableVersion => ({
+  name,
+  version,
+  created_ms,
+  updated_ms,
+});
+const VERSIONS: OrderableVersion[] = [
+  mv('a', 1, 1, 5),
+  mv('a', 2, 2, 5),
+  mv('a', 10, 3, 7),
+  mv('b', 1, 4, 5),
+  mv('b', 2, 5, 1),
+];
+const sortVersions = (orderBy?: string[]): string[] =>
+  [...VERSIONS].sort(compileVersionOrder(orderBy)).map((v) => `${v.name}/${v.version}`);
 
 function errorOf(fn: () => unknown): RegistryError {
   try {
@@ -54,7 +71,11 @@ describe('registered-model order_by', () => {
     ['123: timestamp deSc', ['timestamp deSc'], ['d', 'a', 'b', 'C', 'é']],
     ['124: ties are broken by name ASC', ['last_updated_timestamp DESC'], ['d', 'a', 'b', 'C', 'é']],
     ['125: compound ordering', ['last_updated_timestamp ASC', 'name DESC'], ['é', 'C', 'b', 'a', 'd']],
-    ['126: creation_timestamp is accepted (MLflow SQL rejects it)', ['creation_timestamp DESC'], ['é', 'd', 'b', 'C', 'a']],
+    [
+      '126: creation_timestamp is accepted (MLflow SQL rejects it)',
+      ['creation_timestamp DESC'],
+      ['é', 'd', 'b', 'C', 'a'],
+    ],
     ['a backticked key', ['`name` DESC'], ['é', 'd', 'b', 'a', 'C']],
     ['an attribute. prefix (MLflow file store)', ['attribute.last_updated_timestamp DESC'], ['d', 'a', 'b', 'C', 'é']],
     ['surrounding whitespace', ['  name   DESC  '], ['é', 'd', 'b', 'a', 'C']],
@@ -63,18 +84,42 @@ describe('registered-model order_by', () => {
   });
 
   it.each([
-    ['126: description', ['description'], "Invalid order by key 'description' specified. Valid keys are '{'name', 'timestamp', 'last_updated_timestamp', 'creation_timestamp'}'"],
-    ['126: extra tokens', ['last_updated_timestamp DESC blah'], "Invalid order_by clause 'last_updated_timestamp DESC blah'. Could not be parsed."],
+    [
+      '126: description',
+      ['description'],
+      "Invalid order by key 'description' specified. Valid keys are '{'name', 'timestamp', 'last_updated_timestamp', 'creation_timestamp'}'",
+    ],
+    [
+      '126: extra tokens',
+      ['last_updated_timestamp DESC blah'],
+      "Invalid order_by clause 'last_updated_timestamp DESC blah'. Could not be parsed.",
+    ],
     ['126: a bad direction', ['name ASCENDING'], "Invalid ordering key in order_by clause 'name ASCENDING'."],
     ['126: a tag key', ['tag.x'], 'Invalid order_by entity: tag'],
-    ['126: an unknown entity', ['metric.x DESC'], "Invalid entity type 'metric'. Valid entity types are ('attribute', 'tag', 'tags')"],
-    ['126: two keys in one element', ['name, timestamp'], "Invalid order_by clause 'name, timestamp'. Could not be parsed."],
+    [
+      '126: an unknown entity',
+      ['metric.x DESC'],
+      "Invalid entity type 'metric'. Valid entity types are ('attribute', 'tag', 'tags')",
+    ],
+    [
+      '126: two keys in one element',
+      ['name, timestamp'],
+      "Invalid order_by clause 'name, timestamp'. Could not be parsed.",
+    ],
     ['126: an empty element', [''], "Invalid order_by clause ''. Could not be parsed."],
     ['126: a quoted string', ["'name'"], "Invalid order_by clause ''name''. Could not be parsed."],
-    ['126: keys are case-sensitive', ['NAME'], "Invalid order by key 'NAME' specified. Valid keys are '{'name', 'timestamp', 'last_updated_timestamp', 'creation_timestamp'}'"],
+    [
+      '126: keys are case-sensitive',
+      ['NAME'],
+      "Invalid order by key 'NAME' specified. Valid keys are '{'name', 'timestamp', 'last_updated_timestamp', 'creation_timestamp'}'",
+    ],
     ['126: a direction without a key', ['DESC'], "Invalid order_by clause 'DESC'. Could not be parsed."],
     ['a duplicate field', ['name ASC', 'name DESC'], "`order_by` contains duplicate fields: ['name ASC', 'name DESC']"],
-    ['timestamp duplicates last_updated_timestamp', ['timestamp', 'last_updated_timestamp DESC'], "`order_by` contains duplicate fields: ['timestamp', 'last_updated_timestamp DESC']"],
+    [
+      'timestamp duplicates last_updated_timestamp',
+      ['timestamp', 'last_updated_timestamp DESC'],
+      "`order_by` contains duplicate fields: ['timestamp', 'last_updated_timestamp DESC']",
+    ],
   ])('%s → IPV', (_title, orderBy, message) => {
     const e = errorOf(() => compileModelOrder(orderBy));
     expect(e.code).toBe('INVALID_PARAMETER_VALUE');
@@ -96,14 +141,23 @@ describe('model-version order_by', () => {
   });
 
   it('136: version_number DESC as captured (model-versions-search__order-by.json)', () => {
-    expect([...MODEL_042].sort(compileVersionOrder(['version_number DESC'])).map((v) => v.version).slice(0, 2)).toEqual([10, 9]);
+    expect(
+      [...MODEL_042]
+        .sort(compileVersionOrder(['version_number DESC']))
+        .map((v) => v.version)
+        .slice(0, 2),
+    ).toEqual([10, 9]);
   });
 
   it.each([
     ['135: default: last_updated DESC, name ASC, version DESC', undefined, ['a/10', 'a/2', 'a/1', 'b/1', 'b/2']],
     ['135: an empty list is the default', [], ['a/10', 'a/2', 'a/1', 'b/1', 'b/2']],
     ['136: name DESC, then version DESC within a name', ['name DESC'], ['b/2', 'b/1', 'a/10', 'a/2', 'a/1']],
-    ['136: version_number DESC, ties by name ASC (numeric, not string order)', ['version_number DESC'], ['a/10', 'a/2', 'b/2', 'a/1', 'b/1']],
+    [
+      '136: version_number DESC, ties by name ASC (numeric, not string order)',
+      ['version_number DESC'],
+      ['a/10', 'a/2', 'b/2', 'a/1', 'b/1'],
+    ],
     ['136: version_number ASC', ['version_number'], ['a/1', 'b/1', 'a/2', 'b/2', 'a/10']],
     ['136: creation_timestamp DESC', ['creation_timestamp DESC'], ['b/2', 'b/1', 'a/10', 'a/2', 'a/1']],
     ['136: last_updated_timestamp ASC', ['last_updated_timestamp ASC'], ['b/2', 'a/2', 'a/1', 'b/1', 'a/10']],
@@ -114,12 +168,32 @@ describe('model-version order_by', () => {
   });
 
   it.each([
-    ['137: run_id', ['name ASC', 'run_id DESC'], "Invalid attribute key 'run_id' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'"],
-    ['timestamp is a model key only', ['timestamp'], "Invalid attribute key 'timestamp' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'"],
-    ['current_stage', ['current_stage'], "Invalid attribute key 'current_stage' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'"],
+    [
+      '137: run_id',
+      ['name ASC', 'run_id DESC'],
+      "Invalid attribute key 'run_id' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'",
+    ],
+    [
+      'timestamp is a model key only',
+      ['timestamp'],
+      "Invalid attribute key 'timestamp' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'",
+    ],
+    [
+      'current_stage',
+      ['current_stage'],
+      "Invalid attribute key 'current_stage' specified. Valid keys are '{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}'",
+    ],
     ['a tag', ['tags.x DESC'], 'Invalid order_by entity: tag'],
-    ['extra tokens', ['version_number DESC blah'], "Invalid order_by clause 'version_number DESC blah'. Could not be parsed."],
-    ['a duplicate', ['version_number', 'version_number DESC'], "`order_by` contains duplicate fields: ['version_number', 'version_number DESC']"],
+    [
+      'extra tokens',
+      ['version_number DESC blah'],
+      "Invalid order_by clause 'version_number DESC blah'. Could not be parsed.",
+    ],
+    [
+      'a duplicate',
+      ['version_number', 'version_number DESC'],
+      "`order_by` contains duplicate fields: ['version_number', 'version_number DESC']",
+    ],
   ])('%s → IPV', (_title, orderBy, message) => {
     const e = errorOf(() => compileVersionOrder(orderBy));
     expect(e.code).toBe('INVALID_PARAMETER_VALUE');
@@ -151,15 +225,25 @@ describe('compareCodePoints', () => {
   });
 
   it('random orders are total and stable under any permutation', () => {
-    const version = fc.record({ name: fc.constantFrom('a', 'b', 'Z'), version: fc.integer({ min: 1, max: 30 }), created_ms: fc.integer({ min: 0, max: 3 }), updated_ms: fc.integer({ min: 0, max: 3 }) });
+    const version = fc.record({
+      name: fc.constantFrom('a', 'b', 'Z'),
+      version: fc.integer({ min: 1, max: 30 }),
+      created_ms: fc.integer({ min: 0, max: 3 }),
+      updated_ms: fc.integer({ min: 0, max: 3 }),
+    });
     const key = fc.constantFrom('name', 'version_number', 'creation_timestamp', 'last_updated_timestamp');
     fc.assert(
-      fc.property(fc.uniqueArray(version, { selector: (v) => `${v.name}/${v.version}`, maxLength: 30 }), fc.uniqueArray(key, { maxLength: 4 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), (list, keys, desc) => {
-        const compare = compileVersionOrder(keys.map((k, i) => `${k} ${desc[i] ? 'DESC' : 'ASC'}`));
-        const once = [...list].sort(compare);
-        const again = [...list].reverse().sort(compare);
-        expect(again).toEqual(once);
-      }),
+      fc.property(
+        fc.uniqueArray(version, { selector: (v) => `${v.name}/${v.version}`, maxLength: 30 }),
+        fc.uniqueArray(key, { maxLength: 4 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        (list, keys, desc) => {
+          const compare = compileVersionOrder(keys.map((k, i) => `${k} ${desc[i] ? 'DESC' : 'ASC'}`));
+          const once = [...list].sort(compare);
+          const again = [...list].reverse().sort(compare);
+          expect(again).toEqual(once);
+        },
+      ),
       { numRuns: 500 },
     );
   });

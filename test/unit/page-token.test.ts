@@ -66,7 +66,11 @@ describe('page tokens', () => {
     ],
     ['a word', 'eyJvZmZzZXQiOiAiYWJjIn0=', 'Invalid page token, not stringable abc'],
     ['NaN', 'eyJvZmZzZXQiOiBOYU59', 'Invalid page token, not stringable nan'],
-    ['a negative offset (MLflow would pass it to SQL)', encodeJson('{"offset": -5}'), "Invalid page token, parsed value={'offset': -5}"],
+    [
+      'a negative offset (MLflow would pass it to SQL)',
+      encodeJson('{"offset": -5}'),
+      "Invalid page token, parsed value={'offset': -5}",
+    ],
     ['a list', encodeJson('[1]'), 'Invalid page token, parsed value=[1]'],
   ])('%s → IPV', (_title, token, message) => {
     const e = errorOf(() => decodePageToken(token));
@@ -76,13 +80,16 @@ describe('page tokens', () => {
 
   it('never throws anything but a RegistryError on random tokens', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.base64String(), fc.json().map(encodeJson)), (token) => {
-        try {
-          expect(decodePageToken(token)).toBeGreaterThanOrEqual(0);
-        } catch (e) {
-          if (!(e instanceof RegistryError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.base64String(), fc.json().map(encodeJson)),
+        (token) => {
+          try {
+            expect(decodePageToken(token)).toBeGreaterThanOrEqual(0);
+          } catch (e) {
+            if (!(e instanceof RegistryError)) throw e;
+          }
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -108,12 +115,15 @@ describe('paginate', () => {
     return { pages: out, tokens };
   }
 
-  it.each([1, 5, 8, 10, 20, 100])('121: pages of %i concatenate to the whole sorted result; the last has no token', (max) => {
-    const { pages: got, tokens } = pages(ALL, max);
-    expect(got.flat()).toEqual(ALL);
-    expect(tokens.at(-1)).toBeUndefined();
-    expect(got.slice(0, -1).every((p) => p.length === max)).toBe(true);
-  });
+  it.each([1, 5, 8, 10, 20, 100])(
+    '121: pages of %i concatenate to the whole sorted result; the last has no token',
+    (max) => {
+      const { pages: got, tokens } = pages(ALL, max);
+      expect(got.flat()).toEqual(ALL);
+      expect(tokens.at(-1)).toBeUndefined();
+      expect(got.slice(0, -1).every((p) => p.length === max)).toBe(true);
+    },
+  );
 
   it('121: also in name DESC order', () => {
     const desc = [...ALL].reverse();
@@ -133,7 +143,9 @@ describe('paginate', () => {
   });
 
   it('rejects max_results below 1', () => {
-    expect(errorOf(() => paginate(ALL, 0)).message).toBe('Invalid value for max_results. It must be a positive integer, but got 0');
+    expect(errorOf(() => paginate(ALL, 0)).message).toBe(
+      'Invalid value for max_results. It must be a positive integer, but got 0',
+    );
   });
 
   it('random lists and page sizes concatenate to the whole list', () => {
@@ -171,16 +183,56 @@ describe('max_results', () => {
   });
 
   it.each([
-    ['120: above 1000 (query string)', 'model', '5000', `Invalid value "5000" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`],
-    ['120: above 1000 (JSON)', 'model', 1001, `Invalid value 1001 for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`],
-    ['120: 1e15', 'model', '1e15', `Invalid value "1e15" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`],
+    [
+      '120: above 1000 (query string)',
+      'model',
+      '5000',
+      `Invalid value "5000" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      '120: above 1000 (JSON)',
+      'model',
+      1001,
+      `Invalid value 1001 for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      '120: 1e15',
+      'model',
+      '1e15',
+      `Invalid value "1e15" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`,
+    ],
     ['120: 0', 'model', 0, 'Invalid value for max_results. It must be a positive integer, but got 0'],
     ['120: negative', 'model', '-3', 'Invalid value for max_results. It must be a positive integer, but got -3'],
-    ['not a number', 'model', 'ten', `Invalid value "ten" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`],
-    ['an empty query value', 'model', '', `Invalid value "" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`],
-    ['a fraction', 'model', 2.5, `Invalid value 2.5 for parameter 'max_results' supplied:  Hint: Value was of type 'float'. See the API docs for more information about request parameters.`],
-    ['a boolean', 'model', true, `Invalid value true for parameter 'max_results' supplied:  Hint: Value was of type 'bool'. See the API docs for more information about request parameters.`],
-    ['138: above 200000', 'version', 200_001, `Invalid value 200001 for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`],
+    [
+      'not a number',
+      'model',
+      'ten',
+      `Invalid value "ten" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      'an empty query value',
+      'model',
+      '',
+      `Invalid value "" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      'a fraction',
+      'model',
+      2.5,
+      `Invalid value 2.5 for parameter 'max_results' supplied:  Hint: Value was of type 'float'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      'a boolean',
+      'model',
+      true,
+      `Invalid value true for parameter 'max_results' supplied:  Hint: Value was of type 'bool'. See the API docs for more information about request parameters.`,
+    ],
+    [
+      '138: above 200000',
+      'version',
+      200_001,
+      `Invalid value 200001 for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`,
+    ],
     ['138: below 1', 'version', '0', 'Invalid value for max_results. It must be a positive integer, but got 0'],
   ] as const)('%s → IPV', (_title, kind, value, message) => {
     const e = errorOf(() => parseMaxResults(kind, value));

@@ -14,7 +14,15 @@ describe('MLflow validation rules', () => {
     ['///a', '/a'],
   ])('normpath(%j) = %j', (p, n) => expect(normpath(p)).toBe(n));
 
-  it.each([['1', 1], [' 7 ', 7], ['+3', 3], ['-1', -1], ['1_000', 1000], ['01', 1], [5, 5]])('parseVersion(%j) = %j', (v, n) => {
+  it.each([
+    ['1', 1],
+    [' 7 ', 7],
+    ['+3', 3],
+    ['-1', -1],
+    ['1_000', 1000],
+    ['01', 1],
+    [5, 5],
+  ])('parseVersion(%j) = %j', (v, n) => {
     expect(parseVersion(v)).toBe(n);
   });
   it.each(['abc', '1.5', '1e3', '_1', '1__0', '0x10'])('parseVersion(%j) is IPV', (v) => {

@@ -17,13 +17,19 @@ const VERSION = {
 
 describe('schemas', () => {
   it('types.generated.ts is up to date with schemas/ (run `npm run gen-types`)', async () => {
-    const { generateTypes } = (await import(path.join(ROOT, 'scripts/gen-types.mjs'))) as { generateTypes(): Promise<string> };
+    const { generateTypes } = (await import(path.join(ROOT, 'scripts/gen-types.mjs'))) as {
+      generateTypes(): Promise<string>;
+    };
     expect(await generateTypes()).toBe(await readFile(path.join(ROOT, 'src/schema/types.generated.ts'), 'utf8'));
   });
 
   it('validators.generated.cjs is up to date with schemas/ (run `npm run gen-types`)', async () => {
-    const { generateValidators } = (await import(path.join(ROOT, 'scripts/gen-validators.mjs'))) as { generateValidators(): Promise<string> };
-    expect(await generateValidators()).toBe(await readFile(path.join(ROOT, 'schemas/validators.generated.cjs'), 'utf8'));
+    const { generateValidators } = (await import(path.join(ROOT, 'scripts/gen-validators.mjs'))) as {
+      generateValidators(): Promise<string>;
+    };
+    expect(await generateValidators()).toBe(
+      await readFile(path.join(ROOT, 'schemas/validators.generated.cjs'), 'utf8'),
+    );
   });
 
   it('every schema example validates', async () => {

@@ -27,14 +27,24 @@ describe('hashing', () => {
     expect(hashObject('blob', enc('hello\n'))).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
     expect(hashObject('tree', serializeTree([]))).toBe(EMPTY_TREE_OID);
     // `printf 'hello\n' > hello.txt && git add hello.txt && git write-tree`
-    expect(hashObject('tree', serializeTree([{ path: 'hello.txt', mode: '100644', oid: 'ce013625030ba8dba906f756967f9e9ca394464a', type: 'blob' }]))).toBe(
-      'aaa96ced2d9a1c8e72c56b253a0e2fe78393feb7',
-    );
+    expect(
+      hashObject(
+        'tree',
+        serializeTree([
+          { path: 'hello.txt', mode: '100644', oid: 'ce013625030ba8dba906f756967f9e9ca394464a', type: 'blob' },
+        ]),
+      ),
+    ).toBe('aaa96ced2d9a1c8e72c56b253a0e2fe78393feb7');
   });
 });
 
 describe('trees', () => {
-  const e = (path: string, type: TreeEntry['type'] = 'blob'): TreeEntry => ({ path, type, mode: type === 'tree' ? '040000' : '100644', oid: 'ab'.repeat(20) });
+  const e = (path: string, type: TreeEntry['type'] = 'blob'): TreeEntry => ({
+    path,
+    type,
+    mode: type === 'tree' ? '040000' : '100644',
+    oid: 'ab'.repeat(20),
+  });
 
   it('sorts in git order: a tree name compares as if followed by "/"', () => {
     const sorted = sortTreeEntries([e('a0'), e('a', 'tree'), e('a.txt'), e('a-b'), e('B'), e('ab')]).map((x) => x.path);
@@ -48,7 +58,12 @@ describe('trees', () => {
   });
 
   it('round-trips through the binary format and finds names without a full parse', () => {
-    const entries = sortTreeEntries([e('models', 'tree'), e('registry.yaml'), { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' }, e('ü.yaml')]);
+    const entries = sortTreeEntries([
+      e('models', 'tree'),
+      e('registry.yaml'),
+      { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' },
+      e('ü.yaml'),
+    ]);
     const raw = serializeTree(entries);
     expect(raw.includes(Buffer.from('40000 models\0'))).toBe(true); // no leading zero for trees
     expect(parseTree(raw)).toEqual(entries);
@@ -68,40 +83,110 @@ describe('commits', () => {
     expect(formatTimezone(330)).toBe('-0530');
     expect(formatTimezone(-0)).toBe('-0000');
     expect(parseSignature('Ada <ada@example.com> 1700000000 +0200')).toEqual(author);
-    expect(parseSignature('Bob <b@x> 5 -0530')).toEqual({ name: 'Bob', email: 'b@x', timestamp: 5, timezoneOffset: 330 });
+    expect(parseSignature('Bob <b@x> 5 -0530')).toEqual({
+      name: 'Bob',
+      email: 'b@x',
+      timestamp: 5,
+      timezoneOffset: 330,
+    });
   });
 
   it('round-trips, with the message ending in a newline', () => {
-    const body = serializeCommit({ tree: EMPTY_TREE_OID, parents: ['1'.repeat(40), '2'.repeat(40)], author, committer: { ...author, name: 'CI' }, message: 'fraud: v7 Staging → Production' });
+    const body = serializeCommit({
+      tree: EMPTY_TREE_OID,
+      parents: ['1'.repeat(40), '2'.repeat(40)],
+      author,
+      committer: { ...author, name: 'CI' },
+      message: 'fraud: v7 Staging → Production',
+    });
     expect(body.toString()).toBe(
       `tree ${EMPTY_TREE_OID}\nparent ${'1'.repeat(40)}\nparent ${'2'.repeat(40)}\nauthor Ada <ada@example.com> 1700000000 +0200\ncommitter CI <ada@example.com> 1700000000 +0200\n\nfraud: v7 Staging → Production\n`,
     );
     const c = parseCommit('f'.repeat(40), body);
-    expect(c).toEqual({ oid: 'f'.repeat(40), tree: EMPTY_TREE_OID, parents: ['1'.repeat(40), '2'.repeat(40)], author, committer: { ...author, name: 'CI' }, message: 'fraud: v7 Staging → Production\n' });
+    expect(c).toEqual({
+      oid: 'f'.repeat(40),
+      tree: EMPTY_TREE_OID,
+      parents: ['1'.repeat(40), '2'.repeat(40)],
+      author,
+      committer: { ...author, name: 'CI' },
+      message: 'fraud: v7 Staging → Production\n',
+    });
   });
 
   it('skips multi-line headers (signatures) when parsing', () => {
-    const body = enc(`tree ${EMPTY_TREE_OID}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAABCAAQBQJ\n -----END PGP SIGNATURE-----\n\nsigned\n`);
-    expect(parseCommit('0'.repeat(40), body)).toMatchObject({ message: 'signed\n', parents: [], author: { name: 'A', email: 'a@b' } });
+    const body = enc(
+      `tree ${EMPTY_TREE_OID}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAABCAAQBQJ\n -----END PGP SIGNATURE-----\n\nsigned\n`,
+    );
+    expect(parseCommit('0'.repeat(40), body)).toMatchObject({
+      message: 'signed\n',
+      parents: [],
+      author: { name: 'A', email: 'a@b' },
+    });
   });
 
   it('rejects signatures git could not parse back', () => {
-    expect(() => serializeCommit({ tree: EMPTY_TREE_OID, parents: [], author: { ...author, name: 'A <evil>' }, committer: author, message: 'm' })).toThrow(RegistryError);
-    expect(() => serializeCommit({ tree: EMPTY_TREE_OID, parents: [], author: { ...author, email: 'a\n@b' }, committer: author, message: 'm' })).toThrow(RegistryError);
+    expect(() =>
+      serializeCommit({
+        tree: EMPTY_TREE_OID,
+        parents: [],
+        author: { ...author, name: 'A <evil>' },
+        committer: author,
+        message: 'm',
+      }),
+    ).toThrow(RegistryError);
+    expect(() =>
+      serializeCommit({
+        tree: EMPTY_TREE_OID,
+        parents: [],
+        author: { ...author, email: 'a\n@b' },
+        committer: author,
+        message: 'm',
+      }),
+    ).toThrow(RegistryError);
   });
 });
 
 describe('path and branch rules', () => {
-  it.each(['a', 'models/fraud/model.yaml', 'models/^fraud/versions/1.yaml', 'a/b/', 'x.git', '.gitignore', 'models/~20x'])('accepts %j', (p) => {
+  it.each([
+    'a',
+    'models/fraud/model.yaml',
+    'models/^fraud/versions/1.yaml',
+    'a/b/',
+    'x.git',
+    '.gitignore',
+    'models/~20x',
+  ])('accepts %j', (p) => {
     expect(checkRepoPath(p)).toBe(p.replace(/\/$/, ''));
   });
-  it.each(['', '/', '/abs', 'a//b', './a', 'a/./b', '../a', 'a/..', '.git', 'a/.Git/b', 'a\\b', 'nul\0'])('rejects %j', (p) => {
-    expect(() => checkRepoPath(p)).toThrow(RegistryError);
-  });
+  it.each(['', '/', '/abs', 'a//b', './a', 'a/./b', '../a', 'a/..', '.git', 'a/.Git/b', 'a\\b', 'nul\0'])(
+    'rejects %j',
+    (p) => {
+      expect(() => checkRepoPath(p)).toThrow(RegistryError);
+    },
+  );
   it.each(['main', 'feature/x', 'release-1.0', 'user@host'])('accepts branch %j', (b) => {
     expect(checkBranchName(b)).toBe(b);
   });
-  it.each(['', '-x', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', '/a', 'a/', 'a.lock', 'a/.hidden', '@', 'a@{1}', 'a.'])('rejects branch %j', (b) => {
+  it.each([
+    '',
+    '-x',
+    'a..b',
+    'a b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[',
+    'a\\b',
+    '/a',
+    'a/',
+    'a.lock',
+    'a/.hidden',
+    '@',
+    'a@{1}',
+    'a.',
+  ])('rejects branch %j', (b) => {
     expect(() => checkBranchName(b)).toThrow(RegistryError);
   });
   it('matches prefixes by whole path segments', () => {

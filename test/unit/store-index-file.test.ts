@@ -15,11 +15,24 @@ import {
 } from '../../src/store/index-file.js';
 
 const oid = (n: number): string => n.toString(16).padStart(40, '0');
-const stat = (n: number): StatData => ({ ctimeSec: n, ctimeNsec: n + 1, mtimeSec: n + 2, mtimeNsec: n + 3, dev: 7, ino: n + 4, uid: 1000, gid: 1000, size: n + 5 });
+const stat = (n: number): StatData => ({
+  ctimeSec: n,
+  ctimeNsec: n + 1,
+  mtimeSec: n + 2,
+  mtimeNsec: n + 3,
+  dev: 7,
+  ino: n + 4,
+  uid: 1000,
+  gid: 1000,
+  size: n + 5,
+});
 const entry = (path: string, n: number, mode = 0o100644): IndexUpsert => ({ path, oid: oid(n), mode, stat: stat(n) });
 
 function checksumOk(buf: Buffer): boolean {
-  return createHash('sha1').update(buf.subarray(0, buf.length - 20)).digest().equals(buf.subarray(buf.length - 20));
+  return createHash('sha1')
+    .update(buf.subarray(0, buf.length - 20))
+    .digest()
+    .equals(buf.subarray(buf.length - 20));
 }
 
 function summary(buf: Buffer): string[] {
@@ -66,7 +79,10 @@ function withExtensions(buf: Buffer, exts: Array<[string, Buffer]>): Buffer {
 function treeExt(): Buffer {
   // root (4 entries, 2 subtrees) → a (1 entry), b (2 entries, 1 subtree) → c (1 entry)
   const node = (name: string, entries: number, subtrees: number, withOid = true): Buffer =>
-    Buffer.concat([Buffer.from(`${name}\0${entries} ${subtrees}\n`, 'latin1'), withOid ? Buffer.alloc(20, entries) : Buffer.alloc(0)]);
+    Buffer.concat([
+      Buffer.from(`${name}\0${entries} ${subtrees}\n`, 'latin1'),
+      withOid ? Buffer.alloc(20, entries) : Buffer.alloc(0),
+    ]);
   return Buffer.concat([node('', 4, 2), node('a', 1, 0), node('b', 2, 1), node('c', 1, 0)]);
 }
 
@@ -101,7 +117,10 @@ describe('GitIndexFile', () => {
 
   it('patches: replaces, inserts and removes only the given paths', () => {
     const idx = GitIndexFile.parse(buildIndex(base));
-    const out = idx.patch([entry('b/c/y', 40), entry('b/e', 41), entry('0first', 42), entry('zz', 43)], ['a', 'b/d', 'not-there']);
+    const out = idx.patch(
+      [entry('b/c/y', 40), entry('b/e', 41), entry('0first', 42), entry('zz', 43)],
+      ['a', 'b/d', 'not-there'],
+    );
     expect(checksumOk(out)).toBe(true);
     expect(summary(out)).toEqual(['0first 42 0', 'b/c/x 1 0', 'b/c/y 40 0', 'b/e 41 0', 'z 5 0', 'zz 43 0']);
     expect(out.readUInt32BE(8)).toBe(6);
@@ -114,7 +133,13 @@ describe('GitIndexFile', () => {
   it('leaves no file/directory clash: a file replaces a directory and the reverse', () => {
     const idx = GitIndexFile.parse(buildIndex(base));
     expect(summary(idx.patch([entry('b', 50)], []))).toEqual(['a 2 0', 'b 50 0', 'z 5 0']);
-    expect(summary(idx.patch([entry('a/inner', 51), entry('z/deep/file', 52)], []))).toEqual(['a/inner 51 0', 'b/c/x 1 0', 'b/c/y 4 0', 'b/d 3 0', 'z/deep/file 52 0']);
+    expect(summary(idx.patch([entry('a/inner', 51), entry('z/deep/file', 52)], []))).toEqual([
+      'a/inner 51 0',
+      'b/c/x 1 0',
+      'b/c/y 4 0',
+      'b/d 3 0',
+      'z/deep/file 52 0',
+    ]);
     // 'b.txt' and 'b0' sort around 'b/': only 'b/…' goes.
     const idx2 = GitIndexFile.parse(buildIndex([...base, entry('b.txt', 6), entry('b0', 7)]));
     expect(summary(idx2.patch([entry('b', 53)], []))).toEqual(['a 2 0', 'b 53 0', 'b.txt 6 0', 'b0 7 0', 'z 5 0']);
@@ -128,7 +153,12 @@ describe('GitIndexFile', () => {
       buf.writeUInt16BE((stage << 12) | 1, pos + 60);
       pos += 64;
     }
-    const fixed = Buffer.concat([buf.subarray(0, buf.length - 20), createHash('sha1').update(buf.subarray(0, buf.length - 20)).digest()]);
+    const fixed = Buffer.concat([
+      buf.subarray(0, buf.length - 20),
+      createHash('sha1')
+        .update(buf.subarray(0, buf.length - 20))
+        .digest(),
+    ]);
     const idx = GitIndexFile.parse(fixed);
     expect(idx.lookup('c')).toBeUndefined(); // no stage-0 entry
     expect(summary(idx.patch([entry('c', 9)], []))).toEqual(['a 1 0', 'c 9 0', 'd 5 0']);
@@ -165,8 +195,12 @@ describe('GitIndexFile', () => {
   });
 
   it('refuses required extensions it cannot patch', () => {
-    expect(() => GitIndexFile.parse(withExtensions(buildIndex(base), [['link', Buffer.alloc(20)]]))).toThrow(UnsupportedIndexError);
-    expect(() => GitIndexFile.parse(withExtensions(buildIndex(base), [['sdir', Buffer.alloc(0)]]))).toThrow(UnsupportedIndexError);
+    expect(() => GitIndexFile.parse(withExtensions(buildIndex(base), [['link', Buffer.alloc(20)]]))).toThrow(
+      UnsupportedIndexError,
+    );
+    expect(() => GitIndexFile.parse(withExtensions(buildIndex(base), [['sdir', Buffer.alloc(0)]]))).toThrow(
+      UnsupportedIndexError,
+    );
     expect(() => GitIndexFile.parse(Buffer.from('not an index at all, not at all'))).toThrow(UnsupportedIndexError);
   });
 });
@@ -214,11 +248,26 @@ describe('statMatches', () => {
   const e2: typeof e = { ...e, stat: { ...e.stat, ctimeNsec: 1_700_000_001 % 1e9, mtimeNsec: 1_700_000_003 % 1e9 } };
 
   it('matches equal stat data and not a changed one', () => {
-    const st = fake({ ctimeNs: 1_700_000_000n * 1_000_000_000n + BigInt(e2.stat.ctimeNsec), mtimeNs: 1_700_000_002n * 1_000_000_000n + BigInt(e2.stat.mtimeNsec) });
+    const st = fake({
+      ctimeNs: 1_700_000_000n * 1_000_000_000n + BigInt(e2.stat.ctimeNsec),
+      mtimeNs: 1_700_000_002n * 1_000_000_000n + BigInt(e2.stat.mtimeNsec),
+    });
     expect(statMatches(e2, st, undefined)).toBe(true);
     expect(statMatches(e2, st, { sec: 2_000_000_000, nsec: 0 })).toBe(true);
-    expect(statMatches(e2, { ...st, size: 1n, isFile: () => true, isSymbolicLink: () => false } as unknown as BigIntStats, undefined)).toBe(false);
-    expect(statMatches(e2, { ...st, mode: 0o100755n, isFile: () => true, isSymbolicLink: () => false } as unknown as BigIntStats, undefined)).toBe(false);
+    expect(
+      statMatches(
+        e2,
+        { ...st, size: 1n, isFile: () => true, isSymbolicLink: () => false } as unknown as BigIntStats,
+        undefined,
+      ),
+    ).toBe(false);
+    expect(
+      statMatches(
+        e2,
+        { ...st, mode: 0o100755n, isFile: () => true, isSymbolicLink: () => false } as unknown as BigIntStats,
+        undefined,
+      ),
+    ).toBe(false);
     // Racily clean: the entry is not older than the index file itself.
     expect(statMatches(e2, st, { sec: 1_700_000_002, nsec: 0 })).toBe(false);
     expect(statMatches(e2, fake({}, 'link'), undefined)).toBe(false);

@@ -33,7 +33,10 @@ describe('packfile', () => {
       const header = packObjectHeader(o.type, o.body.length);
       expect(pack.subarray(pos, pos + header.length).equals(header)).toBe(true);
       pos += header.length;
-      const inflater = zlib.inflateSync(pack.subarray(pos, pack.length - 20), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      const inflater = zlib.inflateSync(pack.subarray(pos, pack.length - 20), { info: true }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
       expect(inflater.buffer.equals(o.body)).toBe(true);
       pos += inflater.engine.bytesWritten;
     }
@@ -89,7 +92,14 @@ describe('pkt-line', () => {
       ['refs/tags/v1', 'b'.repeat(40)],
     ]);
     expect(adv.capabilities.has('report-status')).toBe(true);
-    const empty = parseAdvertisement(Buffer.concat([pktLine('# service=git-receive-pack\n'), FLUSH_PKT, pktLine(`${'0'.repeat(40)} capabilities^{}\0report-status\n`), FLUSH_PKT]));
+    const empty = parseAdvertisement(
+      Buffer.concat([
+        pktLine('# service=git-receive-pack\n'),
+        FLUSH_PKT,
+        pktLine(`${'0'.repeat(40)} capabilities^{}\0report-status\n`),
+        FLUSH_PKT,
+      ]),
+    );
     expect(empty.refs.size).toBe(0);
     expect(empty.capabilities.has('report-status')).toBe(true);
   });
@@ -98,7 +108,9 @@ describe('pkt-line', () => {
     const ok = parseReport(Buffer.concat([pktLine('unpack ok\n'), pktLine('ok refs/heads/main\n'), FLUSH_PKT]));
     expect(ok.unpackOk).toBe(true);
     expect(ok.refs.get('refs/heads/main')).toEqual({ ok: true });
-    const ng = parseReport(Buffer.concat([pktLine('unpack ok\n'), pktLine('ng refs/heads/main failed to update ref\n'), FLUSH_PKT]));
+    const ng = parseReport(
+      Buffer.concat([pktLine('unpack ok\n'), pktLine('ng refs/heads/main failed to update ref\n'), FLUSH_PKT]),
+    );
     expect(ng.refs.get('refs/heads/main')).toEqual({ ok: false, message: 'failed to update ref' });
     expect(parseReport(Buffer.concat([pktLine('unpack index-pack abnormal exit\n'), FLUSH_PKT])).unpackOk).toBe(false);
   });

@@ -13,7 +13,7 @@ import type { ModelEntry, VersionFile } from '../../src/domain/state.js';
 describe('html template', () => {
   it('escapes every interpolation: text, attributes and both quote characters', () => {
     const payload = `"><img src=x onerror="alert(1)">'<script>x</script>&` + '`';
-    const out = html`<a href="/m/${payload}" title='${payload}'>${payload}</a>`.value;
+    const out = html`<a href="/m/${payload}" title="${payload}">${payload}</a>`.value;
     expect(out).not.toContain('<img');
     expect(out).not.toContain('<script');
     expect(out).toBe(
@@ -23,7 +23,9 @@ describe('html template', () => {
 
   it('keeps nested Html as it is, escapes strings in lists, and renders nothing for null, undefined and booleans', () => {
     const inner = html`<b>${'<i>'}</b>`;
-    expect(html`<p>${inner}${['<x>', inner]}${null}${undefined}${false}${true}${0}</p>`.value).toBe('<p><b>&lt;i&gt;</b>&lt;x&gt;<b>&lt;i&gt;</b>0</p>');
+    expect(html`<p>${inner}${['<x>', inner]}${null}${undefined}${false}${true}${0}</p>`.value).toBe(
+      '<p><b>&lt;i&gt;</b>&lt;x&gt;<b>&lt;i&gt;</b>0</p>',
+    );
   });
 
   it('emits raw() unescaped, and only raw()', () => {
@@ -43,12 +45,16 @@ describe('Markdown', () => {
   const md = (s: string) => renderMarkdown(s).value;
 
   it('renders CommonMark (emphasis, lists, code, autolinks) with rel on links and headings moved down two levels', () => {
-    const out = md('# Title\n\n**bold** and `code`\n\n- a\n- b\n\nSee https://example.com/x and [docs](https://docs.example/a?b=1&c=2).');
+    const out = md(
+      '# Title\n\n**bold** and `code`\n\n- a\n- b\n\nSee https://example.com/x and [docs](https://docs.example/a?b=1&c=2).',
+    );
     expect(out).toContain('<h3>Title</h3>');
     expect(out).toContain('<strong>bold</strong>');
     expect(out).toContain('<code>code</code>');
     expect(out).toContain('<li>a</li>');
-    expect(out).toContain('<a href="https://example.com/x" rel="nofollow noopener noreferrer">https://example.com/x</a>');
+    expect(out).toContain(
+      '<a href="https://example.com/x" rel="nofollow noopener noreferrer">https://example.com/x</a>',
+    );
     expect(out).toContain('<a href="https://docs.example/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">docs</a>');
   });
 
@@ -99,19 +105,46 @@ describe('Markdown', () => {
   });
 
   it('isSafeLinkTarget decides by scheme, as a browser reads it', () => {
-    for (const ok of ['https://a', 'HTTP://a', 'mailto:x@y', '/path', 'rel/path', '?q=1', '#frag', '', 'a/b:c']) expect(isSafeLinkTarget(ok), ok).toBe(true);
-    for (const bad of ['javascript:x', ' javascript:x', '\u0001javascript:x', 'java\nscript:x', 'jav\tascript:x', 'data:x', 'vbscript:x', 'file:x', 'blob:x', 'ftp://x', 'chrome://settings'])
+    for (const ok of ['https://a', 'HTTP://a', 'mailto:x@y', '/path', 'rel/path', '?q=1', '#frag', '', 'a/b:c'])
+      expect(isSafeLinkTarget(ok), ok).toBe(true);
+    for (const bad of [
+      'javascript:x',
+      ' javascript:x',
+      '\u0001javascript:x',
+      'java\nscript:x',
+      'jav\tascript:x',
+      'data:x',
+      'vbscript:x',
+      'file:x',
+      'blob:x',
+      'ftp://x',
+      'chrome://settings',
+    ])
       expect(isSafeLinkTarget(bad), JSON.stringify(bad)).toBe(false);
   });
 
   it('safeHttpUrl admits absolute http(s) URLs only', () => {
-    expect(safeHttpUrl('https://mlflow.example/#/experiments/1/runs/abc')).toBe('https://mlflow.example/#/experiments/1/runs/abc');
+    expect(safeHttpUrl('https://mlflow.example/#/experiments/1/runs/abc')).toBe(
+      'https://mlflow.example/#/experiments/1/runs/abc',
+    );
     expect(safeHttpUrl('  http://x.example/a b ')).toBe('http://x.example/a%20b');
-    for (const bad of ['javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,x', '//evil.example', '/relative', 'https://', 'http://a\tb', undefined]) expect(safeHttpUrl(bad)).toBeUndefined();
+    for (const bad of [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)',
+      'data:text/html,x',
+      '//evil.example',
+      '/relative',
+      'https://',
+      'http://a\tb',
+      undefined,
+    ])
+      expect(safeHttpUrl(bad)).toBeUndefined();
   });
 
   it('firstLine gives the first non-empty line as plain text, clipped', () => {
-    expect(firstLine('\n\n## Retrained on **January** data with `leak` fix\nmore')).toBe('Retrained on January data with leak fix');
+    expect(firstLine('\n\n## Retrained on **January** data with `leak` fix\nmore')).toBe(
+      'Retrained on January data with leak fix',
+    );
     expect(firstLine('See [the runbook](https://x) now')).toBe('See the runbook now');
     expect(firstLine('x'.repeat(200), 10)).toBe('xxxxxxxxx…');
     expect(firstLine(undefined)).toBe('');
@@ -174,9 +207,26 @@ describe('search box', () => {
 describe('versions table paging', () => {
   function entry(numbers: number[], stageOf: (n: number) => VersionFile['stage'] = () => 'None'): ModelEntry {
     const versions = new Map<number, VersionFile>();
-    for (const n of numbers) versions.set(n, { version: n, source: `s3://b/${n}`, stage: stageOf(n), status: 'READY', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' });
+    for (const n of numbers)
+      versions.set(n, {
+        version: n,
+        source: `s3://b/${n}`,
+        stage: stageOf(n),
+        status: 'READY',
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      });
     const latest = Math.max(0, ...numbers);
-    return { dir: 'm', file: { name: 'm', latest_version: latest, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }, versions };
+    return {
+      dir: 'm',
+      file: {
+        name: 'm',
+        latest_version: latest,
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+      versions,
+    };
   }
   it('walks down from latest_version skipping deleted numbers, or up from 1, or slices a stage', () => {
     const e = entry([1, 2, 4, 5, 7, 8, 9], (n) => (n % 2 ? 'Staging' : 'None'));

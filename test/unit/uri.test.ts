@@ -97,7 +97,26 @@ describe('parseModelUri', () => {
   );
 
   it('never throws anything but a RegistryError (2,000 random inputs up to 10k characters)', () => {
-    const parts = ['models:', 'models:/', '/', '//', '@', '#', '?', ';', ' ', '\t', 'latest', '3', '01', 'a', 'é', '😀', 'Production', '%'];
+    const parts = [
+      'models:',
+      'models:/',
+      '/',
+      '//',
+      '@',
+      '#',
+      '?',
+      ';',
+      ' ',
+      '\t',
+      'latest',
+      '3',
+      '01',
+      'a',
+      'é',
+      '😀',
+      'Production',
+      '%',
+    ];
     fc.assert(
       fc.property(
         fc.oneof(
@@ -147,14 +166,42 @@ describe('formatModelUri', () => {
   });
 
   it('parseModelUri(formatModelUri(u)) equals u for generated valid URIs', () => {
-    const chars = ['a', 'Z', '0', '9', '-', '_', '.', ' ', ':', ';', '%', 'é', '😀', '@', '/', '?', '#', '\t', '\u00a0'];
+    const chars = [
+      'a',
+      'Z',
+      '0',
+      '9',
+      '-',
+      '_',
+      '.',
+      ' ',
+      ':',
+      ';',
+      '%',
+      'é',
+      '😀',
+      '@',
+      '/',
+      '?',
+      '#',
+      '\t',
+      '\u00a0',
+    ];
     const text = fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 12 }).map((a) => a.join(''));
     const segment = text.filter((s) => s.trim() !== '' && !/[/?#\t]/.test(s));
     const name = segment;
     const plainName = segment.filter((s) => !s.includes('@'));
-    const path = fc.oneof(fc.constant(''), fc.array(segment, { minLength: 1, maxLength: 3 }).map((a) => a.join('/')));
+    const path = fc.oneof(
+      fc.constant(''),
+      fc.array(segment, { minLength: 1, maxLength: 3 }).map((a) => a.join('/')),
+    );
     const uri: fc.Arbitrary<ModelUri> = fc.oneof(
-      fc.record({ kind: fc.constant('version' as const), name: plainName, version: fc.stringMatching(/^[0-9]{1,6}$/), path }),
+      fc.record({
+        kind: fc.constant('version' as const),
+        name: plainName,
+        version: fc.stringMatching(/^[0-9]{1,6}$/),
+        path,
+      }),
       fc.record({ kind: fc.constant('latest' as const), name: plainName, path }),
       fc.record({
         kind: fc.constant('stage' as const),

@@ -30,7 +30,9 @@ export const aliasCommand = defineCommand<Args>({
     out.result({}, () =>
       describeWrite(reg.lastWrite, {
         pushed: a.push ? a.remote : undefined,
-        nothing: a.delete ? `${a.name}: alias @${a.alias} is not set` : `${a.name}: alias @${a.alias} already points to v${a.version}`,
+        nothing: a.delete
+          ? `${a.name}: alias @${a.alias} is not set`
+          : `${a.name}: alias @${a.alias} already points to v${a.version}`,
       }),
     );
   },

@@ -9,7 +9,8 @@ interface Args extends WriteArgs {
 
 export const deleteCommand = defineCommand<Args>({
   command: 'delete <name> [versions..]',
-  describe: 'Delete versions of a model (their numbers are never reused), or, without VERSION, the model and all its versions',
+  describe:
+    'Delete versions of a model (their numbers are never reused), or, without VERSION, the model and all its versions',
   builder: (y) =>
     y
       .positional('name', { type: 'string', describe: 'Model name', demandOption: true })

@@ -11,7 +11,10 @@ interface Args extends WriteArgs {
 }
 
 /** The description from --description, else from a file ('-' = stdin), else undefined. */
-export async function readDescription(inline: string | undefined, file: string | undefined): Promise<string | undefined> {
+export async function readDescription(
+  inline: string | undefined,
+  file: string | undefined,
+): Promise<string | undefined> {
   if (inline !== undefined) return inline;
   if (file === undefined) return undefined;
   if (file === '-') {
@@ -58,10 +61,14 @@ export const describeCommand = defineCommand<Args>({
     const nothing = `${a.name}${version !== undefined ? ` v${version}` : ''}: description unchanged`;
     if (version !== undefined) {
       const v = await reg.updateModelVersion(a.name, version, { description: text ?? '' });
-      out.result({ model_version: v }, () => describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing }));
+      out.result({ model_version: v }, () =>
+        describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing }),
+      );
     } else {
       const m = await reg.updateRegisteredModel(a.name, { description: text ?? '' });
-      out.result({ registered_model: m }, () => describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing }));
+      out.result({ registered_model: m }, () =>
+        describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing }),
+      );
     }
   },
 });

@@ -38,7 +38,9 @@ export function markdownDiff(ops: Operation[], base: string, head: string | null
     list.push(op);
   }
   const models = [...byModel.keys()].filter((k) => k !== '').length;
-  const production = ops.filter((o) => o.op === 'stage_changed' && (o.to === 'Production' || o.from === 'Production')).length;
+  const production = ops.filter(
+    (o) => o.op === 'stage_changed' && (o.to === 'Production' || o.from === 'Production'),
+  ).length;
   lines.push(
     `**${ops.length} change${ops.length === 1 ? '' : 's'}** to ${models} model${models === 1 ? '' : 's'} (${range})` +
       (production ? ` — **${production} Production change${production === 1 ? '' : 's'}**` : ''),
@@ -64,7 +66,11 @@ export const diffCommand = defineCommand<Args>({
     y
       .positional('base', { type: 'string', describe: 'Base commit or ref (e.g. origin/main)', demandOption: true })
       .positional('head', { type: 'string', describe: 'Head commit or ref (default: the working tree)' })
-      .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text' as const, describe: 'Output format (markdown: ready to post as a pull-request comment)' })
+      .option('format', {
+        choices: ['text', 'markdown', 'json'] as const,
+        default: 'text' as const,
+        describe: 'Output format (markdown: ready to post as a pull-request comment)',
+      })
       .example('$0 diff main', 'what the working tree changes since main')
       .example('$0 diff origin/main HEAD --format markdown', 'a pull-request comment'),
   async handler(a) {
@@ -73,17 +79,26 @@ export const diffCommand = defineCommand<Args>({
     const repo = await GitRepo.open(repoDir(a));
     const base = await repo.resolveRevision(a.base);
     const useWorkTree = a.head === undefined && !repo.bare;
-    const head = a.head !== undefined ? await repo.resolveRevision(a.head) : useWorkTree ? null : await repo.resolveRevision('HEAD');
+    const head =
+      a.head !== undefined
+        ? await repo.resolveRevision(a.head)
+        : useWorkTree
+          ? null
+          : await repo.resolveRevision('HEAD');
     const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
     const from = headCommit ? ((await mergeBase(repo, base, headCommit)) ?? base) : base;
     const progress = out.progress('reading the working tree');
-    const pair = await statePair(repo, from, head, { onProgress: (done, total) => progress.update(done, total) }).finally(() => progress.end());
+    const pair = await statePair(repo, from, head, {
+      onProgress: (done, total) => progress.update(done, total),
+    }).finally(() => progress.end());
     for (const p of pair.problems) out.note(`mreg: warning: ${formatProblem(p)} (skipped)`);
     const operations = diffStates(pair.before, pair.after);
     if (format === 'markdown') {
       out.print(markdownDiff(operations, from, head));
       return;
     }
-    out.result({ base: from, head, operations }, () => (operations.length ? operations.map(describeOperation) : ['No registry changes.']));
+    out.result({ base: from, head, operations }, () =>
+      operations.length ? operations.map(describeOperation) : ['No registry changes.'],
+    );
   },
 });

@@ -29,13 +29,21 @@ export function modelText(out: Output, m: MlflowRegisteredModel): string[] {
   if (m.latest_versions?.length) {
     lines.push('  latest versions:');
     const vs = [...m.latest_versions].sort((a, b) => Number(b.version) - Number(a.version));
-    lines.push(...table(vs.map((v) => [`v${v.version}`, out.stage(v.current_stage), v.source]), visibleWidth).map((l) => '    ' + l));
+    lines.push(
+      ...table(
+        vs.map((v) => [`v${v.version}`, out.stage(v.current_stage), v.source]),
+        visibleWidth,
+      ).map((l) => '    ' + l),
+    );
   } else lines.push('  no versions');
   return lines;
 }
 
 export function versionText(out: Output, v: MlflowModelVersion, lineage: Record<string, string> = {}): string[] {
-  const rows: string[][] = [['stage:', out.stage(v.current_stage)], ['source:', v.source]];
+  const rows: string[][] = [
+    ['stage:', out.stage(v.current_stage)],
+    ['source:', v.source],
+  ];
   if (v.aliases?.length) rows.push(['aliases:', v.aliases.map((a) => '@' + a).join(', ')]);
   if (v.run_id) rows.push(['run_id:', v.run_id]);
   if (v.run_link) rows.push(['run_link:', v.run_link]);
@@ -55,7 +63,11 @@ export const getCommand = defineCommand<Args>({
     y
       .positional('name', { type: 'string', describe: 'Model name', demandOption: true })
       .positional('version', { type: 'string', describe: 'Version number' })
-      .option('branch', { type: 'string', describe: 'Read this branch (default: the checked-out branch)', requiresArg: true })
+      .option('branch', {
+        type: 'string',
+        describe: 'Read this branch (default: the checked-out branch)',
+        requiresArg: true,
+      })
       .example('$0 get fraud', 'the model')
       .example('$0 get fraud 7 --json', "version 7 as MLflow's model_version JSON"),
   async handler(a) {

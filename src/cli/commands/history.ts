@@ -22,15 +22,25 @@ export const historyCommand = defineCommand<Args>({
       .positional('name', { type: 'string', describe: 'Only this model (followed across renames)' })
       .positional('version', { type: 'string', describe: 'Only this version of it' })
       .option('limit', { type: 'number', alias: 'n', describe: 'At most this many commits', requiresArg: true })
-      .option('branch', { type: 'string', describe: 'History of this branch (default: the checked-out branch)', requiresArg: true })
-      .option('ref', { type: 'string', describe: 'Start from this commit or ref instead of the branch tip', requiresArg: true })
+      .option('branch', {
+        type: 'string',
+        describe: 'History of this branch (default: the checked-out branch)',
+        requiresArg: true,
+      })
+      .option('ref', {
+        type: 'string',
+        describe: 'Start from this commit or ref instead of the branch tip',
+        requiresArg: true,
+      })
       .example('$0 history fraud 7', 'who moved v7 between stages, and when')
       .example('$0 history --limit 20 --json', 'the last 20 registry commits as JSON'),
   async handler(a) {
     const out = outputFor(a);
-    if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw RegistryError.invalid(`--limit must be a positive integer, got ${a.limit}.`);
+    if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
+      throw RegistryError.invalid(`--limit must be a positive integer, got ${a.limit}.`);
     const reg = await openForRead(a);
-    const start = a.ref !== undefined ? await reg.repo.resolveRevision(a.ref) : await reg.repo.resolveBranch(reg.branch);
+    const start =
+      a.ref !== undefined ? await reg.repo.resolveRevision(a.ref) : await reg.repo.resolveBranch(reg.branch);
     if (!start) throw new RegistryError('INVALID_STATE', `Branch '${reg.branch}' has no commits.`);
     const opts: { model?: string; version?: number; limit?: number } = {};
     if (a.name !== undefined) opts.model = a.name;

@@ -18,8 +18,15 @@ export const initCommand = defineCommand<Args>({
   describe: 'Make an empty registry: a git repository with registry.yaml in its first commit',
   builder: (y) =>
     y
-      .positional('dir', { type: 'string', describe: 'Where (default: --repo, $MREG_REPO, else the current directory)' })
-      .option('branch', { type: 'string', describe: 'Branch of the first commit (default: main, or the checked-out branch of an existing repository)', requiresArg: true })
+      .positional('dir', {
+        type: 'string',
+        describe: 'Where (default: --repo, $MREG_REPO, else the current directory)',
+      })
+      .option('branch', {
+        type: 'string',
+        describe: 'Branch of the first commit (default: main, or the checked-out branch of an existing repository)',
+        requiresArg: true,
+      })
       .option('bare', { type: 'boolean', describe: 'Make a bare repository (for a shared remote)' })
       .option('name', { type: 'string', describe: "The registry's display name in registry.yaml", requiresArg: true })
       .option('author', { type: 'string', describe: "Commit author as 'Name <email>'", requiresArg: true })
@@ -36,6 +43,9 @@ export const initCommand = defineCommand<Args>({
       ...(a.name ? { registry: { name: a.name } } : {}),
     });
     const commit = await reg.repo.resolveBranch(reg.branch);
-    out.result({ path: dir, branch: reg.branch, commit }, () => `Initialised an empty registry in ${dir} (branch ${reg.branch}) [${shortOid(commit)}]`);
+    out.result(
+      { path: dir, branch: reg.branch, commit },
+      () => `Initialised an empty registry in ${dir} (branch ${reg.branch}) [${shortOid(commit)}]`,
+    );
   },
 });

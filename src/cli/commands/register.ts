@@ -22,16 +22,42 @@ export const registerCommand = defineCommand<Args>({
   builder: (y) =>
     y
       .positional('name', { type: 'string', describe: 'Model name', demandOption: true })
-      .option('source', { type: 'string', describe: "The version's artifact URI", demandOption: true, requiresArg: true })
+      .option('source', {
+        type: 'string',
+        describe: "The version's artifact URI",
+        demandOption: true,
+        requiresArg: true,
+      })
       .option('run-id', { type: 'string', describe: 'The run that produced it', requiresArg: true })
       .option('run-link', { type: 'string', describe: 'A link to that run', requiresArg: true })
       .option('description', { type: 'string', alias: 'd', describe: 'Description (Markdown)', requiresArg: true })
-      .option('description-file', { type: 'string', describe: "Read the description from a file ('-' = stdin)", requiresArg: true, conflicts: 'description' })
-      .option('tag', { type: 'string', array: true, describe: 'A version tag as key=value (repeatable)', requiresArg: true })
-      .option('digest', { type: 'string', describe: "Content digest of the artifacts, '<algorithm>:<hex>' (lineage)", requiresArg: true })
-      .option('code-commit', { type: 'string', describe: 'The code commit it was trained from (lineage)', requiresArg: true })
+      .option('description-file', {
+        type: 'string',
+        describe: "Read the description from a file ('-' = stdin)",
+        requiresArg: true,
+        conflicts: 'description',
+      })
+      .option('tag', {
+        type: 'string',
+        array: true,
+        describe: 'A version tag as key=value (repeatable)',
+        requiresArg: true,
+      })
+      .option('digest', {
+        type: 'string',
+        describe: "Content digest of the artifacts, '<algorithm>:<hex>' (lineage)",
+        requiresArg: true,
+      })
+      .option('code-commit', {
+        type: 'string',
+        describe: 'The code commit it was trained from (lineage)',
+        requiresArg: true,
+      })
       .option('dataset', { type: 'string', describe: 'The data set it was trained on (lineage)', requiresArg: true })
-      .example('$0 register fraud --source s3://models/fraud/42 --run-id 8f2c --push', 'register and push, retrying if another pipeline pushed first')
+      .example(
+        '$0 register fraud --source s3://models/fraud/42 --run-id 8f2c --push',
+        'register and push, retrying if another pipeline pushed first',
+      )
       .example('$0 register fraud --source s3://models/fraud/42 --json', "print MLflow's model_version JSON"),
   async handler(a) {
     const out = outputFor(a);
@@ -47,6 +73,8 @@ export const registerCommand = defineCommand<Args>({
       codeCommit: a['code-commit'] ?? null,
       dataset: a.dataset ?? null,
     });
-    out.result({ model_version: version }, () => describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: `${a.name}: nothing to change` }));
+    out.result({ model_version: version }, () =>
+      describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: `${a.name}: nothing to change` }),
+    );
   },
 });

@@ -19,6 +19,8 @@ export const renameCommand = defineCommand<Args>({
     const out = outputFor(a);
     const reg = await openForWrite(a);
     const m = await reg.renameRegisteredModel(a.name, a['new-name']);
-    out.result({ registered_model: m }, () => describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: `${a.name}: already named so` }));
+    out.result({ registered_model: m }, () =>
+      describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: `${a.name}: already named so` }),
+    );
   },
 });

@@ -10,14 +10,27 @@ interface Args extends GlobalArgs {
 
 export const resolveCommand = defineCommand<Args>({
   command: 'resolve <uri>',
-  describe: 'Resolve models:/NAME/VERSION, models:/NAME/STAGE, models:/NAME/latest or models:/NAME@ALIAS, now or --at a past time or commit',
+  describe:
+    'Resolve models:/NAME/VERSION, models:/NAME/STAGE, models:/NAME/latest or models:/NAME@ALIAS, now or --at a past time or commit',
   builder: (y) =>
     y
       .positional('uri', { type: 'string', describe: 'A models:/ URI', demandOption: true })
-      .option('at', { type: 'string', describe: "As of a time (ISO 8601, e.g. 2026-03-01T12:00Z; a date alone is 00:00 UTC) or a commit/ref (abc1234, HEAD~3, v1.2)", requiresArg: true })
-      .option('branch', { type: 'string', describe: 'Read this branch (default: the checked-out branch)', requiresArg: true })
+      .option('at', {
+        type: 'string',
+        describe:
+          'As of a time (ISO 8601, e.g. 2026-03-01T12:00Z; a date alone is 00:00 UTC) or a commit/ref (abc1234, HEAD~3, v1.2)',
+        requiresArg: true,
+      })
+      .option('branch', {
+        type: 'string',
+        describe: 'Read this branch (default: the checked-out branch)',
+        requiresArg: true,
+      })
       .example('$0 resolve models:/fraud/Production', 'the current Production version and its source')
-      .example("$0 resolve models:/fraud/Production --at '2026-03-01T23:59:59Z'", 'which version was in Production at the end of 1 March'),
+      .example(
+        "$0 resolve models:/fraud/Production --at '2026-03-01T23:59:59Z'",
+        'which version was in Production at the end of 1 March',
+      ),
   async handler(a) {
     const out = outputFor(a);
     const reg = await openForRead(a);

@@ -14,10 +14,23 @@ interface Args extends GlobalArgs {
 function searchOptions(y: Argv, what: 'models' | 'versions'): Argv<unknown> {
   return y
     .option('filter', { type: 'string', alias: 'f', describe: 'MLflow filter string', requiresArg: true })
-    .option('order-by', { type: 'string', array: true, describe: "Sort key, e.g. 'name ASC' or 'last_updated_timestamp DESC' (repeatable)", requiresArg: true })
-    .option('max-results', { type: 'number', describe: `Page size (default ${what === 'models' ? 100 : '200000'})`, requiresArg: true })
+    .option('order-by', {
+      type: 'string',
+      array: true,
+      describe: "Sort key, e.g. 'name ASC' or 'last_updated_timestamp DESC' (repeatable)",
+      requiresArg: true,
+    })
+    .option('max-results', {
+      type: 'number',
+      describe: `Page size (default ${what === 'models' ? 100 : '200000'})`,
+      requiresArg: true,
+    })
     .option('page-token', { type: 'string', describe: 'Continue from a previous page', requiresArg: true })
-    .option('branch', { type: 'string', describe: 'Read this branch (default: the checked-out branch)', requiresArg: true });
+    .option('branch', {
+      type: 'string',
+      describe: 'Read this branch (default: the checked-out branch)',
+      requiresArg: true,
+    });
 }
 
 function searchOpts(a: Args) {
@@ -35,7 +48,10 @@ export const searchCommand = defineCommand<Args>({
   builder: (y) =>
     searchOptions(y, 'models')
       .example(`$0 search --filter "name LIKE 'fraud%'"`, 'models whose name starts with fraud')
-      .example(`$0 search --filter "tags.team = 'risk'" --order-by 'name DESC' --json`, 'as registered-models/search JSON'),
+      .example(
+        `$0 search --filter "tags.team = 'risk'" --order-by 'name DESC' --json`,
+        'as registered-models/search JSON',
+      ),
   async handler(a) {
     const out = outputFor(a);
     const reg = await openForRead(a);
@@ -74,7 +90,15 @@ export const versionsCommand = defineCommand<Args>({
       const versions = r.model_versions ?? [];
       if (!versions.length) return 'No model versions match.';
       const rows = [['NAME', 'VERSION', 'STAGE', 'SOURCE', 'RUN ID', 'UPDATED']];
-      for (const v of versions) rows.push([v.name, v.version, out.stage(v.current_stage), v.source, v.run_id || '-', humanTime(v.last_updated_timestamp)]);
+      for (const v of versions)
+        rows.push([
+          v.name,
+          v.version,
+          out.stage(v.current_stage),
+          v.source,
+          v.run_id || '-',
+          humanTime(v.last_updated_timestamp),
+        ]);
       return table(rows, visibleWidth);
     });
     if (!out.json && r.next_page_token) out.note(`More results: --page-token ${r.next_page_token}`);

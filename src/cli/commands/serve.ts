@@ -23,12 +23,38 @@ export const serveCommand = defineCommand<Args>({
   builder: (y) =>
     y
       .option('port', { type: 'number', default: 5000, describe: 'Port (0 picks a free one)', requiresArg: true })
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind (loopback unless told otherwise)', requiresArg: true })
-      .option('branch', { type: 'string', describe: 'Branch to serve (default: the checked-out branch, else main)', requiresArg: true })
-      .option('remote', { type: 'string', describe: 'Follow a git remote over HTTP(S): a local clone (--repo, else a cache folder) is fetched every --interval seconds', requiresArg: true })
-      .option('interval', { type: 'number', describe: 'Seconds between fetches from --remote (default 30)', requiresArg: true })
-      .option('example', { type: 'boolean', describe: 'Build the bundled example registry (into .mreg-example/) and serve it' })
-      .option('snapshot', { type: 'boolean', default: true, describe: 'Keep a snapshot of the parsed state under <gitdir>/mreg/ for fast restarts (--no-snapshot to disable)' })
+      .option('host', {
+        type: 'string',
+        default: '127.0.0.1',
+        describe: 'Address to bind (loopback unless told otherwise)',
+        requiresArg: true,
+      })
+      .option('branch', {
+        type: 'string',
+        describe: 'Branch to serve (default: the checked-out branch, else main)',
+        requiresArg: true,
+      })
+      .option('remote', {
+        type: 'string',
+        describe:
+          'Follow a git remote over HTTP(S): a local clone (--repo, else a cache folder) is fetched every --interval seconds',
+        requiresArg: true,
+      })
+      .option('interval', {
+        type: 'number',
+        describe: 'Seconds between fetches from --remote (default 30)',
+        requiresArg: true,
+      })
+      .option('example', {
+        type: 'boolean',
+        describe: 'Build the bundled example registry (into .mreg-example/) and serve it',
+      })
+      .option('snapshot', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'Keep a snapshot of the parsed state under <gitdir>/mreg/ for fast restarts (--no-snapshot to disable)',
+      })
       .check((a) => {
         if (a.interval !== undefined && a.remote === undefined) throw new UsageError('--interval needs --remote.');
         if (a.example && a.remote !== undefined) throw new UsageError('--example and --remote cannot be combined.');
@@ -47,7 +73,10 @@ export const serveCommand = defineCommand<Args>({
       repo = EXAMPLE_DIR;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
     // The daemon (HTTP, watcher, UI) loads only for `serve`: every other command starts faster without it.
-    const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([import('../../daemon/config.js'), import('../../daemon/serve.js')]);
+    const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([
+      import('../../daemon/config.js'),
+      import('../../daemon/serve.js'),
+    ]);
     const config = buildDaemonConfig({
       ...(repo !== undefined ? { repo } : {}),
       ...(args.branch !== undefined ? { branch: args.branch } : {}),
@@ -58,7 +87,9 @@ export const serveCommand = defineCommand<Args>({
       ...(args.snapshot === false ? { snapshot: false } : {}),
     });
     const daemon = await startDaemon(config);
-    process.stdout.write(`mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${config.remote.url})` : ''}; read-only\n`);
+    process.stdout.write(
+      `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${config.remote.url})` : ''}; read-only\n`,
+    );
     await new Promise<void>((resolve) => {
       const done = (): void => {
         process.off('SIGINT', done);

@@ -9,7 +9,10 @@ interface Args extends WriteArgs {
 }
 
 /** `[VERSION] KEY=VALUE` or, with --delete KEY, `[VERSION]`. */
-export function parseTagArgs(args: readonly string[], deleting: boolean): { version?: string; key?: string; value?: string } {
+export function parseTagArgs(
+  args: readonly string[],
+  deleting: boolean,
+): { version?: string; key?: string; value?: string } {
   const rest = [...args];
   if (deleting) {
     if (rest.length > 1) throw new UsageError(`With --delete, give at most a VERSION, got: ${rest.join(' ')}`);
@@ -47,7 +50,10 @@ export const tagCommand = defineCommand<Args>({
     else await reg.setRegisteredModelTag(a.name, key, t.value!);
     const who = t.version !== undefined ? `${a.name} v${t.version}` : a.name;
     out.result({}, () =>
-      describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: deleting ? `${who}: tag ${key} is not set` : `${who}: tag ${key} already has that value` }),
+      describeWrite(reg.lastWrite, {
+        pushed: a.push ? a.remote : undefined,
+        nothing: deleting ? `${who}: tag ${key} is not set` : `${who}: tag ${key} already has that value`,
+      }),
     );
   },
 });

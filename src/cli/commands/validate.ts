@@ -24,13 +24,32 @@ function githubAnnotation(p: { path: string; line?: number; message: string }): 
 
 export const validateCommand = defineCommand<Args>({
   command: 'validate',
-  describe: "Check the schema, invariants and policies of a commit or the working tree; every problem as 'path:line: message'",
+  describe:
+    "Check the schema, invariants and policies of a commit or the working tree; every problem as 'path:line: message'",
   builder: (y) =>
     y
-      .option('ref', { type: 'string', describe: 'Validate this commit or ref instead of the working tree', requiresArg: true })
-      .option('base', { type: 'string', describe: 'Judge policies on the change since this ref (its merge base with the target); default: HEAD for the working tree, the first parent for --ref', requiresArg: true })
-      .option('branch', { type: 'string', describe: 'The branch the change lands on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, the --ref branch, else the checked-out branch)', requiresArg: true })
-      .option('format', { choices: ['text', 'github', 'json'] as const, default: 'text' as const, describe: 'github: also emit GitHub Actions annotations' })
+      .option('ref', {
+        type: 'string',
+        describe: 'Validate this commit or ref instead of the working tree',
+        requiresArg: true,
+      })
+      .option('base', {
+        type: 'string',
+        describe:
+          'Judge policies on the change since this ref (its merge base with the target); default: HEAD for the working tree, the first parent for --ref',
+        requiresArg: true,
+      })
+      .option('branch', {
+        type: 'string',
+        describe:
+          'The branch the change lands on, for protected policies (default: $MREG_TARGET_BRANCH, $GITHUB_BASE_REF, the --ref branch, else the checked-out branch)',
+        requiresArg: true,
+      })
+      .option('format', {
+        choices: ['text', 'github', 'json'] as const,
+        default: 'text' as const,
+        describe: 'github: also emit GitHub Actions annotations',
+      })
       .example('$0 validate', 'the working tree, including --no-commit edits')
       .example('$0 validate --ref HEAD', 'the last commit')
       .example('$0 validate --base origin/main --branch main', 'a pull request branch that will land on main')
@@ -40,7 +59,8 @@ export const validateCommand = defineCommand<Args>({
     const dir = repoDir(a);
     const repo = await GitRepo.open(dir).catch(async (e: unknown) => {
       // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
-      if (a.ref !== undefined || a.base !== undefined || !(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null))) throw e;
+      if (a.ref !== undefined || a.base !== undefined || !(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null)))
+        throw e;
       return null;
     });
     const progress = out.progress('validating');
@@ -61,7 +81,9 @@ export const validateCommand = defineCommand<Args>({
         const policy = result.policiesChecked
           ? `policies checked against ${shortOid(result.base)}${result.branch ? ` for branch ${result.branch}` : ''}`
           : `policies not checked (${repo ? 'no base commit' : 'not a git repository'})`;
-        lines.push(`ok: ${what}: ${result.models} model${result.models === 1 ? '' : 's'}, ${result.versions} version${result.versions === 1 ? '' : 's'}; ${policy}`);
+        lines.push(
+          `ok: ${what}: ${result.models} model${result.models === 1 ? '' : 's'}, ${result.versions} version${result.versions === 1 ? '' : 's'}; ${policy}`,
+        );
       }
       return lines;
     });

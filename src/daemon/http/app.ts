@@ -10,8 +10,27 @@ import type { Logger } from '../log.js';
 import type { Served, UiDeps } from '../ui-deps.js';
 import { healthz, readyz } from './health.js';
 import { Metrics, type RouteMetrics } from './metrics.js';
-import { MLFLOW_ENDPOINTS, MLFLOW_PREFIXES, answerMlflow, permissionDenied, type MlflowEndpoint } from './mlflow-api.js';
-import { BodyParams, BodyTooLarge, JSON_TYPE, QueryParams, RegistryError, errorReply, fromRegistryError, isRegistryError, parseJsonBody, type Params, type Reply, type RequestInput } from './reply.js';
+import {
+  MLFLOW_ENDPOINTS,
+  MLFLOW_PREFIXES,
+  answerMlflow,
+  permissionDenied,
+  type MlflowEndpoint,
+} from './mlflow-api.js';
+import {
+  BodyParams,
+  BodyTooLarge,
+  JSON_TYPE,
+  QueryParams,
+  RegistryError,
+  errorReply,
+  fromRegistryError,
+  isRegistryError,
+  parseJsonBody,
+  type Params,
+  type Reply,
+  type RequestInput,
+} from './reply.js';
 import { resolveParams, resolveReply } from './resolve.js';
 
 export type UiHandler = (request: Request, deps: UiDeps) => Promise<Response>;
@@ -54,7 +73,10 @@ interface Route {
 
 /** Security headers of every HTML page (UI routes). The API answers JSON only and gets nosniff. */
 export const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ['Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"],
+  [
+    'Content-Security-Policy',
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  ],
   ['X-Content-Type-Options', 'nosniff'],
   ['Referrer-Policy', 'no-referrer'],
   ['X-Frame-Options', 'DENY'],
@@ -67,7 +89,8 @@ const MAX_CACHE_ENTRIES = 20_000;
 /** Bytes of cached bodies per served state; past it the cache starts over (distinct junk queries cannot grow it). */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
-const notLoaded = (): Reply => errorReply('TEMPORARILY_UNAVAILABLE', 'The registry is still loading; try again shortly (see /readyz).', 503);
+const notLoaded = (): Reply =>
+  errorReply('TEMPORARILY_UNAVAILABLE', 'The registry is still loading; try again shortly (see /readyz).', 503);
 
 export class App {
   private readonly routes = new Map<string, Route>();
@@ -108,7 +131,12 @@ export class App {
       label: 'unknown',
       metrics: m.route('unknown'),
       cacheable: false,
-      run: (input) => errorReply('ENDPOINT_NOT_FOUND', `No endpoint ${input.path}: see the MLflow REST API 2.0 registry paths under /api/2.0/mlflow/, /api/v1/resolve, /healthz, /readyz, /metrics and the UI at /.`, 404),
+      run: (input) =>
+        errorReply(
+          'ENDPOINT_NOT_FOUND',
+          `No endpoint ${input.path}: see the MLflow REST API 2.0 registry paths under /api/2.0/mlflow/, /api/v1/resolve, /healthz, /readyz, /metrics and the UI at /.`,
+          404,
+        ),
     };
     // The UI only reads: GET and HEAD. (Any other method used to be answered as a GET, and TRACE made the
     // Web Request constructor throw: a 500.)
@@ -120,7 +148,12 @@ export class App {
       run: (input, method, served) =>
         method === 'GET'
           ? this.ui(input, served)
-          : { status: 405, body: `Method ${method} is not allowed here; the web UI is read-only (GET, HEAD).\n`, contentType: 'text/plain; charset=utf-8', headers: [['Allow', 'GET, HEAD']] },
+          : {
+              status: 405,
+              body: `Method ${method} is not allowed here; the web UI is read-only (GET, HEAD).\n`,
+              contentType: 'text/plain; charset=utf-8',
+              headers: [['Allow', 'GET, HEAD']],
+            },
     };
   }
 
@@ -145,7 +178,8 @@ export class App {
 
   private async resolve(input: RequestInput, method: string, served: Served | undefined): Promise<Reply> {
     if (method !== 'GET') return methodNotAllowed(input.path, method, ['GET']);
-    const params: Params = input.rawQuery !== '' ? new QueryParams(input.rawQuery) : new BodyParams(parseJsonBody(await input.readBody()));
+    const params: Params =
+      input.rawQuery !== '' ? new QueryParams(input.rawQuery) : new BodyParams(parseJsonBody(await input.readBody()));
     const { uri, at } = resolveParams(params);
     if (at !== undefined) {
       const past = await this.deps.at(at);
@@ -157,9 +191,19 @@ export class App {
 
   private async ui(input: RequestInput, served: Served | undefined): Promise<Reply> {
     if (!served) {
-      return { status: 503, body: 'The registry is still loading; reload this page in a moment.\n', contentType: 'text/plain; charset=utf-8', headers: [['Retry-After', '1']] };
+      return {
+        status: 503,
+        body: 'The registry is still loading; reload this page in a moment.\n',
+        contentType: 'text/plain; charset=utf-8',
+        headers: [['Retry-After', '1']],
+      };
     }
-    const deps: UiDeps = { current: () => served, at: (a) => this.deps.at(a), repo: this.deps.repo, branch: this.deps.branch };
+    const deps: UiDeps = {
+      current: () => served,
+      at: (a) => this.deps.at(a),
+      repo: this.deps.repo,
+      branch: this.deps.branch,
+    };
     const res = await this.deps.ui(await input.toWebRequest(), deps);
     const headers: Array<[string, string]> = [];
     res.headers.forEach((value, name) => {
@@ -223,7 +267,15 @@ export class App {
       reply = this.onError(e, input);
     }
     const wire = toWire(reply, reply.commit !== undefined ? reply.commit : served?.commit, route.ui === true);
-    if (route.cacheable && served && input.method === 'GET' && input.rawQuery !== '' && reply.cacheable !== false && wire.body.length <= MAX_CACHED_BODY && reply.status < 500) {
+    if (
+      route.cacheable &&
+      served &&
+      input.method === 'GET' &&
+      input.rawQuery !== '' &&
+      reply.cacheable !== false &&
+      wire.body.length <= MAX_CACHED_BODY &&
+      reply.status < 500
+    ) {
       this.remember(served, input.path + '?' + input.rawQuery, wire, route.metrics);
     }
     route.metrics.observe(method, wire.status, (performance.now() - t0) / 1000);
@@ -255,11 +307,17 @@ export class App {
 }
 
 export function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
-  return errorReply('BAD_REQUEST', `Method ${method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, 405, [['Allow', allow.join(', ')]]);
+  return errorReply('BAD_REQUEST', `Method ${method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, 405, [
+    ['Allow', allow.join(', ')],
+  ]);
 }
 
 export function tooLong(limit: number): WireReply {
-  return toWire(errorReply('BAD_REQUEST', `Request target exceeds ${limit} characters.`, 414, [['Connection', 'close']]), undefined, false);
+  return toWire(
+    errorReply('BAD_REQUEST', `Request target exceeds ${limit} characters.`, 414, [['Connection', 'close']]),
+    undefined,
+    false,
+  );
 }
 
 /** MLflow's request fields: the query of a GET (or its JSON body when it has no query), the JSON body of a POST. */
@@ -270,12 +328,16 @@ async function mlflowParams(input: RequestInput, method: string): Promise<Params
   }
   const ct = input.header('content-type');
   if (ct === undefined || ct.trim() === '') throw RegistryError.invalid('Bad Request. Content-Type header is missing.');
-  if (ct.split(';')[0]!.trim().toLowerCase() !== JSON_TYPE) throw RegistryError.invalid("Bad Request. Content-Type must be one of ['application/json'].");
+  if (ct.split(';')[0]!.trim().toLowerCase() !== JSON_TYPE)
+    throw RegistryError.invalid("Bad Request. Content-Type must be one of ['application/json'].");
   return new BodyParams(parseJsonBody(await input.readBody()));
 }
 
 export function toWire(reply: Reply, commit: string | null | undefined, ui: boolean): WireReply {
-  const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
+  const body =
+    typeof reply.body === 'string'
+      ? Buffer.from(reply.body, 'utf8')
+      : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
   const h: string[] = ['Content-Type', reply.contentType, 'Content-Length', String(body.length)];
   if (commit) h.push('X-Mreg-Commit', commit);
   const extra = reply.headers ?? [];

@@ -3,7 +3,13 @@
 import type { StateHolder } from '../holder.js';
 import type { Reply } from './reply.js';
 
-const json = (status: number, body: unknown): Reply => ({ status, body: JSON.stringify(body, null, 2), contentType: 'application/json', cacheable: false, headers: [['Cache-Control', 'no-store']] });
+const json = (status: number, body: unknown): Reply => ({
+  status,
+  body: JSON.stringify(body, null, 2),
+  contentType: 'application/json',
+  cacheable: false,
+  headers: [['Cache-Control', 'no-store']],
+});
 
 export function healthz(): Reply {
   return json(200, { status: 'ok' });
@@ -13,9 +19,20 @@ export function readyz(holder: StateHolder, branch: string, started: number): Re
   const s = holder.current;
   const err = holder.lastError;
   const lastError = err
-    ? { commit: err.commit, at: new Date(err.at).toISOString(), message: err.message, problems: err.problems.slice(0, 20) }
+    ? {
+        commit: err.commit,
+        at: new Date(err.at).toISOString(),
+        message: err.message,
+        problems: err.problems.slice(0, 20),
+      }
     : null;
-  if (!s) return json(503, { status: 'loading', branch, since: new Date(started).toISOString(), last_reload_error: lastError });
+  if (!s)
+    return json(503, {
+      status: 'loading',
+      branch,
+      since: new Date(started).toISOString(),
+      last_reload_error: lastError,
+    });
   let versions = 0;
   for (const m of s.loaded.state.models.values()) versions += m.versions.size;
   return json(200, {

@@ -86,11 +86,13 @@ export class Metrics {
     head('mreg_http_requests_total', 'counter', 'HTTP requests by route, method and status.');
     for (const r of this.routes.values()) {
       for (const [method, byStatus] of r.byMethod) {
-        for (const [status, n] of byStatus) out.push(`mreg_http_requests_total{route="${esc(r.route)}",method="${esc(method)}",status="${status}"} ${n}`);
+        for (const [status, n] of byStatus)
+          out.push(`mreg_http_requests_total{route="${esc(r.route)}",method="${esc(method)}",status="${status}"} ${n}`);
       }
     }
     head('mreg_http_request_duration_seconds', 'histogram', 'Time to answer a request, by route.');
-    for (const r of this.routes.values()) r.latency.render('mreg_http_request_duration_seconds', `route="${esc(r.route)}"`, out);
+    for (const r of this.routes.values())
+      r.latency.render('mreg_http_request_duration_seconds', `route="${esc(r.route)}"`, out);
     head('mreg_reloads_total', 'counter', 'Loads of a new branch tip (initial load included).');
     out.push(`mreg_reloads_total ${this.reloads}`);
     head('mreg_reloads_failed_total', 'counter', 'Loads that were not served (invalid registry or read error).');
@@ -115,7 +117,11 @@ export class Metrics {
       out.push(`mreg_model_versions ${versions}`);
     }
     const err = holder.lastError;
-    head('mreg_last_reload_failed', 'gauge', '1 when the branch tip could not be served and an older commit is served instead.');
+    head(
+      'mreg_last_reload_failed',
+      'gauge',
+      '1 when the branch tip could not be served and an older commit is served instead.',
+    );
     out.push(`mreg_last_reload_failed ${err ? 1 : 0}`);
     head('mreg_last_reload_error_info', 'gauge', 'The last reload error (value always 1; absent after a good reload).');
     if (err) {
@@ -132,6 +138,11 @@ export class Metrics {
   }
 
   reply(holder: StateHolder, branch: string): Reply {
-    return { status: 200, body: this.render(holder, branch), contentType: 'text/plain; version=0.0.4; charset=utf-8', cacheable: false };
+    return {
+      status: 200,
+      body: this.render(holder, branch),
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      cacheable: false,
+    };
   }
 }

@@ -1,7 +1,20 @@
 // MLflow REST API 2.0, read side, answered from one served state. Write endpoints answer
 // PERMISSION_DENIED: this daemon is read-only by construction (it imports no write path at all).
-import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder, paginate, parseMaxResults } from '../../domain/filter/index.js';
-import { downloadUri, getLatestVersions, modelNotFound, versionByAlias, versionNotFound } from '../../domain/queries.js';
+import {
+  compileModelFilter,
+  compileModelOrder,
+  compileVersionFilter,
+  compileVersionOrder,
+  paginate,
+  parseMaxResults,
+} from '../../domain/filter/index.js';
+import {
+  downloadUri,
+  getLatestVersions,
+  modelNotFound,
+  versionByAlias,
+  versionNotFound,
+} from '../../domain/queries.js';
 import { parseVersion } from '../../domain/rules.js';
 import type { ModelEntry, RegistryState, VersionFile } from '../../domain/state.js';
 import { toMs } from '../../domain/time.js';
@@ -101,7 +114,13 @@ const versionRows = new WeakMap<RegistryState, VersionRow[]>();
 function rowsOfModels(state: RegistryState): ModelRow[] {
   let rows = modelRows.get(state);
   if (!rows) {
-    rows = [...state.models.values()].map((e) => ({ e, name: e.file.name, tags: e.file.tags ?? {}, created_ms: toMs(e.file.created_at), updated_ms: toMs(e.file.updated_at) }));
+    rows = [...state.models.values()].map((e) => ({
+      e,
+      name: e.file.name,
+      tags: e.file.tags ?? {},
+      created_ms: toMs(e.file.created_at),
+      updated_ms: toMs(e.file.updated_at),
+    }));
     modelRows.set(state, rows);
   }
   return rows;
@@ -113,7 +132,17 @@ function rowsOfVersions(state: RegistryState): VersionRow[] {
     rows = [];
     for (const m of state.models.values()) {
       for (const v of m.versions.values()) {
-        rows.push({ m, v, name: m.file.name, version: v.version, run_id: v.run_id ?? '', source: v.source, tags: v.tags ?? {}, created_ms: toMs(v.created_at), updated_ms: toMs(v.updated_at) });
+        rows.push({
+          m,
+          v,
+          name: m.file.name,
+          version: v.version,
+          run_id: v.run_id ?? '',
+          source: v.source,
+          tags: v.tags ?? {},
+          created_ms: toMs(v.created_at),
+          updated_ms: toMs(v.updated_at),
+        });
       }
     }
     versionRows.set(state, rows);
@@ -121,7 +150,12 @@ function rowsOfVersions(state: RegistryState): VersionRow[] {
   return rows;
 }
 
-function searchInput(p: Params): { filter: string | undefined; maxResults: unknown; orderBy: string[] | undefined; pageToken: string | undefined } {
+function searchInput(p: Params): {
+  filter: string | undefined;
+  maxResults: unknown;
+  orderBy: string[] | undefined;
+  pageToken: string | undefined;
+} {
   const max = p.one('max_results');
   return {
     filter: stringParam(p, 'filter'),
@@ -136,7 +170,9 @@ function searchRegisteredModels(state: RegistryState, p: Params): Reply {
   const max = parseMaxResults('model', q.maxResults as string | number | undefined);
   const filter = compileModelFilter(q.filter);
   const order = compileModelOrder(q.orderBy);
-  const rows = rowsOfModels(state).filter((r) => filter(r)).sort(order);
+  const rows = rowsOfModels(state)
+    .filter((r) => filter(r))
+    .sort(order);
   const { page, nextPageToken } = paginate(rows, max, q.pageToken);
   const out: MlflowSearchModelsResponse = {};
   if (page.length) out.registered_models = page.map((r) => toMlflowRegisteredModel(r.e));
@@ -149,7 +185,9 @@ function searchModelVersions(state: RegistryState, p: Params): Reply {
   const max = parseMaxResults('version', q.maxResults as string | number | undefined);
   const filter = compileVersionFilter(q.filter);
   const order = compileVersionOrder(q.orderBy);
-  const rows = rowsOfVersions(state).filter((r) => filter(r)).sort(order);
+  const rows = rowsOfVersions(state)
+    .filter((r) => filter(r))
+    .sort(order);
   const { page, nextPageToken } = paginate(rows, max, q.pageToken);
   const out: MlflowSearchVersionsResponse = {};
   // MLflow's SQL store leaves `aliases` out of search results.
@@ -160,14 +198,21 @@ function searchModelVersions(state: RegistryState, p: Params): Reply {
 
 // ---------------------------------------------------------------- the table
 
-const R = (name: string, read: Array<[string, MlflowHandler]>, write: string[] = []): MlflowEndpoint => ({ name, read: new Map(read), write });
+const R = (name: string, read: Array<[string, MlflowHandler]>, write: string[] = []): MlflowEndpoint => ({
+  name,
+  read: new Map(read),
+  write,
+});
 
 /** Every registry path MLflow binds, with its methods (spec §1). */
 export const MLFLOW_ENDPOINTS: readonly MlflowEndpoint[] = [
   R('registered-models/get', [['GET', getRegisteredModel]]),
   R('registered-models/search', [['GET', searchRegisteredModels]]),
   // The Python client sends POST first and falls back to GET only on ENDPOINT_NOT_FOUND.
-  R('registered-models/get-latest-versions', [['GET', getLatest], ['POST', getLatest]]),
+  R('registered-models/get-latest-versions', [
+    ['GET', getLatest],
+    ['POST', getLatest],
+  ]),
   R('registered-models/alias', [['GET', getByAlias]], ['POST', 'DELETE']),
   R('model-versions/get', [['GET', getModelVersion]]),
   R('model-versions/search', [['GET', searchModelVersions]]),

@@ -15,7 +15,10 @@ export function createHttpServer(app: App, limits: DaemonLimits, logger: Logger)
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // node checks the two timeouts above only this often (default 30 s): a client trickling its headers
       // (slowloris) would hold its connection for up to 30 s more than the limit says.
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+      ),
     },
     (req, res) => {
       let target = req.url ?? '/';

@@ -46,7 +46,12 @@ export function errorBody(code: string, message: string): string {
   return `{"error_code": ${JSON.stringify(code)}, "message": ${JSON.stringify(message)}}`;
 }
 
-export function errorReply(code: ErrorCode, message: string, status: number = HTTP_STATUS[code] ?? 500, headers?: ReadonlyArray<readonly [string, string]>): Reply {
+export function errorReply(
+  code: ErrorCode,
+  message: string,
+  status: number = HTTP_STATUS[code] ?? 500,
+  headers?: ReadonlyArray<readonly [string, string]>,
+): Reply {
   return { status, body: errorBody(code, message), contentType: JSON_TYPE, ...(headers ? { headers } : {}) };
 }
 

@@ -20,5 +20,9 @@ export function resolveParams(p: Params): { uri: string; at: string | undefined 
 }
 
 export function resolveReply(state: RegistryState, commit: string, uri: string): Reply {
-  return { status: 200, body: JSON.stringify(resolveUri(state, commit, uri), null, 2), contentType: 'application/json' };
+  return {
+    status: 200,
+    body: JSON.stringify(resolveUri(state, commit, uri), null, 2),
+    contentType: 'application/json',
+  };
 }

@@ -41,7 +41,8 @@ function decode(segment: string): string | undefined {
 /** Routes on the raw (percent-encoded) path, so an encoded `/` or `?` in a name stays inside its segment. */
 function route(path: string, search: string): Route {
   if (path === '/') return { kind: 'models' };
-  if (path === '/ui' || path === '/ui/' || path === '/ui/models' || path === '/ui/models/') return { kind: 'redirect', to: `/${search}` };
+  if (path === '/ui' || path === '/ui/' || path === '/ui/models' || path === '/ui/models/')
+    return { kind: 'redirect', to: `/${search}` };
   if (path === '/ui/history') return { kind: 'history' };
   const parts = path.split('/');
   // ['', 'ui', 'models', name] or ['', 'ui', 'models', name, 'versions', n]
@@ -60,7 +61,8 @@ function route(path: string, search: string): Route {
 /** The page as a response; Server-Timing tells the browser (and benchmarks) how long the daemon took. */
 function respond(r: Rendered, t0?: number): Response {
   const body = renderToString(r.doc);
-  const timing: Record<string, string> = t0 !== undefined ? { 'Server-Timing': `render;dur=${(performance.now() - t0).toFixed(2)}` } : {};
+  const timing: Record<string, string> =
+    t0 !== undefined ? { 'Server-Timing': `render;dur=${(performance.now() - t0).toFixed(2)}` } : {};
   return new Response(body, {
     status: r.status,
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', ...timing, ...r.headers },
@@ -78,14 +80,23 @@ export async function handleUi(request: Request, deps: UiDeps): Promise<Response
   const t0 = performance.now();
   const url = new URL(request.url);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    const r = errorPage(await fallbackView(new URLSearchParams(), deps), 405, 'Method not allowed', 'This UI is read-only: it answers GET and HEAD only. Changes are made with mreg or through git.');
+    const r = errorPage(
+      await fallbackView(new URLSearchParams(), deps),
+      405,
+      'Method not allowed',
+      'This UI is read-only: it answers GET and HEAD only. Changes are made with mreg or through git.',
+    );
     return respond({ ...r, headers: { Allow: 'GET, HEAD' } });
   }
   if (url.pathname.startsWith('/static/')) {
-    return serveAsset(url.pathname, url.searchParams, request) ?? respond(errorPage(await fallbackView(new URLSearchParams(), deps), 404, 'Not found', 'There is no such file.'));
+    return (
+      serveAsset(url.pathname, url.searchParams, request) ??
+      respond(errorPage(await fallbackView(new URLSearchParams(), deps), 404, 'Not found', 'There is no such file.'))
+    );
   }
   const r = route(url.pathname, url.search);
-  if (r.kind === 'redirect') return new Response(null, { status: 302, headers: { Location: r.to, 'Cache-Control': 'no-cache' } });
+  if (r.kind === 'redirect')
+    return new Response(null, { status: 302, headers: { Location: r.to, 'Cache-Control': 'no-cache' } });
 
   let view: View;
   try {
@@ -93,7 +104,14 @@ export async function handleUi(request: Request, deps: UiDeps): Promise<Response
   } catch (e) {
     if (!isRegistryError(e)) throw e;
     const status = e.code === 'TEMPORARILY_UNAVAILABLE' ? 503 : 400;
-    return respond(errorPage(await fallbackView(url.searchParams, deps), status, 'Cannot show that moment', html`The <code>at</code> parameter could not be used: ${e.message}`));
+    return respond(
+      errorPage(
+        await fallbackView(url.searchParams, deps),
+        status,
+        'Cannot show that moment',
+        html`The <code>at</code> parameter could not be used: ${e.message}`,
+      ),
+    );
   }
   switch (r.kind) {
     case 'models':

@@ -39,7 +39,8 @@ const md = new MarkdownIt('default', { html: false, linkify: true, typographer: 
 md.disable(['image']);
 md.validateLink = isSafeLinkTarget;
 
-const renderToken: NonNullable<typeof md.renderer.rules.link_open> = (tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options);
+const renderToken: NonNullable<typeof md.renderer.rules.link_open> = (tokens, idx, options, _env, self) =>
+  self.renderToken(tokens, idx, options);
 const linkOpen = md.renderer.rules.link_open ?? renderToken;
 md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   tokens[idx]!.attrSet('rel', 'nofollow noopener noreferrer');
@@ -61,7 +62,11 @@ export function renderMarkdown(source: string): Html {
 /** The first non-empty line of a description as plain text, without Markdown heading or list markers, clipped. */
 export function firstLine(text: string | undefined, max = 90): string {
   if (!text) return '';
-  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const line =
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   // Clipped before the clean-up so that its regular expressions see a bounded string.
   const plain = line
     .slice(0, max * 4)

@@ -39,7 +39,15 @@ export interface HistoryQuery extends HistoryOptions {
  * commits. Cached by its arguments: a commit's past is immutable.
  */
 export function historyFrom(view: View, start: string, q: HistoryQuery): Promise<HistoryPage> {
-  const key = JSON.stringify([start, q.model ?? null, q.version ?? null, q.aliases ?? false, q.limit ?? null, q.scan ?? null, q.untilRegistered ?? null]);
+  const key = JSON.stringify([
+    start,
+    q.model ?? null,
+    q.version ?? null,
+    q.aliases ?? false,
+    q.limit ?? null,
+    q.scan ?? null,
+    q.untilRegistered ?? null,
+  ]);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
@@ -59,7 +67,10 @@ export function historyFrom(view: View, start: string, q: HistoryQuery): Promise
       const r = await walk.next();
       if (r.done) return { entries, resume: r.value };
       entries.push(r.value);
-      if (q.untilRegistered !== undefined && r.value.operations.some((op) => op.op === 'version_registered' && op.version === q.untilRegistered)) {
+      if (
+        q.untilRegistered !== undefined &&
+        r.value.operations.some((op) => op.op === 'version_registered' && op.version === q.untilRegistered)
+      ) {
         await walk.return({ next: undefined, last: undefined, names: [] });
         return { entries, resume: { next: undefined, last: r.value.commit, names: [] } };
       }
@@ -72,7 +83,8 @@ export function historyFrom(view: View, start: string, q: HistoryQuery): Promise
       const w = page.entries.reduce((n, e) => n + 1 + e.operations.length, 0);
       weights.set(key, w);
       cachedOps += w;
-      while ((cachedOps > MAX_CACHED_OPS || cache.size > MAX_CACHED) && cache.size > 1) evict(cache.keys().next().value!);
+      while ((cachedOps > MAX_CACHED_OPS || cache.size > MAX_CACHED) && cache.size > 1)
+        evict(cache.keys().next().value!);
     },
     () => evict(key),
   );
@@ -94,12 +106,16 @@ function renderOp(view: View, op: Operation, commit: string): Html {
   const model = (name: string | undefined, live = true): Child => {
     if (name === undefined) return '';
     if (exists(name)) return html`<a href="${view.links.model(name)}">${name}</a>`;
-    return live ? html`<a href="${then.model(name)}" title="as of ${shortOid(commit)}">${name}</a>` : html`<strong>${name}</strong>`;
+    return live
+      ? html`<a href="${then.model(name)}" title="as of ${shortOid(commit)}">${name}</a>`
+      : html`<strong>${name}</strong>`;
   };
   const version = (name: string | undefined, n: number | undefined, live = true): Child => {
     if (name === undefined || n === undefined) return '';
     if (exists(name, n)) return html`<a href="${view.links.version(name, n)}">${name} v${n}</a>`;
-    return live ? html`<a href="${then.version(name, n)}" title="as of ${shortOid(commit)}">${name} v${n}</a>` : html`<strong>${name} v${n}</strong>`;
+    return live
+      ? html`<a href="${then.version(name, n)}" title="as of ${shortOid(commit)}">${name} v${n}</a>`
+      : html`<strong>${name} v${n}</strong>`;
   };
   const who = op.version !== undefined ? version(op.name, op.version) : model(op.name);
   const quoted = (v: unknown): Html => html`<q>${clip(v)}</q>`;
@@ -112,24 +128,31 @@ function renderOp(view: View, op: Operation, commit: string): Html {
     case 'model_created':
       return html`${model(op.name)} created`;
     case 'model_deleted':
-      return html`${model(op.name, false)} deleted${typeof op.before === 'number' ? ` with ${op.before === 1 ? '1 version' : `${formatCount(op.before)} versions`}` : ''}`;
+      return html`${model(op.name, false)}
+      deleted${typeof op.before === 'number' ? ` with ${op.before === 1 ? '1 version' : `${formatCount(op.before)} versions`}` : ''}`;
     case 'model_renamed':
       return html`<strong>${op.from ?? ''}</strong> renamed ${arrow} ${model(op.to)}`;
     case 'model_description_changed':
     case 'version_description_changed':
-      return op.after ? html`${who}: description ${op.before ? 'changed' : 'set'} ${quoted(op.after)}` : html`${who}: description cleared`;
+      return op.after
+        ? html`${who}: description ${op.before ? 'changed' : 'set'} ${quoted(op.after)}`
+        : html`${who}: description cleared`;
     case 'model_tag_set':
     case 'version_tag_set':
-      return html`${who}: tag <code>${op.key ?? ''}</code> = ${quoted(op.after)}${op.before !== undefined ? html` <span class="muted">(was ${quoted(op.before)})</span>` : ''}`;
+      return html`${who}: tag <code>${op.key ?? ''}</code> =
+        ${quoted(op.after)}${op.before !== undefined ? html` <span class="muted">(was ${quoted(op.before)})</span>` : ''}`;
     case 'model_tag_deleted':
     case 'version_tag_deleted':
-      return html`${who}: tag <code>${op.key ?? ''}</code> deleted <span class="muted">(was ${quoted(op.before)})</span>`;
+      return html`${who}: tag <code>${op.key ?? ''}</code> deleted
+        <span class="muted">(was ${quoted(op.before)})</span>`;
     case 'alias_set':
-      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> ${arrow} ${version(op.name, Number(op.after))}${
-        op.before !== undefined ? html` <span class="muted">(was v${String(op.before)})</span>` : ''
-      }`;
+      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> ${arrow}
+        ${version(op.name, Number(op.after))}${
+          op.before !== undefined ? html` <span class="muted">(was v${String(op.before)})</span>` : ''
+        }`;
     case 'alias_deleted':
-      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> deleted <span class="muted">(was v${String(op.before)})</span>`;
+      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> deleted
+        <span class="muted">(was v${String(op.before)})</span>`;
     case 'version_registered':
       return html`${who} registered from <code>${clip(op.after, 120)}</code>`;
     case 'version_deleted':
@@ -137,7 +160,9 @@ function renderOp(view: View, op: Operation, commit: string): Html {
     case 'stage_changed':
       return html`${who}: ${badge(op.from)} ${arrow} ${badge(op.to)}`;
     case 'version_field_changed':
-      return html`${who}: <code>${op.field ?? ''}</code> ${op.before ? html`changed from ${quoted(op.before)} to ${quoted(op.after)}` : html`set to ${quoted(op.after)}`}`;
+      return html`${who}:
+        <code>${op.field ?? ''}</code>
+        ${op.before ? html`changed from ${quoted(op.before)} to ${quoted(op.after)}` : html`set to ${quoted(op.after)}`}`;
     case 'registry_changed':
       return html`<code>registry.yaml</code> changed`;
     default:
@@ -154,25 +179,48 @@ function renderOps(view: View, e: HistoryEntry): Html {
   const first = e.operations.slice(0, SHOWN_OPS);
   const rest = e.operations.slice(SHOWN_OPS, MAX_OPS);
   const beyond = e.operations.length - SHOWN_OPS - rest.length;
-  return html`<ul class="ops">${items(first)}${
-    rest.length
-      ? html`<li><details><summary>${formatCount(e.operations.length - SHOWN_OPS)} more changes</summary><ul class="ops">${items(rest)}${
-          beyond > 0 ? html`<li class="muted">… and ${formatCount(beyond)} more (see <code>mreg history</code>)</li>` : ''
-        }</ul></details></li>`
-      : ''
-  }</ul>`;
+  return html`<ul class="ops">
+    ${items(first)}${
+      rest.length
+        ? html`<li>
+            <details>
+              <summary>${formatCount(e.operations.length - SHOWN_OPS)} more changes</summary>
+              <ul class="ops">
+                ${items(rest)}${
+                  beyond > 0
+                    ? html`<li class="muted">… and ${formatCount(beyond)} more (see <code>mreg history</code>)</li>`
+                    : ''
+                }
+              </ul>
+            </details>
+          </li>`
+        : ''
+    }
+  </ul>`;
 }
 
 /** A list of history entries; `browse(commit)` is where a commit's oid links to (the page as of it). */
-export function timeline(view: View, entries: readonly HistoryEntry[], browse: (commit: string) => string, label: string): Html {
-  return html`<ol class="timeline" aria-label="${label}">${entries.map((e) => {
-    const msg = firstLine(e.message, 140);
-    return html`<li>
-<div class="when">${timeTag(e.time, true)}</div>
-<div>
-<div class="meta"><span class="who" title="${e.author.email}">${e.author.name}</span><a class="oid" href="${browse(e.commit)}" title="Browse the registry as of commit ${e.commit}">${shortOid(e.commit)}</a>${e.parents.length > 1 ? html`<span class="chip">merge</span>` : ''}<span class="msg">${msg}</span></div>
-${renderOps(view, e)}
-</div>
-</li>`;
-  })}</ol>`;
+export function timeline(
+  view: View,
+  entries: readonly HistoryEntry[],
+  browse: (commit: string) => string,
+  label: string,
+): Html {
+  return html`<ol class="timeline" aria-label="${label}">
+    ${entries.map((e) => {
+      const msg = firstLine(e.message, 140);
+      return html`<li>
+        <div class="when">${timeTag(e.time, true)}</div>
+        <div>
+          <div class="meta">
+            <span class="who" title="${e.author.email}">${e.author.name}</span
+            ><a class="oid" href="${browse(e.commit)}" title="Browse the registry as of commit ${e.commit}"
+              >${shortOid(e.commit)}</a
+            >${e.parents.length > 1 ? html`<span class="chip">merge</span>` : ''}<span class="msg">${msg}</span>
+          </div>
+          ${renderOps(view, e)}
+        </div>
+      </li>`;
+    })}
+  </ol>`;
 }

@@ -84,7 +84,8 @@ function isQueryingPrompts(clauses: readonly Clause[]): boolean {
       c.entity === 'tag' &&
       c.key === PROMPT_TAG_KEY &&
       typeof c.value === 'string' &&
-      ((c.comparator === '=' && c.value.toLowerCase() === 'true') || (c.comparator === '!=' && c.value.toLowerCase() === 'false')),
+      ((c.comparator === '=' && c.value.toLowerCase() === 'true') ||
+        (c.comparator === '!=' && c.value.toLowerCase() === 'false')),
   );
 }
 
@@ -92,7 +93,10 @@ function isPrompt(e: { tags: Readonly<Record<string, string>> }): boolean {
   return Object.hasOwn(e.tags, PROMPT_TAG_KEY) && e.tags[PROMPT_TAG_KEY] === 'true';
 }
 
-function combine<T extends { tags: Readonly<Record<string, string>> }>(clauses: readonly Clause[], tests: Test<T>[]): Test<T> {
+function combine<T extends { tags: Readonly<Record<string, string>> }>(
+  clauses: readonly Clause[],
+  tests: Test<T>[],
+): Test<T> {
   if (!isQueryingPrompts(clauses)) tests.unshift((e) => !isPrompt(e));
   return (e) => tests.every((t) => t(e));
 }

@@ -87,7 +87,8 @@ function parseOrderByClause(clause: string, kind: OrderKind): OrderKey {
   let ascending = true;
   if (words.length === 2) {
     const direction = words[1]!.toLowerCase();
-    if (direction !== 'asc' && direction !== 'desc') throw invalid(`Invalid ordering key in order_by clause '${clause}'.`);
+    if (direction !== 'asc' && direction !== 'desc')
+      throw invalid(`Invalid ordering key in order_by clause '${clause}'.`);
     ascending = direction === 'asc';
   }
   // SearchExperimentsUtils._get_identifier
@@ -132,7 +133,8 @@ function parseOrderBy(orderBy: readonly string[], kind: OrderKind): OrderKey[] {
   for (const clause of orderBy) {
     const key = parseOrderByClause(clause, kind);
     // MLflow raises this without an error code (HTTP 500); it is the caller's mistake, so IPV.
-    if (seen.has(key.field)) throw invalid(`\`order_by\` contains duplicate fields: [${orderBy.map(pyStrRepr).join(', ')}]`);
+    if (seen.has(key.field))
+      throw invalid(`\`order_by\` contains duplicate fields: [${orderBy.map(pyStrRepr).join(', ')}]`);
     seen.add(key.field);
     keys.push(key);
   }
@@ -161,7 +163,8 @@ function comparator<T>(keys: readonly OrderKey[], get: (x: T, f: Field) => strin
     for (const { field, ascending } of keys) {
       const x = get(a, field);
       const y = get(b, field);
-      const c = typeof x === 'string' ? compareCodePoints(x, y as string) : x < (y as number) ? -1 : x > (y as number) ? 1 : 0;
+      const c =
+        typeof x === 'string' ? compareCodePoints(x, y as string) : x < (y as number) ? -1 : x > (y as number) ? 1 : 0;
       if (c !== 0) return ascending ? c : -c;
     }
     return 0;
@@ -173,10 +176,14 @@ function comparator<T>(keys: readonly OrderKey[], get: (x: T, f: Field) => strin
  * @throws RegistryError INVALID_PARAMETER_VALUE for a bad key or direction, extra tokens or a duplicate field.
  * @example models.sort(compileModelOrder(['last_updated_timestamp DESC']))
  */
-export function compileModelOrder(orderBy: readonly string[] | undefined): (a: OrderableModel, b: OrderableModel) => number {
+export function compileModelOrder(
+  orderBy: readonly string[] | undefined,
+): (a: OrderableModel, b: OrderableModel) => number {
   const keys = parseOrderBy(orderBy ?? [], 'model');
   if (!keys.some((k) => k.field === 'name')) keys.push({ field: 'name', ascending: true });
-  return comparator<OrderableModel>(keys, (m, f) => (f === 'name' ? m.name : f === 'created' ? m.created_ms : m.updated_ms));
+  return comparator<OrderableModel>(keys, (m, f) =>
+    f === 'name' ? m.name : f === 'created' ? m.created_ms : m.updated_ms,
+  );
 }
 
 /**
@@ -185,7 +192,9 @@ export function compileModelOrder(orderBy: readonly string[] | undefined): (a: O
  * @throws RegistryError INVALID_PARAMETER_VALUE for a bad key or direction, extra tokens or a duplicate field.
  * @example versions.sort(compileVersionOrder(['version_number DESC']))
  */
-export function compileVersionOrder(orderBy: readonly string[] | undefined): (a: OrderableVersion, b: OrderableVersion) => number {
+export function compileVersionOrder(
+  orderBy: readonly string[] | undefined,
+): (a: OrderableVersion, b: OrderableVersion) => number {
   const keys = parseOrderBy(orderBy && orderBy.length > 0 ? orderBy : DEFAULT_VERSION_ORDER, 'version');
   if (!keys.some((k) => k.field === 'name')) keys.push({ field: 'name', ascending: true });
   if (!keys.some((k) => k.field === 'version')) keys.push({ field: 'version', ascending: false });

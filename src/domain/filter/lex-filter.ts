@@ -35,7 +35,22 @@ export interface Token {
 
 // Words that sqlparse classifies as keywords and that therefore can never be an operand. The full
 // sqlparse list has hundreds of words; only these can change whether a registry filter parses.
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'BETWEEN', 'EXISTS', 'ESCAPE', 'ANY', 'ALL', 'SOME']);
+const KEYWORDS = new Set([
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'IS',
+  'NULL',
+  'TRUE',
+  'FALSE',
+  'BETWEEN',
+  'EXISTS',
+  'ESCAPE',
+  'ANY',
+  'ALL',
+  'SOME',
+]);
 const LIKE_WORDS = new Set(['LIKE', 'ILIKE', 'RLIKE']);
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
@@ -56,7 +71,13 @@ function isDigit(s: string, i: number): boolean {
 // sqlparse's `(?![_A-ZÀ-Ü])` after a number, with re.IGNORECASE.
 function isNameStart(s: string, i: number): boolean {
   const c = s.charCodeAt(i);
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || (c >= 0xc0 && c <= 0xdc) || (c >= 0xe0 && c <= 0xfc);
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x5f ||
+    (c >= 0xc0 && c <= 0xdc) ||
+    (c >= 0xe0 && c <= 0xfc)
+  );
 }
 
 /**
@@ -183,7 +204,11 @@ export function lexFilter(s: string): Token[] {
       else push('ident', chainEnd(end));
       continue;
     }
-    if (isDigit(s, i) || ((c === 0x2d || c === 0x2e) && (isDigit(s, i + 1) || (c === 0x2d && s.charCodeAt(i + 1) === 0x2e && isDigit(s, i + 2))))) {
+    if (
+      isDigit(s, i) ||
+      ((c === 0x2d || c === 0x2e) &&
+        (isDigit(s, i + 1) || (c === 0x2d && s.charCodeAt(i + 1) === 0x2e && isDigit(s, i + 2))))
+    ) {
       const num = numberEnd(i);
       if (num) {
         push('number', num.end, num.isInteger);

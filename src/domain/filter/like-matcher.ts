@@ -143,7 +143,10 @@ export function compileLike(pattern: string, caseInsensitive: boolean): (value: 
   }
   const head = pieces[0]!;
   const tail = pieces[pieces.length - 1]!;
-  const middle = pieces.slice(1, -1).filter((p) => p.length > 0).map(segment);
+  const middle = pieces
+    .slice(1, -1)
+    .filter((p) => p.length > 0)
+    .map(segment);
   const minLength = head.length + tail.length + middle.reduce((sum, s) => sum + s.chars.length, 0);
   return (value) => {
     const text = codePoints(value, caseInsensitive);

@@ -74,7 +74,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * @example encodePageToken(100) // 'eyJvZmZzZXQiOiAxMDB9'
  */
 export function encodePageToken(offset: number): string {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw RegistryError.invalid(`Invalid page offset ${offset}: must be a non-negative integer.`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw RegistryError.invalid(`Invalid page offset ${offset}: must be a non-negative integer.`);
   return base64Encode(`{"offset": ${offset}}`);
 }
 
@@ -126,7 +127,11 @@ function pyInt(v: PyValue): bigint | undefined {
  * @throws RegistryError INVALID_PARAMETER_VALUE for a bad token or a max_results below 1.
  * @example paginate(sorted, 100, request.page_token)
  */
-export function paginate<T>(sorted: readonly T[], maxResults: number, pageToken?: string | null): { page: T[]; nextPageToken?: string } {
+export function paginate<T>(
+  sorted: readonly T[],
+  maxResults: number,
+  pageToken?: string | null,
+): { page: T[]; nextPageToken?: string } {
   if (!Number.isSafeInteger(maxResults) || maxResults < 1) {
     throw RegistryError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
   }

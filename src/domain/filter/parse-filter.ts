@@ -27,7 +27,10 @@ export const MAX_FILTER_LENGTH = 100_000;
 // orders captured from a real server, see shared/mlflow-responses/ERR-model-versions-search__bad-filter-key.json).
 const VALID_KEYS: Record<FilterKind, { keys: ReadonlySet<string>; repr: string }> = {
   model: { keys: new Set(['name']), repr: "{'name'}" },
-  version: { keys: new Set(['name', 'run_id', 'source_path', 'version_number']), repr: "{'source_path', 'version_number', 'run_id', 'name'}" },
+  version: {
+    keys: new Set(['name', 'run_id', 'source_path', 'version_number']),
+    repr: "{'source_path', 'version_number', 'run_id', 'name'}",
+  },
 };
 const MV_NUMERIC_ATTRIBUTES = new Set(['version_number', 'creation_timestamp', 'last_updated_timestamp']);
 const MV_NUMERIC_ATTRIBUTES_REPR = "{'version_number', 'creation_timestamp', 'last_updated_timestamp'}";
@@ -85,7 +88,9 @@ export function parseFilter(filter: string | undefined | null, kind: FilterKind)
   const top = joinInComparisons(groupLists(groupAliases(groupComparisons(nodes, text)), text), text);
 
   // Every top-level token must be a comparison or AND (MLflow's _invalid_statement_token_*).
-  const invalids = top.filter((t) => t.kind !== 'comparison' && !(t.kind === 'keyword' && text(t).toUpperCase() === 'AND'));
+  const invalids = top.filter(
+    (t) => t.kind !== 'comparison' && !(t.kind === 'keyword' && text(t).toUpperCase() === 'AND'),
+  );
   if (invalids.length > 0) throw invalid(`Invalid clause(s) in filter string: ${invalids.map(text).join(', ')}`);
 
   const parsed = top.filter((t): t is Comparison => t.kind === 'comparison').map((c) => readComparison(c, kind, text));
@@ -153,7 +158,8 @@ function groupFunctions(nodes: readonly Node[], text: (n: Top) => string): Node[
 
 // What sqlparse accepts on either side of a comparison operator.
 function isOperand(n: Top, text: (n: Top) => string): boolean {
-  if (n.kind === 'ident' || n.kind === 'string' || n.kind === 'number' || n.kind === 'paren' || n.kind === 'func') return true;
+  if (n.kind === 'ident' || n.kind === 'string' || n.kind === 'number' || n.kind === 'paren' || n.kind === 'func')
+    return true;
   return n.kind === 'keyword' && text(n).toUpperCase() === 'NULL';
 }
 
@@ -183,7 +189,8 @@ function groupAliases(nodes: readonly Top[]): Top[] {
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const next = nodes[i + 1];
-    const isHead = n.kind === 'comparison' || n.kind === 'ident' || n.kind === 'paren' || n.kind === 'number' || n.kind === 'func';
+    const isHead =
+      n.kind === 'comparison' || n.kind === 'ident' || n.kind === 'paren' || n.kind === 'number' || n.kind === 'func';
     if (isHead && next?.kind === 'ident') {
       out.push({ kind: 'ident', start: n.start, end: next.end });
       i++;
@@ -261,7 +268,8 @@ interface RawClause {
 
 /** `_get_comparison`: the identifier (`_get_model[_version]_search_identifier`) then the value. */
 function readComparison(c: Comparison, kind: FilterKind, text: (n: Top) => string): RawClause {
-  if (c.left.kind !== 'ident') throw invalid(`Invalid comparison clause. Expected 'Identifier' found '${text(c.left)}'`);
+  if (c.left.kind !== 'ident')
+    throw invalid(`Invalid comparison clause. Expected 'Identifier' found '${text(c.left)}'`);
   const identifier = text(c.left);
   const dot = identifier.indexOf('.');
   let entity: 'attribute' | 'tag' = 'attribute';
@@ -291,7 +299,8 @@ function readComparison(c: Comparison, kind: FilterKind, text: (n: Top) => strin
   }
   if (right.kind === 'string' || right.kind === 'ident') return { ...base, value: stripQuotes(valueText, true) };
   if (right.kind === 'paren') {
-    if (key !== 'run_id') throw invalid("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
+    if (key !== 'run_id')
+      throw invalid("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
     return { ...base, value: parseRunIds(right as Paren, text) };
   }
   if (right.kind === 'number' && kind === 'version') {
@@ -300,7 +309,9 @@ function readComparison(c: Comparison, kind: FilterKind, text: (n: Top) => strin
     }
     return { ...base, value: Number(valueText) };
   }
-  throw invalid(`Expected a quoted string value or a list of quoted string values for attributes. Got value ${valueText}`);
+  throw invalid(
+    `Expected a quoted string value or a list of quoted string values for attributes. Got value ${valueText}`,
+  );
 }
 
 /** The SQL store's checks (`_get_search_*_filter_clauses`), made after every clause is read. */
@@ -314,7 +325,8 @@ function checkComparator(c: RawClause, kind: FilterKind): Clause {
     if (!NUMERIC_COMPARATORS.has(comparator)) throw invalid(`Invalid comparator for attribute ${key}: ${comparator}`);
     if (typeof value === 'number') return { entity, key, comparator, value };
     // A quoted number ('2') is compared numerically by SQLite; anything else has no useful meaning.
-    if (typeof value === 'string' && SQL_NUMERIC_TEXT.test(value)) return { entity, key, comparator, value: Number(value) };
+    if (typeof value === 'string' && SQL_NUMERIC_TEXT.test(value))
+      return { entity, key, comparator, value: Number(value) };
     throw invalid(`Expected numeric value type for numeric attribute: ${key}. Found ${c.valueText}`);
   }
   const isIn = comparator === 'IN';
@@ -328,7 +340,8 @@ function checkComparator(c: RawClause, kind: FilterKind): Clause {
   return { entity, key, comparator, value };
 }
 
-const ILL_FORMED = 'While parsing a list in the query, expected a non-empty list of string values, but got ill-formed list.';
+const ILL_FORMED =
+  'While parsing a list in the query, expected a non-empty list of string values, but got ill-formed list.';
 
 /**
  * `_parse_run_ids`: a parenthesised list of 'single-quoted' strings, read with Python-literal
@@ -408,7 +421,8 @@ function decodePythonString(token: string): string {
         // line continuation
       } else if (e >= '0' && e <= '7') {
         let digits = e;
-        while (digits.length < 3 && token[i] !== undefined && token[i]! >= '0' && token[i]! <= '7') digits += token[i++];
+        while (digits.length < 3 && token[i] !== undefined && token[i]! >= '0' && token[i]! <= '7')
+          digits += token[i++];
         out += String.fromCodePoint(parseInt(digits, 8));
       } else if (e === 'x' || e === 'u' || e === 'U') {
         const width = e === 'x' ? 2 : e === 'u' ? 4 : 8;

@@ -60,7 +60,8 @@ export function pyStrRepr(s: string): string {
     else if (ch === '\r') out += '\\r';
     else if (cp < 0x20 || cp === 0x7f) out += '\\x' + hex(cp, 2);
     else if (cp < 0x7f || ch === ' ') out += ch;
-    else if (NON_PRINTABLE.test(ch)) out += cp <= 0xff ? '\\x' + hex(cp, 2) : cp <= 0xffff ? '\\u' + hex(cp, 4) : '\\U' + hex(cp, 8);
+    else if (NON_PRINTABLE.test(ch))
+      out += cp <= 0xff ? '\\x' + hex(cp, 2) : cp <= 0xffff ? '\\u' + hex(cp, 4) : '\\U' + hex(cp, 8);
     else out += ch;
   }
   return out + quote;
@@ -130,7 +131,8 @@ function jsonDumpsString(s: string): string {
     else if (c === 0x09) out += '\\t';
     else if (c === 0x08) out += '\\b';
     else if (c === 0x0c) out += '\\f';
-    else if (c < 0x20 || c > 0x7e) out += '\\u' + hex(c, 4); // ensure_ascii=True
+    else if (c < 0x20 || c > 0x7e)
+      out += '\\u' + hex(c, 4); // ensure_ascii=True
     else out += s[i];
   }
   return out + '"';
@@ -289,7 +291,8 @@ export function parsePyJson(text: string): PyValue {
     const start = i;
     if (text[i] === '-') i++;
     if (text[i] === '0') i++;
-    else if (text[i] !== undefined && text[i]! >= '1' && text[i]! <= '9') while (text[i] !== undefined && text[i]! >= '0' && text[i]! <= '9') i++;
+    else if (text[i] !== undefined && text[i]! >= '1' && text[i]! <= '9')
+      while (text[i] !== undefined && text[i]! >= '0' && text[i]! <= '9') i++;
     else fail();
     let isFloat = false;
     if (text[i] === '.' && text[i + 1] !== undefined && text[i + 1]! >= '0' && text[i + 1]! <= '9') {

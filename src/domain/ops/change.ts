@@ -2,9 +2,7 @@
 import { dirModelFile, dirVersionFile, MODELS_DIR } from '../layout.js';
 import type { ModelEntry, ModelFile, VersionFile } from '../state.js';
 
-export type Doc =
-  | { kind: 'model'; doc: ModelFile }
-  | { kind: 'version'; doc: VersionFile };
+export type Doc = { kind: 'model'; doc: ModelFile } | { kind: 'version'; doc: VersionFile };
 
 export interface Change {
   /** One-line commit subject, e.g. `fraud: v7 Staging → Production`. */

@@ -33,7 +33,11 @@ export function createRegisteredModel(
 }
 
 /** Sets the description ('' clears it) and bumps updated_at. */
-export function updateRegisteredModel(ctx: OpContext, entry: ModelEntry, description: string | null | undefined): Change {
+export function updateRegisteredModel(
+  ctx: OpContext,
+  entry: ModelEntry,
+  description: string | null | undefined,
+): Change {
   const file: ModelFile = { ...entry.file, updated_at: toIso(ctx.now) };
   if (description) file.description = description;
   else delete file.description;
@@ -47,7 +51,12 @@ export function updateRegisteredModel(ctx: OpContext, entry: ModelEntry, descrip
  * touches becomes the rename time (as MLflow's SQL store does).
  * @throws RESOURCE_ALREADY_EXISTS when `newName` is taken.
  */
-export function renameRegisteredModel(ctx: OpContext, entry: ModelEntry, target: ModelEntry | undefined, newName: string): Change {
+export function renameRegisteredModel(
+  ctx: OpContext,
+  entry: ModelEntry,
+  target: ModelEntry | undefined,
+  newName: string,
+): Change {
   if (newName === entry.file.name) {
     // MLflow's SQL store treats this as a plain update of the same row.
     throw alreadyExists(newName);
@@ -98,7 +107,12 @@ export function deleteRegisteredModelTag(_ctx: OpContext, entry: ModelEntry, key
  * Points an alias at a live version, moving it if it exists.
  * @throws INVALID_PARAMETER_VALUE for a bad or reserved alias; RESOURCE_DOES_NOT_EXIST for a missing version.
  */
-export function setRegisteredModelAlias(_ctx: OpContext, entry: ModelEntry, alias: unknown, version: number): Change | null {
+export function setRegisteredModelAlias(
+  _ctx: OpContext,
+  entry: ModelEntry,
+  alias: unknown,
+  version: number,
+): Change | null {
   validateAliasName(alias, { forSet: true });
   if (!entry.versions.has(version)) throw versionNotFound(entry.file.name, version);
   const previous = entry.file.aliases?.[alias];

@@ -31,7 +31,14 @@ export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: Cre
   const tags = normalizeTags(input.tags);
   const at = toIso(ctx.now);
   const n = entry.file.latest_version + 1;
-  const v: VersionFile = { version: n, source: input.source, stage: 'None', status: 'READY', created_at: at, updated_at: at };
+  const v: VersionFile = {
+    version: n,
+    source: input.source,
+    stage: 'None',
+    status: 'READY',
+    created_at: at,
+    updated_at: at,
+  };
   if (input.storageLocation) v.storage_location = input.storageLocation;
   if (input.runId) v.run_id = input.runId;
   if (input.runLink) v.run_link = input.runLink;
@@ -41,7 +48,9 @@ export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: Cre
   if (input.digest) v.digest = input.digest;
   if (input.codeCommit) v.code_commit = input.codeCommit;
   if (input.dataset) v.dataset = input.dataset;
-  const after = withVersions({ ...entry, file: { ...entry.file, latest_version: n, updated_at: at } }, (m) => m.set(n, v));
+  const after = withVersions({ ...entry, file: { ...entry.file, latest_version: n, updated_at: at } }, (m) =>
+    m.set(n, v),
+  );
   const draft = new Draft(`${entry.file.name}: v${n} registered`);
   draft.putModel(after, entry);
   draft.putVersion(after, v);
@@ -49,7 +58,12 @@ export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: Cre
 }
 
 /** Sets a version's description (null/'' clears it) and bumps the version's updated_at only (MLflow). */
-export function updateModelVersion(ctx: OpContext, entry: ModelEntry, version: number, description: string | null | undefined): Change {
+export function updateModelVersion(
+  ctx: OpContext,
+  entry: ModelEntry,
+  version: number,
+  description: string | null | undefined,
+): Change {
   const v = { ...requireVersion(entry, version), updated_at: toIso(ctx.now) };
   if (description) v.description = description;
   else delete v.description;
@@ -109,14 +123,22 @@ export function deleteModelVersion(ctx: OpContext, entry: ModelEntry, version: n
   const dropped = Object.keys(entry.file.aliases ?? {}).filter((a) => !(a in aliases));
   const file = { ...entry.file, aliases, updated_at: toIso(ctx.now) };
   const after = withVersions({ ...entry, file }, (m) => m.delete(version));
-  const draft = new Draft(`${entry.file.name}: v${version} deleted${dropped.length ? ` (aliases ${dropped.join(', ')} removed)` : ''}`);
+  const draft = new Draft(
+    `${entry.file.name}: v${version} deleted${dropped.length ? ` (aliases ${dropped.join(', ')} removed)` : ''}`,
+  );
   draft.putModel(after, entry);
   draft.deleteVersion(entry, version);
   return draft.change;
 }
 
 /** Sets a version tag; no timestamp moves (MLflow's SQL store). Null when nothing changes. */
-export function setModelVersionTag(_ctx: OpContext, entry: ModelEntry, version: number, key: unknown, value: unknown): Change | null {
+export function setModelVersionTag(
+  _ctx: OpContext,
+  entry: ModelEntry,
+  version: number,
+  key: unknown,
+  value: unknown,
+): Change | null {
   validateTagKey(key);
   if (value === null || value === undefined) throw RegistryError.invalid('Tag value cannot be None');
   const val = validateTagValue(value);
@@ -127,7 +149,12 @@ export function setModelVersionTag(_ctx: OpContext, entry: ModelEntry, version: 
 }
 
 /** Deletes a version tag; an absent key is a no-op (null). */
-export function deleteModelVersionTag(_ctx: OpContext, entry: ModelEntry, version: number, key: unknown): Change | null {
+export function deleteModelVersionTag(
+  _ctx: OpContext,
+  entry: ModelEntry,
+  version: number,
+  key: unknown,
+): Change | null {
   validateTagKey(key);
   const v = requireVersion(entry, version);
   if (!v.tags || !(key in v.tags)) return null;

@@ -16,7 +16,12 @@ function asset(path: string, type: string, text: string): Asset {
   return { path, type, body, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) };
 }
 
-const ASSETS = new Map<string, Asset>([asset('/static/mreg.css', 'text/css; charset=utf-8', CSS), asset('/static/mreg.js', 'text/javascript; charset=utf-8', JS)].map((a) => [a.path, a]));
+const ASSETS = new Map<string, Asset>(
+  [
+    asset('/static/mreg.css', 'text/css; charset=utf-8', CSS),
+    asset('/static/mreg.js', 'text/javascript; charset=utf-8', JS),
+  ].map((a) => [a.path, a]),
+);
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 

@@ -24,16 +24,30 @@ export function nowHref(view: View, path: string): string {
   return s ? `${path}?${s}` : path;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 503: 'Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  503: 'Unavailable',
+};
 
 /** An error page: status, a title, what happened, and where to go from here. */
-export function errorPage(view: View | undefined, status: number, title: string, message: Html | string, nowPath = '/'): Rendered {
+export function errorPage(
+  view: View | undefined,
+  status: number,
+  title: string,
+  message: Html | string,
+  nowPath = '/',
+): Rendered {
   const links = view?.links;
   const body = html`<div class="error-page">
-<p class="status">${status} · ${REASONS[status] ?? 'Error'}</p>
-<h1>${title}</h1>
-<p class="lead">${message}</p>
-<p><a href="${links ? links.models() : '/'}">All registered models</a> · <a href="${links ? links.history() : '/ui/history'}">Activity</a></p>
-</div>`;
+    <p class="status">${status} · ${REASONS[status] ?? 'Error'}</p>
+    <h1>${title}</h1>
+    <p class="lead">${message}</p>
+    <p>
+      <a href="${links ? links.models() : '/'}">All registered models</a> ·
+      <a href="${links ? links.history() : '/ui/history'}">Activity</a>
+    </p>
+  </div>`;
   return { status, doc: page(view, { title, section: 'none', nowHref: view ? nowHref(view, nowPath) : '/', body }) };
 }
