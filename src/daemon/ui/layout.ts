@@ -24,7 +24,7 @@ const FAVICON =
   );
 
 function navItem(href: string, label: string, current: boolean): Html {
-  return html`<li><a href="${href}" ${current ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
+  return html`<li><a href="${href}"${current ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
 }
 
 /** The time-travel banner, or nothing when the view is now. */
@@ -34,9 +34,8 @@ export function travelBanner(view: View, nowHref: string): Html | '' {
   const asked = t.requested.trim();
   const resolved = asked === t.commit ? '' : html` <span class="asked">(you asked for <code>${asked}</code>)</span>`;
   return html`<div class="banner travel" role="status" id="time-travel">
-    <strong>Viewing the registry as of ${timeTag(t.time, true)} UTC</strong>, commit
-    <code title="${t.commit}">${shortOid(t.commit)}</code>${resolved} — <a href="${nowHref}">back to now</a>
-  </div>`;
+<strong>Viewing the registry as of ${timeTag(t.time, true)} UTC</strong>, commit <code title="${t.commit}">${shortOid(t.commit)}</code>${resolved} — <a href="${nowHref}">back to now</a>
+</div>`;
 }
 
 /** A whole HTML document. */
@@ -44,42 +43,39 @@ export function page(view: View | undefined, opts: PageOptions): Html {
   const links = view?.links;
   const served = view?.now;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>${opts.title} · mreg</title>
-        <link rel="icon" href="${FAVICON}" />
-        <link rel="stylesheet" href="${assetUrl('/static/mreg.css')}" />
-        <script src="${assetUrl('/static/mreg.js')}" defer></script>
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header class="top">
-          <div class="bar">
-            <a class="brand" href="${links ? links.models() : '/'}"
-              ><span class="mark" aria-hidden="true">m</span>mreg</a
-            >
-            <nav aria-label="Main">
-              <ul>
-                ${navItem(links ? links.models() : '/', 'Models', opts.section === 'models')}
-                ${navItem(links ? links.history() : '/ui/history', 'Activity', opts.section === 'history')}
-              </ul>
-            </nav>
-            ${served ? html`<span class="serving">Serving <code>${view!.deps.branch}</code> at <code title="${served.commit}">${shortOid(served.commit)}</code> · read-only</span>` : ''}
-          </div>
-        </header>
-        <main id="main" tabindex="-1">${view ? travelBanner(view, opts.nowHref) : ''} ${opts.body}</main>
-        <footer class="foot">
-          <p>
-            mreg is read-only here: changes are made with <code>mreg</code> or a pull request on the registry
-            repository. Times are UTC. API: <a href="/api/2.0/mlflow/registered-models/search">MLflow REST</a> ·
-            <a href="/readyz">readyz</a> · <a href="/metrics">metrics</a>
-          </p>
-        </footer>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${opts.title} · mreg</title>
+<link rel="icon" href="${FAVICON}">
+<link rel="stylesheet" href="${assetUrl('/static/mreg.css')}">
+<script src="${assetUrl('/static/mreg.js')}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+<div class="bar">
+<a class="brand" href="${links ? links.models() : '/'}"><span class="mark" aria-hidden="true">m</span>mreg</a>
+<nav aria-label="Main"><ul>
+${navItem(links ? links.models() : '/', 'Models', opts.section === 'models')}
+${navItem(links ? links.history() : '/ui/history', 'Activity', opts.section === 'history')}
+</ul></nav>
+${served ? html`<span class="serving">Serving <code>${view!.deps.branch}</code> at <code title="${served.commit}">${shortOid(served.commit)}</code> · read-only</span>` : ''}
+</div>
+</header>
+<main id="main" tabindex="-1">
+${view ? travelBanner(view, opts.nowHref) : ''}
+${opts.body}
+</main>
+<footer class="foot">
+<p>mreg is read-only here: changes are made with <code>mreg</code> or a pull request on the registry repository. Times are UTC.
+API: <a href="/api/2.0/mlflow/registered-models/search">MLflow REST</a> · <a href="/readyz">readyz</a> · <a href="/metrics">metrics</a></p>
+</footer>
+</body>
+</html>
+`;
 }
 
 const STAGE_CLASS: Record<Stage, string> = {
@@ -95,15 +91,11 @@ export function stageBadge(stage: Stage): Html {
 
 /** Breadcrumbs: all but the last are links. */
 export function crumbs(items: ReadonlyArray<readonly [label: string, href?: string]>): Html {
-  return html`<nav class="crumbs" aria-label="Breadcrumb">
-    <ol>
-      ${items.map(([label, href], i) =>
-        i === items.length - 1 || href === undefined
-          ? html`<li><span aria-current="page">${label}</span></li>`
-          : html`<li><a href="${href}">${label}</a></li>`,
-      )}
-    </ol>
-  </nav>`;
+  return html`<nav class="crumbs" aria-label="Breadcrumb"><ol>${items.map(([label, href], i) =>
+    i === items.length - 1 || href === undefined
+      ? html`<li><span aria-current="page">${label}</span></li>`
+      : html`<li><a href="${href}">${label}</a></li>`,
+  )}</ol></nav>`;
 }
 
 /** Tags as `key value` chips; at most `max`, then "+N". */
@@ -111,30 +103,15 @@ export function tagChips(tags: Readonly<Record<string, string>>, max = 4): Html 
   const entries = Object.entries(tags);
   if (entries.length === 0) return html`<span class="muted">—</span>`;
   const shown = entries.slice(0, max);
-  return html`<span class="chips"
-    >${shown.map(([k, v]) => html`<span class="chip" title="${k}: ${v}"><span class="k">${k}</span><span class="v">${v}</span></span>`)}${
-      entries.length > max ? html`<span class="chip more">+${entries.length - max}</span>` : ''
-    }</span
-  >`;
+  return html`<span class="chips">${shown.map(([k, v]) => html`<span class="chip" title="${k}: ${v}"><span class="k">${k}</span><span class="v">${v}</span></span>`)}${
+    entries.length > max ? html`<span class="chip more">+${entries.length - max}</span>` : ''
+  }</span>`;
 }
 
 /** Key/value table (tags), or an empty note. */
 export function kvTable(caption: string, rows: ReadonlyArray<readonly [string, Child]>, empty: string): Html {
   if (rows.length === 0) return html`<p class="empty-text">${empty}</p>`;
-  return html`<table class="kv">
-    <caption class="sr-only">
-      ${caption}
-    </caption>
-    <tbody>
-      ${rows.map(
-        ([k, v]) =>
-          html`<tr>
-            <th scope="row">${k}</th>
-            <td>${v}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<table class="kv"><caption class="sr-only">${caption}</caption><tbody>${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table>`;
 }
 
 /** Page numbers around the current one: 1 … 4 5 [6] 7 8 … 20. */
@@ -164,9 +141,7 @@ export function pager(opts: {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total === 0 ? 0 : (p - 1) * pageSize + 1;
   const last = Math.min(total, p * pageSize);
-  const summary = html`<span class="count"
-    >Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(total)} ${opts.noun}</span
-  >`;
+  const summary = html`<span class="count">Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(total)} ${opts.noun}</span>`;
   if (pages <= 1) return html`<div class="pager">${summary}</div>`;
   const prev =
     p > 1
@@ -180,19 +155,10 @@ export function pager(opts: {
     n === 'gap'
       ? html`<li><span class="gap" aria-hidden="true">…</span></li>`
       : n === p
-        ? html`<li>
-            <span class="cur" aria-current="page"><span class="sr-only">Page </span>${formatCount(n)}</span>
-          </li>`
-        : html`<li>
-            <a href="${opts.href(n)}"><span class="sr-only">Page </span>${formatCount(n)}</a>
-          </li>`,
+        ? html`<li><span class="cur" aria-current="page"><span class="sr-only">Page </span>${formatCount(n)}</span></li>`
+        : html`<li><a href="${opts.href(n)}"><span class="sr-only">Page </span>${formatCount(n)}</a></li>`,
   );
-  return html`<nav class="pager" aria-label="${opts.label}">
-    ${summary}
-    <ul>
-      ${prev}${nums}${next}
-    </ul>
-  </nav>`;
+  return html`<nav class="pager" aria-label="${opts.label}">${summary}<ul>${prev}${nums}${next}</ul></nav>`;
 }
 
 export interface Command {
@@ -208,36 +174,17 @@ export function commandsPanel(
 ): Html {
   const past = view?.travel ? html` <strong>These act on the registry now, not on the past state shown.</strong>` : '';
   return html`<section class="card commands" aria-labelledby="cmds-h">
-    <h2 id="cmds-h">${opts.title ?? 'Make a change'}</h2>
-    <p class="readonly-note">
-      ${opts.note ?? html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push it), or edit the YAML in a pull request.`}${past}
-    </p>
-    <div class="cmds">
-      ${commands.map(
-        (c) =>
-          html`<div class="cmd">
-            <div class="label">${c.label}</div>
-            <div class="line">
-              <pre><code>${c.command}</code></pre>
-            </div>
-          </div>`,
-      )}
-    </div>
-  </section>`;
+<h2 id="cmds-h">${opts.title ?? 'Make a change'}</h2>
+<p class="readonly-note">${opts.note ?? html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push it), or edit the YAML in a pull request.`}${past}</p>
+<div class="cmds">${commands.map(
+    (c) =>
+      html`<div class="cmd"><div class="label">${c.label}</div><div class="line"><pre><code>${c.command}</code></pre></div></div>`,
+  )}</div>
+</section>`;
 }
 
 export function emptyState(title: string, text: Child, command?: string): Html {
-  return html`<div class="empty">
-    <h2>${title}</h2>
-    <p>${text}</p>
-    ${
-      command
-        ? html`<div class="cmd">
-            <div class="line">
-              <pre><code>${command}</code></pre>
-            </div>
-          </div>`
-        : ''
-    }
-  </div>`;
+  return html`<div class="empty"><h2>${title}</h2><p>${text}</p>${
+    command ? html`<div class="cmd"><div class="line"><pre><code>${command}</code></pre></div></div>` : ''
+  }</div>`;
 }

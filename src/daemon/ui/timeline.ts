@@ -128,8 +128,7 @@ function renderOp(view: View, op: Operation, commit: string): Html {
     case 'model_created':
       return html`${model(op.name)} created`;
     case 'model_deleted':
-      return html`${model(op.name, false)}
-      deleted${typeof op.before === 'number' ? ` with ${op.before === 1 ? '1 version' : `${formatCount(op.before)} versions`}` : ''}`;
+      return html`${model(op.name, false)} deleted${typeof op.before === 'number' ? ` with ${op.before === 1 ? '1 version' : `${formatCount(op.before)} versions`}` : ''}`;
     case 'model_renamed':
       return html`<strong>${op.from ?? ''}</strong> renamed ${arrow} ${model(op.to)}`;
     case 'model_description_changed':
@@ -139,20 +138,16 @@ function renderOp(view: View, op: Operation, commit: string): Html {
         : html`${who}: description cleared`;
     case 'model_tag_set':
     case 'version_tag_set':
-      return html`${who}: tag <code>${op.key ?? ''}</code> =
-        ${quoted(op.after)}${op.before !== undefined ? html` <span class="muted">(was ${quoted(op.before)})</span>` : ''}`;
+      return html`${who}: tag <code>${op.key ?? ''}</code> = ${quoted(op.after)}${op.before !== undefined ? html` <span class="muted">(was ${quoted(op.before)})</span>` : ''}`;
     case 'model_tag_deleted':
     case 'version_tag_deleted':
-      return html`${who}: tag <code>${op.key ?? ''}</code> deleted
-        <span class="muted">(was ${quoted(op.before)})</span>`;
+      return html`${who}: tag <code>${op.key ?? ''}</code> deleted <span class="muted">(was ${quoted(op.before)})</span>`;
     case 'alias_set':
-      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> ${arrow}
-        ${version(op.name, Number(op.after))}${
-          op.before !== undefined ? html` <span class="muted">(was v${String(op.before)})</span>` : ''
-        }`;
+      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> ${arrow} ${version(op.name, Number(op.after))}${
+        op.before !== undefined ? html` <span class="muted">(was v${String(op.before)})</span>` : ''
+      }`;
     case 'alias_deleted':
-      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> deleted
-        <span class="muted">(was v${String(op.before)})</span>`;
+      return html`${model(op.name)}: alias <strong>@${op.alias ?? ''}</strong> deleted <span class="muted">(was v${String(op.before)})</span>`;
     case 'version_registered':
       return html`${who} registered from <code>${clip(op.after, 120)}</code>`;
     case 'version_deleted':
@@ -160,9 +155,7 @@ function renderOp(view: View, op: Operation, commit: string): Html {
     case 'stage_changed':
       return html`${who}: ${badge(op.from)} ${arrow} ${badge(op.to)}`;
     case 'version_field_changed':
-      return html`${who}:
-        <code>${op.field ?? ''}</code>
-        ${op.before ? html`changed from ${quoted(op.before)} to ${quoted(op.after)}` : html`set to ${quoted(op.after)}`}`;
+      return html`${who}: <code>${op.field ?? ''}</code> ${op.before ? html`changed from ${quoted(op.before)} to ${quoted(op.after)}` : html`set to ${quoted(op.after)}`}`;
     case 'registry_changed':
       return html`<code>registry.yaml</code> changed`;
     default:
@@ -179,24 +172,15 @@ function renderOps(view: View, e: HistoryEntry): Html {
   const first = e.operations.slice(0, SHOWN_OPS);
   const rest = e.operations.slice(SHOWN_OPS, MAX_OPS);
   const beyond = e.operations.length - SHOWN_OPS - rest.length;
-  return html`<ul class="ops">
-    ${items(first)}${
-      rest.length
-        ? html`<li>
-            <details>
-              <summary>${formatCount(e.operations.length - SHOWN_OPS)} more changes</summary>
-              <ul class="ops">
-                ${items(rest)}${
-                  beyond > 0
-                    ? html`<li class="muted">… and ${formatCount(beyond)} more (see <code>mreg history</code>)</li>`
-                    : ''
-                }
-              </ul>
-            </details>
-          </li>`
-        : ''
-    }
-  </ul>`;
+  return html`<ul class="ops">${items(first)}${
+    rest.length
+      ? html`<li><details><summary>${formatCount(e.operations.length - SHOWN_OPS)} more changes</summary><ul class="ops">${items(rest)}${
+          beyond > 0
+            ? html`<li class="muted">… and ${formatCount(beyond)} more (see <code>mreg history</code>)</li>`
+            : ''
+        }</ul></details></li>`
+      : ''
+  }</ul>`;
 }
 
 /** A list of history entries; `browse(commit)` is where a commit's oid links to (the page as of it). */
@@ -206,21 +190,14 @@ export function timeline(
   browse: (commit: string) => string,
   label: string,
 ): Html {
-  return html`<ol class="timeline" aria-label="${label}">
-    ${entries.map((e) => {
-      const msg = firstLine(e.message, 140);
-      return html`<li>
-        <div class="when">${timeTag(e.time, true)}</div>
-        <div>
-          <div class="meta">
-            <span class="who" title="${e.author.email}">${e.author.name}</span
-            ><a class="oid" href="${browse(e.commit)}" title="Browse the registry as of commit ${e.commit}"
-              >${shortOid(e.commit)}</a
-            >${e.parents.length > 1 ? html`<span class="chip">merge</span>` : ''}<span class="msg">${msg}</span>
-          </div>
-          ${renderOps(view, e)}
-        </div>
-      </li>`;
-    })}
-  </ol>`;
+  return html`<ol class="timeline" aria-label="${label}">${entries.map((e) => {
+    const msg = firstLine(e.message, 140);
+    return html`<li>
+<div class="when">${timeTag(e.time, true)}</div>
+<div>
+<div class="meta"><span class="who" title="${e.author.email}">${e.author.name}</span><a class="oid" href="${browse(e.commit)}" title="Browse the registry as of commit ${e.commit}">${shortOid(e.commit)}</a>${e.parents.length > 1 ? html`<span class="chip">merge</span>` : ''}<span class="msg">${msg}</span></div>
+${renderOps(view, e)}
+</div>
+</li>`;
+  })}</ol>`;
 }

@@ -41,13 +41,10 @@ export function errorPage(
 ): Rendered {
   const links = view?.links;
   const body = html`<div class="error-page">
-    <p class="status">${status} · ${REASONS[status] ?? 'Error'}</p>
-    <h1>${title}</h1>
-    <p class="lead">${message}</p>
-    <p>
-      <a href="${links ? links.models() : '/'}">All registered models</a> ·
-      <a href="${links ? links.history() : '/ui/history'}">Activity</a>
-    </p>
-  </div>`;
+<p class="status">${status} · ${REASONS[status] ?? 'Error'}</p>
+<h1>${title}</h1>
+<p class="lead">${message}</p>
+<p><a href="${links ? links.models() : '/'}">All registered models</a> · <a href="${links ? links.history() : '/ui/history'}">Activity</a></p>
+</div>`;
   return { status, doc: page(view, { title, section: 'none', nowHref: view ? nowHref(view, nowPath) : '/', body }) };
 }

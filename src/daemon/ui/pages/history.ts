@@ -65,79 +65,46 @@ export async function historyPage(view: View): Promise<Rendered> {
   const scannedOut = more && entries.length < HISTORY_PAGE_SIZE;
 
   const filterForm = html`<form class="search" method="get" action="${HISTORY_PATH}" role="search">
-    <label for="model">Model</label>
-    <input
-      type="text"
-      id="model"
-      name="model"
-      value="${model ?? ''}"
-      placeholder="every model"
-      autocomplete="off"
-      spellcheck="false"
-    />
-    ${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}" />` : ''}
-    <button type="submit">Filter</button>
-    ${model !== undefined ? html`<a class="button secondary" href="${view.links.history()}">All models</a>` : ''}
-  </form>`;
+<label for="model">Model</label>
+<input type="text" id="model" name="model" value="${model ?? ''}" placeholder="every model" autocomplete="off" spellcheck="false">
+${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}">` : ''}
+<button type="submit">Filter</button>
+${model !== undefined ? html`<a class="button secondary" href="${view.links.history()}">All models</a>` : ''}
+</form>`;
 
-  const nav = html`<nav class="pager" aria-label="Activity pages">
-    <span class="count"
-      >${entries.length ? `${entries.length} ${entries.length === 1 ? 'commit' : 'commits'}${before ? ' (older)' : ''}` : ''}${
-        scannedOut
-          ? ` · looked through ${HISTORY_SCAN.toLocaleString('en-US')} commits; older ones on the next page`
-          : ''
-      }</span
-    >
-    <ul>
-      ${before ? html`<li><a href="${view.links.history({ model })}">← Newest</a></li>` : ''}
-      ${more ? html`<li><a href="${view.links.history({ model: follow, before: resume.last })}" rel="next">Older →</a></li>` : html`<li><span class="off">End of history</span></li>`}
-    </ul>
-  </nav>`;
+  const nav = html`<nav class="pager" aria-label="Activity pages"><span class="count">${entries.length ? `${entries.length} ${entries.length === 1 ? 'commit' : 'commits'}${before ? ' (older)' : ''}` : ''}${
+    scannedOut ? ` · looked through ${HISTORY_SCAN.toLocaleString('en-US')} commits; older ones on the next page` : ''
+  }</span><ul>
+${before ? html`<li><a href="${view.links.history({ model })}">← Newest</a></li>` : ''}
+${more ? html`<li><a href="${view.links.history({ model: follow, before: resume.last })}" rel="next">Older →</a></li>` : html`<li><span class="off">End of history</span></li>`}
+</ul></nav>`;
 
   const heading =
     model !== undefined ? html`Activity of <a href="${view.links.model(model)}">${model}</a>` : html`Activity`;
-  const body = html`<div class="page-head">
-      <div>
-        <div class="title"><h1>${heading}</h1></div>
-        <div class="sub">
-          <span
-            >${model !== undefined ? 'Every commit that changed this model (following renames)' : 'Every commit on the branch'},
-            newest first, from git.</span
-          >
-        </div>
-      </div>
-    </div>
-    <section class="toolbar" aria-label="Filter activity">${filterForm}</section>
-    <section aria-label="Commits">
-      ${
-        entries.length || more
-          ? html`${entries.length ? timeline(view, entries, (c) => new Links(c).models(), 'Commits') : html`<p class="empty-text">No changes in these commits.</p>`}${nav}`
-          : html`<div class="empty">
-              <h2>No activity</h2>
-              <p>
-                ${model !== undefined ? html`No commit on this branch changed a model named <strong>${model}</strong>.` : 'This branch has no registry commits yet.'}
-              </p>
-            </div>`
-      }
-    </section>
-    ${commandsPanel(
-      view,
-      [
-        {
-          label: 'This history on the command line',
-          command: mregCommand('history', model !== undefined ? [model] : []),
-        },
-        {
-          label: 'Resolve a model as of a past moment',
-          command: mregCommand('resolve', [`models:/${model ?? 'NAME'}/Production`], ['--at', '2026-01-01T00:00:00Z']),
-        },
-      ],
-      {
-        title: 'On the command line',
-        note: html`Every page can show the registry as of a commit or a time: click a commit id above, or add
-          <code>?at=</code> with a commit, a ref or an ISO time to any address.`,
-      },
-    )}`;
+  const body = html`<div class="page-head"><div><div class="title"><h1>${heading}</h1></div>
+<div class="sub"><span>${model !== undefined ? 'Every commit that changed this model (following renames)' : 'Every commit on the branch'}, newest first, from git.</span></div></div></div>
+<section class="toolbar" aria-label="Filter activity">${filterForm}</section>
+<section aria-label="Commits">
+${
+  entries.length || more
+    ? html`${entries.length ? timeline(view, entries, (c) => new Links(c).models(), 'Commits') : html`<p class="empty-text">No changes in these commits.</p>`}${nav}`
+    : html`<div class="empty"><h2>No activity</h2><p>${model !== undefined ? html`No commit on this branch changed a model named <strong>${model}</strong>.` : 'This branch has no registry commits yet.'}</p></div>`
+}
+</section>
+${commandsPanel(
+  view,
+  [
+    { label: 'This history on the command line', command: mregCommand('history', model !== undefined ? [model] : []) },
+    {
+      label: 'Resolve a model as of a past moment',
+      command: mregCommand('resolve', [`models:/${model ?? 'NAME'}/Production`], ['--at', '2026-01-01T00:00:00Z']),
+    },
+  ],
+  {
+    title: 'On the command line',
+    note: html`Every page can show the registry as of a commit or a time: click a commit id above, or add <code>?at=</code> with a commit, a ref or an ISO time to any address.`,
+  },
+)}`;
   return {
     status: 200,
     doc: page(view, {

@@ -51,8 +51,7 @@ export function modelNotFound(view: View, name: string): Rendered {
     view,
     404,
     'Model not found',
-    html`There is no registered model named <strong>${name}</strong>${view.travel ? ' at this commit' : ''}. It may have
-      been renamed or deleted: see <a href="${view.links.history({ model: name })}">its activity</a>.`,
+    html`There is no registered model named <strong>${name}</strong>${view.travel ? ' at this commit' : ''}. It may have been renamed or deleted: see <a href="${view.links.history({ model: name })}">its activity</a>.`,
     modelPath(name),
   );
 }
@@ -60,22 +59,14 @@ export function modelNotFound(view: View, name: string): Rendered {
 function versionRow(view: View, name: string, s: ModelSummary, v: VersionFile): Html {
   const aliases = s.aliasesByVersion.get(v.version) ?? [];
   return html`<tr>
-    <td class="name nowrap" data-label="Version">
-      <a href="${view.links.version(name, v.version)}">Version ${v.version}</a>
-    </td>
-    <td data-label="Stage">${stageBadge(v.stage)}</td>
-    <td class="${aliases.length ? '' : 'none'}" data-label="Aliases">
-      ${aliases.length ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>` : html`<span class="muted">—</span>`}
-    </td>
-    <td class="time" data-label="Registered">${timeTag(v.created_at)}</td>
-    <td class="nowrap${v.user_id ? '' : ' none'}" data-label="Author">
-      ${v.user_id ?? html`<span class="muted">—</span>`}
-    </td>
-    <td class="src" data-label="Source"><code title="${v.source}">${v.source}</code></td>
-    <td class="desc${firstLine(v.description) ? '' : ' none'}" data-label="Description">
-      ${firstLine(v.description, 80) || html`<span class="muted">—</span>`}
-    </td>
-  </tr>`;
+<td class="name nowrap" data-label="Version"><a href="${view.links.version(name, v.version)}">Version ${v.version}</a></td>
+<td data-label="Stage">${stageBadge(v.stage)}</td>
+<td class="${aliases.length ? '' : 'none'}" data-label="Aliases">${aliases.length ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>` : html`<span class="muted">—</span>`}</td>
+<td class="time" data-label="Registered">${timeTag(v.created_at)}</td>
+<td class="nowrap${v.user_id ? '' : ' none'}" data-label="Author">${v.user_id ?? html`<span class="muted">—</span>`}</td>
+<td class="src" data-label="Source"><code title="${v.source}">${v.source}</code></td>
+<td class="desc${firstLine(v.description) ? '' : ' none'}" data-label="Description">${firstLine(v.description, 80) || html`<span class="muted">—</span>`}</td>
+</tr>`;
 }
 
 export function modelPage(view: View, name: string): Rendered {
@@ -104,63 +95,27 @@ export function modelPage(view: View, name: string): Rendered {
   const tagRows = Object.entries(m.tags ?? {}).map(([k, v]): [string, string] => [k, v]);
 
   const tabs = html`<ul class="tabs" aria-label="Filter versions by stage">
-    <li>
-      <a href="${here({ order: orderQ })}" ${!stage ? html` aria-current="page"` : ''}
-        >All<span class="count">${formatCount(entry.versions.size)}</span></a
-      >
-    </li>
-    ${STAGES.filter((st) => s.byStage[st].length > 0 || st === stage).map(
-      (st) =>
-        html`<li>
-          <a href="${here({ stage: st, order: orderQ })}" ${st === stage ? html` aria-current="page"` : ''}
-            >${st}<span class="count">${formatCount(s.byStage[st].length)}</span></a
-          >
-        </li>`,
-    )}
-  </ul>`;
+<li><a href="${here({ order: orderQ })}"${!stage ? html` aria-current="page"` : ''}>All<span class="count">${formatCount(entry.versions.size)}</span></a></li>
+${STAGES.filter((st) => s.byStage[st].length > 0 || st === stage).map(
+  (st) =>
+    html`<li><a href="${here({ stage: st, order: orderQ })}"${st === stage ? html` aria-current="page"` : ''}>${st}<span class="count">${formatCount(s.byStage[st].length)}</span></a></li>`,
+)}
+</ul>`;
 
-  const versionHeader = html`<th scope="col" class="sortable" aria-sort="${ascending ? 'ascending' : 'descending'}">
-    <a
-      class="sort"
-      href="${here({ stage, order: ascending ? undefined : 'asc' })}"
-      title="${ascending ? 'Newest first' : 'Oldest first'}"
-      >Version<span class="arrow" aria-hidden="true">${ascending ? '▲' : '▼'}</span></a
-    >
-  </th>`;
+  const versionHeader = html`<th scope="col" class="sortable" aria-sort="${ascending ? 'ascending' : 'descending'}"><a class="sort" href="${here({ stage, order: ascending ? undefined : 'asc' })}" title="${ascending ? 'Newest first' : 'Oldest first'}">Version<span class="arrow" aria-hidden="true">${ascending ? '▲' : '▼'}</span></a></th>`;
   const versionsTable =
     rows.length === 0
-      ? html`<div class="empty">
-          <h2>${entry.versions.size === 0 ? 'No versions yet' : `No versions in ${stage ?? 'this view'}`}</h2>
-          <p>
-            ${
-              entry.versions.size === 0
-                ? 'Register one with the command below.'
-                : html`<a href="${here({})}">Show all versions</a>`
-            }
-          </p>
-        </div>`
-      : html`<div class="table-wrap">
-            <table class="collapse">
-              <caption class="sr-only">
-                Versions of ${name}${stage ? ` in ${stage}` : ''}, ${ascending ? 'oldest' : 'newest'} first
-              </caption>
-              <thead>
-                <tr>
-                  ${versionHeader}
-                  <th scope="col">Stage</th>
-                  <th scope="col">Aliases</th>
-                  <th scope="col">Registered</th>
-                  <th scope="col">Author</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Description</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows.map((v) => versionRow(view, name, s, v))}
-              </tbody>
-            </table>
-          </div>
-          ${pager({ page: p, pageSize: VERSIONS_PAGE_SIZE, total, noun: total === 1 ? 'version' : 'versions', label: 'Version pages', href: (n) => here({ stage, order: orderQ, page: n === 1 ? undefined : n }) })}`;
+      ? html`<div class="empty"><h2>${entry.versions.size === 0 ? 'No versions yet' : `No versions in ${stage ?? 'this view'}`}</h2><p>${
+          entry.versions.size === 0
+            ? 'Register one with the command below.'
+            : html`<a href="${here({})}">Show all versions</a>`
+        }</p></div>`
+      : html`<div class="table-wrap"><table class="collapse">
+<caption class="sr-only">Versions of ${name}${stage ? ` in ${stage}` : ''}, ${ascending ? 'oldest' : 'newest'} first</caption>
+<thead><tr>${versionHeader}<th scope="col">Stage</th><th scope="col">Aliases</th><th scope="col">Registered</th><th scope="col">Author</th><th scope="col">Source</th><th scope="col">Description</th></tr></thead>
+<tbody>${rows.map((v) => versionRow(view, name, s, v))}</tbody>
+</table></div>
+${pager({ page: p, pageSize: VERSIONS_PAGE_SIZE, total, noun: total === 1 ? 'version' : 'versions', label: 'Version pages', href: (n) => here({ stage, order: orderQ, page: n === 1 ? undefined : n }) })}`;
 
   const latest = s.latest;
   const aliasExample = aliases[0]?.[0] ?? 'champion';
@@ -180,44 +135,28 @@ export function modelPage(view: View, name: string): Rendered {
   ];
 
   const body = html`${crumbs([['Models', view.links.models()], [name]])}
-    <div class="page-head">
-      <div>
-        <div class="title"><h1>${name}</h1></div>
-        <div class="sub">
-          <span
-            ><strong>${plural(entry.versions.size, 'version')}</strong
-            >${latest !== undefined ? html`, latest <a href="${view.links.version(name, latest)}">Version ${latest}</a>` : ''}</span
-          >
-          <span>Created ${timeTag(m.created_at)}</span>
-          <span>Last modified ${timeTag(m.updated_at)}</span>
-          <span><a href="${view.links.history({ model: name })}">Activity</a></span>
-        </div>
-      </div>
-    </div>
-    <div class="grid-2">
-      <section class="card" aria-labelledby="desc-h">
-        <h2 id="desc-h">Description</h2>
-        ${m.description ? html`<div class="md">${renderMarkdown(m.description)}</div>` : html`<p class="empty-text">No description.</p>`}
-      </section>
-      <div class="stack">
-        <section class="card" aria-labelledby="aliases-h">
-          <h2 id="aliases-h">Aliases</h2>
-          ${kvTable('Aliases', aliasRows, 'No aliases.')}
-        </section>
-        <section class="card" aria-labelledby="tags-h">
-          <h2 id="tags-h">Tags</h2>
-          ${kvTable('Tags', tagRows, 'No tags.')}
-        </section>
-      </div>
-    </div>
-    <section aria-labelledby="versions-h">
-      <div class="section-head">
-        <h2 id="versions-h">Versions</h2>
-        ${tabs}
-      </div>
-      ${versionsTable}
-    </section>
-    ${commandsPanel(view, commands, { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/model.yaml</code> in a pull request.` })}`;
+<div class="page-head"><div>
+<div class="title"><h1>${name}</h1></div>
+<div class="sub">
+<span><strong>${plural(entry.versions.size, 'version')}</strong>${latest !== undefined ? html`, latest <a href="${view.links.version(name, latest)}">Version ${latest}</a>` : ''}</span>
+<span>Created ${timeTag(m.created_at)}</span>
+<span>Last modified ${timeTag(m.updated_at)}</span>
+<span><a href="${view.links.history({ model: name })}">Activity</a></span>
+</div></div></div>
+<div class="grid-2">
+<section class="card" aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
+${m.description ? html`<div class="md">${renderMarkdown(m.description)}</div>` : html`<p class="empty-text">No description.</p>`}
+</section>
+<div class="stack">
+<section class="card" aria-labelledby="aliases-h"><h2 id="aliases-h">Aliases</h2>${kvTable('Aliases', aliasRows, 'No aliases.')}</section>
+<section class="card" aria-labelledby="tags-h"><h2 id="tags-h">Tags</h2>${kvTable('Tags', tagRows, 'No tags.')}</section>
+</div>
+</div>
+<section aria-labelledby="versions-h">
+<div class="section-head"><h2 id="versions-h">Versions</h2>${tabs}</div>
+${versionsTable}
+</section>
+${commandsPanel(view, commands, { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/model.yaml</code> in a pull request.` })}`;
   return {
     status: 200,
     doc: page(view, { title: name, section: 'models', nowHref: nowHref(view, modelPath(name)), body }),

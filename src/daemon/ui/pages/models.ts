@@ -39,25 +39,19 @@ function stageVersions(view: View, s: ModelSummary, stage: 'Staging' | 'Producti
   const list = s.byStage[stage];
   if (list.length === 0) return html`<span class="muted">—</span>`;
   const shown = list.slice(0, 3);
-  return html`<span class="vlist"
-    >${shown.map((n) => html`<a href="${view.links.version(s.name, n)}">v${n}</a>`)}${
-      list.length > 3 ? html`<span class="muted">+${list.length - 3}</span>` : ''
-    }</span
-  >`;
+  return html`<span class="vlist">${shown.map((n) => html`<a href="${view.links.version(s.name, n)}">v${n}</a>`)}${
+    list.length > 3 ? html`<span class="muted">+${list.length - 3}</span>` : ''
+  }</span>`;
 }
 
 function aliasChips(view: View, s: ModelSummary): Html {
   const aliases = Object.entries(s.entry.file.aliases ?? {});
   if (aliases.length === 0) return html`<span class="muted">—</span>`;
   const shown = aliases.slice(0, 4);
-  return html`<span class="chips"
-    >${shown.map(
-      ([a, v]) =>
-        html`<a class="chip alias" href="${view.links.version(s.name, v)}" title="@${a} → version ${v}"
-          >@${a}<span class="muted">v${v}</span></a
-        >`,
-    )}${aliases.length > 4 ? html`<span class="chip more">+${aliases.length - 4}</span>` : ''}</span
-  >`;
+  return html`<span class="chips">${shown.map(
+    ([a, v]) =>
+      html`<a class="chip alias" href="${view.links.version(s.name, v)}" title="@${a} → version ${v}">@${a}<span class="muted">v${v}</span></a>`,
+  )}${aliases.length > 4 ? html`<span class="chip more">+${aliases.length - 4}</span>` : ''}</span>`;
 }
 
 function row(view: View, s: ModelSummary): Html {
@@ -65,18 +59,14 @@ function row(view: View, s: ModelSummary): Html {
   const none = (empty: boolean): string => (empty ? ' none' : '');
   const hasAliases = Object.keys(s.entry.file.aliases ?? {}).length > 0;
   return html`<tr>
-    <td class="name" data-label="Name"><a href="${view.links.model(s.name)}">${s.name}</a></td>
-    <td class="nowrap${none(s.latest === undefined)}" data-label="Latest">
-      ${s.latest !== undefined ? html`<a href="${view.links.version(s.name, s.latest)}">Version ${s.latest}</a>` : html`<span class="muted">—</span>`}
-    </td>
-    <td class="${none(s.byStage.Staging.length === 0)}" data-label="Staging">${stageVersions(view, s, 'Staging')}</td>
-    <td class="${none(s.byStage.Production.length === 0)}" data-label="Production">
-      ${stageVersions(view, s, 'Production')}
-    </td>
-    <td class="${none(!hasAliases)}" data-label="Aliases">${aliasChips(view, s)}</td>
-    <td class="${none(Object.keys(s.tags).length === 0)}" data-label="Tags">${tagChips(s.tags, 3)}</td>
-    <td class="time" data-label="Modified">${timeTag(s.entry.file.updated_at)}</td>
-  </tr>`;
+<td class="name" data-label="Name"><a href="${view.links.model(s.name)}">${s.name}</a></td>
+<td class="nowrap${none(s.latest === undefined)}" data-label="Latest">${s.latest !== undefined ? html`<a href="${view.links.version(s.name, s.latest)}">Version ${s.latest}</a>` : html`<span class="muted">—</span>`}</td>
+<td class="${none(s.byStage.Staging.length === 0)}" data-label="Staging">${stageVersions(view, s, 'Staging')}</td>
+<td class="${none(s.byStage.Production.length === 0)}" data-label="Production">${stageVersions(view, s, 'Production')}</td>
+<td class="${none(!hasAliases)}" data-label="Aliases">${aliasChips(view, s)}</td>
+<td class="${none(Object.keys(s.tags).length === 0)}" data-label="Tags">${tagChips(s.tags, 3)}</td>
+<td class="time" data-label="Modified">${timeTag(s.entry.file.updated_at)}</td>
+</tr>`;
 }
 
 function sortHeader(view: View, label: string, key: 'name' | 'updated', order: string, q: string): Html {
@@ -86,11 +76,7 @@ function sortHeader(view: View, label: string, key: 'name' | 'updated', order: s
   const sort = active ? (desc ? 'descending' : 'ascending') : undefined;
   const arrow = active ? (desc ? '▼' : '▲') : '↕';
   const hint = `Sort by ${label.toLowerCase()}, ${next.startsWith('-') ? 'descending' : 'ascending'}`;
-  return html`<th scope="col" class="sortable" ${sort ? html` aria-sort="${sort}"` : ''}>
-    <a class="sort" href="${view.links.models({ q, order: next === 'name' ? undefined : next })}" title="${hint}"
-      >${label}<span class="arrow" aria-hidden="true">${arrow}</span></a
-    >
-  </th>`;
+  return html`<th scope="col" class="sortable"${sort ? html` aria-sort="${sort}"` : ''}><a class="sort" href="${view.links.models({ q, order: next === 'name' ? undefined : next })}" title="${hint}">${label}<span class="arrow" aria-hidden="true">${arrow}</span></a></th>`;
 }
 
 export function modelsPage(view: View): Rendered {
@@ -118,46 +104,21 @@ export function modelsPage(view: View): Rendered {
   const orderQ = order === 'name' ? undefined : order;
 
   const searchForm = html`<form class="search" role="search" method="get" action="/">
-      <label for="q">Search</label>
-      <input
-        type="search"
-        id="q"
-        name="q"
-        value="${q}"
-        placeholder="name LIKE 'fraud%' AND tags.team = 'risk'"
-        autocomplete="off"
-        spellcheck="false"
-        aria-describedby="q-help"
-        ${error ? raw(' aria-invalid="true"') : ''}
-      />
-      ${orderQ ? html`<input type="hidden" name="order" value="${orderQ}" />` : ''}
-      ${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}" />` : ''}
-      <button type="submit">Search</button>
-      ${q !== '' ? html`<a class="button secondary" href="${view.links.models({ order: orderQ })}">Clear</a>` : ''}
-    </form>
-    <details class="help" id="q-help">
-      <summary>Filter syntax (MLflow)</summary>
-      <p>
-        Plain text searches names (any case). Otherwise use MLflow's filter grammar on <code>name</code> and
-        <code>tags.&lt;key&gt;</code> with <code>=</code>, <code>!=</code>, <code>LIKE</code>, <code>ILIKE</code> and
-        <code>IN</code>, joined by <code>AND</code>; <code>%</code> matches any run of characters and <code>_</code> one
-        character.
-      </p>
-      <ul>
-        ${EXAMPLES.map(
-          ([f, what]) =>
-            html`<li>
-              <a href="${view.links.models({ q: f })}"><code>${f}</code></a> — ${what}
-            </li>`,
-        )}
-      </ul>
-    </details>`;
+<label for="q">Search</label>
+<input type="search" id="q" name="q" value="${q}" placeholder="name LIKE 'fraud%' AND tags.team = 'risk'" autocomplete="off" spellcheck="false" aria-describedby="q-help"${error ? raw(' aria-invalid="true"') : ''}>
+${orderQ ? html`<input type="hidden" name="order" value="${orderQ}">` : ''}
+${view.travel ? html`<input type="hidden" name="at" value="${view.travel.commit}">` : ''}
+<button type="submit">Search</button>
+${q !== '' ? html`<a class="button secondary" href="${view.links.models({ order: orderQ })}">Clear</a>` : ''}
+</form>
+<details class="help" id="q-help"><summary>Filter syntax (MLflow)</summary>
+<p>Plain text searches names (any case). Otherwise use MLflow's filter grammar on <code>name</code> and <code>tags.&lt;key&gt;</code> with <code>=</code>, <code>!=</code>, <code>LIKE</code>, <code>ILIKE</code> and <code>IN</code>, joined by <code>AND</code>; <code>%</code> matches any run of characters and <code>_</code> one character.</p>
+<ul>${EXAMPLES.map(([f, what]) => html`<li><a href="${view.links.models({ q: f })}"><code>${f}</code></a> — ${what}</li>`)}</ul>
+</details>`;
 
   let content: Html;
   if (error !== undefined) {
-    content = html`<div class="banner error" role="alert">
-      <strong>This filter is not valid.</strong> MLflow's message: <code>${error}</code>
-    </div>`;
+    content = html`<div class="banner error" role="alert"><strong>This filter is not valid.</strong> MLflow's message: <code>${error}</code></div>`;
   } else if (all.length === 0) {
     content = emptyState(
       'No registered models yet',
@@ -167,33 +128,26 @@ export function modelsPage(view: View): Rendered {
   } else if (matches.length === 0) {
     content = emptyState(
       'No models match',
-      html`Nothing matches <code>${filter}</code>.
-        <a href="${view.links.models({ order: orderQ })}">Show all models</a>.`,
+      html`Nothing matches <code>${filter}</code>. <a href="${view.links.models({ order: orderQ })}">Show all models</a>.`,
     );
   } else {
     content = html`${plain ? html`<p class="result-line">Names containing “${q.trim()}” (filter <code>${filter}</code>)</p>` : ''}
-      <div class="table-wrap">
-        <table class="collapse">
-          <caption class="sr-only">
-            Registered models${q ? `, filtered by ${filter}` : ''}
-          </caption>
-          <thead>
-            <tr>
-              ${sortHeader(view, 'Name', 'name', order, q)}
-              <th scope="col">Latest version</th>
-              <th scope="col">Staging</th>
-              <th scope="col">Production</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">Tags</th>
-              ${sortHeader(view, 'Last modified', 'updated', order, q)}
-            </tr>
-          </thead>
-          <tbody>
-            ${shown.map((s) => row(view, s))}
-          </tbody>
-        </table>
-      </div>
-      ${pager({ page: p, pageSize: MODELS_PAGE_SIZE, total: matches.length, noun: matches.length === 1 ? 'model' : 'models', label: 'Model pages', href: (n) => view.links.models({ q, order: orderQ, page: n === 1 ? undefined : n }) })}`;
+<div class="table-wrap">
+<table class="collapse">
+<caption class="sr-only">Registered models${q ? `, filtered by ${filter}` : ''}</caption>
+<thead><tr>
+${sortHeader(view, 'Name', 'name', order, q)}
+<th scope="col">Latest version</th>
+<th scope="col">Staging</th>
+<th scope="col">Production</th>
+<th scope="col">Aliases</th>
+<th scope="col">Tags</th>
+${sortHeader(view, 'Last modified', 'updated', order, q)}
+</tr></thead>
+<tbody>${shown.map((s) => row(view, s))}</tbody>
+</table>
+</div>
+${pager({ page: p, pageSize: MODELS_PAGE_SIZE, total: matches.length, noun: matches.length === 1 ? 'model' : 'models', label: 'Model pages', href: (n) => view.links.models({ q, order: orderQ, page: n === 1 ? undefined : n }) })}`;
   }
 
   const cliSearch =
@@ -216,17 +170,11 @@ export function modelsPage(view: View): Rendered {
     ...(cliSearch ? [{ label: 'This search on the command line', command: cliSearch }] : []),
   ];
 
-  const body = html`<div class="page-head">
-      <div>
-        <div class="title"><h1>Registered models</h1></div>
-        <div class="sub">
-          <span><strong>${formatCount(all.length)}</strong> ${all.length === 1 ? 'model' : 'models'}</span>
-        </div>
-      </div>
-    </div>
-    <section class="toolbar" aria-label="Search models">${searchForm}</section>
-    <section aria-label="Models">${content}</section>
-    ${commandsPanel(view, commands)}`;
+  const body = html`<div class="page-head"><div><div class="title"><h1>Registered models</h1></div>
+<div class="sub"><span><strong>${formatCount(all.length)}</strong> ${all.length === 1 ? 'model' : 'models'}</span></div></div></div>
+<section class="toolbar" aria-label="Search models">${searchForm}</section>
+<section aria-label="Models">${content}</section>
+${commandsPanel(view, commands)}`;
   const title = q ? `Models matching ${q}` : 'Registered models';
   return {
     status: error !== undefined ? 400 : 200,

@@ -113,10 +113,8 @@ export async function versionPage(view: View, name: string, segment: string): Pr
       n === undefined
         ? html`<strong>${segment}</strong> is not a version number.`
         : n <= entry.file.latest_version
-          ? html`Version ${n} of <strong>${name}</strong> was deleted${view.travel ? ' before this commit' : ''}: see
-              <a href="${view.links.history({ model: name })}">the model's activity</a>.`
-          : html`<strong>${name}</strong> has no version
-              ${n}${latest !== undefined ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)` : ''}.`;
+          ? html`Version ${n} of <strong>${name}</strong> was deleted${view.travel ? ' before this commit' : ''}: see <a href="${view.links.history({ model: name })}">the model's activity</a>.`
+          : html`<strong>${name}</strong> has no version ${n}${latest !== undefined ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)` : ''}.`;
     return errorPage(view, 404, 'Version not found', why, path);
   }
   const s = summarize(entry);
@@ -136,124 +134,77 @@ export async function versionPage(view: View, name: string, segment: string): Pr
         });
   const older =
     resume.next !== undefined && resume.last !== undefined
-      ? html`<p class="result-line">
-          Looked through ${formatCount(HISTORY_SCAN)} commits${from.resumed ? ' more' : ''} without reaching this
-          version's registration.
-          <a
-            href="${view.links.version(name, v.version, { history_before: resume.last, history_model: resume.names.at(-1) ?? from.model })}"
-            >Search further back →</a
-          >
-        </p>`
+      ? html`<p class="result-line">Looked through ${formatCount(HISTORY_SCAN)} commits${from.resumed ? ' more' : ''} without reaching this version's registration. <a href="${view.links.version(name, v.version, { history_before: resume.last, history_model: resume.names.at(-1) ?? from.model })}">Search further back →</a></p>`
       : '';
   const prev = neighbour(entry, v.version, -1);
   const next = neighbour(entry, v.version, 1);
   const tags = Object.entries(v.tags ?? {}).map(([k, val]): [string, string] => [k, val]);
   const dl = (rows: ReadonlyArray<readonly [string, Child]>): Html =>
-    html`<dl class="props">
-      ${rows.map(
-        ([k, val]) =>
-          html`<dt>${k}</dt>
-            <dd>${val}</dd>`,
-      )}
-    </dl>`;
+    html`<dl class="props">${rows.map(([k, val]) => html`<dt>${k}</dt><dd>${val}</dd>`)}</dl>`;
   const download = downloadUri(v);
 
   const body = html`${crumbs([['Models', view.links.models()], [name, view.links.model(name)], [`Version ${v.version}`]])}
-    <div class="page-head">
-      <div>
-        <div class="title">
-          <h1>${name} <span class="muted">·</span> Version ${v.version}</h1>
-          ${stageBadge(v.stage)}${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}
-        </div>
-        <div class="sub">
-          <span>Registered ${timeTag(v.created_at)}${v.user_id ? html` by <strong>${v.user_id}</strong>` : ''}</span>
-          <span>Last modified ${timeTag(v.updated_at)}</span>
-          <span>Status ${v.status}</span>
-        </div>
-      </div>
-      <nav class="vnav" aria-label="Other versions">
-        <span class="chips"
-          >${prev !== undefined ? html`<a class="chip" href="${view.links.version(name, prev)}" rel="prev">← Version ${prev}</a>` : ''}<a
-            class="chip"
-            href="${view.links.model(name)}"
-            >All versions</a
-          >${
-            next !== undefined
-              ? html`<a class="chip" href="${view.links.version(name, next)}" rel="next">Version ${next} →</a>`
-              : ''
-          }</span
-        >
-      </nav>
-    </div>
-    <div class="grid-2">
-      <div class="stack">
-        <section class="card" aria-labelledby="desc-h">
-          <h2 id="desc-h">Description</h2>
-          ${v.description ? html`<div class="md">${renderMarkdown(v.description)}</div>` : html`<p class="empty-text">No description.</p>`}
-        </section>
-        <section class="card" aria-labelledby="lineage-h">
-          <h2 id="lineage-h">Lineage</h2>
-          ${dl([
-            ['Run ID', field(v.run_id)],
-            ['Run link', runLink(v.run_link)],
-            ['Source', field(v.source)],
-            ['Download URI', field(download)],
-            ...(v.storage_location ? ([['Storage location', field(v.storage_location)]] as const) : []),
-            ['Digest', field(v.digest)],
-            ['Code commit', field(v.code_commit)],
-            ['Dataset', field(v.dataset)],
-            ['User', field(v.user_id, false)],
-          ])}
-        </section>
-      </div>
-      <div class="stack">
-        <section class="card" aria-labelledby="details-h">
-          <h2 id="details-h">Details</h2>
-          ${dl([
-            ['Stage', stageBadge(v.stage)],
-            [
-              'Aliases',
-              aliases.length
-                ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>`
-                : html`<span class="muted">—</span>`,
-            ],
-            [
-              'Status',
-              v.status_message ? html`${v.status} <span class="muted">— ${v.status_message}</span>` : v.status,
-            ],
-            ['Registered', timeTag(v.created_at, true)],
-            ['Last modified', timeTag(v.updated_at, true)],
-            ['File', html`<code>models/${encodeName(name)}/versions/${v.version}.yaml</code>`],
-          ])}
-        </section>
-        <section class="card" aria-labelledby="tags-h">
-          <h2 id="tags-h">Tags</h2>
-          ${kvTable('Tags', tags, 'No tags.')}
-        </section>
-      </div>
-    </div>
-    <section aria-labelledby="history-h">
-      <div class="section-head">
-        <h2 id="history-h">History of this version</h2>
-        <span class="muted"
-          >${formatCount(entries.length)}
-          ${entries.length === 1 ? 'change' : 'changes'}${from.resumed ? html` older than <code>${shortOid(from.resumed)}</code> (<a href="${view.links.version(name, v.version)}">newest</a>)` : ''},
-          newest first · from git</span
-        >
-      </div>
-      ${
-        entries.length
-          ? timeline(
-              view,
-              entries,
-              (c) => new Links(c).version(name, v.version),
-              `History of ${name} version ${v.version}`,
-            )
-          : html`<p class="empty-text">No changes found${from.resumed ? ' in these commits' : ' on this branch'}.</p>`
-      }
-      ${older}
-    </section>
-    ${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/versions/${v.version}.yaml</code> in a pull request.` })}`;
+<div class="page-head"><div>
+<div class="title"><h1>${name} <span class="muted">·</span> Version ${v.version}</h1>${stageBadge(v.stage)}${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</div>
+<div class="sub">
+<span>Registered ${timeTag(v.created_at)}${v.user_id ? html` by <strong>${v.user_id}</strong>` : ''}</span>
+<span>Last modified ${timeTag(v.updated_at)}</span>
+<span>Status ${v.status}</span>
+</div></div>
+<nav class="vnav" aria-label="Other versions"><span class="chips">${prev !== undefined ? html`<a class="chip" href="${view.links.version(name, prev)}" rel="prev">← Version ${prev}</a>` : ''}<a class="chip" href="${view.links.model(name)}">All versions</a>${
+    next !== undefined
+      ? html`<a class="chip" href="${view.links.version(name, next)}" rel="next">Version ${next} →</a>`
+      : ''
+  }</span></nav>
+</div>
+<div class="grid-2">
+<div class="stack">
+<section class="card" aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
+${v.description ? html`<div class="md">${renderMarkdown(v.description)}</div>` : html`<p class="empty-text">No description.</p>`}
+</section>
+<section class="card" aria-labelledby="lineage-h"><h2 id="lineage-h">Lineage</h2>
+${dl([
+  ['Run ID', field(v.run_id)],
+  ['Run link', runLink(v.run_link)],
+  ['Source', field(v.source)],
+  ['Download URI', field(download)],
+  ...(v.storage_location ? ([['Storage location', field(v.storage_location)]] as const) : []),
+  ['Digest', field(v.digest)],
+  ['Code commit', field(v.code_commit)],
+  ['Dataset', field(v.dataset)],
+  ['User', field(v.user_id, false)],
+])}
+</section>
+</div>
+<div class="stack">
+<section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2>
+${dl([
+  ['Stage', stageBadge(v.stage)],
+  [
+    'Aliases',
+    aliases.length
+      ? html`<span class="chips">${aliases.map((a) => html`<span class="chip alias">@${a}</span>`)}</span>`
+      : html`<span class="muted">—</span>`,
+  ],
+  ['Status', v.status_message ? html`${v.status} <span class="muted">— ${v.status_message}</span>` : v.status],
+  ['Registered', timeTag(v.created_at, true)],
+  ['Last modified', timeTag(v.updated_at, true)],
+  ['File', html`<code>models/${encodeName(name)}/versions/${v.version}.yaml</code>`],
+])}
+</section>
+<section class="card" aria-labelledby="tags-h"><h2 id="tags-h">Tags</h2>${kvTable('Tags', tags, 'No tags.')}</section>
+</div>
+</div>
+<section aria-labelledby="history-h">
+<div class="section-head"><h2 id="history-h">History of this version</h2><span class="muted">${formatCount(entries.length)} ${entries.length === 1 ? 'change' : 'changes'}${from.resumed ? html` older than <code>${shortOid(from.resumed)}</code> (<a href="${view.links.version(name, v.version)}">newest</a>)` : ''}, newest first · from git</span></div>
+${
+  entries.length
+    ? timeline(view, entries, (c) => new Links(c).version(name, v.version), `History of ${name} version ${v.version}`)
+    : html`<p class="empty-text">No changes found${from.resumed ? ' in these commits' : ' on this branch'}.</p>`
+}
+${older}
+</section>
+${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/versions/${v.version}.yaml</code> in a pull request.` })}`;
   return {
     status: 200,
     doc: page(view, { title: `${name} v${v.version}`, section: 'models', nowHref: nowHref(view, path), body }),
