@@ -1,6 +1,6 @@
 // What changed between two registry states, as registry operations rather than file edits: the language of
 // `mreg diff`, `mreg history` and the UI's activity pages. A hand edit and the equivalent command give the same list.
-import type { ModelEntry, RegistryState, VersionFile } from './state.js';
+import { ownValue, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
 
 export type OperationKind =
   | 'model_created'
@@ -56,8 +56,8 @@ function tagOps(
   const out: Operation[] = [];
   const b = before ?? {};
   const a = after ?? {};
-  for (const [k, v] of Object.entries(a)) if (b[k] !== v) out.push(make('set', k, b[k], v));
-  for (const [k, v] of Object.entries(b)) if (!(k in a)) out.push(make('deleted', k, v));
+  for (const [k, v] of Object.entries(a)) if (ownValue(b, k) !== v) out.push(make('set', k, ownValue(b, k), v));
+  for (const [k, v] of Object.entries(b)) if (!Object.hasOwn(a, k)) out.push(make('deleted', k, v));
   return out;
 }
 
@@ -143,9 +143,9 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
   const ab = before.file.aliases ?? {};
   const aa = after.file.aliases ?? {};
   for (const [alias, v] of Object.entries(aa))
-    if (ab[alias] !== v) out.push({ op: 'alias_set', name, alias, before: ab[alias], after: v });
+    if (ownValue(ab, alias) !== v) out.push({ op: 'alias_set', name, alias, before: ownValue(ab, alias), after: v });
   for (const [alias, v] of Object.entries(ab))
-    if (!(alias in aa)) out.push({ op: 'alias_deleted', name, alias, before: v });
+    if (!Object.hasOwn(aa, alias)) out.push({ op: 'alias_deleted', name, alias, before: v });
   return out;
 }
 

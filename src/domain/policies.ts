@@ -42,7 +42,9 @@ export function checkPolicies(
       out.push({
         path,
         pointer: '/stage',
-        message: `policy: ${name} v${n} may enter ${v.stage} only from ${allowed.join(' or ')}, not from ${prevStage}`,
+        message: allowed.length
+          ? `policy: ${name} v${n} may enter ${v.stage} only from ${allowed.join(' or ')}, not from ${prevStage}`
+          : `policy: ${name} v${n} may not enter ${v.stage} from any stage (not from ${prevStage})`,
       });
     }
     for (const field of p.required_fields?.[v.stage] ?? []) {
@@ -85,7 +87,7 @@ export function checkPolicies(
     if (count > max && count > countBefore) {
       out.push({
         path: dirModelFile(after.dir),
-        message: `policy: ${name} would have ${count} versions in ${stage}; at most ${max} allowed`,
+        message: `policy: ${name} would have ${count} version${count === 1 ? '' : 's'} in ${stage}; at most ${max} allowed`,
       });
     }
   }

@@ -61,8 +61,7 @@ export function validateTagValue(value: unknown): string {
 
 /** Tags given as a map or as MLflow's [{key, value}] list; the last duplicate wins. */
 export function normalizeTags(tags: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (tags === undefined || tags === null) return out;
+  if (tags === undefined || tags === null) return {};
   const pairs: Array<[unknown, unknown]> = Array.isArray(tags)
     ? tags.map((t: { key?: unknown; value?: unknown }) => [t?.key, t?.value])
     : typeof tags === 'object'
@@ -70,11 +69,13 @@ export function normalizeTags(tags: unknown): Record<string, string> {
       : [];
   if (!Array.isArray(tags) && typeof tags !== 'object')
     throw RegistryError.invalid('Tags must be a map of key to value or a list of {key, value}.');
+  const out: Array<[string, string]> = [];
   for (const [k, v] of pairs) {
     validateTagKey(k);
-    out[k] = validateTagValue(v);
+    out.push([k, validateTagValue(v)]);
   }
-  return out;
+  // fromEntries defines own properties, so a key such as `__proto__` is kept as a tag rather than set as a prototype.
+  return Object.fromEntries(out);
 }
 
 export function validateAliasName(alias: unknown, { forSet }: { forSet: boolean }): asserts alias is string {

@@ -28,6 +28,14 @@ export function sortedVersions(entry: ModelEntry): VersionFile[] {
   return [...entry.versions.values()].sort((a, b) => a.version - b.version);
 }
 
+/**
+ * The value a tag or alias map holds for `key` itself. Keys come from users, and `toString` or `__proto__` are keys
+ * like any other: a plain lookup or `in` would find Object.prototype's members instead.
+ */
+export function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return map && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
 /** Alias names pointing at `version`, in the model file's order. */
 export function aliasesOf(model: ModelFile, version: number): string[] {
   return Object.entries(model.aliases ?? {})

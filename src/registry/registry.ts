@@ -447,7 +447,8 @@ export class Registry {
     assertValidName(name);
     await this.write(
       [name],
-      'model',
+      // Every version: a protected policy judges the stages the deletion removes.
+      'all',
       (ctx, [e]) => deleteRegisteredModel(ctx, must(e, name)),
       () => undefined,
     );

@@ -3,7 +3,7 @@ import { RegistryError } from '../../errors.js';
 import { encodeName } from '../names.js';
 import { versionNotFound } from '../queries.js';
 import { normalizeTags, validateAliasName, validateTagKey, validateTagValue } from '../rules.js';
-import type { ModelEntry, ModelFile } from '../state.js';
+import { ownValue, type ModelEntry, type ModelFile } from '../state.js';
 import { toIso } from '../time.js';
 import { Draft, type Change, type OpContext } from './change.js';
 
@@ -86,7 +86,7 @@ export function deleteRegisteredModel(_ctx: OpContext, entry: ModelEntry): Chang
 export function setRegisteredModelTag(_ctx: OpContext, entry: ModelEntry, key: unknown, value: unknown): Change | null {
   validateTagKey(key);
   const v = validateTagValue(value);
-  if (entry.file.tags?.[key] === v) return null;
+  if (ownValue(entry.file.tags, key) === v) return null;
   const draft = new Draft(`${entry.file.name}: tag ${key} set`);
   draft.putModel({ ...entry, file: { ...entry.file, tags: { ...entry.file.tags, [key]: v } } }, entry);
   return draft.change;
@@ -95,7 +95,7 @@ export function setRegisteredModelTag(_ctx: OpContext, entry: ModelEntry, key: u
 /** Deletes a model tag; deleting an absent key is a no-op (null). */
 export function deleteRegisteredModelTag(_ctx: OpContext, entry: ModelEntry, key: unknown): Change | null {
   validateTagKey(key);
-  if (!entry.file.tags || !(key in entry.file.tags)) return null;
+  if (ownValue(entry.file.tags, key) === undefined) return null;
   const tags = { ...entry.file.tags };
   delete tags[key];
   const draft = new Draft(`${entry.file.name}: tag ${key} deleted`);
@@ -115,7 +115,7 @@ export function setRegisteredModelAlias(
 ): Change | null {
   validateAliasName(alias, { forSet: true });
   if (!entry.versions.has(version)) throw versionNotFound(entry.file.name, version);
-  const previous = entry.file.aliases?.[alias];
+  const previous = ownValue(entry.file.aliases, alias);
   if (previous === version) return null;
   const draft = new Draft(`${entry.file.name}: alias ${alias} → v${version}${previous ? ` (was v${previous})` : ''}`);
   draft.putModel({ ...entry, file: { ...entry.file, aliases: { ...entry.file.aliases, [alias]: version } } }, entry);
@@ -125,9 +125,9 @@ export function setRegisteredModelAlias(
 /** Removes an alias; an absent alias is a no-op (null). */
 export function deleteRegisteredModelAlias(_ctx: OpContext, entry: ModelEntry, alias: unknown): Change | null {
   validateAliasName(alias, { forSet: false });
-  if (!entry.file.aliases || !(alias in entry.file.aliases)) return null;
+  const was = ownValue(entry.file.aliases, alias);
+  if (was === undefined) return null;
   const aliases = { ...entry.file.aliases };
-  const was = aliases[alias];
   delete aliases[alias];
   const draft = new Draft(`${entry.file.name}: alias ${alias} deleted (was v${was})`);
   draft.putModel({ ...entry, file: { ...entry.file, aliases } }, entry);

@@ -3,7 +3,7 @@ import { RegistryError } from '../../errors.js';
 import { requireVersion } from '../queries.js';
 import { normalizeTags, validateSource, validateTagKey, validateTagValue } from '../rules.js';
 import { ACTIVE_STAGES, canonicalStage } from '../stages.js';
-import type { ModelEntry, VersionFile } from '../state.js';
+import { ownValue, type ModelEntry, type VersionFile } from '../state.js';
 import { toIso } from '../time.js';
 import { Draft, withVersions, type Change, type OpContext } from './change.js';
 
@@ -120,7 +120,7 @@ export function transitionModelVersionStage(
 export function deleteModelVersion(ctx: OpContext, entry: ModelEntry, version: number): Change {
   requireVersion(entry, version);
   const aliases = Object.fromEntries(Object.entries(entry.file.aliases ?? {}).filter(([, v]) => v !== version));
-  const dropped = Object.keys(entry.file.aliases ?? {}).filter((a) => !(a in aliases));
+  const dropped = Object.keys(entry.file.aliases ?? {}).filter((a) => !Object.hasOwn(aliases, a));
   const file = { ...entry.file, aliases, updated_at: toIso(ctx.now) };
   const after = withVersions({ ...entry, file }, (m) => m.delete(version));
   const draft = new Draft(
@@ -143,7 +143,7 @@ export function setModelVersionTag(
   if (value === null || value === undefined) throw RegistryError.invalid('Tag value cannot be None');
   const val = validateTagValue(value);
   const v = requireVersion(entry, version);
-  if (v.tags?.[key] === val) return null;
+  if (ownValue(v.tags, key) === val) return null;
   const next = { ...v, tags: { ...v.tags, [key]: val } };
   return versionEdit(entry, next, `${entry.file.name}: v${version} tag ${key} set`);
 }
@@ -157,7 +157,7 @@ export function deleteModelVersionTag(
 ): Change | null {
   validateTagKey(key);
   const v = requireVersion(entry, version);
-  if (!v.tags || !(key in v.tags)) return null;
+  if (ownValue(v.tags, key) === undefined) return null;
   const tags = { ...v.tags };
   delete tags[key];
   return versionEdit(entry, { ...v, tags }, `${entry.file.name}: v${version} tag ${key} deleted`);
