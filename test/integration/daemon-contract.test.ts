@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry } from '../../scripts/lib/synth.mjs';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
 import { SILENT } from '../../src/daemon/log.js';
 import { startDaemon, type Daemon } from '../../src/daemon/serve.js';
