@@ -9,30 +9,23 @@
 //   (c) reload latency: a one-file native commit (git fast-import) to the new answer being served.
 // Usage: npm run build && node bench/serve.mjs [--versions 100000] [--duration 3] [--rounds 9] [--reloads 7] [--keep DIR]
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { makeSyntheticRegistry, synthModelName, synthVersionYaml } from './lib/synth.mjs';
+import { fastImportCommit, fastImportFile } from '../scripts/lib/fast-import.mjs';
+import { makeSyntheticRegistry, synthModelName, synthVersionYaml } from '../scripts/lib/synth.mjs';
+import { BIN, ROOT, built, fmt, median, options, percentile, printSummary, scratch, timer } from './lib/common.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/mreg.js');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const VERSIONS = Number(arg('versions', '100000'));
+const opts = options({ versions: 100_000, duration: 3, rounds: 9, reloads: 7, keep: undefined });
+const VERSIONS = opts.versions;
 const PER_MODEL = 10;
 const MODELS = Math.ceil(VERSIONS / PER_MODEL);
-const DURATION = Number(arg('duration', '3'));
-const RELOADS = Number(arg('reloads', '7'));
+const DURATION = opts.duration;
+const RELOADS = opts.reloads;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-if (!existsSync(path.join(ROOT, 'dist/daemon/serve.js'))) {
-  console.error('dist/ is missing: run `npm run build` first.');
-  process.exit(2);
-}
+built('bundle/main.mjs'); // what bin/mreg.js runs
 
 const children = new Set();
 const results = { when: new Date().toISOString(), node: process.version, cpus: os.cpus().length, versions: VERSIONS };
@@ -70,7 +63,7 @@ function rssPeakMb(pid) {
 
 /** Starts `mreg serve` on a free port; resolves with its URL once it listens. */
 function startDaemon(repo, extraEnv = {}) {
-  const t0 = performance.now();
+  const elapsed = timer();
   const child = spawn(process.execPath, [BIN, 'serve', '--repo', repo, '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, MREG_LOG_LEVEL: 'info', ...extraEnv },
@@ -88,7 +81,7 @@ function startDaemon(repo, extraEnv = {}) {
     });
     child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${log}`)));
   });
-  return { child, url, t0, log: () => log };
+  return { child, url, elapsed, log: () => log };
 }
 
 async function untilReady(url, timeoutMs = 300_000) {
@@ -169,21 +162,19 @@ async function latencies(url, seconds = Math.min(DURATION, 5), maxRequests = 300
     }),
   );
   agent.destroy();
-  const sorted = samples.slice(0, n).sort();
-  return { p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.floor(n * 0.99)], requests: n, errors };
+  const taken = samples.subarray(0, n);
+  return { p50: percentile(taken, 0.5), p99: percentile(taken, 0.99), requests: n, errors };
 }
-
-const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 // ---------------------------------------------------------------- the registry
 
-const keep = arg('keep', undefined);
-const work = keep ?? mkdtempSync(path.join(os.tmpdir(), 'mreg-bench-serve-'));
+const keep = opts.keep;
+const work = keep ?? scratch('serve');
 const repo = path.join(work, `registry-${VERSIONS}.git`);
 if (!existsSync(repo)) {
-  const t0 = performance.now();
+  const elapsed = timer();
   await makeSyntheticRegistry(repo, { models: MODELS, versionsPerModel: PER_MODEL, bare: true });
-  results.synth_seconds = (performance.now() - t0) / 1000;
+  results.synth_seconds = elapsed() / 1000;
   console.log(
     `built ${MODELS} models × ${PER_MODEL} versions with git fast-import in ${fmt(results.synth_seconds, 1)} s`,
   );
@@ -197,7 +188,7 @@ try {
   let url = await d.url;
   let ready = await untilReady(url);
   results.cold_first = {
-    seconds: (performance.now() - d.t0) / 1000,
+    seconds: d.elapsed() / 1000,
     peak_rss_mb: rssPeakMb(d.child.pid),
     versions: ready.versions,
   };
@@ -216,7 +207,7 @@ try {
   url = await d.url;
   ready = await untilReady(url);
   results.cold_restart = {
-    seconds: (performance.now() - d.t0) / 1000,
+    seconds: d.elapsed() / 1000,
     peak_rss_mb: rssPeakMb(d.child.pid),
     versions: ready.versions,
   };
@@ -231,7 +222,7 @@ try {
     ['/api/v1/resolve', `/api/v1/resolve?uri=${encodeURIComponent(`models:/${name}/Production`)}`],
   ];
   results.throughput = {};
-  const ROUNDS = Number(arg('rounds', '9'));
+  const ROUNDS = opts.rounds;
   for (const [label, p] of targets) {
     const body = Buffer.from(await (await fetch(url + p)).arrayBuffer());
     const bare = await startBare(body);
@@ -247,7 +238,6 @@ try {
     const lat = await latencies(url + p);
     const bareLat = await latencies(bare.url + p);
     bare.child.kill();
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const r = {
       body_bytes: body.length,
       rps: median(ours.map((o) => o.rps)),
@@ -285,27 +275,32 @@ try {
       /^description: .*$/m,
       `description: reload ${i} ${Date.now()}`,
     );
-    const msg = `bench reload ${i}\n`;
-    const stream = `commit refs/heads/main\ncommitter bench <b@example.com> ${Math.floor(Date.now() / 1000)} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}from refs/heads/main^0\nM 100644 inline models/${probeName}/versions/5.yaml\ndata ${Buffer.byteLength(text)}\n${text}\n\ndone\n`;
+    const stream =
+      fastImportCommit({
+        ref: 'refs/heads/main',
+        who: 'bench <b@example.com>',
+        seconds: Math.floor(Date.now() / 1000),
+        message: `bench reload ${i}`,
+        from: 'refs/heads/main^0',
+      }) + `${fastImportFile(`models/${probeName}/versions/5.yaml`, text)}\ndone\n`;
     execFileSync('git', ['fast-import', '--quiet', '--done'], { cwd: repo, input: stream });
-    const t0 = performance.now();
+    const elapsed = timer();
     const head = git('rev-parse', 'refs/heads/main');
     for (;;) {
       const r = await fetch(probe);
       const c = r.headers.get('x-mreg-commit');
       await r.arrayBuffer();
       if (c === head) break;
-      if (performance.now() - t0 > 30_000) throw new Error('reload not served within 30 s');
+      if (elapsed() > 30_000) throw new Error('reload not served within 30 s');
       await sleep(2);
     }
-    reloadTimes.push(performance.now() - t0);
+    reloadTimes.push(elapsed());
     await sleep(300);
   }
-  reloadTimes.sort((a, b) => a - b);
   results.reload_ms = {
-    median: reloadTimes[Math.floor(reloadTimes.length / 2)],
-    min: reloadTimes[0],
-    max: reloadTimes.at(-1),
+    median: median(reloadTimes),
+    min: Math.min(...reloadTimes),
+    max: Math.max(...reloadTimes),
     runs: reloadTimes.length,
   };
   console.log(
@@ -330,20 +325,17 @@ console.log(`  (c) reload median ${fmt(results.reload_ms.median)} ms (target ≤
 console.log(
   `  (d) cold start ${VERSIONS} versions: first-ever ${fmt(results.cold_first.seconds, 1)} s / ${results.cold_first.peak_rss_mb} MB; restart ${fmt(results.cold_restart.seconds, 2)} s / ${results.cold_restart.peak_rss_mb} MB (target ≤ 5 s, ≤ 500 MB)`,
 );
-console.log(
-  JSON.stringify({
-    bench: 'serve',
-    versions: VERSIONS,
-    get_ratio: +results.throughput['model-versions/get'].ratio.toFixed(3),
-    get_cpu_ratio: +results.throughput['model-versions/get'].cpu_ratio.toFixed(3),
-    resolve_ratio: +results.throughput['/api/v1/resolve'].ratio.toFixed(3),
-    resolve_cpu_ratio: +results.throughput['/api/v1/resolve'].cpu_ratio.toFixed(3),
-    get_p50_ms: results.throughput['model-versions/get'].p50_ms,
-    get_p99_ms: results.throughput['model-versions/get'].p99_ms,
-    reload_median_ms: Math.round(results.reload_ms.median),
-    cold_first_s: +results.cold_first.seconds.toFixed(2),
-    cold_first_rss_mb: results.cold_first.peak_rss_mb,
-    cold_restart_s: +results.cold_restart.seconds.toFixed(2),
-    cold_restart_rss_mb: results.cold_restart.peak_rss_mb,
-  }),
-);
+printSummary('serve', {
+  versions: VERSIONS,
+  get_ratio: +results.throughput['model-versions/get'].ratio.toFixed(3),
+  get_cpu_ratio: +results.throughput['model-versions/get'].cpu_ratio.toFixed(3),
+  resolve_ratio: +results.throughput['/api/v1/resolve'].ratio.toFixed(3),
+  resolve_cpu_ratio: +results.throughput['/api/v1/resolve'].cpu_ratio.toFixed(3),
+  get_p50_ms: results.throughput['model-versions/get'].p50_ms,
+  get_p99_ms: results.throughput['model-versions/get'].p99_ms,
+  reload_median_ms: Math.round(results.reload_ms.median),
+  cold_first_s: +results.cold_first.seconds.toFixed(2),
+  cold_first_rss_mb: results.cold_first.peak_rss_mb,
+  cold_restart_s: +results.cold_restart.seconds.toFixed(2),
+  cold_restart_rss_mb: results.cold_restart.peak_rss_mb,
+});

@@ -5,37 +5,20 @@
 //   npm run build && node bench/store-commit.mjs [--models 10000] [--rounds 10] [--fresh]
 //
 // The synthetic repository is built once with `git fast-import` + `git reset --hard` and kept in
-// $TMPDIR/mreg-bench-store-commit-<models> for reruns (--fresh rebuilds it). gc.auto=0, as in
-// shared/isomorphic-git-at-scale.md. Prints per-round times, medians and the ratio ours ÷ native.
+// $TMPDIR/mreg-bench-store-commit-<models> for reruns (--fresh rebuilds it). gc.auto=0, so no automatic gc
+// lands inside a round. Prints per-round times, medians and the ratio ours ÷ native.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fastImportCommit, fastImportFile } from '../scripts/lib/fast-import.mjs';
+import { BENCH_ENV as env, fmt, importDist, median, options, printSummary, timer } from './lib/common.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = path.join(root, 'dist/store/git.js');
-if (!existsSync(built)) {
-  console.error('dist/store/git.js is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first.');
-  process.exit(2);
-}
-const { GitRepo } = await import(built);
-
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const MODELS = arg('models', 10_000);
-const ROUNDS = arg('rounds', 10);
-const fresh = process.argv.includes('--fresh');
+const opts = options({ models: 10_000, rounds: 10, fresh: false });
+const MODELS = opts.models;
+const ROUNDS = opts.rounds;
+const { GitRepo } = await importDist('store/git.js');
 const dir = path.join(os.tmpdir(), `mreg-bench-store-commit-${MODELS}`);
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.com',
-};
 const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
 
 const name = (m) => `model-${String(m).padStart(5, '0')}`;
@@ -49,12 +32,16 @@ async function build() {
   await fsp.mkdir(dir, { recursive: true });
   git('init', '-q', '-b', 'main');
   git('config', 'gc.auto', '0');
-  const t0 = Date.now();
-  const chunks = ['commit refs/heads/main\ncommitter Bench <bench@example.com> 1767225600 +0000\ndata 5\nbulk\n'];
-  const inline = (p, content) => {
-    const bytes = Buffer.byteLength(content);
-    chunks.push(`M 100644 inline ${p}\ndata ${bytes}\n${content}\n`);
-  };
+  const elapsed = timer();
+  const chunks = [
+    fastImportCommit({
+      ref: 'refs/heads/main',
+      who: 'Bench <bench@example.com>',
+      seconds: 1767225600,
+      message: 'bulk',
+    }),
+  ];
+  const inline = (p, content) => chunks.push(fastImportFile(p, content));
   inline('registry.yaml', 'format_version: 1\n');
   for (let m = 0; m < MODELS; m++) {
     inline(`models/${name(m)}/model.yaml`, modelYaml(m, 9));
@@ -63,17 +50,11 @@ async function build() {
   const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, env, input: chunks.join(''), maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`fast-import failed: ${r.stderr}`);
   git('reset', '-q', '--hard', 'main');
-  console.log(`built ${MODELS * 10 + 1} files in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${dir}`);
+  console.log(`built ${MODELS * 10 + 1} files in ${fmt(elapsed() / 1000, 1)} s at ${dir}`);
 }
 
-if (fresh || !existsSync(path.join(dir, '.git'))) await build();
+if (opts.fresh || !existsSync(path.join(dir, '.git'))) await build();
 git('status', '--porcelain'); // warm the page cache and refresh the index stat data, for both contenders
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const ms = (t) => Number(process.hrtime.bigint() - t) / 1e6;
 
 const repo = await GitRepo.open(dir);
 const enc = new TextEncoder();
@@ -92,7 +73,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const m = (model = (model + 7919) % MODELS);
     const next = (await latestOf(m)) + 1;
     const parent = await repo.resolveBranch('main');
-    const t = process.hrtime.bigint();
+    const elapsed = timer();
     await repo.withWriteLock(() =>
       repo.commit({
         branch: 'main',
@@ -105,7 +86,7 @@ for (let round = 0; round < ROUNDS; round++) {
         author: { name: 'Bench', email: 'bench@example.com', timestamp: seconds++, timezoneOffset: 0 },
       }),
     );
-    ours.push(ms(t));
+    ours.push(elapsed());
   }
   // Native: the files are written first (not timed), then `git add` of the 2 paths + `git commit`.
   {
@@ -114,24 +95,33 @@ for (let round = 0; round < ROUNDS; round++) {
     const files = [`models/${name(m)}/versions/${next}.yaml`, `models/${name(m)}/model.yaml`];
     await fsp.writeFile(path.join(dir, files[0]), yaml(m, next));
     await fsp.writeFile(path.join(dir, files[1]), modelYaml(m, next));
-    const t = process.hrtime.bigint();
+    const elapsed = timer();
     git('add', '--', ...files);
     git('commit', '-q', '-m', `${name(m)}: register v${next}`);
-    native.push(ms(t));
+    native.push(elapsed());
   }
 }
 
 const status = git('status', '--porcelain');
 const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: 'utf8' });
-const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+const each = (xs) => xs.map((x) => fmt(x)).join(' ');
 console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
 console.log(
-  `GitRepo.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
+  `GitRepo.commit (ms):            ${each(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
 );
 console.log(
-  `native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,
+  `native git add + commit (ms):   ${each(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,
 );
 console.log(`ratio ours / native (medians):  ${(median(ours) / median(native)).toFixed(2)}`);
 console.log(
   `git status --porcelain afterwards: ${status.split('\n').filter(Boolean).length} lines; git fsck: ${fsck.status === 0 ? 'ok' : 'FAILED ' + fsck.stderr}`,
 );
+printSummary('store-commit', {
+  files: MODELS * 10 + 1,
+  rounds: ROUNDS,
+  ours_ms: +median(ours).toFixed(1),
+  native_ms: +median(native).toFixed(1),
+  ratio: +(median(ours) / median(native)).toFixed(2),
+  status_clean: status.trim() === '',
+  fsck_ok: fsck.status === 0,
+});

@@ -7,63 +7,41 @@
 //   history  one model whose N versions were registered one commit each (a long history: the version
 //            page walks it back to the version's registration; the activity page reads its head).
 // Usage: npm run build && node bench/ui-pages.mjs [--versions 10000] [--loads 15] [--json FILE]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { makeSyntheticRegistry } from './lib/synth.mjs';
+import { fastImportCommit, fastImportFile as file, startFastImport } from '../scripts/lib/fast-import.mjs';
+import { launchChromium } from '../scripts/lib/chromium.mjs';
+import { makeSyntheticRegistry } from '../scripts/lib/synth.mjs';
+import { fmt, importDist, median, options, percentile, printSummary, scratch, timer } from './lib/common.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const N = Number(arg('versions', '10000'));
-const LOADS = Number(arg('loads', '15'));
-const JSON_OUT = arg('json', undefined);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const opts = options({ versions: 10_000, loads: 15, json: undefined });
+const N = opts.versions;
+const LOADS = opts.loads;
+const JSON_OUT = opts.json;
 
-if (!existsSync(path.join(ROOT, 'dist/daemon/ui/index.js'))) {
-  console.error('dist/ is missing: run `npm run build` first.');
-  process.exit(2);
-}
-const { buildDaemonConfig } = await import('../dist/daemon/config.js');
-const { createLogger } = await import('../dist/daemon/log.js');
-const { startDaemon } = await import('../dist/daemon/serve.js');
+const { buildDaemonConfig } = await importDist('daemon/config.js');
+const { createLogger } = await importDist('daemon/log.js');
+const { startDaemon } = await importDist('daemon/serve.js');
 
 /** One model, `n` versions, each registered by its own commit (git fast-import). */
 async function makeLongHistory(dir, n) {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true });
   const git = (...a) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' }).trim();
   git('init', '-q', '--bare', '-b', 'main');
   git('config', 'gc.auto', '0');
-  const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise((res, rej) =>
-    child.on('exit', (c) => (c === 0 ? res() : rej(new Error(`fast-import ${c}`)))),
-  );
-  const file = (p, text) => `M 100644 inline ${p}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
+  const fi = startFastImport(dir);
   const t0 = Date.UTC(2026, 0, 1) / 1000;
   const iso = (s) => new Date(s * 1000).toISOString();
-  let out = '';
   for (let i = 0; i <= n; i++) {
     const when = t0 + i * 60;
-    const msg = i === 0 ? 'init\n' : `history-model: v${i} registered\n`;
-    out += `commit refs/heads/main\ncommitter ci <ci@example.com> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
+    let out = fastImportCommit({
+      ref: 'refs/heads/main',
+      who: 'ci <ci@example.com>',
+      seconds: when,
+      message: i === 0 ? 'init' : `history-model: v${i} registered`,
+    });
     if (i === 0) out += file('registry.yaml', 'format_version: 1\n');
     out += file(
       'models/history-model/model.yaml',
@@ -74,48 +52,36 @@ async function makeLongHistory(dir, n) {
         `models/history-model/versions/${i}.yaml`,
         `version: ${i}\nsource: s3://bucket/history-model/${i}\nstage: None\nstatus: READY\nuser_id: ci\ncreated_at: ${iso(when)}\nupdated_at: ${iso(when)}\n`,
       );
-    if (out.length > 1 << 20) {
-      if (!child.stdin.write(out)) await new Promise((r) => child.stdin.once('drain', r));
-      out = '';
-    }
+    await fi.write(out);
   }
-  child.stdin.end(out + 'done\n');
-  await exited;
+  await fi.end();
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-};
-const p95 = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
-};
 const serverMs = (res) => Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 
 async function measureHttp(base, p) {
-  const first = performance.now();
+  const first = timer();
   const r0 = await fetch(base + p);
   const body0 = await r0.text();
   const cold = {
     server: serverMs(r0),
-    total: performance.now() - first,
+    total: first(),
     status: r0.status,
     bytes: Buffer.byteLength(body0),
   };
   const server = [];
   const total = [];
   for (let i = 0; i < LOADS; i++) {
-    const t = performance.now();
+    const elapsed = timer();
     const r = await fetch(base + p);
     await r.text();
-    total.push(performance.now() - t);
+    total.push(elapsed());
     server.push(serverMs(r));
   }
   return {
     cold,
-    server: { median: median(server), p95: p95(server) },
-    roundTrip: { median: median(total), p95: p95(total) },
+    server: { median: median(server), p95: percentile(server, 0.95) },
+    roundTrip: { median: median(total), p95: percentile(total, 0.95) },
   };
 }
 
@@ -141,7 +107,7 @@ async function measureBrowser(browser, base, p) {
   return { ttfb: pick('ttfb'), responseEnd: pick('response'), domContentLoaded: pick('dcl'), load: pick('load') };
 }
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'mreg-ui-bench-'));
+const tmp = scratch('ui-pages');
 const daemons = [];
 const results = {
   when: new Date().toISOString(),
@@ -156,19 +122,19 @@ try {
   const big = path.join(tmp, 'big');
   const small = path.join(tmp, 'small');
   const long = path.join(tmp, 'long');
-  let t = performance.now();
+  const building = timer();
   await makeSyntheticRegistry(big, { models: 1, versionsPerModel: N, bare: true });
   await makeSyntheticRegistry(small, { models: 1, versionsPerModel: 10, bare: true });
   await makeLongHistory(long, N);
-  console.error(`registries built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.error(`registries built in ${fmt(building() / 1000, 1)} s`);
   const serve = async (repo) => {
     const d = await startDaemon(buildDaemonConfig({ repo, port: 0, snapshot: false, pollMs: 600_000 }, {}), {
       logger: createLogger('silent'),
     });
     daemons.push(d);
-    t = performance.now();
+    const elapsed = timer();
     await d.ready;
-    return { url: d.url, readyMs: performance.now() - t };
+    return { url: d.url, readyMs: elapsed() };
   };
   const B = await serve(big);
   const S = await serve(small);
@@ -178,7 +144,7 @@ try {
     '10 versions': S.readyMs,
     [`${N} versions, ${N} commits`]: L.readyMs,
   };
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   const cases = [
     [`model page, ${N} versions`, B.url, '/ui/models/model-000'],
     ['model page, 10 versions', S.url, '/ui/models/model-000'],
@@ -208,6 +174,16 @@ try {
     );
   }
   if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2) + '\n');
+  const round = (x, digits) => (Number.isFinite(x) ? +x.toFixed(digits) : null);
+  printSummary('ui-pages', {
+    versions: N,
+    pages: Object.fromEntries(
+      Object.entries(results.pages).map(([label, r]) => [
+        label,
+        { server_ms: round(r.server.median, 2), browser_load_ms: round(r.browser.load, 1) },
+      ]),
+    ),
+  });
 } finally {
   await browser?.close();
   for (const d of daemons) await d.stop();

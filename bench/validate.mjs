@@ -1,68 +1,42 @@
 #!/usr/bin/env node
 // `mreg validate` on a 100k-version registry (10,000 models × 10 versions, 110,001 files), as CI runs it:
 // a fresh process on a fresh checkout. Target (issue 3): at most 10 s. Built with native `git fast-import`
-// (bench/lib/synth.mjs), which takes seconds where `git add` of 110k files takes far longer.
+// (scripts/lib/synth.mjs), which takes seconds where `git add` of 110k files takes far longer.
 //
 //   node bench/validate.mjs [--models 10000] [--versions 10] [--runs 3] [--keep DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeSyntheticRegistry, synthModelName } from './lib/synth.mjs';
+import { makeSyntheticRegistry, synthModelName } from '../scripts/lib/synth.mjs';
+import { BIN, fmt, median, options, printSummary, scratch, timeMreg, timer } from './lib/common.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/mreg.js');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const models = Number(arg('models', 10_000));
-const versions = Number(arg('versions', 10));
-const runs = Number(arg('runs', 3));
+const opts = options({ models: 10_000, versions: 10, runs: 3, keep: undefined });
+const { models, versions, runs, keep } = opts;
 const TARGET_S = 10;
 
-const keep = arg('keep');
-const dir = keep ?? mkdtempSync(path.join(os.tmpdir(), 'mreg-bench-validate-'));
+const dir = keep ?? scratch('validate');
 if (keep && existsSync(path.join(keep, '.git'))) {
   execFileSync('git', ['checkout', '-q', '--', '.'], { cwd: dir });
   console.log(`reusing ${dir}`);
 } else {
-  const t0 = performance.now();
+  const elapsed = timer();
   await makeSyntheticRegistry(dir, { models, versionsPerModel: versions });
   console.log(
-    `built ${models * versions} versions (${models * (versions + 1) + 1} files) with git fast-import in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`,
+    `built ${models * versions} versions (${models * (versions + 1) + 1} files) with git fast-import in ${fmt(elapsed() / 1000, 1)} s: ${dir}`,
   );
 }
 
 // Wall time is what the target is about; CPU time (user + sys of the child) tells a busy machine from a slow run.
 function time(args) {
-  const out = [];
+  const wall = [];
   const cpu = [];
   for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    });
-    const ms = performance.now() - start;
-    const times = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-    cpu.push((times[0] + times[1]) * 1000);
-    r.stderr = r.stderr.trim().split('\n').slice(0, -1).join('\n');
-    if (r.status !== 0)
-      throw new Error(`mreg ${args.join(' ')} exited ${r.status}: ${r.stdout.slice(0, 500)} ${r.stderr}`);
-    out.push(ms);
+    const r = timeMreg(args, { cwd: dir });
+    wall.push(r.ms);
+    cpu.push(r.cpuMs);
     if (i === 0) console.log(`  ${r.stdout.trim().split('\n').at(-1)}`);
   }
-  out.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  return {
-    median: out[Math.floor(out.length / 2)],
-    min: out[0],
-    max: out.at(-1),
-    cpu: cpu[Math.floor(cpu.length / 2)],
-  };
+  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu) };
 }
 
 const results = [];
@@ -104,13 +78,10 @@ console.log(
   `  working tree with a change: median ${(pr.median / 1000).toFixed(2)} s (${(pr.min / 1000).toFixed(2)}–${(pr.max / 1000).toFixed(2)}; CPU ${(pr.cpu / 1000).toFixed(2)} s)`,
 );
 
-console.log(
-  JSON.stringify({
-    bench: 'validate',
-    versions: models * versions,
-    target_s: TARGET_S,
-    results: [...results, { label: 'working tree with a change', ...pr }],
-  }),
-);
+printSummary('validate', {
+  versions: models * versions,
+  target_s: TARGET_S,
+  results: [...results, { label: 'working tree with a change', ...pr }],
+});
 if (!keep) rmSync(dir, { recursive: true, force: true });
 else execFileSync('git', ['checkout', '-q', '--', '.'], { cwd: dir });

@@ -5,36 +5,20 @@
 //
 //   npm run build && node bench/write.mjs [--sizes 1000,10000,100000] [--rounds 7]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeSyntheticRegistry, synthModelName } from './lib/synth.mjs';
+import { makeSyntheticRegistry, synthModelName } from '../scripts/lib/synth.mjs';
+import { BENCH_ENV as env, BIN, importDist, median, options, printSummary, scratch, timer } from './lib/common.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { Registry } = await import(path.join(root, 'dist/index.js'));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const SIZES = arg('sizes', '1000,10000,100000').split(',').map(Number);
-const ROUNDS = Number(arg('rounds', '7'));
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.com',
-  MREG_AUTHOR_NAME: 'Bench',
-  MREG_AUTHOR_EMAIL: 'bench@example.com',
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const opts = options({ sizes: '1000,10000,100000', rounds: 7 });
+const SIZES = opts.sizes.split(',').map(Number);
+const ROUNDS = opts.rounds;
+const { Registry } = await importDist('index.js');
 const results = [];
 
 for (const versions of SIZES) {
   const models = versions / 10;
-  const dir = mkdtempSync(path.join(os.tmpdir(), `mreg-bench-write-${versions}-`));
+  const dir = scratch(`write-${versions}`);
   try {
     process.stderr.write(`building ${versions} versions (${models} models) …\n`);
     await makeSyntheticRegistry(dir, { models, versionsPerModel: 10 });
@@ -46,13 +30,13 @@ for (const versions of SIZES) {
     const nativeModel = synthModelName(Math.floor(models / 3), models);
     for (let r = 0; r < ROUNDS; r++) {
       // ours: a whole CLI process, as a pipeline calls it
-      let t0 = process.hrtime.bigint();
+      let elapsed = timer();
       const p = spawnSync(
         process.execPath,
-        [path.join(root, 'bin/mreg.js'), 'register', target, '--source', `s3://bench/${target}/${r}`, '--repo', dir],
+        [BIN, 'register', target, '--source', `s3://bench/${target}/${r}`, '--repo', dir],
         { env, encoding: 'utf8' },
       );
-      ours.push(ms(t0));
+      ours.push(elapsed());
       if (p.status !== 0) throw new Error(`mreg register failed: ${p.stderr}`);
       // native: the same change written by hand, then `git add` + `git commit` (two processes)
       const n = 11 + r;
@@ -63,21 +47,21 @@ for (const versions of SIZES) {
         `version: ${n}\nsource: s3://bench/${nativeModel}/${n}\nstage: None\nstatus: READY\ncreated_at: 2026-11-26T00:00:00.000Z\nupdated_at: 2026-11-26T00:00:00.000Z\n`,
       );
       writeFileSync(modelFile, readFileSync(modelFile, 'utf8').replace(/latest_version: \d+/, `latest_version: ${n}`));
-      t0 = process.hrtime.bigint();
+      elapsed = timer();
       execFileSync('git', ['add', `models/${nativeModel}/versions/${n}.yaml`, `models/${nativeModel}/model.yaml`], {
         cwd: dir,
         env,
       });
       execFileSync('git', ['commit', '-q', '-m', `${nativeModel}: v${n} registered`], { cwd: dir, env });
-      native.push(ms(t0));
+      native.push(elapsed());
     }
     // the library call itself, warm: one process, one Registry, many writes
     const registry = await Registry.open(dir, { author: { name: 'Bench', email: 'bench@example.com' } });
     const lib = [];
     for (let r = 0; r < ROUNDS + 3; r++) {
-      const t0 = process.hrtime.bigint();
+      const elapsed = timer();
       await registry.createModelVersion(target, `s3://bench/${target}/lib-${r}`);
-      lib.push(ms(t0));
+      lib.push(elapsed());
     }
     const status = execFileSync('git', ['status', '--porcelain'], { cwd: dir, encoding: 'utf8' }).trim();
     execFileSync('git', ['fsck', '--no-progress'], { cwd: dir });
@@ -97,4 +81,4 @@ for (const versions of SIZES) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log(JSON.stringify({ bench: 'write', results }));
+printSummary('write', { results });

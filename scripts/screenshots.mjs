@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/chromium.mjs';
 import { materializeExample } from '../dist/cli/example.js';
 import { buildDaemonConfig } from '../dist/daemon/config.js';
 import { createLogger } from '../dist/daemon/log.js';
@@ -15,17 +15,6 @@ import { startDaemon } from '../dist/daemon/serve.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs', 'screenshots'));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'mreg-screens-'));
 let daemon;
@@ -49,7 +38,7 @@ try {
     ['models-375.png', '/', 375],
     ['version-375.png', '/ui/models/fraud/versions/4', 375],
   ];
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   await mkdir(OUT, { recursive: true });
   for (const [file, url, width] of shots) {
     const page = await browser.newPage({

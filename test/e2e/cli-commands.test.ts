@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, cliEnv, mreg, mregOk, ROOT } from '../helpers/cli.js';
 import { expectCleanRepo, git, tempDir } from '../helpers/registry.js';
 
-const RESPONSES = path.resolve(ROOT, '../shared/mlflow-responses');
+const RESPONSES = path.resolve(ROOT, 'test/fixtures/mlflow-responses');
 
 async function newRegistry(): Promise<string> {
   const dir = await tempDir('mreg-cli-');

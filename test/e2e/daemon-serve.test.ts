@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { makeSyntheticRegistry } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry } from '../../scripts/lib/synth.mjs';
 import { assertBuilt, BIN, cliEnv, mregOk, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/registry.js';
 

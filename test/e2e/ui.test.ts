@@ -5,25 +5,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
 import { createLogger } from '../../src/daemon/log.js';
 import { startDaemon, type Daemon } from '../../src/daemon/serve.js';
 import { initRegistry, Registry } from '../../src/index.js';
 import { git } from '../helpers/registry.js';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const AUTHOR = { name: 'Test Author', email: 'test@example.com' };
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -133,7 +123,7 @@ beforeAll(async () => {
   });
   await daemon.ready;
   fx = { dir, daemon, ...built };
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
-// Contract: our bodies against real MLflow's (shared/mlflow-responses/, captured from MLflow 2.22 on
-// the 100-model preload that bench/lib/synth.mjs reproduces). Same requests, same statuses, same keys
+// Contract: our bodies against real MLflow's (test/fixtures/mlflow-responses/, recorded from MLflow 2.22 on
+// the 100-model preload that scripts/lib/synth.mjs reproduces). Same requests, same statuses, same keys
 // in the same order, same types and values once timestamps and run ids are normalised; error bodies
 // byte for byte. Write requests are the documented exception: this daemon is read-only.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry } from '../../scripts/lib/synth.mjs';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
 import { SILENT } from '../../src/daemon/log.js';
 import { startDaemon, type Daemon } from '../../src/daemon/serve.js';
@@ -14,8 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { afterAll } from 'vitest';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CAPTURE = [path.join(ROOT, '../shared/mlflow-responses')].find((p) => existsSync(path.join(p, '_index.json')));
+const CAPTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow-responses');
 
 interface Case {
   file: string;
@@ -47,10 +46,10 @@ function url(c: Case): string {
   return c.request.path + (s ? `?${s}` : '');
 }
 
-describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
+describe('MLflow contract (test/fixtures/mlflow-responses)', () => {
   let daemon: Daemon;
   let dir: string;
-  const cases: Case[] = CAPTURE ? JSON.parse(readFileSync(path.join(CAPTURE, '_index.json'), 'utf8')) : [];
+  const cases: Case[] = JSON.parse(readFileSync(path.join(CAPTURE, '_index.json'), 'utf8'));
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mreg-contract-'));
@@ -87,7 +86,7 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
     it(`${c.request.method} ${url(c)} → ${c.status} (${c.file})`, async () => {
       const res = await send(c);
       const text = await res.text();
-      const expected = readFileSync(path.join(CAPTURE!, c.file), 'utf8');
+      const expected = readFileSync(path.join(CAPTURE, c.file), 'utf8');
       expect(res.status).toBe(c.status);
       expect(res.headers.get('content-type')).toBe(c.headers['Content-Type']);
       if (c.status !== 200) {
@@ -110,7 +109,7 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
     });
     const res = await fetch(`${daemon.url}/api/2.0/mlflow/registered-models/search?${q}`);
     const expected = readFileSync(
-      path.join(CAPTURE!, 'registered-models-search__python-client-prompt-filter.json'),
+      path.join(CAPTURE, 'registered-models-search__python-client-prompt-filter.json'),
       'utf8',
     );
     expect(res.status).toBe(200);
@@ -131,13 +130,13 @@ describe.skipIf(!CAPTURE)('MLflow contract (shared/mlflow-responses)', () => {
   it('HTTP-layer cases: /ajax-api, malformed body, missing Content-Type (bodies as MLflow); unknown path and wrong method as JSON', async () => {
     const ajax = await fetch(`${daemon.url}/ajax-api/2.0/mlflow/registered-models/get?name=model-042`);
     expect(ajax.status).toBe(200);
-    const head = readFileSync(path.join(CAPTURE!, 'ajax-api-registered-models-get.head.http'), 'utf8');
+    const head = readFileSync(path.join(CAPTURE, 'ajax-api-registered-models-get.head.http'), 'utf8');
     const bodyStart = head.slice(head.indexOf('\n{') + 1);
     expect((await ajax.text()).startsWith(bodyStart.split('\n').slice(0, 3).join('\n'))).toBe(true);
     // MLflow 2.22 no longer serves /api/2.0/preview; we keep it for 1.x clients.
     expect((await fetch(`${daemon.url}/api/2.0/preview/mlflow/registered-models/get?name=model-042`)).status).toBe(200);
     const lastBody = (f: string): string => {
-      const t = readFileSync(path.join(CAPTURE!, f), 'utf8');
+      const t = readFileSync(path.join(CAPTURE, f), 'utf8');
       return t
         .split(/\r?\n\r?\n/)
         .slice(1)

@@ -5,7 +5,7 @@
 // (daemon-reload.test.ts covers broken YAML, model deletion, a plain rewind, pack-refs and bursts.)
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry, synthModelName, synthVersionYaml } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry, synthModelName, synthVersionYaml } from '../../scripts/lib/synth.mjs';
 import { reportFigures } from '../helpers/figures.js';
 import { commitFiles, serveRepo, waitForCommit, waitForReady, type TestDaemon } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/registry.js';

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry } from '../../scripts/lib/synth.mjs';
 import { serveRepo, type TestDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/registry.js';
 

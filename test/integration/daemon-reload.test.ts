@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { readSnapshot } from '../../src/daemon/snapshot.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry, synthVersionYaml } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry, synthVersionYaml } from '../../scripts/lib/synth.mjs';
 import { commitFiles, serveRepo, waitForCommit, waitForReady } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/registry.js';
 

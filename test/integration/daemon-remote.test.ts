@@ -2,7 +2,7 @@
 // its own local clone, including a force-push that rewinds the remote branch.
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { makeSyntheticRegistry, synthVersionYaml } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry, synthVersionYaml } from '../../scripts/lib/synth.mjs';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
 import { commitFiles, serveRepo, waitForCommit } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/registry.js';

@@ -1,6 +1,6 @@
 // GET /api/v1/resolve: models:/ URIs now and as of a past commit, ref or time.
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry, synthVersionYaml } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry, synthVersionYaml } from '../../scripts/lib/synth.mjs';
 import { serveRepo, waitForCommit } from '../helpers/daemon.js';
 import { git, run, tempDir } from '../helpers/registry.js';
 import { writeFile } from 'node:fs/promises';

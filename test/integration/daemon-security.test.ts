@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticRegistry } from '../../bench/lib/synth.mjs';
+import { makeSyntheticRegistry } from '../../scripts/lib/synth.mjs';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
 import { MLFLOW_ENDPOINTS, MLFLOW_PREFIXES } from '../../src/daemon/http/mlflow-api.js';
 import { reportFigures } from '../helpers/figures.js';

@@ -137,7 +137,7 @@ describe('registered-model filters', () => {
   });
 
   it.each([
-    // Captured from a real MLflow server (shared/mlflow-responses/ERR-registered-models-search__bad-filter.json).
+    // Captured from a real MLflow server (test/fixtures/mlflow-responses/ERR-registered-models-search__bad-filter.json).
     ['a missing value', 'name = ', 'Invalid clause(s) in filter string: name, ='],
     [
       '112: an unquoted value',
@@ -298,7 +298,7 @@ describe('model-version filters', () => {
   });
 
   it.each([
-    // Both captured from a real MLflow server (shared/mlflow-responses/).
+    // Both captured from a real MLflow server (test/fixtures/mlflow-responses/).
     ["name=='x", "Invalid clause(s) in filter string: name, ==, ', x"],
     [
       "foo='bar'",

@@ -14,7 +14,7 @@ const MODELS: OrderableModel[] = [rm('b', 3, 20), rm('a', 1, 20), rm('C', 2, 10)
 const sortModels = (orderBy?: string[]): string[] => [...MODELS].sort(compileModelOrder(orderBy)).map((m) => m.name);
 
 // model-042's versions as a real MLflow server returned them
-// (shared/mlflow-responses/model-versions-search__filter-name.json): v10 and v8 share a timestamp.
+// (test/fixtures/mlflow-responses/model-versions-search__filter-name.json): v10 and v8 share a timestamp.
 const MODEL_042: OrderableVersion[] = [
   [1, 1795697001319, 1795697007340],
   [2, 1795697001329, 1795697001329],

@@ -17,7 +17,7 @@ describe('page tokens', () => {
   it.each([
     [100, 'eyJvZmZzZXQiOiAxMDB9'],
     [5, 'eyJvZmZzZXQiOiA1fQ=='],
-    // next_page_token values captured from a real MLflow server (shared/mlflow-responses/*search*.json)
+    // next_page_token values captured from a real MLflow server (test/fixtures/mlflow-responses/*search*.json)
     [2, 'eyJvZmZzZXQiOiAyfQ=='],
     [3, 'eyJvZmZzZXQiOiAzfQ=='],
     [6, 'eyJvZmZzZXQiOiA2fQ=='],

@@ -1,7 +1,7 @@
 // A real smart-HTTP git server for tests and benchmarks: native `git http-backend` run as a CGI program behind
-// node:http, on 127.0.0.1 and an ephemeral port. Unlike git-http-mock-server, pushes persist and races are real
-// (shared/isomorphic-git-at-scale.md, gotcha 15). Plain JS so benchmarks run it from dist/ without a TS loader;
-// tests import it through test/helpers/git-http-server.ts (types in git-http.d.mts).
+// node:http, on 127.0.0.1 and an ephemeral port. Unlike git-http-mock-server, pushes persist and races are real.
+// Plain JS so benchmarks run it without a TS loader; tests import it through test/helpers/git-http-server.ts
+// (types in git-http.d.mts).
 //
 //   const server = await startGitHttpServer(rootDir);   // serves every repository under rootDir
 //   server.url('registry.git')                           // http://127.0.0.1:<port>/registry.git

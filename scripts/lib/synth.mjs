@@ -1,15 +1,16 @@
 // Synthetic registries for tests and benchmarks, written straight into git objects with native
 // `git fast-import` (seconds for 100k versions, where `git add` of 110k files takes ~10 s more).
 //
-// The content mirrors the preload behind shared/mlflow-responses/ (README there): models
+// The content mirrors the preload behind test/fixtures/mlflow-responses/ (README there): models
 // `model-000`… with 10 versions each; v8 went to Production, then v10 to Production with
 // archive_existing_versions (v8 → Archived), then v9 to Staging and v1 to Archived; aliases
 // champion→10 and challenger→9; tags team/task/owner; v10 tagged validated=true, v9 validated=pending.
 // Timestamps follow the same sequence (all models created, then every model's versions, then every
 // model's transitions), so orderings by time match MLflow's. Files are in mreg's canonical YAML form.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { fastImportCommit, fastImportFile, startFastImport } from './fast-import.mjs';
 
 /** 2026-11-26T12:43:16.826Z, the capture's first model creation. */
 export const SYNTH_T0 = 1795696996826;
@@ -84,34 +85,19 @@ export async function makeSyntheticRegistry(
   git('config', 'gc.auto', '0');
   git('config', 'user.name', 'mreg synth');
   git('config', 'user.email', 'synth@example.com');
-  const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited ${code}`))));
-  });
-  const out = child.stdin;
-  const write = (s) => (out.write(s) ? undefined : new Promise((r) => out.once('drain', r)));
-  const file = (path, text) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
+  const fi = startFastImport(dir);
   const when = Math.floor((SYNTH_T0 + 86_400_000) / 1000);
-  const msg = `${message}\n`;
-  await write(
-    `commit refs/heads/${branch}\ncommitter mreg synth <synth@example.com> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`,
+  await fi.write(
+    fastImportCommit({ ref: `refs/heads/${branch}`, who: 'mreg synth <synth@example.com>', seconds: when, message }) +
+      fastImportFile('registry.yaml', 'format_version: 1\nname: synthetic\n'),
   );
-  await write(file('registry.yaml', 'format_version: 1\nname: synthetic\n'));
-  let chunk = '';
   for (let i = 0; i < models; i++) {
     const dirName = `models/${synthModelName(i, models)}`;
-    chunk += file(`${dirName}/model.yaml`, synthModelYaml(i, models, versionsPerModel));
+    await fi.write(fastImportFile(`${dirName}/model.yaml`, synthModelYaml(i, models, versionsPerModel)));
     for (let v = 1; v <= versionsPerModel; v++)
-      chunk += file(`${dirName}/versions/${v}.yaml`, synthVersionYaml(i, v, models, versionsPerModel));
-    if (chunk.length > 1 << 20) {
-      await write(chunk);
-      chunk = '';
-    }
+      await fi.write(fastImportFile(`${dirName}/versions/${v}.yaml`, synthVersionYaml(i, v, models, versionsPerModel)));
   }
-  await write(chunk + '\ndone\n');
-  out.end();
-  await exited;
+  await fi.end();
   if (!bare) git('reset', '-q', '--hard', branch);
   return git('rev-parse', `refs/heads/${branch}`);
 }

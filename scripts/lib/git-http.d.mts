@@ -1,4 +1,4 @@
-// Types for git-http.mjs (plain ESM so the benches run it without a build step of their own).
+// Types for git-http.mjs (plain ESM, shared by the benchmarks and the tests, run without a build step).
 export interface GitHttpServer {
   url(repoName: string): string;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-// Types for synth.mjs (plain ESM so the benches run from dist/ without a build step of their own).
+// Types for synth.mjs (plain ESM, shared by the benchmarks and the tests, run without a build step).
 export declare const SYNTH_T0: number;
 export declare function synthRunId(i: number, v: number): string;
 export declare function synthModelName(i: number, models: number): string;
