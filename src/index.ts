@@ -1,6 +1,17 @@
 // The public surface of the mreg library.
-export { Registry, initRegistry } from './registry/registry.js';
-export type { RegistryOptions, SearchOptions, ResolvedUri, WriteInfo } from './registry/registry.js';
+export { Registry } from './registry/registry.js';
+export { initRegistry } from './registry/init.js';
+export type { InitOptions } from './registry/init.js';
+export type {
+  RegistryOptions,
+  SearchOptions,
+  ResolvedUri,
+  WriteInfo,
+  Lineage,
+  CommitSummary,
+  HistoryQuery,
+  HistoryEntry,
+} from './registry/registry.js';
 export { RegistryError, ERROR_CODES, formatProblem } from './errors.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { parseModelUri, formatModelUri } from './domain/uri.js';
