@@ -12,6 +12,12 @@ export type {
   HistoryQuery,
   HistoryEntry,
 } from './registry/registry.js';
+export { validateRegistry } from './registry/validate.js';
+export type { ValidateOptions, ValidateResult } from './registry/validate.js';
+export { diffRegistry } from './registry/diff.js';
+export type { DiffOptions, DiffResult, Operation } from './registry/diff.js';
+export { parseAt } from './domain/at.js';
+export type { At, AtInput } from './domain/at.js';
 export { RegistryError, ERROR_CODES, formatProblem } from './errors.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { parseModelUri, formatModelUri } from './domain/uri.js';
