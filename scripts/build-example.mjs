@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates registry-example/ from the example's script (src/cli/example.ts): replays it into a temporary git
+// Regenerates registry-example/ from the example's script (src/registry/example.ts): replays it into a temporary git
 // repository and copies the committed files over. `--check` only compares and exits 1 on a difference.
 // Needs the built library: run `npm run build` first.
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET = path.join(ROOT, 'registry-example');
 const check = process.argv.includes('--check');
 
-const { materializeExample } = await import(path.join(ROOT, 'dist/cli/example.js'));
+const { materializeExample } = await import(path.join(ROOT, 'dist/registry/example.js'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mreg-example-'));
 try {
   await materializeExample(tmp);

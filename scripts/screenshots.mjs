@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './lib/chromium.mjs';
-import { materializeExample } from '../dist/cli/example.js';
+import { materializeExample } from '../dist/registry/example.js';
 import { buildDaemonConfig } from '../dist/daemon/config.js';
 import { createLogger } from '../dist/daemon/log.js';
 import { startDaemon } from '../dist/daemon/serve.js';

@@ -66,6 +66,16 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * RESOURCE_CONFLICT because a branch moved between a write's read and its ref update (a native commit slipped
+ * in), or git held the ref's lock: nothing was changed, and planning again on the new head can succeed.
+ */
+export class RefMovedError extends RegistryError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RESOURCE_CONFLICT', message, details);
+  }
+}
+
 export function isRegistryError(e: unknown): e is RegistryError {
   return e instanceof RegistryError;
 }
@@ -77,6 +87,8 @@ export interface Problem {
   /** 1-based line of the offending key when known. */
   line?: number;
   message: string;
+  /** The error code a write refused for this problem answers with (a policy: PERMISSION_DENIED). */
+  code?: ErrorCode;
 }
 
 export function formatProblem(p: Problem): string {

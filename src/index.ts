@@ -1,6 +1,23 @@
 // The public surface of the mreg library.
-export { Registry, initRegistry } from './registry/registry.js';
-export type { RegistryOptions, SearchOptions, ResolvedUri, WriteInfo } from './registry/registry.js';
+export { Registry } from './registry/registry.js';
+export { initRegistry } from './registry/init.js';
+export type { InitOptions } from './registry/init.js';
+export type {
+  RegistryOptions,
+  SearchOptions,
+  ResolvedUri,
+  WriteInfo,
+  Lineage,
+  CommitSummary,
+  HistoryQuery,
+  HistoryEntry,
+} from './registry/registry.js';
+export { validateRegistry } from './registry/validate.js';
+export type { ValidateOptions, ValidateResult } from './registry/validate.js';
+export { diffRegistry } from './registry/diff.js';
+export type { DiffOptions, DiffResult, Operation } from './registry/diff.js';
+export { parseAt } from './domain/at.js';
+export type { At, AtInput } from './domain/at.js';
 export { RegistryError, ERROR_CODES, formatProblem } from './errors.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { parseModelUri, formatModelUri } from './domain/uri.js';

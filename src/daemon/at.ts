@@ -1,14 +1,14 @@
-// The registry as of a past moment: a commit, a ref, or a time (the newest commit on the branch's
-// first-parent line made at or before it). Loaded incrementally from the served state (a tree diff
-// away), cached by commit.
+// The registry as of a past moment (`?at=`, read by domain/at.ts and resolved by store/resolve-at.ts, as the
+// CLI's --at is). Loaded incrementally from the served state (a tree diff away), cached by commit.
+import { parseAt } from '../domain/at.js';
 import { RegistryError, formatProblem } from '../errors.js';
 import type { GitRepo } from '../store/git.js';
 import { reloadCommit } from '../store/load.js';
+import { resolveAt } from '../store/resolve-at.js';
 import type { StateHolder } from './holder.js';
 import type { Served } from './ui-deps.js';
 
 const MAX_CACHED = 16;
-const REVISION = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,199}((~\d{0,6})|(\^\d?))*$/;
 /** How many commits a time lookup walks back at most. */
 const MAX_WALK = 100_000;
 
@@ -16,54 +16,16 @@ export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (a
   const byCommit = new Map<string, Promise<Served>>();
   const byTime = new Map<string, string>();
 
-  async function commitAt(at: string, tip: string): Promise<string> {
-    const trimmed = at.trim();
-    if (trimmed === '') throw RegistryError.missing('at');
-    // An ISO-8601 date or epoch milliseconds is a time; anything else must name a revision.
-    const isTime = /^\d{4}-\d{2}-\d{2}/.test(trimmed) || /^\d{10,13}$/.test(trimmed);
-    if (!isTime) {
-      // Revisions come from a query string: only plain ref names and oids (with ~N / ^N), nothing
-      // that could name a file outside refs/.
-      if (
-        !REVISION.test(trimmed) ||
-        trimmed.includes('..') ||
-        trimmed.includes('//') ||
-        /(^|\/)\./.test(trimmed) ||
-        trimmed.endsWith('.lock')
-      ) {
-        throw RegistryError.invalid(
-          `'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`,
-          { at: trimmed },
-        );
-      }
-      try {
-        return await repo.resolveRevision(trimmed);
-      } catch {
-        throw RegistryError.invalid(
-          `'${trimmed}' is neither a commit, a ref nor a time (ISO-8601 or epoch milliseconds).`,
-          { at: trimmed },
-        );
-      }
-    }
-    const when = /^\d+$/.test(trimmed) ? Number(trimmed) : Date.parse(trimmed);
-    if (!Number.isFinite(when))
-      throw RegistryError.invalid(`'${trimmed}' is not a valid time (ISO-8601 or epoch milliseconds).`, {
-        at: trimmed,
-      });
-    const key = `${tip}@${when}`;
+  async function commitAt(input: string, tip: string): Promise<string> {
+    const at = parseAt(input);
+    if (at.kind === 'revision') return resolveAt(repo, tip, at, { branch });
+    const key = `${tip}@${at.ms}`;
     const known = byTime.get(key);
     if (known) return known;
-    let oid: string | undefined = tip;
-    for (let i = 0; oid && i < MAX_WALK; i++) {
-      const c = await repo.readCommit(oid);
-      if (c.committer.timestamp * 1000 <= when) {
-        if (byTime.size > 256) byTime.clear();
-        byTime.set(key, oid);
-        return oid;
-      }
-      oid = c.parents[0];
-    }
-    throw RegistryError.notFound(`The registry had no commits on '${branch}' at ${new Date(when).toISOString()}.`);
+    const oid = await resolveAt(repo, tip, at, { branch, maxWalk: MAX_WALK });
+    if (byTime.size > 256) byTime.clear();
+    byTime.set(key, oid);
+    return oid;
   }
 
   return async (at: string): Promise<Served> => {

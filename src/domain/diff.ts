@@ -174,22 +174,33 @@ export function pairRenames(deleted: ModelEntry[], created: ModelEntry[]): Array
   return pairs;
 }
 
+/**
+ * Every model of two sides, by name in code-point order, paired with itself on the other side: a model that
+ * was renamed is one pair (old entry, new entry) under its new name, so a rename reads as one model moving,
+ * not as one deleted and one created. `after` maps a deleted model to null or leaves it out.
+ * What `diffStates`, the write precheck and `mreg validate`'s policy check all walk.
+ */
+export function pairModels(
+  before: ReadonlyMap<string, ModelEntry>,
+  after: ReadonlyMap<string, ModelEntry | null>,
+): Array<[before: ModelEntry | undefined, after: ModelEntry | undefined]> {
+  const deleted = [...before].filter(([n]) => !after.get(n)).map(([, e]) => e);
+  const created = [...after].flatMap(([n, e]) => (e && !before.has(n) ? [e] : []));
+  const renames = pairRenames(deleted, created);
+  const renamedFrom = new Map(renames.map(([d, c]) => [c.file.name, d]));
+  const renamedAway = new Set(renames.map(([d]) => d.file.name));
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort(byCodePoint);
+  return names
+    .filter((name) => !renamedAway.has(name))
+    .map((name) => [before.get(name) ?? renamedFrom.get(name), after.get(name) ?? undefined]);
+}
+
 /** Everything that changed from one state to another, model by model in name order. */
 export function diffStates(before: RegistryState, after: RegistryState): Operation[] {
   const out: Operation[] = [];
   if (JSON.stringify(before.registry) !== JSON.stringify(after.registry))
     out.push({ op: 'registry_changed', before: before.registry, after: after.registry });
-  const deleted = [...before.models.values()].filter((m) => !after.models.has(m.file.name));
-  const created = [...after.models.values()].filter((m) => !before.models.has(m.file.name));
-  const renames = pairRenames(deleted, created);
-  const renamedFrom = new Map(renames.map(([d, c]) => [c.file.name, d]));
-  const renamedAway = new Set(renames.map(([d]) => d.file.name));
-  const names = [...new Set([...before.models.keys(), ...after.models.keys()])].sort(byCodePoint);
-  for (const name of names) {
-    if (renamedAway.has(name)) continue;
-    const b = before.models.get(name) ?? renamedFrom.get(name);
-    out.push(...diffModels(b, after.models.get(name)));
-  }
+  for (const [b, a] of pairModels(before.models, after.models)) out.push(...diffModels(b, a));
   return out;
 }
 

@@ -5,19 +5,27 @@ export const REGISTRY_FILE = 'registry.yaml';
 export const MODELS_DIR = 'models';
 
 export function modelDir(name: string): string {
-  return `${MODELS_DIR}/${encodeName(name)}`;
+  return dirPath(encodeName(name));
 }
 export function modelFilePath(name: string): string {
-  return `${modelDir(name)}/model.yaml`;
+  return dirModelFile(encodeName(name));
 }
 export function versionFilePath(name: string, version: number): string {
-  return `${modelDir(name)}/versions/${version}.yaml`;
+  return dirVersionFile(encodeName(name), version);
+}
+/** A model folder by its `<dir>` (the encoded name): `models/<dir>`. */
+export function dirPath(dir: string): string {
+  return `${MODELS_DIR}/${dir}`;
 }
 export function dirModelFile(dir: string): string {
-  return `${MODELS_DIR}/${dir}/model.yaml`;
+  return `${dirPath(dir)}/model.yaml`;
+}
+/** The folder of a model's version files: `models/<dir>/versions`. */
+export function dirVersionsFolder(dir: string): string {
+  return `${dirPath(dir)}/versions`;
 }
 export function dirVersionFile(dir: string, version: number): string {
-  return `${MODELS_DIR}/${dir}/versions/${version}.yaml`;
+  return `${dirVersionsFolder(dir)}/${version}.yaml`;
 }
 
 export type ParsedPath =
@@ -42,6 +50,12 @@ export function parsePath(path: string): ParsedPath {
     if (m) return { kind: 'version', dir, version: Number(m[1]) };
   }
   return { kind: 'stray', dir };
+}
+
+/** The model folder a path lies in (`models/<dir>/…` → `<dir>`), or undefined outside one. */
+export function modelDirOf(path: string): string | undefined {
+  const where = parsePath(path);
+  return 'dir' in where ? where.dir : undefined;
 }
 
 export { decodeName, encodeName };

@@ -1,5 +1,6 @@
 // Registry-wide policies from registry.yaml, checked on what a change does (before → after of each model).
 import type { Problem } from '../errors.js';
+import { pairModels } from './diff.js';
 import { dirModelFile, dirVersionFile } from './layout.js';
 import type { ModelEntry, RegistryFile, VersionFile } from './state.js';
 import { STAGES } from './stages.js';
@@ -10,6 +11,52 @@ export interface PolicyContext {
 }
 
 type Policies = NonNullable<RegistryFile['policies']>;
+
+/** A change a policy refuses: a write answers it with `code`; `pointer` names the key, for a line number. */
+export interface PolicyProblem extends Problem {
+  code: 'PERMISSION_DENIED';
+  pointer?: string;
+}
+
+export interface ChangeContext extends PolicyContext {
+  /** Models not to judge (a change to a model whose files were broken before is the fix, not a change). */
+  skip?: (model: ModelEntry) => boolean;
+}
+
+/**
+ * Problems a change from the models in `before` to those in `after` (null or absent: deleted) causes under the
+ * policies of each of `registries` — a renamed model judged as itself moving, each problem once. The one
+ * policy check of the write precheck and of `mreg validate`.
+ */
+export function checkChangePolicies(
+  registries: readonly RegistryFile[],
+  before: ReadonlyMap<string, ModelEntry>,
+  after: ReadonlyMap<string, ModelEntry | null>,
+  ctx: ChangeContext,
+): PolicyProblem[] {
+  // The same policies twice (base and target agree, as they mostly do) are judged once.
+  const distinct = registries.filter(
+    (r, i) =>
+      r.policies && registries.findIndex((x) => JSON.stringify(x.policies) === JSON.stringify(r.policies)) === i,
+  );
+  if (distinct.length === 0) return [];
+  const out: PolicyProblem[] = [];
+  const seen = new Set<string>();
+  const pairs = pairModels(before, after);
+  const branch = ctx.branch !== undefined ? { branch: ctx.branch } : {};
+  for (const registry of distinct) {
+    for (const [b, a] of pairs) {
+      if (ctx.skip && [b, a].some((m) => m && ctx.skip!(m))) continue;
+      for (const p of checkPolicies(registry, b, a, branch)) {
+        const key = `${p.path}\0${p.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ ...p, code: 'PERMISSION_DENIED' });
+      }
+    }
+  }
+  return out;
+}
 
 function isSet(v: VersionFile, field: string): boolean {
   const value = (v as unknown as Record<string, unknown>)[field];

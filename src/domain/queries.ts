@@ -1,6 +1,6 @@
 // Read-side questions over a RegistryState (or single entries): get, latest, by alias, download URI, search.
 import { RegistryError } from '../errors.js';
-import { parseVersion } from './rules.js';
+import { isLatestAlias, parseVersion } from './rules.js';
 import { aliasesOf, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
 import { STAGES, canonicalStage, type Stage } from './stages.js';
 import type { ModelUri } from './uri.js';
@@ -54,7 +54,7 @@ export function latestVersion(entry: ModelEntry): VersionFile | undefined {
 
 /** get_model_version_by_alias, with `latest` (any case) meaning the highest live version. */
 export function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
-  if (alias.toLowerCase() === 'latest') {
+  if (isLatestAlias(alias)) {
     const v = latestVersion(entry);
     if (!v) throw RegistryError.notFound(`Latest version not found for model ${entry.file.name}.`);
     return v;
@@ -63,6 +63,22 @@ export function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
   const v = n === undefined ? undefined : entry.versions.get(n);
   if (!v) throw RegistryError.invalid(`Registered model alias ${alias} not found.`, { alias });
   return v;
+}
+
+/**
+ * get_model_version_by_alias where the model may not exist (`entry` undefined): MLflow's SQL store answers an
+ * unknown model like an unknown alias, except for `latest`, which needs the model. The library, the daemon
+ * and models:/name@alias URIs all answer through here.
+ * @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE
+ */
+export function modelVersionByAlias(entry: ModelEntry | undefined, name: string, alias: string): VersionFile {
+  if (!entry) throw aliasOfMissingModel(name, alias);
+  return versionByAlias(entry, alias);
+}
+
+function aliasOfMissingModel(name: string, alias: string): RegistryError {
+  if (isLatestAlias(alias)) return modelNotFound(name);
+  return RegistryError.invalid(`Registered model alias ${alias} not found.`, { alias });
 }
 
 /** The highest version in a stage, as `models:/name/Stage` means it. */
@@ -78,6 +94,25 @@ export function downloadUri(v: VersionFile): string {
 }
 
 export { STAGES };
+
+/** The fields of a version beyond MLflow's (what `mreg get NAME VERSION` shows as its lineage). */
+export interface Lineage {
+  digest?: string;
+  code_commit?: string;
+  dataset?: string;
+  storage_location?: string;
+  user_id?: string;
+}
+
+/** A version's lineage: the fields of `Lineage` it has (non-empty). */
+export function lineageOf(v: VersionFile): Lineage {
+  const out: Lineage = {};
+  for (const k of ['digest', 'code_commit', 'dataset', 'storage_location', 'user_id'] as const) {
+    const value = v[k];
+    if (value) out[k] = value;
+  }
+  return out;
+}
 
 /** What a models:/ URI means in one state: the model, the version, and where its artifacts are. */
 export interface UriResolution {
@@ -96,11 +131,7 @@ export interface UriResolution {
  * @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE (unknown alias, bad stage or version)
  */
 export function resolveModelUri(entry: ModelEntry | undefined, u: ModelUri): UriResolution {
-  if (!entry) {
-    if (u.kind === 'alias')
-      throw RegistryError.invalid(`Registered model alias ${u.alias} not found.`, { alias: u.alias });
-    throw modelNotFound(u.name);
-  }
+  if (!entry) throw u.kind === 'alias' ? aliasOfMissingModel(u.name, u.alias) : modelNotFound(u.name);
   let v: VersionFile | undefined;
   switch (u.kind) {
     case 'version': {

@@ -12,6 +12,14 @@ export function codePoints(s: string): number {
   return n;
 }
 
+/** Version numbers are 32-bit signed integers, as MLflow's stores keep them. */
+export const MAX_VERSION = 2_147_483_647;
+
+/** The alias `latest` (any case) is reserved: it means the highest live version and cannot be set. */
+export function isLatestAlias(alias: string): boolean {
+  return alias.toLowerCase() === 'latest';
+}
+
 const TAG_KEY = /^[/\p{L}\p{N}_.\- :]*$/u;
 const ALIAS = /^[\p{L}\p{N}_-]*$/u;
 
@@ -93,8 +101,7 @@ export function validateAliasName(alias: unknown, { forSet }: { forSet: boolean 
     );
   }
   if (forSet) {
-    if (alias.toLowerCase() === 'latest')
-      throw RegistryError.invalid(`'latest' alias name (case insensitive) is reserved.`);
+    if (isLatestAlias(alias)) throw RegistryError.invalid(`'latest' alias name (case insensitive) is reserved.`);
     if (/^[vV]\d+$/.test(alias)) throw RegistryError.invalid(`Version alias name '${alias}' is reserved.`);
   }
 }

@@ -3,8 +3,15 @@
 import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
 import { aliasesOf } from '../domain/state.js';
 import { latestPerStage } from '../domain/queries.js';
+import type { Page } from '../domain/search.js';
 import { toMs } from '../domain/time.js';
-import type { MlflowModelVersion, MlflowRegisteredModel, MlflowTag } from './types.js';
+import type {
+  MlflowModelVersion,
+  MlflowRegisteredModel,
+  MlflowSearchModelsResponse,
+  MlflowSearchVersionsResponse,
+  MlflowTag,
+} from './types.js';
 
 function tagList(tags: Record<string, string> | undefined): MlflowTag[] | undefined {
   if (!tags) return undefined;
@@ -55,5 +62,24 @@ export function toMlflowRegisteredModel(entry: ModelEntry): MlflowRegisteredMode
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([alias, version]) => ({ alias, version: String(version) }));
   if (aliases.length) out.aliases = aliases;
+  return out;
+}
+
+/** A page of search_registered_models as MLflow's response: empty lists and the last page's token left out. */
+export function toMlflowSearchModelsResponse(page: Page<ModelEntry>): MlflowSearchModelsResponse {
+  const out: MlflowSearchModelsResponse = {};
+  if (page.items.length) out.registered_models = page.items.map(toMlflowRegisteredModel);
+  if (page.nextPageToken) out.next_page_token = page.nextPageToken;
+  return out;
+}
+
+/** A page of search_model_versions as MLflow's response (its SQL store leaves `aliases` out of search results). */
+export function toMlflowSearchVersionsResponse(
+  page: Page<{ model: ModelEntry; version: VersionFile }>,
+): MlflowSearchVersionsResponse {
+  const out: MlflowSearchVersionsResponse = {};
+  if (page.items.length)
+    out.model_versions = page.items.map((r) => toMlflowModelVersion(r.model.file, r.version, { withAliases: false }));
+  if (page.nextPageToken) out.next_page_token = page.nextPageToken;
   return out;
 }

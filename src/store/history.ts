@@ -1,6 +1,15 @@
 // The audit log: the branch's first-parent history, each commit told as registry operations.
 import { diffModels, pairRenames, byCodePoint, type Operation } from '../domain/diff.js';
-import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import {
+  dirModelFile,
+  MODELS_DIR,
+  modelDir,
+  modelDirOf,
+  modelFilePath,
+  parsePath,
+  REGISTRY_FILE,
+  versionFilePath,
+} from '../domain/layout.js';
 import { encodeName } from '../domain/names.js';
 import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
 import type { CommitInfo, FileChange, GitRepo } from './git.js';
@@ -117,7 +126,7 @@ export async function operationsOf(
       const e = sides[side];
       if (e && e.file === undefined) {
         const at = side === 'before' ? parent : commit;
-        const path = `${MODELS_DIR}/${dir}/model.yaml`;
+        const path = dirModelFile(dir);
         // (A folder named model.yaml is a stray, not a model file: read as absent.)
         const file = at
           ? await readDoc<ModelFile>(repo, 'model', path, await repo.oidAt(at, path)).catch(() => undefined)
@@ -178,7 +187,7 @@ export async function* registryHistory(
         return found;
       };
       for (const name of names) {
-        const dir = `${MODELS_DIR}/${encodeName(name)}`;
+        const dir = modelDir(name);
         const after = await at(oid, dir);
         if (parent !== null && (await at(parent, dir)) === after) continue; // the folder did not change
         if (opts.version === undefined) {
@@ -188,7 +197,7 @@ export async function* registryHistory(
         // One version: its file and the model file are all that matter, so the versions folder (which a
         // model with 10,000 versions makes large) is never diffed, only looked up.
         const found: FileChange[] = [];
-        for (const p of [`${dir}/model.yaml`, `${dir}/versions/${opts.version}.yaml`]) {
+        for (const p of [modelFilePath(name), versionFilePath(name, opts.version)]) {
           const [b, a] = [await at(parent, p), await at(oid, p)];
           if (b !== a) found.push({ path: p, before: b, after: a });
         }
@@ -196,7 +205,7 @@ export async function* registryHistory(
         // version unless its aliases are asked for: creation, deletion and renames add or remove the file.
         const modelEditOnly =
           found.length === 1 &&
-          found[0]!.path.endsWith('/model.yaml') &&
+          parsePath(found[0]!.path).kind === 'model' &&
           found[0]!.before !== null &&
           found[0]!.after !== null;
         if (!(modelEditOnly && opts.aliases !== true)) changes.push(...found);
@@ -265,21 +274,23 @@ async function withRenameCandidates(
   version?: number,
 ): Promise<FileChange[]> {
   const created = changes.some(
-    (c) => c.before === null && c.path.endsWith('/model.yaml') && names.has(nameOfDir(c.path, names)),
+    (c) => c.before === null && parsePath(c.path).kind === 'model' && names.has(nameOfDir(c.path, names)),
   );
   if (!created || !parent) return changes;
   const all = await repo.diff(parent, commit, MODELS_DIR);
   const gone = new Set(
-    all.filter((c) => c.after === null && c.path.endsWith('/model.yaml')).map((c) => c.path.split('/')[1]),
+    all.filter((c) => c.after === null && parsePath(c.path).kind === 'model').map((c) => modelDirOf(c.path)),
   );
-  const wanted = (p: string): boolean =>
-    version === undefined || p.endsWith('/model.yaml') || p.endsWith(`/versions/${version}.yaml`);
+  const wanted = (p: string): boolean => {
+    const where = parsePath(p);
+    return version === undefined || where.kind === 'model' || (where.kind === 'version' && where.version === version);
+  };
   const have = new Set(changes.map((c) => c.path));
-  return [...changes, ...all.filter((c) => gone.has(c.path.split('/')[1]) && wanted(c.path) && !have.has(c.path))];
+  return [...changes, ...all.filter((c) => gone.has(modelDirOf(c.path)) && wanted(c.path) && !have.has(c.path))];
 }
 
 function nameOfDir(path: string, names: Set<string>): string {
-  const dir = path.split('/')[1];
+  const dir = modelDirOf(path);
   for (const n of names) if (encodeName(n) === dir) return n;
   return '';
 }

@@ -2,7 +2,7 @@
 // only what a tree diff says changed since the loaded commit.
 import type { Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
-import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import { dirModelFile, dirVersionsFolder, MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import {
   EMPTY_REGISTRY,
   type ModelEntry,
@@ -88,8 +88,8 @@ interface MutableDir {
 async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> {
   const problems: Problem[] = [...d.fileProblems.values()].flat();
   if (!d.model) {
-    if (!d.fileProblems.has(`${MODELS_DIR}/${d.dir}/model.yaml`)) {
-      problems.push({ path: `${MODELS_DIR}/${d.dir}/model.yaml`, line: 1, message: 'model folder has no model.yaml' });
+    if (!d.fileProblems.has(dirModelFile(d.dir))) {
+      problems.push({ path: dirModelFile(d.dir), line: 1, message: 'model folder has no model.yaml' });
     }
   } else {
     // An alias to a version whose file is broken is reported once, by that file: the version exists.
@@ -203,11 +203,31 @@ async function loadFiles(
   return assemble(commit, registry, done);
 }
 
+/**
+ * Where a full load reads from: every path, then the bytes of each. A commit's objects and a working tree are
+ * the two kinds (`mreg validate` adds progress and reads unchanged files from the work tree, registry/tree-source.ts).
+ */
+export interface TreeSource extends FileReader {
+  /** The commit read, or null for a working tree (or a folder outside git). */
+  readonly commit: string | null;
+  /** Every file, repository-relative. */
+  list(): Promise<string[]>;
+}
+
+/** The whole registry as `source` holds it. */
+export async function loadTree(source: TreeSource): Promise<Loaded> {
+  return loadFiles(source.commit, await source.list(), source);
+}
+
 /** The whole registry at a commit, read from git objects. */
 export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded> {
-  const files = await repo.listFiles(commit, '');
-  const byPath = new Map(files.map((f) => [f.path, f.oid]));
-  return loadFiles(commit, [...byPath.keys()], {
+  let byPath = new Map<string, string>();
+  return loadTree({
+    commit,
+    list: async () => {
+      byPath = new Map((await repo.listFiles(commit, '')).map((f) => [f.path, f.oid]));
+      return [...byPath.keys()];
+    },
     read: async (p) => {
       const oid = byPath.get(p);
       return oid ? repo.readBlob(oid) : null;
@@ -217,8 +237,7 @@ export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded>
 
 /** The whole registry as the working tree holds it (uncommitted edits included). */
 export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
-  const paths = await repo.listWorkTreeFiles('');
-  return loadFiles(null, paths, { read: (p) => repo.readWorkTreeFile(p) });
+  return loadTree({ commit: null, list: () => repo.listWorkTreeFiles(''), read: (p) => repo.readWorkTreeFile(p) });
 }
 
 /**
@@ -306,18 +325,19 @@ export async function loadModelDir(
   dir: string,
   opts: { versions: boolean },
 ): Promise<{ entry?: ModelEntry; problems: Problem[] }> {
-  const base = `${MODELS_DIR}/${dir}`;
-  const bytes = await reader.read(`${base}/model.yaml`);
+  const modelPath = dirModelFile(dir);
+  const bytes = await reader.read(modelPath);
   if (!bytes) return { problems: [] };
-  const m = parseDocumentText<ModelFile>('model', `${base}/model.yaml`, bytes);
+  const m = parseDocumentText<ModelFile>('model', modelPath, bytes);
   if (!m.ok) return { problems: m.problems };
   const versions = new Map<number, VersionFile>();
   const problems: Problem[] = [];
   if (opts.versions) {
-    const names = (await reader.list(`${base}/versions`)) ?? [];
+    const folder = dirVersionsFolder(dir);
+    const names = (await reader.list(folder)) ?? [];
     await Promise.all(
       names.map(async (file) => {
-        const path = `${base}/versions/${file}`;
+        const path = `${folder}/${file}`;
         const where = parsePath(path);
         if (where.kind !== 'version') return;
         const b = await reader.read(path);

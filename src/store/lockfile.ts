@@ -3,7 +3,7 @@
 // through it, which isomorphic-git never does (gotchas 5-7).
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { RegistryError } from '../errors.js';
+import { RefMovedError } from '../errors.js';
 
 /**
  * Told about each lock file created and released, so a crashed holder's locks can be identified exactly
@@ -75,7 +75,7 @@ export class GitLockFile {
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new RegistryError('RESOURCE_CONFLICT', `Unable to create '${lockPath}': another git process holds it.`, {
+        throw new RefMovedError(`Unable to create '${lockPath}': another git process holds it.`, {
           lockPath,
         });
       }

@@ -3,7 +3,7 @@
 // unchecked (gotchas 6-7), so refs are never written through it.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { RegistryError } from '../errors.js';
+import { RefMovedError } from '../errors.js';
 import { formatSignature, OID_RE, ZERO_OID, type Signature } from './git-objects.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 
@@ -121,8 +121,7 @@ export class RefStore {
         const current = await this.read(name);
         const currentOid = current === null ? null : 'oid' in current ? current.oid : undefined;
         if (currentOid !== expected) {
-          throw new RegistryError(
-            'RESOURCE_CONFLICT',
+          throw new RefMovedError(
             `Ref '${name}' moved: expected ${expected ?? 'no ref'}, found ${currentOid ?? 'no ref'}. Re-read and retry.`,
             { ref: name, expected, actual: currentOid ?? null },
           );

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { materializeExample } from '../../src/cli/example.js';
+import { materializeExample } from '../../src/registry/example.js';
 import { BIN, cliEnv, mreg, mregOk, ROOT } from '../helpers/cli.js';
 import { expectCleanRepo, git, tempDir } from '../helpers/registry.js';
 

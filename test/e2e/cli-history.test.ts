@@ -1,6 +1,6 @@
 // mreg history (the audit log from git, newest first, following renames) and mreg resolve --at (time travel).
 import { describe, expect, it } from 'vitest';
-import { materializeExample } from '../../src/cli/example.js';
+import { materializeExample } from '../../src/registry/example.js';
 import { mreg, mregOk } from '../helpers/cli.js';
 import { git, tempDir } from '../helpers/registry.js';
 

@@ -1,9 +1,7 @@
 // mreg diff: what a branch changes, as registry operations — text, Markdown for a pull-request comment, or JSON.
 import { describeOperation, type Operation } from '../../domain/diff.js';
-import { diffStates } from '../../domain/diff.js';
 import { formatProblem } from '../../errors.js';
-import { GitRepo } from '../../store/git.js';
-import { mergeBase, statePair } from '../changes.js';
+import { diffRegistry } from '../../registry/diff.js';
 import { defineCommand, repoDir, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
 
@@ -76,23 +74,17 @@ export const diffCommand = defineCommand<Args>({
   async handler(a) {
     const format = a.json ? 'json' : (a.format ?? 'text');
     const out = outputFor({ json: format === 'json' });
-    const repo = await GitRepo.open(repoDir(a));
-    const base = await repo.resolveRevision(a.base);
-    const useWorkTree = a.head === undefined && !repo.bare;
-    const head =
-      a.head !== undefined
-        ? await repo.resolveRevision(a.head)
-        : useWorkTree
-          ? null
-          : await repo.resolveRevision('HEAD');
-    const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
-    const from = headCommit ? ((await mergeBase(repo, base, headCommit)) ?? base) : base;
     const progress = out.progress('reading the working tree');
-    const pair = await statePair(repo, from, head, {
+    const {
+      base: from,
+      head,
+      operations,
+      problems,
+    } = await diffRegistry(repoDir(a), a.base, {
+      head: a.head,
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.end());
-    for (const p of pair.problems) out.note(`mreg: warning: ${formatProblem(p)} (skipped)`);
-    const operations = diffStates(pair.before, pair.after);
+    for (const p of problems) out.note(`mreg: warning: ${formatProblem(p)} (skipped)`);
     if (format === 'markdown') {
       out.print(markdownDiff(operations, from, head));
       return;

@@ -1,9 +1,6 @@
 // mreg get: a model (with its latest version per stage) or one version.
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../mlflow/types.js';
-import { versionFilePath } from '../../domain/layout.js';
-import type { VersionFile } from '../../domain/state.js';
-import type { Registry } from '../../registry/registry.js';
-import { parseDocumentText } from '../../store/yaml.js';
+import type { Lineage } from '../../registry/registry.js';
 import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
 import { humanTime, outputFor, table, visibleWidth, type Output } from '../output.js';
 
@@ -39,7 +36,7 @@ export function modelText(out: Output, m: MlflowRegisteredModel): string[] {
   return lines;
 }
 
-export function versionText(out: Output, v: MlflowModelVersion, lineage: Record<string, string> = {}): string[] {
+export function versionText(out: Output, v: MlflowModelVersion, lineage: Lineage = {}): string[] {
   const rows: string[][] = [
     ['stage:', out.stage(v.current_stage)],
     ['source:', v.source],
@@ -79,23 +76,7 @@ export const getCommand = defineCommand<Args>({
       return;
     }
     const v = await reg.getModelVersion(a.name, a.version);
-    const lineage = out.json ? {} : await readLineage(reg, a.name, Number(v.version));
+    const lineage = out.json ? {} : await reg.getModelVersionLineage(a.name, v.version);
     out.result({ model_version: v }, () => versionText(out, v, lineage));
   },
 });
-
-/** The fields beyond MLflow's (digest, code commit, data set, …), read from the version's file at the branch head. */
-async function readLineage(reg: Registry, name: string, n: number): Promise<Record<string, string>> {
-  const head = await reg.repo.resolveBranch(reg.branch);
-  const path = versionFilePath(name, n);
-  const bytes = head ? await reg.repo.readFileAt(head, path) : null;
-  if (!bytes) return {};
-  const r = parseDocumentText<VersionFile>('model-version', path, bytes);
-  if (!r.ok) return {};
-  const out: Record<string, string> = {};
-  for (const k of ['digest', 'code_commit', 'dataset', 'storage_location', 'user_id'] as const) {
-    const v = r.doc[k];
-    if (v) out[k] = v;
-  }
-  return out;
-}

@@ -1,8 +1,7 @@
 // mreg history: the audit log from git — when, who, which commit, what changed — newest first, following renames.
 import { describeOperation } from '../../domain/diff.js';
-import { parseVersion } from '../../domain/rules.js';
 import { RegistryError } from '../../errors.js';
-import { registryHistory, type HistoryEntry } from '../../store/history.js';
+import type { HistoryEntry, HistoryQuery } from '../../registry/registry.js';
 import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
 import { humanTime, outputFor } from '../output.js';
 
@@ -39,15 +38,13 @@ export const historyCommand = defineCommand<Args>({
     if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
       throw RegistryError.invalid(`--limit must be a positive integer, got ${a.limit}.`);
     const reg = await openForRead(a);
-    const start =
-      a.ref !== undefined ? await reg.repo.resolveRevision(a.ref) : await reg.repo.resolveBranch(reg.branch);
-    if (!start) throw new RegistryError('INVALID_STATE', `Branch '${reg.branch}' has no commits.`);
-    const opts: { model?: string; version?: number; limit?: number } = {};
-    if (a.name !== undefined) opts.model = a.name;
-    if (a.version !== undefined) opts.version = parseVersion(a.version);
-    if (a.limit !== undefined) opts.limit = a.limit;
+    const q: HistoryQuery = {};
+    if (a.name !== undefined) q.model = a.name;
+    if (a.version !== undefined) q.version = a.version;
+    if (a.limit !== undefined) q.limit = a.limit;
+    if (a.ref !== undefined) q.ref = a.ref;
     const entries: HistoryEntry[] = [];
-    for await (const e of registryHistory(reg.repo, start, opts)) {
+    for await (const e of reg.history(q)) {
       if (out.json) entries.push(e);
       else out.print(entryText(e, (s) => out.bold(s)).join('\n'));
     }

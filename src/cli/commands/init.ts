@@ -1,7 +1,7 @@
 // mreg init: an empty registry (git repository, registry.yaml, first commit).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { initRegistry } from '../../registry/registry.js';
+import { initRegistry } from '../../registry/init.js';
 import { defineCommand, parseAuthor, repoDir, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
 
@@ -42,7 +42,7 @@ export const initCommand = defineCommand<Args>({
       ...(a.author ? { author: parseAuthor(a.author) } : {}),
       ...(a.name ? { registry: { name: a.name } } : {}),
     });
-    const commit = await reg.repo.resolveBranch(reg.branch);
+    const commit = await reg.head();
     out.result(
       { path: dir, branch: reg.branch, commit },
       () => `Initialised an empty registry in ${dir} (branch ${reg.branch}) [${shortOid(commit)}]`,

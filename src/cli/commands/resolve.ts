@@ -37,8 +37,8 @@ export const resolveCommand = defineCommand<Args>({
     const r = await reg.resolve(a.uri, a.at !== undefined ? { at: a.at } : {});
     let when = '';
     if (a.at !== undefined && r.commit) {
-      const c = await reg.repo.readCommit(r.commit);
-      when = ` as of ${shortOid(r.commit)} (${humanTime(c.committer.timestamp * 1000)})`;
+      const c = await reg.getCommit(r.commit);
+      when = ` as of ${shortOid(r.commit)} (${humanTime(c.time)})`;
     }
     out.result(r, () => {
       const aliases = r.aliases.length ? `, ${r.aliases.map((x) => '@' + x).join(' ')}` : '';

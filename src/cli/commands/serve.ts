@@ -68,7 +68,7 @@ export const serveCommand = defineCommand<Args>({
     if (args.example) {
       // Rebuilt on every start: it is deterministic, and a leftover from an older build must not be served.
       await rm(EXAMPLE_DIR, { recursive: true, force: true });
-      const { materializeExample } = await import('../example.js');
+      const { materializeExample } = await import('../../registry/example.js');
       await materializeExample(EXAMPLE_DIR);
       repo = EXAMPLE_DIR;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);

@@ -1,12 +1,8 @@
 // mreg validate: every problem of a commit or of the working tree as `path:line: message`; exit 1 if any.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { REGISTRY_FILE } from '../../domain/layout.js';
 import { formatProblem } from '../../errors.js';
-import { GitRepo } from '../../store/git.js';
+import { failure, validateRegistry } from '../../registry/validate.js';
 import { defineCommand, repoDir, targetBranch, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
-import { failure, validateFolder, validateRepository } from '../validate.js';
 
 interface Args extends GlobalArgs {
   ref?: string;
@@ -56,33 +52,26 @@ export const validateCommand = defineCommand<Args>({
       .example('$0 validate --repo ./registry-example', 'a registry folder outside git (schema and invariants)'),
   async handler(a) {
     const out = outputFor({ json: a.json === true || a.format === 'json' });
-    const dir = repoDir(a);
-    const repo = await GitRepo.open(dir).catch(async (e: unknown) => {
-      // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
-      if (a.ref !== undefined || a.base !== undefined || !(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null)))
-        throw e;
-      return null;
-    });
     const progress = out.progress('validating');
-    let result;
-    try {
-      const onProgress = (done: number, total: number) => progress.update(done, total);
-      result = repo
-        ? await validateRepository(repo, { ref: a.ref, base: a.base, branch: targetBranch(a.branch), onProgress })
-        : await validateFolder(dir, { onProgress });
-    } finally {
-      progress.end();
-    }
-    const what = result.target ? `commit ${shortOid(result.target)}` : repo ? 'working tree' : 'folder';
-    out.result({ valid: result.problems.length === 0, ...result }, () => {
-      const lines = result.problems.map(formatProblem);
-      if (a.format === 'github') lines.push(...result.problems.map(githubAnnotation));
-      if (!result.problems.length) {
-        const policy = result.policiesChecked
-          ? `policies checked against ${shortOid(result.base)}${result.branch ? ` for branch ${result.branch}` : ''}`
-          : `policies not checked (${repo ? 'no base commit' : 'not a git repository'})`;
+    const result = await validateRegistry(repoDir(a), {
+      ref: a.ref,
+      base: a.base,
+      branch: targetBranch(a.branch),
+      onProgress: (done, total) => progress.update(done, total),
+    }).finally(() => progress.end());
+    const { source, ...shown } = result;
+    const { base, branch, models, versions, policiesChecked, problems } = shown;
+    const what =
+      source === 'commit' ? `commit ${shortOid(shown.target)}` : source === 'work-tree' ? 'working tree' : 'folder';
+    out.result({ valid: problems.length === 0, ...shown }, () => {
+      const lines = problems.map(formatProblem);
+      if (a.format === 'github') lines.push(...problems.map(githubAnnotation));
+      if (!problems.length) {
+        const policy = policiesChecked
+          ? `policies checked against ${shortOid(base)}${branch ? ` for branch ${branch}` : ''}`
+          : `policies not checked (${source === 'folder' ? 'not a git repository' : 'no base commit'})`;
         lines.push(
-          `ok: ${what}: ${result.models} model${result.models === 1 ? '' : 's'}, ${result.versions} version${result.versions === 1 ? '' : 's'}; ${policy}`,
+          `ok: ${what}: ${models} model${models === 1 ? '' : 's'}, ${versions} version${versions === 1 ? '' : 's'}; ${policy}`,
         );
       }
       return lines;

@@ -1,26 +1,21 @@
 // MLflow REST API 2.0, read side, answered from one served state. Write endpoints answer
 // PERMISSION_DENIED: this daemon is read-only by construction (it imports no write path at all).
 import {
-  compileModelFilter,
-  compileModelOrder,
-  compileVersionFilter,
-  compileVersionOrder,
-  paginate,
-  parseMaxResults,
-} from '../../domain/filter/index.js';
-import {
   downloadUri,
   getLatestVersions,
   modelNotFound,
-  versionByAlias,
+  modelVersionByAlias,
   versionNotFound,
 } from '../../domain/queries.js';
 import { parseVersion } from '../../domain/rules.js';
+import { compileModelSearch, compileVersionSearch, type SearchQuery } from '../../domain/search.js';
 import type { ModelEntry, RegistryState, VersionFile } from '../../domain/state.js';
-import { toMs } from '../../domain/time.js';
-import { RegistryError } from '../../errors.js';
-import { toMlflowModelVersion, toMlflowRegisteredModel } from '../../mlflow/convert.js';
-import type { MlflowSearchModelsResponse, MlflowSearchVersionsResponse } from '../../mlflow/types.js';
+import {
+  toMlflowModelVersion,
+  toMlflowRegisteredModel,
+  toMlflowSearchModelsResponse,
+  toMlflowSearchVersionsResponse,
+} from '../../mlflow/convert.js';
 import type { Served } from '../ui-deps.js';
 import { errorReply, ok, stringListParam, stringParam, type Params, type Reply } from './reply.js';
 
@@ -71,12 +66,8 @@ function getByAlias(state: RegistryState, p: Params): Reply {
   const name = stringParam(p, 'name', true);
   const alias = stringParam(p, 'alias', true);
   const entry = state.models.get(name);
-  if (!entry) {
-    // MLflow's SQL store answers an unknown model like an unknown alias; `latest` needs the model.
-    if (alias.toLowerCase() === 'latest') throw modelNotFound(name);
-    throw RegistryError.invalid(`Registered model alias ${alias} not found.`, { alias });
-  }
-  return ok({ model_version: toMlflowModelVersion(entry.file, versionByAlias(entry, alias)) });
+  const v = modelVersionByAlias(entry, name, alias);
+  return ok({ model_version: toMlflowModelVersion(entry!.file, v) });
 }
 
 function getLatest(state: RegistryState, p: Params): Reply {
@@ -88,74 +79,7 @@ function getLatest(state: RegistryState, p: Params): Reply {
   return ok(versions.length ? { model_versions: versions.map((v) => toMlflowModelVersion(entry.file, v)) } : {});
 }
 
-interface ModelRow {
-  e: ModelEntry;
-  name: string;
-  tags: Record<string, string>;
-  created_ms: number;
-  updated_ms: number;
-}
-interface VersionRow {
-  m: ModelEntry;
-  v: VersionFile;
-  name: string;
-  version: number;
-  run_id: string;
-  source: string;
-  tags: Record<string, string>;
-  created_ms: number;
-  updated_ms: number;
-}
-
-// Search rows are built once per loaded state (a commit), not per request.
-const modelRows = new WeakMap<RegistryState, ModelRow[]>();
-const versionRows = new WeakMap<RegistryState, VersionRow[]>();
-
-function rowsOfModels(state: RegistryState): ModelRow[] {
-  let rows = modelRows.get(state);
-  if (!rows) {
-    rows = [...state.models.values()].map((e) => ({
-      e,
-      name: e.file.name,
-      tags: e.file.tags ?? {},
-      created_ms: toMs(e.file.created_at),
-      updated_ms: toMs(e.file.updated_at),
-    }));
-    modelRows.set(state, rows);
-  }
-  return rows;
-}
-
-function rowsOfVersions(state: RegistryState): VersionRow[] {
-  let rows = versionRows.get(state);
-  if (!rows) {
-    rows = [];
-    for (const m of state.models.values()) {
-      for (const v of m.versions.values()) {
-        rows.push({
-          m,
-          v,
-          name: m.file.name,
-          version: v.version,
-          run_id: v.run_id ?? '',
-          source: v.source,
-          tags: v.tags ?? {},
-          created_ms: toMs(v.created_at),
-          updated_ms: toMs(v.updated_at),
-        });
-      }
-    }
-    versionRows.set(state, rows);
-  }
-  return rows;
-}
-
-function searchInput(p: Params): {
-  filter: string | undefined;
-  maxResults: unknown;
-  orderBy: string[] | undefined;
-  pageToken: string | undefined;
-} {
+function searchQuery(p: Params): SearchQuery {
   const max = p.one('max_results');
   return {
     filter: stringParam(p, 'filter'),
@@ -166,34 +90,11 @@ function searchInput(p: Params): {
 }
 
 function searchRegisteredModels(state: RegistryState, p: Params): Reply {
-  const q = searchInput(p);
-  const max = parseMaxResults('model', q.maxResults as string | number | undefined);
-  const filter = compileModelFilter(q.filter);
-  const order = compileModelOrder(q.orderBy);
-  const rows = rowsOfModels(state)
-    .filter((r) => filter(r))
-    .sort(order);
-  const { page, nextPageToken } = paginate(rows, max, q.pageToken);
-  const out: MlflowSearchModelsResponse = {};
-  if (page.length) out.registered_models = page.map((r) => toMlflowRegisteredModel(r.e));
-  if (nextPageToken) out.next_page_token = nextPageToken;
-  return ok(out);
+  return ok(toMlflowSearchModelsResponse(compileModelSearch(searchQuery(p))(state)));
 }
 
 function searchModelVersions(state: RegistryState, p: Params): Reply {
-  const q = searchInput(p);
-  const max = parseMaxResults('version', q.maxResults as string | number | undefined);
-  const filter = compileVersionFilter(q.filter);
-  const order = compileVersionOrder(q.orderBy);
-  const rows = rowsOfVersions(state)
-    .filter((r) => filter(r))
-    .sort(order);
-  const { page, nextPageToken } = paginate(rows, max, q.pageToken);
-  const out: MlflowSearchVersionsResponse = {};
-  // MLflow's SQL store leaves `aliases` out of search results.
-  if (page.length) out.model_versions = page.map((r) => toMlflowModelVersion(r.m.file, r.v, { withAliases: false }));
-  if (nextPageToken) out.next_page_token = nextPageToken;
-  return ok(out);
+  return ok(toMlflowSearchVersionsResponse(compileVersionSearch(searchQuery(p))(state)));
 }
 
 // ---------------------------------------------------------------- the table

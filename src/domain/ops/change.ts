@@ -1,5 +1,5 @@
 // A planned write: the documents to write and the paths to delete, plus the models as they will be.
-import { dirModelFile, dirVersionFile, MODELS_DIR } from '../layout.js';
+import { dirModelFile, dirPath, dirVersionFile } from '../layout.js';
 import type { ModelEntry, ModelFile, VersionFile } from '../state.js';
 
 export type Doc = { kind: 'model'; doc: ModelFile } | { kind: 'version'; doc: VersionFile };
@@ -54,7 +54,7 @@ export class Draft {
   deleteModel(before: ModelEntry): void {
     this.touch(before, before.file.name);
     this.change.after.set(before.file.name, null);
-    this.change.deletes.add(`${MODELS_DIR}/${before.dir}`);
+    this.change.deletes.add(dirPath(before.dir));
   }
 }
 
@@ -62,4 +62,19 @@ export function withVersions(entry: ModelEntry, edit: (m: Map<number, VersionFil
   const versions = new Map(entry.versions);
   edit(versions);
   return { ...entry, versions };
+}
+
+/**
+ * Two changes as one commit (the second planned on the first's result, e.g. a model created and its first
+ * version registered): the union of their writes, deletions and models, under one message. A model's `before`
+ * is its state before the first change; its `after`, the second's where both touch it.
+ */
+export function mergeChanges(first: Change, second: Change, message: string): Change {
+  return {
+    message,
+    writes: new Map([...first.writes, ...second.writes]),
+    deletes: new Set([...first.deletes, ...second.deletes]),
+    after: new Map([...first.after, ...second.after]),
+    before: new Map([...second.before, ...first.before]),
+  };
 }

@@ -5,7 +5,8 @@ import { normalizeTags, validateSource, validateTagKey, validateTagValue } from 
 import { ACTIVE_STAGES, canonicalStage } from '../stages.js';
 import { ownValue, type ModelEntry, type VersionFile } from '../state.js';
 import { toIso } from '../time.js';
-import { Draft, withVersions, type Change, type OpContext } from './change.js';
+import { Draft, mergeChanges, withVersions, type Change, type OpContext } from './change.js';
+import { createRegisteredModel } from './models.js';
 
 export interface CreateVersionInput {
   source: unknown;
@@ -55,6 +56,24 @@ export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: Cre
   draft.putModel(after, entry);
   draft.putVersion(after, v);
   return draft.change;
+}
+
+/**
+ * Registers the next version of `model.name`, creating the model first when `entry` is undefined — both in
+ * one change (what `mlflow.register_model` does in two calls), whose message is then `createdMessage`.
+ * @throws INVALID_PARAMETER_VALUE as createRegisteredModel and createModelVersion do
+ * @example registerModelVersion(ctx, undefined, { name: 'fraud' }, { source: 's3://b/1' }, 'fraud: created; v1 registered')
+ */
+export function registerModelVersion(
+  ctx: OpContext,
+  entry: ModelEntry | undefined,
+  model: { name: string; tags?: unknown; description?: string | null },
+  input: CreateVersionInput,
+  createdMessage: string,
+): Change {
+  if (entry) return createModelVersion(ctx, entry, input);
+  const created = createRegisteredModel(ctx, undefined, model);
+  return mergeChanges(created, createModelVersion(ctx, created.after.get(model.name)!, input), createdMessage);
 }
 
 /** Sets a version's description (null/'' clears it) and bumps the version's updated_at only (MLflow). */

@@ -1,7 +1,7 @@
 // A registered model (`/ui/models/<name>`): description (Markdown), aliases, tags and its versions, 50 a
 // page, newest first. A page costs what it shows: versions are walked down from latest_version (or taken
 // from the per-stage lists summarised once per model), never sorted per request.
-import { encodeName } from '../../../domain/names.js';
+import { modelFilePath } from '../../../domain/layout.js';
 import { parseStage, STAGES, type Stage } from '../../../domain/stages.js';
 import type { ModelEntry, VersionFile } from '../../../domain/state.js';
 import { formatCount, plural, timeTag } from '../format.js';
@@ -156,7 +156,7 @@ ${m.description ? html`<div class="md">${renderMarkdown(m.description)}</div>` :
 <div class="section-head"><h2 id="versions-h">Versions</h2>${tabs}</div>
 ${versionsTable}
 </section>
-${commandsPanel(view, commands, { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/model.yaml</code> in a pull request.` })}`;
+${commandsPanel(view, commands, { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>${modelFilePath(name)}</code> in a pull request.` })}`;
   return {
     status: 200,
     doc: page(view, { title: name, section: 'models', nowHref: nowHref(view, modelPath(name)), body }),

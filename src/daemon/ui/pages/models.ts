@@ -1,7 +1,7 @@
 // Registered models (`/`): MLflow's search grammar in a search box, sortable columns, pages of 25, with
 // page, filter and order in the URL. A filter MLflow rejects shows MLflow's message (400), not a crash.
 import { isRegistryError } from '../../../errors.js';
-import { compileModelFilter, compileModelOrder } from '../../../domain/filter/index.js';
+import { pageByNumber, selectModels } from '../../../domain/search.js';
 import { formatCount, timeTag } from '../format.js';
 import { html, raw, type Html } from '../html.js';
 import { commandsPanel, emptyState, page, pager, tagChips } from '../layout.js';
@@ -90,17 +90,12 @@ export function modelsPage(view: View): Rendered {
   let error: string | undefined;
   let matches: ModelSummary[] = [];
   try {
-    const test = compileModelFilter(filter);
-    const cmp = compileModelOrder(ORDERS[order]);
-    matches = all.filter((s) => test({ name: s.name, tags: s.tags }));
-    matches.sort(cmp);
+    matches = selectModels(all, filter, ORDERS[order]);
   } catch (e) {
     if (!isRegistryError(e)) throw e;
     error = e.message;
   }
-  const pages = Math.max(1, Math.ceil(matches.length / MODELS_PAGE_SIZE));
-  const p = Math.min(requested, pages);
-  const shown = matches.slice((p - 1) * MODELS_PAGE_SIZE, p * MODELS_PAGE_SIZE);
+  const { items: shown, page: p } = pageByNumber(matches, requested, MODELS_PAGE_SIZE);
   const orderQ = order === 'name' ? undefined : order;
 
   const searchForm = html`<form class="search" role="search" method="get" action="/">

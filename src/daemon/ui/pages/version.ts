@@ -1,6 +1,8 @@
 // A model version (`/ui/models/<name>/versions/<n>`): stage, aliases, tags, description, every lineage
 // field the schema holds, and the version's own history from git (who changed what, when, in which commit).
-import { encodeName, nameProblem } from '../../../domain/names.js';
+import { versionFilePath } from '../../../domain/layout.js';
+import { nameProblem } from '../../../domain/names.js';
+import { MAX_VERSION } from '../../../domain/rules.js';
 import { isRegistryError } from '../../../errors.js';
 import { downloadUri } from '../../../domain/queries.js';
 import type { Stage } from '../../../domain/stages.js';
@@ -16,7 +18,6 @@ import { Links, versionPath, type View } from '../view.js';
 import { errorPage, nowHref, type Rendered } from './common.js';
 import { modelNotFound } from './model.js';
 
-const MAX_VERSION = 2147483647;
 /** Commits a version page examines for its history at most (a long history continues on the next page). */
 export const HISTORY_SCAN = 1_000;
 const OID = /^[0-9a-f]{40}$/;
@@ -189,7 +190,7 @@ ${dl([
   ['Status', v.status_message ? html`${v.status} <span class="muted">— ${v.status_message}</span>` : v.status],
   ['Registered', timeTag(v.created_at, true)],
   ['Last modified', timeTag(v.updated_at, true)],
-  ['File', html`<code>models/${encodeName(name)}/versions/${v.version}.yaml</code>`],
+  ['File', html`<code>${versionFilePath(name, v.version)}</code>`],
 ])}
 </section>
 <section class="card" aria-labelledby="tags-h"><h2 id="tags-h">Tags</h2>${kvTable('Tags', tags, 'No tags.')}</section>
@@ -204,7 +205,7 @@ ${
 }
 ${older}
 </section>
-${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>models/${encodeName(name)}/versions/${v.version}.yaml</code> in a pull request.` })}`;
+${commandsPanel(view, commandsFor(name, v, aliases, s.byStage[NEXT_STAGE[v.stage]], view.travel?.commit), { note: html`This UI is read-only. Run one of these in a clone of the registry (add <code>--push</code> to push), or edit <code>${versionFilePath(name, v.version)}</code> in a pull request.` })}`;
   return {
     status: 200,
     doc: page(view, { title: `${name} v${v.version}`, section: 'models', nowHref: nowHref(view, path), body }),

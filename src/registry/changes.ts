@@ -3,14 +3,14 @@
 // judges it with the policies. Only changed model folders are parsed, so the cost follows the change, not
 // the registry (plus, for the working tree, one read and hash of every file).
 import type { Problem } from '../errors.js';
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import path from 'node:path';
-import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import { MODELS_DIR, modelDirOf, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
 import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git-objects.js';
 import { loadModelDir, type Loaded } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
+import { commitReader, workTreeReader, type Reader } from './reader.js';
+import { blobOid, listWorkTreeSync, readWorkTreeSync } from './tree-source.js';
 
 /** A commit oid, or null for the working tree. */
 export type Target = string | null;
@@ -24,75 +24,6 @@ export interface StatePair {
   problems: Problem[];
   /** Model folders with a broken file on the base side: what changed there cannot be judged. */
   brokenBefore: Set<string>;
-}
-
-/** git's blob id of some bytes: what `git hash-object` prints. */
-export function blobOid(bytes: Uint8Array): string {
-  return hashObject('blob', bytes);
-}
-
-interface SideReader {
-  read(path: string): Promise<Uint8Array | null>;
-  list(dir: string): Promise<string[] | null>;
-}
-
-export function commitReader(repo: GitRepo, commit: string | null): SideReader {
-  return {
-    read: (p) => (commit ? repo.readFileAt(commit, p) : Promise.resolve(null)),
-    list: async (d) => (commit ? ((await repo.readTreeAt(commit, d))?.map((e) => e.path) ?? null) : null),
-  };
-}
-
-export function workTreeReader(repo: GitRepo): SideReader {
-  return {
-    read: (p) => repo.readWorkTreeFile(p),
-    list: async (d) => {
-      const files = await repo.listWorkTreeFiles(d);
-      const names = files.map((f) => f.slice(d.length + 1)).filter((f) => f && !f.includes('/'));
-      return names.length ? names : null;
-    },
-  };
-}
-
-/** A work-tree file, read synchronously: ~10x cheaper than fs/promises' round trips when reading thousands. */
-export function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
-  const abs = path.join(dir, rel);
-  try {
-    const st = lstatSync(abs);
-    if (st.isSymbolicLink()) return readlinkSync(abs, { encoding: 'buffer' });
-    if (!st.isFile()) return null;
-    const fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    try {
-      return readFileSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') return null;
-    throw e;
-  }
-}
-
-/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitRepo.listWorkTreeFiles). */
-export function listWorkTreeSync(dir: string, prefix: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    let entries;
-    try {
-      entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name === '.git') continue;
-      const p = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
-    }
-  };
-  walk(prefix.replace(/\/+$/, ''));
-  return out;
 }
 
 /** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
@@ -192,7 +123,7 @@ async function changedUnder(repo: GitRepo, base: string, dir: string, local: Loc
   return out;
 }
 
-async function readRegistry(reader: SideReader, problems: Problem[]): Promise<RegistryFile> {
+async function readRegistry(reader: Reader, problems: Problem[]): Promise<RegistryFile> {
   const bytes = await reader.read(REGISTRY_FILE);
   if (!bytes) return EMPTY_REGISTRY;
   const r = parseDocumentText<RegistryFile>('registry', REGISTRY_FILE, bytes);
@@ -202,7 +133,7 @@ async function readRegistry(reader: SideReader, problems: Problem[]): Promise<Re
 }
 
 async function loadDirs(
-  reader: SideReader,
+  reader: Reader,
   dirs: string[],
   problems: Problem[],
   loaded?: Loaded,
@@ -236,9 +167,7 @@ export async function statePair(
   } = {},
 ): Promise<StatePair> {
   const paths = await changedPaths(repo, base, target, opts.workTreeOids, opts.onProgress);
-  const dirs = [
-    ...new Set(paths.map((p) => parsePath(p)).flatMap((w) => ('dir' in w && w.dir !== undefined ? [w.dir] : []))),
-  ].sort();
+  const dirs = [...new Set(paths.flatMap((p) => modelDirOf(p) ?? []))].sort();
   const problems: Problem[] = [];
   const beforeReader = commitReader(repo, base);
   const afterReader = target === null ? workTreeReader(repo) : commitReader(repo, target);
@@ -246,7 +175,7 @@ export async function statePair(
     registry: await readRegistry(beforeReader, problems),
     models: await loadDirs(beforeReader, dirs, problems),
   };
-  const brokenBefore = new Set(problems.flatMap((p) => dirOfPath(p.path) ?? []));
+  const brokenBefore = new Set(problems.flatMap((p) => modelDirOf(p.path) ?? []));
   const after: RegistryState = {
     registry: opts.targetLoaded ? opts.targetLoaded.state.registry : await readRegistry(afterReader, problems),
     models: await loadDirs(afterReader, dirs, problems, opts.targetLoaded),
@@ -281,10 +210,4 @@ export async function mergeBase(repo: GitRepo, a: string, b: string): Promise<st
     for (const p of (await repo.readCommit(oid)).parents) await push(p, f);
   }
   return null;
-}
-
-/** The folder of a model path, e.g. `models/fraud/versions/3.yaml` → `fraud`. */
-export function dirOfPath(path: string): string | undefined {
-  if (!path.startsWith(MODELS_DIR + '/')) return undefined;
-  return path.split('/')[1];
 }

@@ -1,13 +1,14 @@
 // The example registry: a script of registry operations replayed with the library at fixed past times and by
 // several people, so the result has a realistic history (`mreg history`, `mreg resolve --at`) and is
 // byte-for-byte reproducible. registry-example/ is this script's output (scripts/build-example.mjs), and a
-// test checks that the two agree. `materializeExample(dir)` gives the daemon (`mreg serve --example`) and the
-// tests a real git repository with that history.
+// test checks that the two agree. `materializeExample(dir)` gives `mreg serve --example`, the scripts and the
+// tests a real git repository with that history. It writes only through the library.
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { initRegistry, Registry } from '../registry/registry.js';
 import type { RegistryFile } from '../domain/state.js';
-import type { Author } from '../registry/config.js';
+import type { Author } from './config.js';
+import { initRegistry } from './init.js';
+import { Registry } from './registry.js';
 
 const PEOPLE = {
   chen: { name: 'Chen Wei', email: 'chen.wei@acme.example' },
@@ -414,20 +415,7 @@ export async function materializeExample(targetDir: string, opts: { branch?: str
   const branch = opts.branch ?? 'main';
   const admin = await initRegistry(targetDir, { author: PEOPLE.chen, clock, branch, registry: EXAMPLE_REGISTRY });
   now += 10 * 60_000;
-  const repo = admin.repo;
-  await repo.withWriteLock(async () => {
-    const parent = await repo.resolveBranch(branch);
-    const changes = new Map<string, Uint8Array | null>(
-      Object.entries(EXAMPLE_FILES).map(([p, t]) => [p, new TextEncoder().encode(t)]),
-    );
-    await repo.commit({
-      branch,
-      parent,
-      changes,
-      message: 'Add README and the CI workflow\n',
-      author: { ...PEOPLE.chen, timestamp: Math.floor(now / 1000), timezoneOffset: 0 },
-    });
-  });
+  await admin.commitFiles(EXAMPLE_FILES, 'Add README and the CI workflow');
   const registries = new Map<Who, Registry>();
   for (const [at, who, op] of SCRIPT) {
     now = Date.parse(at);

@@ -1,0 +1,40 @@
+// `mreg diff` as a library function: what a head (a commit, or the working tree) changes since its merge base
+// with a base, as registry operations (domain/diff.ts), read only from the model folders that differ.
+import type { Problem } from '../errors.js';
+import { diffStates, type Operation } from '../domain/diff.js';
+import { GitRepo } from '../store/git.js';
+import { mergeBase, statePair } from './changes.js';
+
+export type { Operation } from '../domain/diff.js';
+
+export interface DiffOptions {
+  /** The head: a commit or ref; default the working tree (HEAD in a bare repository). */
+  head?: string | undefined;
+  /** Called while the working tree is read and hashed: (done, total). */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface DiffResult {
+  /** The commit compared against: the merge base of the base and the head (the base itself when they share none). */
+  base: string;
+  /** The head commit, or null for the working tree. */
+  head: string | null;
+  operations: Operation[];
+  /** Files that could not be read as registry documents on either side; their folders are left out. */
+  problems: Problem[];
+}
+
+/**
+ * What the head changes since `base` in the registry at `dir`, as a pull request shows it: from their merge base.
+ * @throws RESOURCE_DOES_NOT_EXIST for a revision that names nothing, INVALID_STATE outside a git repository
+ */
+export async function diffRegistry(dir: string, base: string, opts: DiffOptions = {}): Promise<DiffResult> {
+  const repo = await GitRepo.open(dir);
+  const baseCommit = await repo.resolveRevision(base);
+  const useWorkTree = opts.head === undefined && !repo.bare;
+  const head = useWorkTree ? null : await repo.resolveRevision(opts.head ?? 'HEAD');
+  const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
+  const from = headCommit ? ((await mergeBase(repo, baseCommit, headCommit)) ?? baseCommit) : baseCommit;
+  const pair = await statePair(repo, from, head, opts.onProgress ? { onProgress: opts.onProgress } : {});
+  return { base: from, head, operations: diffStates(pair.before, pair.after), problems: pair.problems };
+}

@@ -1,0 +1,80 @@
+// Reading only what an operation needs: one model's folder (its model file, and all or some versions) and
+// registry.yaml, from a commit or from the working tree. The library's reads and writes, `mreg diff` and
+// `mreg validate` read through these.
+import { RegistryError, formatProblem, type Problem } from '../errors.js';
+import { dirVersionFile, REGISTRY_FILE } from '../domain/layout.js';
+import { encodeName } from '../domain/names.js';
+import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type VersionFile } from '../domain/state.js';
+import type { GitRepo } from '../store/git.js';
+import { loadModelDir } from '../store/load.js';
+import { parseDocumentText } from '../store/yaml.js';
+
+/** Files of one side: a commit (`commit` its oid; null with no commit = nothing) or the working tree. */
+export interface Reader {
+  /** The commit read, or null for the working tree (or an empty side). */
+  commit: string | null;
+  read(path: string): Promise<Uint8Array | null>;
+  /** The names in a folder, or null when there is no such folder. */
+  list(dir: string): Promise<string[] | null>;
+}
+
+/** Which versions of a model an operation reads: none, all, or these. */
+export type Need = 'model' | 'all' | number[];
+
+/** The files of a commit; `null` reads as an empty repository. */
+export function commitReader(repo: GitRepo, commit: string | null): Reader {
+  return {
+    commit,
+    read: (p) => (commit ? repo.readFileAt(commit, p) : Promise.resolve(null)),
+    list: async (d) => (commit ? ((await repo.readTreeAt(commit, d))?.map((e) => e.path) ?? null) : null),
+  };
+}
+
+/** The files of the working tree, uncommitted edits included. */
+export function workTreeReader(repo: GitRepo): Reader {
+  return {
+    commit: null,
+    read: (p) => repo.readWorkTreeFile(p),
+    list: async (d) => {
+      const files = await repo.listWorkTreeFiles(d);
+      const names = files.map((f) => f.slice(d.length + 1)).filter((f) => f && !f.includes('/'));
+      return names.length ? names : null;
+    },
+  };
+}
+
+/** One model, with the versions `need` asks for; undefined when the folder holds no model of that name. @throws INVALID_STATE for a broken file */
+export async function loadModel(reader: Reader, name: string, need: Need): Promise<ModelEntry | undefined> {
+  const dir = encodeName(name);
+  const r = await loadModelDir(reader, dir, { versions: need === 'all' });
+  if (r.problems.length) throw brokenFile(r.problems);
+  if (!r.entry || r.entry.file.name !== name) return undefined;
+  if (!Array.isArray(need)) return r.entry;
+  const versions = new Map<number, VersionFile>();
+  for (const n of need) {
+    const path = dirVersionFile(dir, n);
+    const bytes = await reader.read(path);
+    if (!bytes) continue;
+    const v = parseDocumentText<VersionFile>('model-version', path, bytes);
+    if (!v.ok) throw brokenFile(v.problems);
+    versions.set(n, v.doc);
+  }
+  return { ...r.entry, versions };
+}
+
+/** registry.yaml (its policies), or the empty registry when there is none. @throws INVALID_STATE when it is broken */
+export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
+  const bytes = await reader.read(REGISTRY_FILE);
+  if (!bytes) return EMPTY_REGISTRY;
+  const r = parseDocumentText<RegistryFile>('registry', REGISTRY_FILE, bytes);
+  if (!r.ok) throw brokenFile(r.problems);
+  return r.doc;
+}
+
+export function brokenFile(problems: Problem[]): RegistryError {
+  return new RegistryError(
+    'INVALID_STATE',
+    `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`,
+    { problems },
+  );
+}
