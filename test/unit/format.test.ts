@@ -19,5 +19,5 @@ describe('formatting', () => {
       },
     );
     expect(unformatted).toEqual([]);
-  });
+  }, 180_000);
 });
