@@ -8,7 +8,7 @@ import path from 'node:path';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
-import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git-objects.js';
+import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git/objects.js';
 import { loadModelDir, type Loaded } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 

@@ -1,47 +1,21 @@
 // The only module of mreg that talks to git. Design (see shared/isomorphic-git-at-scale.md):
 //
-// - Reads: loose objects are read and inflated here; packed ones through isomorphic-git with ONE
-//   long-lived `cache` (gotcha 1). Trees are parsed once and kept in a bounded LRU by oid.
-//   Traversals are breadth-first readTree with bounded concurrency, never git.walk (gotchas 2, 9).
-// - Writes: objects are serialized and written here, atomically (git-objects.ts explains why not
+// - Reads: git/object-reader.ts (loose and packed objects, caches, tree listing), git/tree-diff.ts,
+//   git/revisions.ts.
+// - Writes: objects are serialized and written here, atomically (git/objects.ts explains why not
 //   git.writeBlob/writeTree/writeCommit); only the trees on changed paths are rewritten. The branch
-//   moves by a compare-and-swap under native git's lockfile protocol (refs.ts), never git.writeRef,
+//   moves by a compare-and-swap under native git's lockfile protocol (git/refs.ts), never git.writeRef,
 //   git.commit or git.add (gotchas 4-7, 17). In a checkout, the index is patched in place
-//   (index-file.ts) so native git sees a clean tree and never commits from a stale index (gotcha 18).
+//   (git/index-file.ts) so native git sees a clean tree and never commits from a stale index (gotcha 18).
 // - Remote: fetch through isomorphic-git (fine per the measurements); push builds its own pack of
 //   exactly the new objects and speaks receive-pack directly (gotcha 10).
 import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import type { HttpClient } from 'isomorphic-git';
 import { RegistryError } from '../errors.js';
-import { createLimiter, mapLimit } from '../util/concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
 import { heldLock, withFileLock, type LockOwner } from '../util/lock.js';
-import {
-  checkBranchName,
-  checkPrefix,
-  checkRepoPath,
-  compareTreeNames,
-  comparePaths,
-  EMPTY_TREE_OID,
-  findInRawTree,
-  hashObject,
-  isUnder,
-  OID_RE,
-  parseCommit,
-  parseTagTarget,
-  parseTree,
-  serializeCommit,
-  serializeTree,
-  typeOfMode,
-  writeLooseObject,
-  ZERO_OID,
-  type CommitInfo,
-  type ObjectType,
-  type Signature,
-  type TreeEntry,
-} from './git-objects.js';
+import type { GitContext } from './git/context.js';
 import {
   buildIndex,
   GitIndexFile,
@@ -50,22 +24,40 @@ import {
   UnsupportedIndexError,
   type IndexUpsert,
   type StatData,
-} from './index-file.js';
-import { GitLockFile, type LockTracker } from './lockfile.js';
-import { PackCorruptError, PackReader } from './pack-reader.js';
-import { buildPack, type PackObject } from './pack-writer.js';
-import { discoverReceivePack, redact, sendReceivePack } from './receive-pack.js';
-import { RefStore } from './refs.js';
+} from './git/index-file.js';
+import { errCode, IO_CONCURRENCY, isMissing } from './git/io.js';
+import { iso } from './git/iso.js';
+import { GitLockFile, type LockTracker } from './git/lockfile.js';
+import { ObjectReader } from './git/object-reader.js';
+import {
+  checkBranchName,
+  checkPrefix,
+  checkRepoPath,
+  compareTreeNames,
+  comparePaths,
+  EMPTY_TREE_OID,
+  findEntry,
+  hashObject,
+  OID_RE,
+  parseCommit,
+  serializeCommit,
+  serializeTree,
+  ZERO_OID,
+  type CommitInfo,
+  type ObjectType,
+  type Signature,
+  type TreeEntry,
+} from './git/objects.js';
+import { buildPack, type PackObject } from './git/pack-writer.js';
+import { discoverReceivePack, redact, sendReceivePack } from './git/receive-pack.js';
+import { RefStore } from './git/refs.js';
+import { initRepository, locateRepository, type RepoPaths } from './git/repository.js';
+import { commitOid, resolveRevision } from './git/revisions.js';
+import { changesUnder, diffTrees, type FileChange, type FileOp } from './git/tree-diff.js';
+import { writeLooseObject } from './git/object-writer.js';
 
-export type { CommitInfo, Signature, TreeEntry } from './git-objects.js';
-
-export interface FileChange {
-  path: string;
-  /** Blob oid before, or null when the path was absent. */
-  before: string | null;
-  /** Blob oid after, or null when the path is gone. */
-  after: string | null;
-}
+export type { CommitInfo, Signature, TreeEntry } from './git/objects.js';
+export type { FileChange } from './git/tree-diff.js';
 
 /** content = new file bytes; null = delete that path (a file, or a whole directory subtree). */
 export type ChangeSet = Map<string, Uint8Array | null>;
@@ -78,11 +70,6 @@ export interface PushResult {
   objectCount?: number;
 }
 
-/** Concurrent object reads and file operations per traversal (isomorphic-git's unbounded fan-out hits EMFILE). */
-const IO_CONCURRENCY = 16;
-/** Parsed trees kept in memory, counted in entries (a 10k-model `models/` tree is 10k). */
-const TREE_CACHE_ENTRIES = 400_000;
-const COMMIT_CACHE_SIZE = 20_000;
 /** Leftover git locks older than this are removed when a crashed mreg writer's lock is taken over. */
 const CRASH_LEFTOVER_MS = 2_000;
 /**
@@ -91,51 +78,7 @@ const CRASH_LEFTOVER_MS = 2_000;
  * journal, which writes the new objects' data too.)
  */
 const FSYNC_REFS = true;
-
-/**
- * isomorphic-git is loaded on first use (fetch, remotes, a few rare reads): a CLI write never needs it, and
- * loading it costs ~30 ms of every process's start.
- */
-let isoLoaded: Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> | undefined;
-function iso(): Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> {
-  isoLoaded ??= Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]).then(([g, h]) => ({
-    git: g.default,
-    http: h.default,
-  }));
-  return isoLoaded;
-}
-
-/** `core.logAllRefUpdates` from a repository's config file, read without loading a git library. */
-async function logAllRefUpdates(commondir: string): Promise<string | undefined> {
-  const text = await fsp.readFile(path.join(commondir, 'config'), 'utf8');
-  let inCore = false;
-  let value: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/[#;].*$/, '').trim();
-    const section = /^\[\s*([^\]\s"]+)(?:\s+"[^"]*")?\s*\]$/.exec(line);
-    if (section) {
-      inCore = section[1]!.toLowerCase() === 'core';
-      continue;
-    }
-    const kv = inCore ? /^logallrefupdates\s*(?:=\s*(.*))?$/i.exec(line) : null;
-    if (kv)
-      value = (kv[1] ?? 'true')
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .toLowerCase();
-  }
-  return value;
-}
 const FSYNC_OBJECTS = false;
-
-/** A file-level change inside commit/fast-forward, with modes (the public FileChange has none). */
-interface FileOp {
-  path: string;
-  oid: string | null;
-  mode: string | null;
-  oldOid: string | null;
-  oldMode: string | null;
-}
 
 /** What a writer records before touching the work tree (see recoverCheckout). */
 interface CheckoutJournal {
@@ -164,42 +107,6 @@ interface ChangeNode {
   remove?: boolean;
 }
 
-interface RawObject {
-  type: ObjectType;
-  body: Buffer;
-}
-
-class Lru<V> {
-  private readonly map = new Map<string, { v: V; w: number }>();
-  private weight = 0;
-  constructor(private readonly capacity: number) {}
-  get(k: string): V | undefined {
-    const hit = this.map.get(k);
-    if (!hit) return undefined;
-    this.map.delete(k);
-    this.map.set(k, hit);
-    return hit.v;
-  }
-  set(k: string, v: V, w = 1): void {
-    const old = this.map.get(k);
-    if (old) {
-      this.weight -= old.w;
-      this.map.delete(k);
-    }
-    this.map.set(k, { v, w });
-    this.weight += w;
-    for (const [key, val] of this.map) {
-      if (this.weight <= this.capacity || this.map.size <= 1) break;
-      this.map.delete(key);
-      this.weight -= val.w;
-    }
-  }
-}
-
-function errCode(e: unknown): string | undefined {
-  return (e as { code?: string } | undefined)?.code;
-}
-
 /** Whether a process with this pid runs on this host (EPERM: it does, under another user). */
 function isPidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -211,24 +118,19 @@ function isPidAlive(pid: number): boolean {
   }
 }
 
-function isMissing(e: unknown): boolean {
-  const c = errCode(e);
-  return c === 'ENOENT' || c === 'ENOTDIR';
-}
-
-function unknownRevision(rev: string): RegistryError {
-  return new RegistryError('RESOURCE_DOES_NOT_EXIST', `Unknown revision '${rev}'.`, { revision: rev });
-}
-
 export class GitRepo {
   /** One long-lived isomorphic-git cache object, passed to every isomorphic-git call (gotcha 1). */
-  readonly cache: object = {};
+  readonly cache: object;
+  readonly dir: string;
+  readonly gitdir: string;
+  readonly bare: boolean;
+  /** Where refs, objects and config live: gitdir, except in a linked work tree. */
+  private readonly commondir: string;
+  private readonly logRefUpdates: boolean;
   private readonly refs: RefStore;
   private readonly objectsDir: string;
-  private readonly packs: PackReader;
-  private readonly trees = new Lru<readonly TreeEntry[]>(TREE_CACHE_ENTRIES);
-  private readonly commits = new Lru<CommitInfo>(COMMIT_CACHE_SIZE);
-  private readonly limit = createLimiter(IO_CONCURRENCY);
+  private readonly objects: ObjectReader;
+  private readonly git: GitContext;
   /** Git lock files this process holds under the write lock, by path → inode (see removeCrashLeftovers). */
   private readonly tracked = new Map<string, number>();
   private trackedToken = '';
@@ -245,17 +147,17 @@ export class GitRepo {
     },
   };
 
-  private constructor(
-    readonly dir: string,
-    readonly gitdir: string,
-    readonly bare: boolean,
-    /** Where refs, objects and config live: gitdir, except in a linked work tree. */
-    private readonly commondir: string,
-    private readonly logRefUpdates: boolean,
-  ) {
-    this.refs = new RefStore(gitdir, commondir, this.tracker);
-    this.objectsDir = path.join(commondir, 'objects');
-    this.packs = new PackReader(path.join(this.objectsDir, 'pack'), (oid) => this.readRawNow(oid));
+  private constructor(paths: RepoPaths) {
+    this.dir = paths.dir;
+    this.gitdir = paths.gitdir;
+    this.bare = paths.bare;
+    this.commondir = paths.commondir;
+    this.logRefUpdates = paths.logRefUpdates;
+    this.refs = new RefStore(paths.gitdir, paths.commondir, this.tracker);
+    this.objectsDir = path.join(paths.commondir, 'objects');
+    this.objects = new ObjectReader(paths.commondir, paths.dir);
+    this.cache = this.objects.cache;
+    this.git = { paths, objects: this.objects, refs: this.refs };
   }
 
   // ---------------------------------------------------------------- open / init
@@ -265,86 +167,16 @@ export class GitRepo {
    * the git directory), or a bare repository. @throws INVALID_STATE when it is neither.
    */
   static async open(dir: string): Promise<GitRepo> {
-    const abs = path.resolve(dir);
-    const notRepo = (): RegistryError => new RegistryError('INVALID_STATE', `${dir} is not a git repository`, { dir });
-    const dotgit = path.join(abs, '.git');
-    const st = await fsp.lstat(dotgit).catch(() => undefined);
-    let gitdir: string;
-    let bare: boolean;
-    if (st?.isDirectory()) {
-      gitdir = dotgit;
-      bare = false;
-    } else if (st?.isFile()) {
-      const m = /^gitdir:\s*(.+?)\s*$/m.exec(await fsp.readFile(dotgit, 'utf8'));
-      if (!m?.[1]) throw notRepo();
-      gitdir = path.resolve(abs, m[1]);
-      bare = false;
-    } else {
-      gitdir = abs;
-      bare = true;
-    }
-    const commondirFile = await fsp.readFile(path.join(gitdir, 'commondir'), 'utf8').catch(() => undefined);
-    const commondir = commondirFile ? path.resolve(gitdir, commondirFile.trim()) : gitdir;
-    const looksLikeGitdir = await Promise.all([
-      fsp.stat(path.join(gitdir, 'HEAD')).then((s) => s.isFile()),
-      fsp.stat(path.join(commondir, 'objects')).then((s) => s.isDirectory()),
-      fsp.stat(path.join(commondir, 'refs')).then((s) => s.isDirectory()),
-    ]).then(
-      (r) => r.every(Boolean),
-      () => false,
-    );
-    if (!looksLikeGitdir) throw notRepo();
-    let logRefUpdates = !bare;
-    try {
-      const v = await logAllRefUpdates(commondir);
-      if (v !== undefined) logRefUpdates = v === 'true' || v === 'always' || v === 'yes' || v === 'on' || v === '1';
-    } catch {
-      // unreadable config: keep git's default
-    }
-    return new GitRepo(abs, gitdir, bare, commondir, logRefUpdates);
+    return new GitRepo(await locateRepository(dir));
   }
 
   /**
    * Creates a repository (no commit) whose HEAD names `branch` (default 'main'), then opens it. An existing
-   * repository is opened untouched. The config is native git's own init on this platform, not isomorphic-git's
-   * init, which writes `filemode = false` and `ignorecase = true` and so changes how native git sees the work tree.
+   * repository is opened untouched.
    */
   static async init(dir: string, opts: { bare?: boolean; branch?: string } = {}): Promise<GitRepo> {
-    const abs = path.resolve(dir);
-    const bare = opts.bare ?? false;
-    const branch = checkBranchName(opts.branch ?? 'main');
-    const gitdir = bare ? abs : path.join(abs, '.git');
-    if (
-      await fsp.stat(path.join(gitdir, 'config')).then(
-        () => true,
-        () => false,
-      )
-    )
-      return GitRepo.open(abs);
-    for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) {
-      await fsp.mkdir(path.join(gitdir, sub), { recursive: true });
-    }
-    await fsp.writeFile(path.join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`);
-    await fsp.writeFile(
-      path.join(gitdir, 'description'),
-      "Unnamed repository; edit this file 'description' to name the repository.\n",
-    );
-    let config = '[core]\n\trepositoryformatversion = 0\n';
-    config += `\tfilemode = ${process.platform === 'win32' ? 'false' : 'true'}\n`;
-    config += `\tbare = ${bare}\n`;
-    if (!bare) config += '\tlogallrefupdates = true\n';
-    // Probe case sensitivity as native git does.
-    const probe = path.join(gitdir, 'CoNfIg');
-    await fsp.writeFile(path.join(gitdir, 'config'), config);
-    if (
-      await fsp.stat(probe).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      await fsp.writeFile(path.join(gitdir, 'config'), config + '\tignorecase = true\n');
-    }
-    return GitRepo.open(abs);
+    await initRepository(dir, opts);
+    return GitRepo.open(dir);
   }
 
   // ---------------------------------------------------------------- refs and revisions
@@ -366,280 +198,55 @@ export class GitRepo {
    * @throws RESOURCE_DOES_NOT_EXIST `Unknown revision '<rev>'.`; INVALID_PARAMETER_VALUE for an ambiguous short oid.
    */
   async resolveRevision(rev: string): Promise<string> {
-    const cut = rev.search(/[~^]/);
-    const base = cut < 0 ? rev : rev.slice(0, cut);
-    const suffix = cut < 0 ? '' : rev.slice(cut);
-    if (base === '') throw unknownRevision(rev);
-    let oid = await this.resolveBase(base === '@' ? 'HEAD' : base, rev);
-    oid = await this.peelToCommit(oid, rev);
-    const re = /~(\d*)|\^\{(commit|)\}|\^(\d*)/gy;
-    let pos = 0;
-    while (pos < suffix.length) {
-      re.lastIndex = pos;
-      const m = re.exec(suffix);
-      if (!m) throw unknownRevision(rev);
-      pos = re.lastIndex;
-      if (m[1] !== undefined) {
-        const n = m[1] === '' ? 1 : Number(m[1]);
-        for (let i = 0; i < n; i++) {
-          const parent = (await this.readCommit(oid)).parents[0];
-          if (!parent) throw unknownRevision(rev);
-          oid = parent;
-        }
-      } else if (m[3] !== undefined) {
-        const n = m[3] === '' ? 1 : Number(m[3]);
-        if (n === 0) continue;
-        const parent = (await this.readCommit(oid)).parents[n - 1];
-        if (!parent) throw unknownRevision(rev);
-        oid = parent;
-      }
-      // ^{commit} and ^{}: already peeled to a commit
-    }
-    return oid;
-  }
-
-  private async resolveBase(base: string, rev: string): Promise<string> {
-    if (/^[0-9a-fA-F]{40}$/.test(base)) {
-      const oid = base.toLowerCase();
-      if (await this.hasObject(oid)) return oid;
-      throw unknownRevision(rev);
-    }
-    // git's ref_rev_parse_rules. Top-level names are only pseudo-refs (HEAD, FETCH_HEAD…), never `config`.
-    const candidates = [
-      ...(/^[A-Z_]+$/.test(base) || base.startsWith('refs/') ? [base] : []),
-      `refs/${base}`,
-      `refs/tags/${base}`,
-      `refs/heads/${base}`,
-      `refs/remotes/${base}`,
-      `refs/remotes/${base}/HEAD`,
-    ];
-    for (const name of candidates) {
-      if (name.includes('..') || name.includes('//')) continue;
-      const oid = await this.refs.resolve(name);
-      if (oid) return oid;
-    }
-    if (/^[0-9a-fA-F]{4,39}$/.test(base)) {
-      try {
-        return await (
-          await iso()
-        ).git.expandOid({ fs, gitdir: this.commondir, oid: base.toLowerCase(), cache: this.cache });
-      } catch (e) {
-        if (errCode(e) === 'AmbiguousError') {
-          throw RegistryError.invalid(`Ambiguous revision '${rev}': several objects start with ${base}.`, {
-            revision: rev,
-          });
-        }
-      }
-    }
-    throw unknownRevision(rev);
-  }
-
-  private async peelToCommit(oid: string, rev: string): Promise<string> {
-    let current = oid;
-    for (let depth = 0; depth < 10; depth++) {
-      const obj = await this.readRaw(current).catch(() => undefined);
-      if (!obj) throw unknownRevision(rev);
-      if (obj.type === 'commit') return current;
-      if (obj.type !== 'tag') throw unknownRevision(rev);
-      current = parseTagTarget(obj.body).object;
-    }
-    throw unknownRevision(rev);
-  }
-
-  /** A commit oid, or a revision resolved to one. */
-  private async commitOid(commit: string): Promise<string> {
-    return OID_RE.test(commit) ? commit : this.resolveRevision(commit);
+    return resolveRevision(this.git, rev);
   }
 
   // ---------------------------------------------------------------- objects
 
-  private async hasObject(oid: string): Promise<boolean> {
-    try {
-      await this.readRaw(oid);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Reads an object: from the packs (pack-reader.ts), else loose (fs + zlib), else — packs written since
-   * the last look, or a pack format the reader leaves alone — through isomorphic-git with the shared cache.
-   */
-  private async readRaw(oid: string): Promise<RawObject> {
-    if (!OID_RE.test(oid)) throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Invalid object id '${oid}'.`, { oid });
-    return this.limit(() => this.readRawNow(oid));
-  }
-
-  /** readRaw without the concurrency limit (a delta base is read while its delta holds a slot). */
-  private async readRawNow(oid: string): Promise<RawObject> {
-    const fromPack = async (): Promise<RawObject | undefined> => {
-      try {
-        return await this.packs.read(oid);
-      } catch (e) {
-        if (e instanceof PackCorruptError)
-          throw new RegistryError(
-            'INTERNAL_ERROR',
-            `Could not read object ${oid}: ${e.message}`,
-            { oid },
-            { cause: e },
-          );
-        if (isMissing(e)) return undefined; // a pack removed by gc since the last look
-        throw e;
-      }
-    };
-    const packed = await fromPack();
-    if (packed) return packed;
-    let data: Buffer | undefined;
-    try {
-      data = await fsp.readFile(path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2)));
-    } catch (e) {
-      if (!isMissing(e)) throw e;
-    }
-    if (data) {
-      const raw = zlib.inflateSync(data);
-      const sp = raw.indexOf(0x20);
-      const nul = raw.indexOf(0, sp);
-      const type = raw.toString('latin1', 0, sp) as ObjectType;
-      return { type, body: raw.subarray(nul + 1) };
-    }
-    this.packs.rescan();
-    const repacked = await fromPack();
-    if (repacked) return repacked;
-    try {
-      const r = await (
-        await iso()
-      ).git.readObject({ fs, gitdir: this.commondir, oid, format: 'content', cache: this.cache });
-      const body = r.object as Uint8Array;
-      return { type: r.type as ObjectType, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
-    } catch (e) {
-      if (errCode(e) === 'NotFoundError') {
-        throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} does not exist in ${this.dir}.`, { oid });
-      }
-      throw new RegistryError(
-        'INTERNAL_ERROR',
-        `Could not read object ${oid}: ${(e as Error).message}`,
-        { oid },
-        { cause: e },
-      );
-    }
-  }
-
-  private async writeObject(type: ObjectType, body: Uint8Array): Promise<string> {
-    return this.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
-  }
-
   async readCommit(oid: string): Promise<CommitInfo> {
-    const hit = this.commits.get(oid);
-    if (hit) return { ...hit, parents: [...hit.parents] };
-    const obj = await this.readRaw(oid);
-    if (obj.type !== 'commit')
-      throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a commit.`, { oid });
-    const info = parseCommit(oid, obj.body);
-    this.commits.set(oid, info);
-    return { ...info, parents: [...info.parents] };
-  }
-
-  /** Parsed entries of a tree object, shared from the cache: never mutate them. */
-  private async treeEntries(oid: string): Promise<readonly TreeEntry[]> {
-    const hit = this.trees.get(oid);
-    if (hit) return hit;
-    const obj = await this.readRaw(oid);
-    if (obj.type !== 'tree')
-      throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, not a tree.`, { oid });
-    const entries = parseTree(obj.body).map((e) => Object.freeze(e));
-    this.trees.set(oid, entries, entries.length + 1);
-    return entries;
+    return this.objects.readCommit(oid);
   }
 
   private async rootTree(commit: string): Promise<string> {
-    return (await this.readCommit(await this.commitOid(commit))).tree;
-  }
-
-  /** The entry at `p` below tree `treeOid` ('' = the tree itself), or null. */
-  private async entryAt(treeOid: string, p: string): Promise<TreeEntry | null> {
-    let entry: TreeEntry = { path: '', mode: '040000', oid: treeOid, type: 'tree' };
-    if (p === '') return entry;
-    for (const name of p.split('/')) {
-      if (entry.type !== 'tree') return null;
-      const cached = this.trees.get(entry.oid);
-      if (cached) {
-        const found = findEntry(cached, name);
-        if (!found) return null;
-        entry = found;
-      } else {
-        // Uncached (history walks): look the name up in the raw bytes without parsing the whole tree.
-        const obj = await this.readRaw(entry.oid);
-        const found = findInRawTree(obj.body, name);
-        if (!found) return null;
-        entry = { path: name, mode: found.mode, oid: found.oid, type: typeOfMode(found.mode) };
-      }
-    }
-    return entry;
+    return (await this.objects.readCommit(await commitOid(this.git, commit))).tree;
   }
 
   /** Entries of the tree at `path` ('' = root) in `commit`, or null when absent or not a tree. */
   async readTreeAt(commit: string, treePath: string): Promise<TreeEntry[] | null> {
     const p = checkPrefix(treePath);
-    const e = await this.entryAt(await this.rootTree(commit), p);
+    const e = await this.objects.entryAt(await this.rootTree(commit), p);
     if (!e || e.type !== 'tree') return null;
-    return (await this.treeEntries(e.oid)).map((x) => ({ ...x }));
+    return (await this.objects.treeEntries(e.oid)).map((x) => ({ ...x }));
   }
 
   /** Oid of the blob or tree at `path` in `commit`, or null. */
   async oidAt(commit: string, p: string): Promise<string | null> {
-    const e = await this.entryAt(await this.rootTree(commit), checkPrefix(p));
+    const e = await this.objects.entryAt(await this.rootTree(commit), checkPrefix(p));
     return e ? e.oid : null;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
-    const obj = await this.readRaw(oid);
-    if (obj.type !== 'blob')
-      throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Object ${oid} is a ${obj.type}, not a blob.`, { oid });
-    return obj.body;
+    return this.objects.readBlob(oid);
   }
 
   /** Bytes of the file at `path` in `commit`, or null. */
   async readFileAt(commit: string, p: string): Promise<Uint8Array | null> {
-    const e = await this.entryAt(await this.rootTree(commit), checkRepoPath(p));
+    const e = await this.objects.entryAt(await this.rootTree(commit), checkRepoPath(p));
     if (!e || e.type !== 'blob') return null;
-    return this.readBlob(e.oid);
-  }
-
-  /** Every blob (and gitlink) under tree `treeOid`, breadth-first with bounded concurrency. */
-  private async listTree(
-    treeOid: string,
-    prefix: string,
-    withGitlinks = false,
-  ): Promise<Array<{ path: string; oid: string; mode: string }>> {
-    const out: Array<{ path: string; oid: string; mode: string }> = [];
-    let level: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix }];
-    while (level.length > 0) {
-      const next: Array<{ oid: string; prefix: string }> = [];
-      const listed = await mapLimit(level, IO_CONCURRENCY, async (t) => ({
-        t,
-        entries: await this.treeEntries(t.oid),
-      }));
-      for (const { t, entries } of listed) {
-        for (const e of entries) {
-          const p = t.prefix + e.path;
-          if (e.type === 'tree') next.push({ oid: e.oid, prefix: p + '/' });
-          else if (e.type === 'blob' || withGitlinks) out.push({ path: p, oid: e.oid, mode: e.mode });
-        }
-      }
-      level = next;
-    }
-    return out.sort((a, b) => comparePaths(a.path, b.path));
+    return this.objects.readBlob(e.oid);
   }
 
   /** Every blob under `prefix` ('' = all) at `commit`, recursively, in `git ls-tree -r` order. */
   async listFiles(commit: string, prefix = ''): Promise<Array<{ path: string; oid: string }>> {
     const p = checkPrefix(prefix);
-    const e = await this.entryAt(await this.rootTree(commit), p);
+    const e = await this.objects.entryAt(await this.rootTree(commit), p);
     if (!e) return [];
     if (e.type === 'blob') return [{ path: p, oid: e.oid }];
     if (e.type !== 'tree') return [];
-    return (await this.listTree(e.oid, p === '' ? '' : p + '/')).map(({ path: fp, oid }) => ({ path: fp, oid }));
+    return (await this.objects.listTree(e.oid, p === '' ? '' : p + '/')).map(({ path: fp, oid }) => ({
+      path: fp,
+      oid,
+    }));
   }
 
   // ---------------------------------------------------------------- diff and log
@@ -651,79 +258,8 @@ export class GitRepo {
   async diff(oldCommit: string | null, newCommit: string, prefix?: string): Promise<FileChange[]> {
     const p = checkPrefix(prefix);
     const [a, b] = await Promise.all([oldCommit === null ? null : this.rootTree(oldCommit), this.rootTree(newCommit)]);
-    const ops = await this.diffTreesAt(a, b, p);
+    const ops = await diffTrees(this.objects, a, b, p);
     return ops.map((o) => ({ path: o.path, before: o.oldOid, after: o.oid }));
-  }
-
-  /** Changes between two root trees below `p`, with modes. */
-  private async diffTreesAt(oldRoot: string | null, newRoot: string | null, p: string): Promise<FileOp[]> {
-    const [ea, eb] = await Promise.all([
-      oldRoot === null ? null : this.entryAt(oldRoot, p),
-      newRoot === null ? null : this.entryAt(newRoot, p),
-    ]);
-    const out: FileOp[] = [];
-    await this.diffEntries(ea, eb, p, out);
-    return out.sort((x, y) => comparePaths(x.path, y.path));
-  }
-
-  private async diffEntries(a: TreeEntry | null, b: TreeEntry | null, p: string, out: FileOp[]): Promise<void> {
-    if (a && b && a.oid === b.oid && a.mode === b.mode) return;
-    const aTree = a?.type === 'tree';
-    const bTree = b?.type === 'tree';
-    if (aTree && bTree) return this.diffTrees(a.oid, b.oid, p === '' ? '' : p + '/', out);
-    const tasks: Array<Promise<void>> = [];
-    const aFile = a && !aTree ? a : null;
-    const bFile = b && !bTree ? b : null;
-    if (aFile || bFile) {
-      out.push({
-        path: p,
-        oldOid: aFile?.oid ?? null,
-        oldMode: aFile?.mode ?? null,
-        oid: bFile?.oid ?? null,
-        mode: bFile?.mode ?? null,
-      });
-    }
-    const sub = p === '' ? '' : p + '/';
-    if (aTree)
-      tasks.push(
-        this.listTree(a.oid, sub, true).then(
-          (fs_) =>
-            void fs_.forEach((f) => out.push({ path: f.path, oldOid: f.oid, oldMode: f.mode, oid: null, mode: null })),
-        ),
-      );
-    if (bTree)
-      tasks.push(
-        this.listTree(b.oid, sub, true).then(
-          (fs_) =>
-            void fs_.forEach((f) => out.push({ path: f.path, oldOid: null, oldMode: null, oid: f.oid, mode: f.mode })),
-        ),
-      );
-    await Promise.all(tasks);
-  }
-
-  private async diffTrees(aOid: string, bOid: string, prefix: string, out: FileOp[]): Promise<void> {
-    const [as, bs] = await Promise.all([this.treeEntries(aOid), this.treeEntries(bOid)]);
-    const tasks: Array<Promise<void>> = [];
-    let i = 0;
-    let j = 0;
-    // Both lists are in git's tree order; a name that changed type sorts apart and yields a delete + an add.
-    while (i < as.length || j < bs.length) {
-      const x = as[i];
-      const y = bs[j];
-      const c = !x ? 1 : !y ? -1 : compareTreeNames(x.path, x.type === 'tree', y.path, y.type === 'tree');
-      if (c === 0) {
-        i++;
-        j++;
-        if (x!.oid !== y!.oid || x!.mode !== y!.mode) tasks.push(this.diffEntries(x!, y!, prefix + x!.path, out));
-      } else if (c < 0) {
-        i++;
-        tasks.push(this.diffEntries(x!, null, prefix + x!.path, out));
-      } else {
-        j++;
-        tasks.push(this.diffEntries(null, y!, prefix + y!.path, out));
-      }
-    }
-    await Promise.all(tasks);
   }
 
   /**
@@ -751,7 +287,7 @@ export class GitRepo {
       for (const p of info.parents) pendingChildren.set(p, (pendingChildren.get(p) ?? 0) + 1);
       heap.push({ info, rank: Math.min(info.committer.timestamp, cap) });
     };
-    await enqueue(await this.commitOid(start), Infinity);
+    await enqueue(await commitOid(this.git, start), Infinity);
     let yielded = 0;
     while (heap.size > 0 && yielded < limit) {
       const item = heap.pop()!;
@@ -780,24 +316,18 @@ export class GitRepo {
         continue;
       }
       const parentTree = info.parents[0] ? (await this.readCommit(info.parents[0])).tree : null;
-      const changes = await this.changesUnder(parentTree, info.tree, paths);
+      const changes = await changesUnder(this.objects, parentTree, info.tree, paths);
       if (changes.length === 0) continue;
       yielded++;
       yield { ...info, changes };
     }
   }
 
-  private async changesUnder(oldRoot: string | null, newRoot: string, paths: readonly string[]): Promise<FileChange[]> {
-    if (oldRoot === newRoot) return [];
-    const byPath = new Map<string, FileChange>();
-    for (const p of paths) {
-      for (const o of await this.diffTreesAt(oldRoot, newRoot, p))
-        byPath.set(o.path, { path: o.path, before: o.oldOid, after: o.oid });
-    }
-    return [...byPath.values()].sort((x, y) => comparePaths(x.path, y.path));
-  }
-
   // ---------------------------------------------------------------- the write path
+
+  private async writeObject(type: ObjectType, body: Uint8Array): Promise<string> {
+    return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
+  }
 
   /**
    * Commits `changes` on top of `parent` and compare-and-swaps refs/heads/<branch> from `parent` to the new
@@ -838,7 +368,7 @@ export class GitRepo {
       message: opts.message,
     });
     const oid = await this.writeObject('commit', body);
-    this.commits.set(oid, parseCommit(oid, body));
+    this.objects.rememberCommit(parseCommit(oid, body));
 
     const subject = opts.message.split('\n', 1)[0] ?? '';
     await this.moveBranch({
@@ -865,7 +395,7 @@ export class GitRepo {
     ops: Map<string, FileOp>,
     contents: Map<string, Uint8Array>,
   ): Promise<string | null> {
-    const old = oldOid === null ? [] : await this.treeEntries(oldOid);
+    const old = oldOid === null ? [] : await this.objects.treeEntries(oldOid);
     const edits = new Map<string, TreeEntry | null>();
     const record = (op: FileOp): void => {
       const prev = ops.get(op.path);
@@ -877,7 +407,7 @@ export class GitRepo {
         record({ path: p, oid: null, mode: null, oldOid: e.oid, oldMode: e.mode });
         return;
       }
-      for (const f of await this.listTree(e.oid, p + '/', true))
+      for (const f of await this.objects.listTree(e.oid, p + '/', true))
         record({ path: f.path, oid: null, mode: null, oldOid: f.oid, oldMode: f.mode });
     };
     await Promise.all(
@@ -913,11 +443,7 @@ export class GitRepo {
     const entries = applyTreeEdits(old, edits);
     if (entries.length === 0) return null;
     const oid = await this.writeObject('tree', serializeTree(entries));
-    this.trees.set(
-      oid,
-      entries.map((e) => Object.freeze(e)),
-      entries.length + 1,
-    );
+    this.objects.rememberTree(oid, entries);
     return oid;
   }
 
@@ -1124,7 +650,7 @@ export class GitRepo {
       } else {
         // No index yet (first commit of a fresh repository) or one we cannot patch (split/sparse index):
         // write one for the whole tree; entries we did not just write get no stat data, so git re-hashes them once.
-        const all = newTree === null ? [] : await this.listTree(newTree, '', true);
+        const all = newTree === null ? [] : await this.objects.listTree(newTree, '', true);
         data = [
           buildIndex(
             all.map((f) => ({ path: f.path, oid: f.oid, mode: parseInt(f.mode, 8), stat: stats.get(f.path) ?? null })),
@@ -1468,7 +994,7 @@ export class GitRepo {
    */
   async fastForward(branch: string, oid: string): Promise<void> {
     checkBranchName(branch);
-    const target = await this.commitOid(oid);
+    const target = await commitOid(this.git, oid);
     const current = await this.resolveBranch(branch);
     if (current === target) return;
     if (current !== null && !(await this.isAncestor(current, target))) {
@@ -1482,7 +1008,7 @@ export class GitRepo {
       current === null ? null : this.rootTree(current),
       this.rootTree(target),
     ]);
-    const ops = await this.diffTreesAt(oldTree, newTree, '');
+    const ops = await diffTrees(this.objects, oldTree, newTree, '');
     const who = (await this.readCommit(target)).committer;
     await this.moveBranch({
       branch,
@@ -1503,10 +1029,10 @@ export class GitRepo {
    */
   async resetBranch(branch: string, from: string, to: string): Promise<void> {
     checkBranchName(branch);
-    const target = await this.commitOid(to);
+    const target = await commitOid(this.git, to);
     if (from === target) return;
     const [oldTree, newTree] = await Promise.all([this.rootTree(from), this.rootTree(target)]);
-    const ops = await this.diffTreesAt(oldTree, newTree, '');
+    const ops = await diffTrees(this.objects, oldTree, newTree, '');
     const who = (await this.readCommit(target)).committer;
     await this.moveBranch({
       branch,
@@ -1673,7 +1199,7 @@ export class GitRepo {
       };
     }
     if (remoteTip === local) return { ok: true, objectCount: 0 };
-    if (remoteTip !== null && !(await this.hasObject(remoteTip))) {
+    if (remoteTip !== null && !(await this.objects.hasObject(remoteTip))) {
       return {
         ok: false,
         reason: 'conflict',
@@ -1797,8 +1323,8 @@ export class GitRepo {
     const walk = async (tree: string, theirs: readonly string[]): Promise<void> => {
       if (theirs.includes(tree) || !add(tree, 'tree')) return;
       const [entries, parentEntries] = await Promise.all([
-        this.treeEntries(tree),
-        Promise.all(theirs.map((t) => this.treeEntries(t))),
+        this.objects.treeEntries(tree),
+        Promise.all(theirs.map((t) => this.objects.treeEntries(t))),
       ]);
       const subtasks: Array<Promise<void>> = [];
       for (const e of entries) {
@@ -1822,7 +1348,7 @@ export class GitRepo {
       await walk(c.tree, parentTrees);
     }
     return mapLimit(order, IO_CONCURRENCY, async ({ oid, type }) => {
-      const obj = await this.readRaw(oid);
+      const obj = await this.objects.readRaw(oid);
       if (obj.type !== type)
         throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, expected a ${type}.`);
       return { type, body: obj.body };
@@ -1831,24 +1357,6 @@ export class GitRepo {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/** An entry by name in a tree sorted in git order (a name may be a blob or a tree: try both keys). */
-function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | null {
-  for (const asTree of [false, true]) {
-    let lo = 0;
-    let hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const e = entries[mid]!;
-      const c = compareTreeNames(e.path, e.type === 'tree', name, asTree);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const e = entries[lo];
-    if (e && e.path === name && (e.type === 'tree') === asTree) return e;
-  }
-  return null;
-}
 
 /** The old entries with edits applied (null = remove), in git order, without re-sorting the untouched ones. */
 function applyTreeEdits(old: readonly TreeEntry[], edits: ReadonlyMap<string, TreeEntry | null>): TreeEntry[] {

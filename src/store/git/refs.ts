@@ -3,8 +3,8 @@
 // unchecked (gotchas 6-7), so refs are never written through it.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { RegistryError } from '../errors.js';
-import { formatSignature, OID_RE, ZERO_OID, type Signature } from './git-objects.js';
+import { RegistryError } from '../../errors.js';
+import { formatSignature, OID_RE, ZERO_OID, type Signature } from './objects.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 
 export type RefValue = { oid: string } | { symref: string };
