@@ -254,35 +254,6 @@ export async function statePair(
   return { before, after, dirs, problems, brokenBefore };
 }
 
-/**
- * The best common ancestor of two commits (what `git merge-base` prints), or null when they share none.
- * Walks both histories newest-first, so the cost follows the distance to the fork point.
- */
-export async function mergeBase(repo: GitRepo, a: string, b: string): Promise<string | null> {
-  if (a === b) return a;
-  const flags = new Map<string, number>();
-  const time = new Map<string, number>();
-  const queue: string[] = [];
-  const push = async (oid: string, flag: number) => {
-    const had = flags.get(oid) ?? 0;
-    if ((had & flag) === flag) return;
-    flags.set(oid, had | flag);
-    if (!time.has(oid)) time.set(oid, (await repo.readCommit(oid)).committer.timestamp);
-    if (!queue.includes(oid)) queue.push(oid);
-  };
-  await push(a, 1);
-  await push(b, 2);
-  while (queue.length) {
-    // The newest commit first, as git's paint-down does; ties by oid keep it deterministic.
-    queue.sort((x, y) => time.get(y)! - time.get(x)! || (x < y ? -1 : 1));
-    const oid = queue.shift()!;
-    const f = flags.get(oid)!;
-    if (f === 3) return oid;
-    for (const p of (await repo.readCommit(oid)).parents) await push(p, f);
-  }
-  return null;
-}
-
 /** The folder of a model path, e.g. `models/fraud/versions/3.yaml` → `fraud`. */
 export function dirOfPath(path: string): string | undefined {
   if (!path.startsWith(MODELS_DIR + '/')) return undefined;

@@ -21,7 +21,7 @@ import type { ModelEntry, RegistryFile } from '../domain/state.js';
 import type { GitRepo } from '../store/git.js';
 import { loadCommit, loadWorkTree, type Loaded } from '../store/load.js';
 import { lineOfKey } from '../store/yaml.js';
-import { blobOid, listWorkTreeSync, mergeBase, readWorkTreeSync, statePair } from './changes.js';
+import { blobOid, listWorkTreeSync, readWorkTreeSync, statePair } from './changes.js';
 
 export interface ValidateOptions {
   /** A commit or ref to validate; undefined = the working tree. */
@@ -132,7 +132,7 @@ export async function validateRepository(repo: GitRepo, opts: ValidateOptions = 
   if (opts.base !== undefined) {
     const b = await repo.resolveRevision(opts.base);
     const head = target ?? (current ? await repo.resolveBranch(current) : await resolveOrNull(repo, 'HEAD'));
-    base = head ? ((await mergeBase(repo, b, head)) ?? b) : b;
+    base = head ? ((await repo.mergeBase(b, head)) ?? b) : b;
   } else if (target !== null) {
     base = (await repo.readCommit(target)).parents[0] ?? null;
   } else {

@@ -53,15 +53,11 @@ export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (a
     const key = `${tip}@${when}`;
     const known = byTime.get(key);
     if (known) return known;
-    let oid: string | undefined = tip;
-    for (let i = 0; oid && i < MAX_WALK; i++) {
-      const c = await repo.readCommit(oid);
-      if (c.committer.timestamp * 1000 <= when) {
-        if (byTime.size > 256) byTime.clear();
-        byTime.set(key, oid);
-        return oid;
-      }
-      oid = c.parents[0];
+    const oid = await repo.commitAtTime(tip, when, MAX_WALK);
+    if (oid) {
+      if (byTime.size > 256) byTime.clear();
+      byTime.set(key, oid);
+      return oid;
     }
     throw RegistryError.notFound(`The registry had no commits on '${branch}' at ${new Date(when).toISOString()}.`);
   }

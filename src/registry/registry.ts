@@ -353,11 +353,11 @@ export class Registry {
     const remoteTip = await this.repo.fetch({ remote: this.remoteName, branch: this.branch });
     const local = await this.repo.resolveBranch(this.branch);
     if (!remoteTip || remoteTip === local) return;
-    if (!local || (await this.isAncestor(local, remoteTip))) {
+    if (!local || (await this.repo.isAncestor(local, remoteTip))) {
       await this.repo.fastForward(this.branch, remoteTip);
       return;
     }
-    if (await this.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
+    if (await this.repo.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
     throw new RegistryError(
       'RESOURCE_CONFLICT',
       `Local branch '${this.branch}' and ${this.remoteName}/${this.branch} have diverged: pull (or rebase) first.`,
@@ -373,19 +373,6 @@ export class Registry {
       return true;
     }
     await this.repo.resetBranch(this.branch, oid, parent);
-    return false;
-  }
-
-  private async isAncestor(ancestor: string, descendant: string, limit = 100_000): Promise<boolean> {
-    const seen = new Set<string>();
-    const queue = [descendant];
-    while (queue.length && seen.size < limit) {
-      const oid = queue.shift()!;
-      if (oid === ancestor) return true;
-      if (seen.has(oid)) continue;
-      seen.add(oid);
-      queue.push(...(await this.repo.readCommit(oid)).parents);
-    }
     return false;
   }
 
@@ -784,12 +771,8 @@ export class Registry {
     const head = await this.repo.resolveBranch(this.branch);
     if (!head) throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits.`);
     // First-parent history is the branch's own timeline: the newest commit made at or before `at`.
-    let oid: string | undefined = head;
-    while (oid) {
-      const c = await this.repo.readCommit(oid);
-      if (c.committer.timestamp * 1000 <= when) return oid;
-      oid = c.parents[0];
-    }
+    const oid = await this.repo.commitAtTime(head, when);
+    if (oid) return oid;
     throw RegistryError.notFound(`The registry had no commits on '${this.branch}' at ${new Date(when).toISOString()}.`);
   }
 }

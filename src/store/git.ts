@@ -53,7 +53,9 @@ import { discoverReceivePack, redact, sendReceivePack } from './git/receive-pack
 import { RefStore } from './git/refs.js';
 import { initRepository, locateRepository, type RepoPaths } from './git/repository.js';
 import { commitOid, resolveRevision } from './git/revisions.js';
-import { changesUnder, diffTrees, type FileChange, type FileOp } from './git/tree-diff.js';
+import { diffTrees, type FileChange, type FileOp } from './git/tree-diff.js';
+import { commitAtTime, commitsNotIn, isAncestor, mergeBase } from './git/ancestry.js';
+import { log } from './git/log.js';
 import { writeLooseObject } from './git/object-writer.js';
 
 export type { CommitInfo, Signature, TreeEntry } from './git/objects.js';
@@ -273,54 +275,28 @@ export class GitRepo {
     opts: { paths?: string[]; limit?: number } = {},
   ): AsyncGenerator<CommitInfo & { changes?: FileChange[] }> {
     const paths = opts.paths?.map((p) => checkPrefix(p));
-    const limit = opts.limit ?? Infinity;
-    if (limit <= 0) return;
-    const heap = new CommitHeap();
-    const seen = new Set<string>();
-    /** Unyielded commits in the heap that list this oid as a parent. */
-    const pendingChildren = new Map<string, number>();
-    const deferred = new Map<string, { info: CommitInfo; rank: number }>();
-    const enqueue = async (oid: string, cap: number): Promise<void> => {
-      if (seen.has(oid)) return;
-      seen.add(oid);
-      const info = await this.readCommit(oid);
-      for (const p of info.parents) pendingChildren.set(p, (pendingChildren.get(p) ?? 0) + 1);
-      heap.push({ info, rank: Math.min(info.committer.timestamp, cap) });
-    };
-    await enqueue(await commitOid(this.git, start), Infinity);
-    let yielded = 0;
-    while (heap.size > 0 && yielded < limit) {
-      const item = heap.pop()!;
-      const { info } = item;
-      if ((pendingChildren.get(info.oid) ?? 0) > 0) {
-        // A child is still queued (clock skew made it look older): wait for it.
-        deferred.set(info.oid, item);
-        continue;
-      }
-      for (const p of info.parents) {
-        const left = (pendingChildren.get(p) ?? 1) - 1;
-        if (left > 0) pendingChildren.set(p, left);
-        else {
-          pendingChildren.delete(p);
-          const waiting = deferred.get(p);
-          if (waiting) {
-            deferred.delete(p);
-            heap.push({ info: waiting.info, rank: Math.min(waiting.rank, item.rank) });
-          }
-        }
-      }
-      await Promise.all(info.parents.map((p) => enqueue(p, item.rank)));
-      if (!paths) {
-        yielded++;
-        yield info;
-        continue;
-      }
-      const parentTree = info.parents[0] ? (await this.readCommit(info.parents[0])).tree : null;
-      const changes = await changesUnder(this.objects, parentTree, info.tree, paths);
-      if (changes.length === 0) continue;
-      yielded++;
-      yield { ...info, changes };
-    }
+    yield* log(this.objects, await commitOid(this.git, start), {
+      ...(paths ? { paths } : {}),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    });
+  }
+
+  /** Whether commit `ancestor` is reachable from commit `descendant` (a commit is its own ancestor). */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    return isAncestor(this.objects, ancestor, descendant);
+  }
+
+  /** The best common ancestor of two commits (what `git merge-base` prints), or null when they share none. */
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    return mergeBase(this.objects, a, b);
+  }
+
+  /**
+   * The newest commit on `tip`'s first-parent line made at or before `whenMs` (committer time), or null
+   * when there is none within `maxWalk` commits.
+   */
+  async commitAtTime(tip: string, whenMs: number, maxWalk?: number): Promise<string | null> {
+    return commitAtTime(this.objects, tip, whenMs, maxWalk);
   }
 
   // ---------------------------------------------------------------- the write path
@@ -1056,28 +1032,6 @@ export class GitRepo {
     }
   }
 
-  /** Whether `ancestor` is reachable from `descendant`. */
-  private async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    const floor = (await this.readCommit(ancestor)).committer.timestamp - 86_400; // clock-skew slop, as git's
-    const seen = new Set<string>([descendant]);
-    let frontier = [descendant];
-    while (frontier.length > 0) {
-      if (frontier.includes(ancestor)) return true;
-      const infos = await mapLimit(frontier, IO_CONCURRENCY, (o) => this.readCommit(o));
-      const next: string[] = [];
-      for (const c of infos) {
-        for (const p of c.parents) {
-          if (seen.has(p)) continue;
-          seen.add(p);
-          const pc = await this.readCommit(p);
-          if (p === ancestor || pc.committer.timestamp >= floor) next.push(p);
-        }
-      }
-      frontier = next;
-    }
-    return false;
-  }
-
   // ---------------------------------------------------------------- remote
 
   /** URL of a configured remote, or undefined. */
@@ -1208,7 +1162,7 @@ export class GitRepo {
       };
     }
 
-    const { commits, fastForward } = await this.commitsToSend(local, remoteTip);
+    const { commits, containsOther: fastForward } = await commitsNotIn(this.objects, local, remoteTip);
     if (!fastForward) {
       return {
         ok: false,
@@ -1252,58 +1206,6 @@ export class GitRepo {
       }
     }
     return { ok: true, objectCount: objects.length };
-  }
-
-  /**
-   * Commits reachable from `local` but not from `remoteTip` (git's rev-list painting: walk both sides
-   * newest first, stop when only commits the remote has are left), and whether `remoteTip` is an ancestor.
-   */
-  private async commitsToSend(
-    local: string,
-    remoteTip: string | null,
-  ): Promise<{ commits: CommitInfo[]; fastForward: boolean }> {
-    const state = new Map<string, { info: CommitInfo; theirs: boolean; expanded: boolean }>();
-    const heap = new CommitHeap();
-    let ours = 0;
-    let reachedTip = remoteTip === null;
-    const add = async (oid: string, theirs: boolean): Promise<void> => {
-      const known = state.get(oid);
-      if (known) {
-        if (theirs) markTheirs(oid);
-        return;
-      }
-      const info = await this.readCommit(oid);
-      state.set(oid, { info, theirs, expanded: false });
-      if (!theirs) ours++;
-      heap.push({ info, rank: info.committer.timestamp });
-    };
-    const markTheirs = (oid: string): void => {
-      const stack = [oid];
-      while (stack.length > 0) {
-        const s = state.get(stack.pop()!);
-        if (!s || s.theirs) continue;
-        s.theirs = true;
-        if (!s.expanded) ours--;
-        else stack.push(...s.info.parents);
-      }
-    };
-    await add(local, false);
-    if (remoteTip !== null) await add(remoteTip, true);
-    while (heap.size > 0 && ours > 0) {
-      const { info } = heap.pop()!;
-      const s = state.get(info.oid)!;
-      if (s.expanded) continue;
-      s.expanded = true;
-      if (!s.theirs) {
-        ours--;
-        if (info.parents.includes(remoteTip ?? '')) reachedTip = true;
-      }
-      for (const p of info.parents) await add(p, s.theirs);
-      if (s.theirs) for (const p of info.parents) markTheirs(p);
-    }
-    if (local === remoteTip) reachedTip = true;
-    const commits = [...state.values()].filter((s) => !s.theirs).map((s) => s.info);
-    return { commits, fastForward: reachedTip };
   }
 
   /**
@@ -1417,50 +1319,6 @@ function buildChangeTree(changes: ChangeSet): ChangeNode {
   };
   check(root, '');
   return root;
-}
-
-/** A max-heap of commits by rank (committer time, possibly capped by a child's), FIFO among equals. */
-class CommitHeap {
-  private items: Array<{ info: CommitInfo; rank: number; seq: number }> = [];
-  private seq = 0;
-  get size(): number {
-    return this.items.length;
-  }
-  push(x: { info: CommitInfo; rank: number }): void {
-    const item = { ...x, seq: this.seq++ };
-    const a = this.items;
-    a.push(item);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.above(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
-      i = parent;
-    }
-  }
-  pop(): { info: CommitInfo; rank: number } | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < a.length && this.above(a[l]!, a[best]!)) best = l;
-        if (r < a.length && this.above(a[r]!, a[best]!)) best = r;
-        if (best === i) break;
-        [a[i], a[best]] = [a[best]!, a[i]!];
-        i = best;
-      }
-    }
-    return top;
-  }
-  private above(x: { rank: number; seq: number }, y: { rank: number; seq: number }): boolean {
-    return x.rank > y.rank || (x.rank === y.rank && x.seq < y.seq);
-  }
 }
 
 export { EMPTY_TREE_OID };

@@ -3,7 +3,7 @@ import { describeOperation, type Operation } from '../../domain/diff.js';
 import { diffStates } from '../../domain/diff.js';
 import { formatProblem } from '../../errors.js';
 import { GitRepo } from '../../store/git.js';
-import { mergeBase, statePair } from '../changes.js';
+import { statePair } from '../changes.js';
 import { defineCommand, repoDir, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
 
@@ -86,7 +86,7 @@ export const diffCommand = defineCommand<Args>({
           ? null
           : await repo.resolveRevision('HEAD');
     const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
-    const from = headCommit ? ((await mergeBase(repo, base, headCommit)) ?? base) : base;
+    const from = headCommit ? ((await repo.mergeBase(base, headCommit)) ?? base) : base;
     const progress = out.progress('reading the working tree');
     const pair = await statePair(repo, from, head, {
       onProgress: (done, total) => progress.update(done, total),
