@@ -7,9 +7,55 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { ObjectType } from './objects.js';
+import type { ObjectReader } from './object-reader.js';
+import {
+  parseCommit,
+  serializeCommit,
+  serializeTree,
+  type ObjectType,
+  type Signature,
+  type TreeEntry,
+} from './objects.js';
 
 const deflate = promisify(zlib.deflate);
+/**
+ * Loose objects are not fsynced, as native git's default (core.fsync=committed,-loose-object): the ref's
+ * fsync before it is renamed commits the file system's journal, which writes the new objects' data too
+ * (ext4's default data=ordered).
+ */
+const FSYNC_OBJECTS = false;
+
+/** Writes objects into a repository and tells its reader's caches about the trees and commits written. */
+export class ObjectWriter {
+  constructor(
+    private readonly objects: ObjectReader,
+    private readonly objectsDir: string,
+  ) {}
+
+  write(type: ObjectType, body: Uint8Array): Promise<string> {
+    return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
+  }
+
+  /** Writes a tree of entries already in git order (they are frozen and cached: never change them afterwards). */
+  async writeTree(entries: TreeEntry[]): Promise<string> {
+    const oid = await this.write('tree', serializeTree(entries));
+    this.objects.rememberTree(oid, entries);
+    return oid;
+  }
+
+  async writeCommit(c: {
+    tree: string;
+    parents: string[];
+    author: Signature;
+    committer: Signature;
+    message: string;
+  }): Promise<string> {
+    const body = serializeCommit(c);
+    const oid = await this.write('commit', body);
+    this.objects.rememberCommit(parseCommit(oid, body));
+    return oid;
+  }
+}
 
 /**
  * Writes one loose object atomically (temp file, fsync, rename) unless it already exists loose.
