@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One registry write (a new version file + an edited model.yaml) on a non-bare repository of
-// 10,000 models × 10 files = 100,000 files: GitRepo.commit() against native `git add <2 files> && git commit`.
+// 10,000 models × 10 files = 100,000 files: GitWriter.commit() against native `git add <2 files> && git commit`.
 //
 //   npm run build && node bench/store-commit.mjs [--models 10000] [--rounds 10] [--fresh]
 //
@@ -14,12 +14,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = path.join(root, 'dist/store/git.js');
+const built = path.join(root, 'dist/store/git/writer.js');
 if (!existsSync(built)) {
-  console.error('dist/store/git.js is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first.');
+  console.error('dist/store/git/writer.js is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first.');
   process.exit(2);
 }
-const { GitRepo } = await import(built);
+const { GitWriter } = await import(built);
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,7 +75,7 @@ const median = (xs) => {
 };
 const ms = (t) => Number(process.hrtime.bigint() - t) / 1e6;
 
-const repo = await GitRepo.open(dir);
+const repo = await GitWriter.open(dir);
 const enc = new TextEncoder();
 const ours = [];
 const native = [];
@@ -126,7 +126,7 @@ const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: '
 const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
 console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
 console.log(
-  `GitRepo.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
+  `GitWriter.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
 );
 console.log(
   `native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,

@@ -7,7 +7,7 @@ import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git/objects.js';
 import { loadModelDir, type Loaded } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
@@ -36,14 +36,14 @@ interface SideReader {
   list(dir: string): Promise<string[] | null>;
 }
 
-export function commitReader(repo: GitRepo, commit: string | null): SideReader {
+export function commitReader(repo: GitReader, commit: string | null): SideReader {
   return {
     read: (p) => (commit ? repo.readFileAt(commit, p) : Promise.resolve(null)),
     list: async (d) => (commit ? ((await repo.readTreeAt(commit, d))?.map((e) => e.path) ?? null) : null),
   };
 }
 
-export function workTreeReader(repo: GitRepo): SideReader {
+export function workTreeReader(repo: GitReader): SideReader {
   return {
     read: (p) => repo.readWorkTreeFile(p),
     list: async (d) => {
@@ -74,7 +74,7 @@ export function readWorkTreeSync(dir: string, rel: string): Uint8Array | null {
   }
 }
 
-/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitRepo.listWorkTreeFiles). */
+/** Files under `prefix` of a work tree, repo-relative, without `.git` (as GitReader.listWorkTreeFiles). */
 export function listWorkTreeSync(dir: string, prefix: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -97,7 +97,7 @@ export function listWorkTreeSync(dir: string, prefix: string): string[] {
 
 /** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
 export async function changedPaths(
-  repo: GitRepo,
+  repo: GitReader,
   base: string | null,
   target: Target,
   workTreeOids?: ReadonlyMap<string, string>,
@@ -167,7 +167,12 @@ function localFiles(t: LocalTree, prefix: string): string[] {
  * Paths that differ between `base`'s tree at `dir` and a work-tree directory, descending only into
  * subtrees whose oids differ: the cost follows the change, not the registry (one read of `models/`).
  */
-async function changedUnder(repo: GitRepo, base: string, dir: string, local: LocalTree | undefined): Promise<string[]> {
+async function changedUnder(
+  repo: GitReader,
+  base: string,
+  dir: string,
+  local: LocalTree | undefined,
+): Promise<string[]> {
   const remote = await repo.readTreeAt(base, dir);
   if (!local) return remote ? (await repo.listFiles(base, dir)).map((f) => f.path) : [];
   if (!remote) return localFiles(local, dir);
@@ -226,7 +231,7 @@ async function loadDirs(
  * `targetLoaded` reuses a full load of the target instead of reading the changed folders again.
  */
 export async function statePair(
-  repo: GitRepo,
+  repo: GitReader,
   base: string | null,
   target: Target,
   opts: {

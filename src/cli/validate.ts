@@ -18,7 +18,7 @@ import { pairRenames } from '../domain/diff.js';
 import { parsePath } from '../domain/layout.js';
 import { checkPolicies } from '../domain/policies.js';
 import type { ModelEntry, RegistryFile } from '../domain/state.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { loadCommit, loadWorkTree, type Loaded } from '../store/load.js';
 import { lineOfKey } from '../store/yaml.js';
 import { blobOid, listWorkTreeSync, readWorkTreeSync, statePair } from './changes.js';
@@ -53,7 +53,11 @@ export interface ValidateResult {
  * the work tree synchronously — one readFileSync is ~10x cheaper than fs/promises' open/stat/read/close
  * round trips through the thread pool, which dominated validate at 100k files.
  */
-function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], oids?: Map<string, string>): GitRepo {
+function readingView(
+  repo: GitReader,
+  onProgress: ValidateOptions['onProgress'],
+  oids?: Map<string, string>,
+): GitReader {
   let total = 0;
   let done = 0;
   const pathOf = new Map<string, string>();
@@ -95,16 +99,16 @@ function readingView(repo: GitRepo, onProgress: ValidateOptions['onProgress'], o
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
-  }) as GitRepo;
+  }) as GitReader;
 }
 
 /**
- * A listed work-tree file as git would commit it (GitRepo.readWorkTreeFile's rules): a symbolic link reads as
+ * A listed work-tree file as git would commit it (GitReader.readWorkTreeFile's rules): a symbolic link reads as
  * the path it holds, never as its target, and a FIFO or device is absent. A pull request's links must not
  * make validate read and print files from outside the repository, nor hang on /dev/zero. (The listing never
  * enters a linked folder.)
  */
-async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null> {
+async function resolveOrNull(repo: GitReader, rev: string): Promise<string | null> {
   try {
     return await repo.resolveRevision(rev);
   } catch (e) {
@@ -113,7 +117,7 @@ async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null>
   }
 }
 
-export async function validateRepository(repo: GitRepo, opts: ValidateOptions = {}): Promise<ValidateResult> {
+export async function validateRepository(repo: GitReader, opts: ValidateOptions = {}): Promise<ValidateResult> {
   const oids = new Map<string, string>();
   const view = readingView(repo, opts.onProgress, opts.ref === undefined ? oids : undefined);
   let target: string | null = null;
@@ -202,7 +206,7 @@ function policyProblems(
 }
 
 async function withLines(
-  repo: GitRepo,
+  repo: GitReader,
   target: string | null,
   found: Array<Problem & { pointer?: string }>,
 ): Promise<Problem[]> {
@@ -232,7 +236,7 @@ export async function validateFolder(
   dir: string,
   opts: Pick<ValidateOptions, 'onProgress'> = {},
 ): Promise<ValidateResult> {
-  const folder = { dir, bare: false } as unknown as GitRepo;
+  const folder = { dir, bare: false } as unknown as GitReader;
   const loaded = await loadWorkTree(readingView(folder, opts.onProgress));
   let versions = 0;
   for (const m of loaded.state.models.values()) versions += m.versions.size;

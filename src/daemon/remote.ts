@@ -3,7 +3,7 @@
 // so a force-push on the remote is followed like any other new tip. The local branch is fast-forwarded
 // too when it can be (so the clone reads naturally), but it is not what is served. Any number of
 // daemons on any number of machines serve one registry this way.
-import type { GitRepo } from '../store/git.js';
+import type { GitWriter } from '../store/git/writer.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
@@ -15,7 +15,7 @@ export function trackingRef(branch: string): string {
 }
 
 export interface RemoteFollowerDeps {
-  repo: GitRepo;
+  repo: GitWriter;
   branch: string;
   url: string;
   intervalMs: number;

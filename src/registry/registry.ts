@@ -62,7 +62,8 @@ import type {
   MlflowSearchModelsResponse,
   MlflowSearchVersionsResponse,
 } from '../mlflow/types.js';
-import { GitRepo, type ChangeSet, type Signature } from '../store/git.js';
+import type { Signature } from '../store/git/reader.js';
+import { GitWriter, type ChangeSet } from '../store/git/writer.js';
 import { loadCommit, loadModelDir, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
@@ -121,14 +122,14 @@ export class Registry {
   private loaded: Loaded | undefined;
 
   private constructor(
-    readonly repo: GitRepo,
+    readonly repo: GitWriter,
     readonly branch: string,
     private readonly author: Author,
     private readonly opts: RegistryOptions,
   ) {}
 
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
-    const repo = await GitRepo.open(dir);
+    const repo = await GitWriter.open(dir);
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
     if (opts.commit === false && repo.bare)
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
@@ -791,11 +792,11 @@ export async function initRegistry(
   } = {},
 ): Promise<Registry> {
   const branch = opts.branch ?? 'main';
-  let repo: GitRepo;
+  let repo: GitWriter;
   try {
-    repo = await GitRepo.open(dir);
+    repo = await GitWriter.open(dir);
   } catch {
-    repo = await GitRepo.init(dir, { bare: opts.bare ?? false, branch });
+    repo = await GitWriter.init(dir, { bare: opts.bare ?? false, branch });
   }
   const useBranch = opts.branch ?? (await repo.currentBranch()) ?? branch;
   const head = await repo.resolveBranch(useBranch);

@@ -11,7 +11,7 @@ import {
   type RegistryState,
   type VersionFile,
 } from '../domain/state.js';
-import type { GitRepo } from './git.js';
+import type { GitReader } from './git/reader.js';
 import { lineOfKey, parseDocumentText } from './yaml.js';
 
 /** What a loaded commit holds. `problems` empty means the state is servable. */
@@ -204,7 +204,7 @@ async function loadFiles(
 }
 
 /** The whole registry at a commit, read from git objects. */
-export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded> {
+export async function loadCommit(repo: GitReader, commit: string): Promise<Loaded> {
   const files = await repo.listFiles(commit, '');
   const byPath = new Map(files.map((f) => [f.path, f.oid]));
   return loadFiles(commit, [...byPath.keys()], {
@@ -216,7 +216,7 @@ export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded>
 }
 
 /** The whole registry as the working tree holds it (uncommitted edits included). */
-export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
+export async function loadWorkTree(repo: GitReader): Promise<Loaded> {
   const paths = await repo.listWorkTreeFiles('');
   return loadFiles(null, paths, { read: (p) => repo.readWorkTreeFile(p) });
 }
@@ -225,7 +225,7 @@ export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
  * Moves a loaded state to another commit by reading only the files a tree diff names. The result is a
  * new object; `prev` is not modified, so readers holding it keep a consistent view.
  */
-export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string): Promise<Loaded> {
+export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string): Promise<Loaded> {
   if (prev.commit === commit) return prev;
   const changes = await repo.diff(prev.commit, commit);
   const reader: FileReader = { read: (p) => repo.readFileAt(commit, p) };

@@ -2,7 +2,7 @@
 import { describeOperation, type Operation } from '../../domain/diff.js';
 import { diffStates } from '../../domain/diff.js';
 import { formatProblem } from '../../errors.js';
-import { GitRepo } from '../../store/git.js';
+import { GitReader } from '../../store/git/reader.js';
 import { statePair } from '../changes.js';
 import { defineCommand, repoDir, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
@@ -76,7 +76,7 @@ export const diffCommand = defineCommand<Args>({
   async handler(a) {
     const format = a.json ? 'json' : (a.format ?? 'text');
     const out = outputFor({ json: format === 'json' });
-    const repo = await GitRepo.open(repoDir(a));
+    const repo = await GitReader.open(repoDir(a));
     const base = await repo.resolveRevision(a.base);
     const useWorkTree = a.head === undefined && !repo.bare;
     const head =

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { REGISTRY_FILE } from '../../domain/layout.js';
 import { formatProblem } from '../../errors.js';
-import { GitRepo } from '../../store/git.js';
+import { GitReader } from '../../store/git/reader.js';
 import { defineCommand, repoDir, targetBranch, type GlobalArgs } from '../options.js';
 import { outputFor, shortOid } from '../output.js';
 import { failure, validateFolder, validateRepository } from '../validate.js';
@@ -57,7 +57,7 @@ export const validateCommand = defineCommand<Args>({
   async handler(a) {
     const out = outputFor({ json: a.json === true || a.format === 'json' });
     const dir = repoDir(a);
-    const repo = await GitRepo.open(dir).catch(async (e: unknown) => {
+    const repo = await GitReader.open(dir).catch(async (e: unknown) => {
       // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
       if (a.ref !== undefined || a.base !== undefined || !(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null)))
         throw e;
