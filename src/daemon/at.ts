@@ -2,7 +2,7 @@
 // first-parent line made at or before it). Loaded incrementally from the served state (a tree diff
 // away), cached by commit.
 import { RegistryError, formatProblem } from '../errors.js';
-import type { GitWriter } from '../store/git/writer.js';
+import type { GitReader } from '../store/git/reader.js';
 import { reloadCommit } from '../store/load.js';
 import type { StateHolder } from './holder.js';
 import type { Served } from './ui-deps.js';
@@ -12,7 +12,7 @@ const REVISION = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,199}((~\d{0,6})|(\^\d?))*$/;
 /** How many commits a time lookup walks back at most. */
 const MAX_WALK = 100_000;
 
-export function createAt(repo: GitWriter, branch: string, holder: StateHolder): (at: string) => Promise<Served> {
+export function createAt(repo: GitReader, branch: string, holder: StateHolder): (at: string) => Promise<Served> {
   const byCommit = new Map<string, Promise<Served>>();
   const byTime = new Map<string, string>();
 
