@@ -126,7 +126,7 @@ const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: '
 const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
 console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
 console.log(
-  `GitWriter.commit (ms):            ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
+  `GitWriter.commit (ms):          ${fmt(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
 );
 console.log(
   `native git add + commit (ms):   ${fmt(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,
