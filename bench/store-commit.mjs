@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One registry write (a new version file + an edited model.yaml) on a non-bare repository of
-// 10,000 models × 10 files = 100,000 files: GitRepo.commit() against native `git add <2 files> && git commit`.
+// 10,000 models × 10 files = 100,000 files: GitWriter.commit() against native `git add <2 files> && git commit`.
 //
 //   npm run build && node bench/store-commit.mjs [--models 10000] [--rounds 10] [--fresh]
 //
@@ -17,7 +17,7 @@ import { BENCH_ENV as env, fmt, importDist, median, options, printSummary, timer
 const opts = options({ models: 10_000, rounds: 10, fresh: false });
 const MODELS = opts.models;
 const ROUNDS = opts.rounds;
-const { GitRepo } = await importDist('store/git.js');
+const { GitWriter } = await importDist('store/git/writer.js');
 const dir = path.join(os.tmpdir(), `mreg-bench-store-commit-${MODELS}`);
 const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
 
@@ -56,7 +56,7 @@ async function build() {
 if (opts.fresh || !existsSync(path.join(dir, '.git'))) await build();
 git('status', '--porcelain'); // warm the page cache and refresh the index stat data, for both contenders
 
-const repo = await GitRepo.open(dir);
+const repo = await GitWriter.open(dir);
 const enc = new TextEncoder();
 const ours = [];
 const native = [];
@@ -107,7 +107,7 @@ const fsck = spawnSync('git', ['fsck', '--no-dangling'], { cwd: dir, encoding: '
 const each = (xs) => xs.map((x) => fmt(x)).join(' ');
 console.log(`files: ${MODELS * 10 + 1}, rounds: ${ROUNDS}`);
 console.log(
-  `GitRepo.commit (ms):            ${each(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
+  `GitWriter.commit (ms):          ${each(ours)}   first ${ours[0].toFixed(0)}, median ${median(ours).toFixed(1)}, median after the first ${median(ours.slice(1)).toFixed(1)}`,
 );
 console.log(
   `native git add + commit (ms):   ${each(native)}   first ${native[0].toFixed(0)}, median ${median(native).toFixed(1)}`,

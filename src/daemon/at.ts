@@ -2,7 +2,7 @@
 // CLI's --at is). Loaded incrementally from the served state (a tree diff away), cached by commit.
 import { parseAt } from '../domain/at.js';
 import { RegistryError, formatProblem } from '../errors.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { reloadCommit } from '../store/load.js';
 import { resolveAt } from '../store/resolve-at.js';
 import type { StateHolder } from './holder.js';
@@ -12,7 +12,7 @@ const MAX_CACHED = 16;
 /** How many commits a time lookup walks back at most. */
 const MAX_WALK = 100_000;
 
-export function createAt(repo: GitRepo, branch: string, holder: StateHolder): (at: string) => Promise<Served> {
+export function createAt(repo: GitReader, branch: string, holder: StateHolder): (at: string) => Promise<Served> {
   const byCommit = new Map<string, Promise<Served>>();
   const byTime = new Map<string, string>();
 

@@ -1,9 +1,9 @@
-// --remote URL --interval S: the git host is the source of truth. A local clone (bare, objects only) is
-// fetched every S seconds over smart HTTP into refs/remotes/origin/<branch>, which is what is served —
-// so a force-push on the remote is followed like any other new tip. The local branch is fast-forwarded
-// too when it can be (so the clone reads naturally), but it is not what is served. Any number of
-// daemons on any number of machines serve one registry this way.
-import type { GitRepo } from '../store/git.js';
+// --remote URL --interval S: the git host is the source of truth. A local repository (bare, objects only,
+// created when absent) is fetched every S seconds over smart HTTP into refs/remotes/origin/<branch>, and
+// that ref's commit is what is served, so a force-push on the remote is followed like any other new tip.
+// Nothing local moves: no branch, no index, no work tree (the daemon holds only the read side of the
+// store). Any number of daemons on any number of machines serve one registry this way.
+import { trackingRef as remoteTrackingRef, type GitReader } from '../store/git/reader.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
@@ -11,17 +11,17 @@ export const REMOTE_NAME = 'origin';
 
 /** The ref a --remote daemon serves. */
 export function trackingRef(branch: string): string {
-  return `refs/remotes/${REMOTE_NAME}/${branch}`;
+  return remoteTrackingRef(REMOTE_NAME, branch);
 }
 
 export interface RemoteFollowerDeps {
-  repo: GitRepo;
+  repo: GitReader;
   branch: string;
   url: string;
   intervalMs: number;
   metrics: Metrics;
   logger: Logger;
-  /** Called after the local branch moved. */
+  /** Called after the remote-tracking ref moved. */
   onMoved(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ export class RemoteFollower {
 
   constructor(private readonly d: RemoteFollowerDeps) {}
 
-  /** One fetch; moves the local branch when the remote's differs. Never throws. */
+  /** One fetch into the remote-tracking ref; tells onMoved when the tip changed. Never throws. */
   fetchOnce(): Promise<void> {
     this.inFlight ??= this.doFetch().finally(() => {
       this.inFlight = undefined;
@@ -54,13 +54,6 @@ export class RemoteFollower {
         logger.info('fetched', { url, branch, from: this.lastTip ?? null, to: tip });
         this.lastTip = tip;
         await this.d.onMoved();
-      }
-      if ((await repo.resolveBranch(branch)) !== tip) {
-        await repo
-          .fastForward(branch, tip)
-          .catch((e: unknown) =>
-            logger.debug('local branch not fast-forwarded', { branch, err: (e as Error).message }),
-          );
       }
     } catch (e) {
       metrics.fetchesFailed++;

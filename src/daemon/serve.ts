@@ -2,7 +2,7 @@
 // a snapshot when one exists), then follow the branch. `startDaemon` is what `mreg serve` and the tests
 // call; `stop()` releases everything it started.
 import type { AddressInfo } from 'node:net';
-import { GitRepo } from '../store/git.js';
+import { GitReader } from '../store/git/reader.js';
 import type { DaemonConfig } from './config.js';
 import { createAt } from './at.js';
 import { StateHolder } from './holder.js';
@@ -22,7 +22,7 @@ export interface Daemon {
   /** http://host:port */
   readonly url: string;
   readonly branch: string;
-  readonly repo: GitRepo;
+  readonly repo: GitReader;
   readonly holder: StateHolder;
   readonly app: App;
   readonly metrics: Metrics;
@@ -38,13 +38,13 @@ export interface StartOptions {
   ui?: UiHandler;
 }
 
-async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitRepo> {
+async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitReader> {
   try {
-    return await GitRepo.open(config.repoDir);
+    return await GitReader.open(config.repoDir);
   } catch (e) {
     if (!config.remote) throw e;
     logger.info('creating a local clone for the remote', { dir: config.repoDir, url: config.remote.url });
-    return GitRepo.init(config.repoDir, { bare: true, branch: config.branch ?? 'main' });
+    return GitReader.init(config.repoDir, { bare: true, branch: config.branch ?? 'main' });
   }
 }
 

@@ -1,5 +1,5 @@
 // What the web UI (src/daemon/ui/) gets from the daemon: the served state and history, never a way to write.
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import type { Loaded } from '../store/load.js';
 
 /** One loaded, checked commit as the daemon serves it. */
@@ -16,6 +16,6 @@ export interface UiDeps {
   /** The registry as of a commit, a ref or a time (ISO-8601 or epoch ms), cached by commit. */
   at(at: string): Promise<Served>;
   /** For history (log, blobs at a commit): read functions only. */
-  repo: GitRepo;
+  repo: GitReader;
   branch: string;
 }

@@ -8,14 +8,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { watch, type FSWatcher } from 'chokidar';
 import { formatProblem, type Problem } from '../errors.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { loadCommit, reloadCommit, type Loaded } from '../store/load.js';
 import type { StateHolder } from './holder.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
 export interface ReloaderDeps {
-  repo: GitRepo;
+  repo: GitReader;
   branch: string;
   holder: StateHolder;
   metrics: Metrics;

@@ -5,8 +5,8 @@
 import type { Problem } from '../errors.js';
 import { MODELS_DIR, modelDirOf, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type RegistryState } from '../domain/state.js';
-import type { GitRepo } from '../store/git.js';
-import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git-objects.js';
+import type { GitReader } from '../store/git/reader.js';
+import { hashObject, serializeTree, sortTreeEntries, type TreeEntry } from '../store/git/objects.js';
 import { loadModelDir, type Loaded } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 import { commitReader, workTreeReader, type Reader } from './reader.js';
@@ -28,7 +28,7 @@ export interface StatePair {
 
 /** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
 export async function changedPaths(
-  repo: GitRepo,
+  repo: GitReader,
   base: string | null,
   target: Target,
   workTreeOids?: ReadonlyMap<string, string>,
@@ -98,7 +98,12 @@ function localFiles(t: LocalTree, prefix: string): string[] {
  * Paths that differ between `base`'s tree at `dir` and a work-tree directory, descending only into
  * subtrees whose oids differ: the cost follows the change, not the registry (one read of `models/`).
  */
-async function changedUnder(repo: GitRepo, base: string, dir: string, local: LocalTree | undefined): Promise<string[]> {
+async function changedUnder(
+  repo: GitReader,
+  base: string,
+  dir: string,
+  local: LocalTree | undefined,
+): Promise<string[]> {
   const remote = await repo.readTreeAt(base, dir);
   if (!local) return remote ? (await repo.listFiles(base, dir)).map((f) => f.path) : [];
   if (!remote) return localFiles(local, dir);
@@ -157,7 +162,7 @@ async function loadDirs(
  * `targetLoaded` reuses a full load of the target instead of reading the changed folders again.
  */
 export async function statePair(
-  repo: GitRepo,
+  repo: GitReader,
   base: string | null,
   target: Target,
   opts: {
@@ -181,33 +186,4 @@ export async function statePair(
     models: await loadDirs(afterReader, dirs, problems, opts.targetLoaded),
   };
   return { before, after, dirs, problems, brokenBefore };
-}
-
-/**
- * The best common ancestor of two commits (what `git merge-base` prints), or null when they share none.
- * Walks both histories newest-first, so the cost follows the distance to the fork point.
- */
-export async function mergeBase(repo: GitRepo, a: string, b: string): Promise<string | null> {
-  if (a === b) return a;
-  const flags = new Map<string, number>();
-  const time = new Map<string, number>();
-  const queue: string[] = [];
-  const push = async (oid: string, flag: number) => {
-    const had = flags.get(oid) ?? 0;
-    if ((had & flag) === flag) return;
-    flags.set(oid, had | flag);
-    if (!time.has(oid)) time.set(oid, (await repo.readCommit(oid)).committer.timestamp);
-    if (!queue.includes(oid)) queue.push(oid);
-  };
-  await push(a, 1);
-  await push(b, 2);
-  while (queue.length) {
-    // The newest commit first, as git's paint-down does; ties by oid keep it deterministic.
-    queue.sort((x, y) => time.get(y)! - time.get(x)! || (x < y ? -1 : 1));
-    const oid = queue.shift()!;
-    const f = flags.get(oid)!;
-    if (f === 3) return oid;
-    for (const p of (await repo.readCommit(oid)).parents) await push(p, f);
-  }
-  return null;
 }

@@ -2,8 +2,8 @@
 // with a base, as registry operations (domain/diff.ts), read only from the model folders that differ.
 import type { Problem } from '../errors.js';
 import { diffStates, type Operation } from '../domain/diff.js';
-import { GitRepo } from '../store/git.js';
-import { mergeBase, statePair } from './changes.js';
+import { GitReader } from '../store/git/reader.js';
+import { statePair } from './changes.js';
 
 export type { Operation } from '../domain/diff.js';
 
@@ -29,12 +29,12 @@ export interface DiffResult {
  * @throws RESOURCE_DOES_NOT_EXIST for a revision that names nothing, INVALID_STATE outside a git repository
  */
 export async function diffRegistry(dir: string, base: string, opts: DiffOptions = {}): Promise<DiffResult> {
-  const repo = await GitRepo.open(dir);
+  const repo = await GitReader.open(dir);
   const baseCommit = await repo.resolveRevision(base);
   const useWorkTree = opts.head === undefined && !repo.bare;
   const head = useWorkTree ? null : await repo.resolveRevision(opts.head ?? 'HEAD');
   const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
-  const from = headCommit ? ((await mergeBase(repo, baseCommit, headCommit)) ?? baseCommit) : baseCommit;
+  const from = headCommit ? ((await repo.mergeBase(baseCommit, headCommit)) ?? baseCommit) : baseCommit;
   const pair = await statePair(repo, from, head, opts.onProgress ? { onProgress: opts.onProgress } : {});
   return { base: from, head, operations: diffStates(pair.before, pair.after), problems: pair.problems };
 }

@@ -2,13 +2,13 @@
 // the branch and turns each commit into registry operations).
 import { RegistryError } from '../errors.js';
 import { parseVersion } from '../domain/rules.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { registryHistory, type HistoryEntry } from '../store/history.js';
 import { resolveAt } from '../store/resolve-at.js';
 import type { CommitSummary, HistoryQuery } from './types.js';
 
 /** A commit named by any revision. @throws INVALID_PARAMETER_VALUE when it names nothing */
-export async function commitSummary(repo: GitRepo, revision: string): Promise<CommitSummary> {
+export async function commitSummary(repo: GitReader, revision: string): Promise<CommitSummary> {
   const oid = await resolveAt(repo, null, { kind: 'revision', revision }, { branch: '' });
   const c = await repo.readCommit(oid);
   return {
@@ -21,7 +21,7 @@ export async function commitSummary(repo: GitRepo, revision: string): Promise<Co
 }
 
 /** The audit log of `branch` (or from `q.ref`), newest first. */
-export async function* historyOf(repo: GitRepo, branch: string, q: HistoryQuery): AsyncGenerator<HistoryEntry> {
+export async function* historyOf(repo: GitReader, branch: string, q: HistoryQuery): AsyncGenerator<HistoryEntry> {
   const version = q.version !== undefined ? parseVersion(q.version) : undefined;
   const start = q.ref !== undefined ? await repo.resolveRevision(q.ref) : await repo.resolveBranch(branch);
   if (!start) throw new RegistryError('INVALID_STATE', `Branch '${branch}' has no commits.`);

@@ -2,7 +2,7 @@
 import { RegistryError } from '../errors.js';
 import { REGISTRY_FILE } from '../domain/layout.js';
 import type { RegistryFile } from '../domain/state.js';
-import { GitRepo } from '../store/git.js';
+import { GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
 import { Registry } from './registry.js';
@@ -24,11 +24,11 @@ export interface InitOptions {
  */
 export async function initRegistry(dir: string, opts: InitOptions = {}): Promise<Registry> {
   const branch = opts.branch ?? 'main';
-  let repo: GitRepo;
+  let repo: GitWriter;
   try {
-    repo = await GitRepo.open(dir);
+    repo = await GitWriter.open(dir);
   } catch {
-    repo = await GitRepo.init(dir, { bare: opts.bare ?? false, branch });
+    repo = await GitWriter.init(dir, { bare: opts.bare ?? false, branch });
   }
   const useBranch = opts.branch ?? (await repo.currentBranch()) ?? branch;
   const head = await repo.resolveBranch(useBranch);

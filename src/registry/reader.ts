@@ -5,7 +5,7 @@ import { RegistryError, formatProblem, type Problem } from '../errors.js';
 import { dirVersionFile, REGISTRY_FILE } from '../domain/layout.js';
 import { encodeName } from '../domain/names.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type VersionFile } from '../domain/state.js';
-import type { GitRepo } from '../store/git.js';
+import type { GitReader } from '../store/git/reader.js';
 import { loadModelDir } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 
@@ -22,7 +22,7 @@ export interface Reader {
 export type Need = 'model' | 'all' | number[];
 
 /** The files of a commit; `null` reads as an empty repository. */
-export function commitReader(repo: GitRepo, commit: string | null): Reader {
+export function commitReader(repo: GitReader, commit: string | null): Reader {
   return {
     commit,
     read: (p) => (commit ? repo.readFileAt(commit, p) : Promise.resolve(null)),
@@ -31,7 +31,7 @@ export function commitReader(repo: GitRepo, commit: string | null): Reader {
 }
 
 /** The files of the working tree, uncommitted edits included. */
-export function workTreeReader(repo: GitRepo): Reader {
+export function workTreeReader(repo: GitReader): Reader {
   return {
     commit: null,
     read: (p) => repo.readWorkTreeFile(p),

@@ -52,7 +52,7 @@ import type {
   MlflowSearchModelsResponse,
   MlflowSearchVersionsResponse,
 } from '../mlflow/types.js';
-import { GitRepo } from '../store/git.js';
+import { GitWriter } from '../store/git/writer.js';
 import type { HistoryEntry } from '../store/history.js';
 import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { resolveAt } from '../store/resolve-at.js';
@@ -73,7 +73,7 @@ export class Registry {
 
   private constructor(
     /** The repository; for the library's own modules (validate, diff, the example), not a public API. */
-    readonly repo: GitRepo,
+    readonly repo: GitWriter,
     readonly branch: string,
     author: Author,
     private readonly opts: RegistryOptions,
@@ -89,7 +89,7 @@ export class Registry {
   }
 
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
-    const repo = await GitRepo.open(dir);
+    const repo = await GitWriter.open(dir);
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
     if (opts.commit === false && repo.bare)
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);

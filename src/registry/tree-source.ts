@@ -5,8 +5,8 @@
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parsePath } from '../domain/layout.js';
-import type { GitRepo } from '../store/git.js';
-import { hashObject } from '../store/git-objects.js';
+import type { GitReader } from '../store/git/reader.js';
+import { hashObject } from '../store/git/objects.js';
 import type { TreeSource } from '../store/load.js';
 
 export type { TreeSource } from '../store/load.js';
@@ -17,7 +17,7 @@ export function blobOid(bytes: Uint8Array): string {
 }
 
 /**
- * A work-tree file as git would commit it (GitRepo.readWorkTreeFile's rules): a symbolic link reads as the
+ * A work-tree file as git would commit it (GitReader.readWorkTreeFile's rules): a symbolic link reads as the
  * path it holds, never as its target, and a FIFO or device is absent. A pull request's links must not make
  * validate read and print files from outside the repository, nor hang on /dev/zero.
  */
@@ -82,7 +82,7 @@ export function workTreeSource(dir: string, opts: { oids?: Map<string, string> }
  * (same blob id) is read from there: inflating 100k objects from a pack costs several times more than
  * reading and hashing the files.
  */
-export function commitSource(repo: GitRepo, commit: string, opts: { workTree?: string } = {}): TreeSource {
+export function commitSource(repo: GitReader, commit: string, opts: { workTree?: string } = {}): TreeSource {
   let byPath: Map<string, string> | undefined;
   return {
     commit,

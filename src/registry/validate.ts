@@ -18,10 +18,10 @@ import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
 import { REGISTRY_FILE } from '../domain/layout.js';
 import { checkChangePolicies, type PolicyProblem } from '../domain/policies.js';
-import { GitRepo } from '../store/git.js';
+import { GitReader } from '../store/git/reader.js';
 import { loadTree, type Loaded } from '../store/load.js';
 import { lineOfKey } from '../store/yaml.js';
-import { mergeBase, statePair } from './changes.js';
+import { statePair } from './changes.js';
 import { commitSource, counted, readWorkTreeSync, workTreeSource, type TreeSource } from './tree-source.js';
 
 export interface ValidateOptions {
@@ -50,7 +50,7 @@ export interface ValidateResult {
   problems: Problem[];
 }
 
-async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null> {
+async function resolveOrNull(repo: GitReader, rev: string): Promise<string | null> {
   try {
     return await repo.resolveRevision(rev);
   } catch (e) {
@@ -66,7 +66,7 @@ async function resolveOrNull(repo: GitRepo, rev: string): Promise<string | null>
  * @throws when `dir` is neither a git repository nor a registry folder, or a ref names nothing
  */
 export async function validateRegistry(dir: string, opts: ValidateOptions = {}): Promise<ValidateResult> {
-  const repo = await GitRepo.open(dir).catch(async (e: unknown) => {
+  const repo = await GitReader.open(dir).catch(async (e: unknown) => {
     // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
     if (opts.ref !== undefined || opts.base !== undefined) throw e;
     if (!(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null))) throw e;
@@ -76,7 +76,7 @@ export async function validateRegistry(dir: string, opts: ValidateOptions = {}):
 }
 
 /** Schema, invariants and (against a base) policies of a commit or of the working tree of `repo`. */
-export async function validateRepository(repo: GitRepo, opts: ValidateOptions = {}): Promise<ValidateResult> {
+export async function validateRepository(repo: GitReader, opts: ValidateOptions = {}): Promise<ValidateResult> {
   const oids = new Map<string, string>();
   let target: string | null = null;
   let source: TreeSource;
@@ -96,7 +96,7 @@ export async function validateRepository(repo: GitRepo, opts: ValidateOptions = 
   if (opts.base !== undefined) {
     const b = await repo.resolveRevision(opts.base);
     const head = target ?? (current ? await repo.resolveBranch(current) : await resolveOrNull(repo, 'HEAD'));
-    base = head ? ((await mergeBase(repo, b, head)) ?? b) : b;
+    base = head ? ((await repo.mergeBase(b, head)) ?? b) : b;
   } else if (target !== null) {
     base = (await repo.readCommit(target)).parents[0] ?? null;
   } else {

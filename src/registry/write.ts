@@ -8,7 +8,8 @@ import { parsePath } from '../domain/layout.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import { checkChangePolicies } from '../domain/policies.js';
 import type { ModelEntry } from '../domain/state.js';
-import type { ChangeSet, GitRepo, Signature } from '../store/git.js';
+import type { Signature } from '../store/git/reader.js';
+import type { ChangeSet, GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import type { Author } from './config.js';
 import { commitReader, loadModel, readRegistryFile, workTreeReader, type Need, type Reader } from './reader.js';
@@ -39,7 +40,7 @@ export class Writer {
   lastWrite: WriteInfo = { commit: null, message: null };
 
   constructor(
-    private readonly repo: GitRepo,
+    private readonly repo: GitWriter,
     private readonly branch: string,
     private readonly author: Author,
     private readonly settings: WriteSettings,

@@ -12,7 +12,7 @@ import {
 } from '../domain/layout.js';
 import { encodeName } from '../domain/names.js';
 import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
-import type { CommitInfo, FileChange, GitRepo } from './git.js';
+import type { CommitInfo, FileChange, GitReader } from './git/reader.js';
 import { parseDocumentText } from './yaml.js';
 
 export interface HistoryEntry {
@@ -58,7 +58,7 @@ const parsed = new Map<string, unknown>();
 const MAX_PARSED = 4096;
 
 async function readDoc<T>(
-  repo: GitRepo,
+  repo: GitReader,
   kind: 'model' | 'model-version',
   path: string,
   oid: string | null,
@@ -75,7 +75,7 @@ async function readDoc<T>(
 
 /** Partial model entries (the model file and only the changed versions) on both sides of a set of file changes. */
 async function entriesFor(
-  repo: GitRepo,
+  repo: GitReader,
   changes: FileChange[],
 ): Promise<Map<string, { before?: ModelEntry; after?: ModelEntry }>> {
   const byDir = new Map<string, FileChange[]>();
@@ -112,7 +112,7 @@ async function entriesFor(
 
 /** The operations one set of file changes amounts to. Model files that did not change are read from `commits` when needed. */
 export async function operationsOf(
-  repo: GitRepo,
+  repo: GitReader,
   parent: string | null,
   commit: string,
   changes: FileChange[],
@@ -154,7 +154,7 @@ export async function operationsOf(
  * newest first, each commit with the registry operations it made.
  */
 export async function* registryHistory(
-  repo: GitRepo,
+  repo: GitReader,
   start: string,
   opts: HistoryOptions = {},
 ): AsyncGenerator<HistoryEntry, HistoryResume> {
@@ -266,7 +266,7 @@ export async function* registryHistory(
  * so that the two sides pair as a rename).
  */
 async function withRenameCandidates(
-  repo: GitRepo,
+  repo: GitReader,
   parent: string | null,
   commit: string,
   changes: FileChange[],

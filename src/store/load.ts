@@ -11,7 +11,7 @@ import {
   type RegistryState,
   type VersionFile,
 } from '../domain/state.js';
-import type { GitRepo } from './git.js';
+import type { GitReader } from './git/reader.js';
 import { lineOfKey, parseDocumentText } from './yaml.js';
 
 /** What a loaded commit holds. `problems` empty means the state is servable. */
@@ -220,7 +220,7 @@ export async function loadTree(source: TreeSource): Promise<Loaded> {
 }
 
 /** The whole registry at a commit, read from git objects. */
-export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded> {
+export async function loadCommit(repo: GitReader, commit: string): Promise<Loaded> {
   let byPath = new Map<string, string>();
   return loadTree({
     commit,
@@ -236,7 +236,7 @@ export async function loadCommit(repo: GitRepo, commit: string): Promise<Loaded>
 }
 
 /** The whole registry as the working tree holds it (uncommitted edits included). */
-export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
+export async function loadWorkTree(repo: GitReader): Promise<Loaded> {
   return loadTree({ commit: null, list: () => repo.listWorkTreeFiles(''), read: (p) => repo.readWorkTreeFile(p) });
 }
 
@@ -244,7 +244,7 @@ export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
  * Moves a loaded state to another commit by reading only the files a tree diff names. The result is a
  * new object; `prev` is not modified, so readers holding it keep a consistent view.
  */
-export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string): Promise<Loaded> {
+export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string): Promise<Loaded> {
   if (prev.commit === commit) return prev;
   const changes = await repo.diff(prev.commit, commit);
   const reader: FileReader = { read: (p) => repo.readFileAt(commit, p) };

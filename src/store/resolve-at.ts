@@ -4,12 +4,11 @@
 import type { At } from '../domain/at.js';
 import { neitherMessage } from '../domain/at.js';
 import { isRegistryError, RegistryError } from '../errors.js';
-import type { CommitInfo } from './git-objects.js';
 
-/** The read methods a resolution needs (GitRepo has them). */
+/** The read methods a resolution needs (GitReader has them). */
 export interface RevisionReader {
   resolveRevision(rev: string): Promise<string>;
-  readCommit(oid: string): Promise<CommitInfo>;
+  commitAtTime(tip: string, whenMs: number, maxWalk?: number): Promise<string | null>;
 }
 
 export interface ResolveAtOptions {
@@ -42,26 +41,7 @@ export async function resolveAt(
     }
   }
   if (!tip) throw new RegistryError('INVALID_STATE', `Branch '${opts.branch}' has no commits.`);
-  const found = await commitAtTime(repo, tip, at.ms, opts.maxWalk);
+  const found = await repo.commitAtTime(tip, at.ms, opts.maxWalk);
   if (found) return found;
   throw RegistryError.notFound(`The registry had no commits on '${opts.branch}' at ${new Date(at.ms).toISOString()}.`);
-}
-
-/**
- * The newest commit on `tip`'s first-parent line whose committer time is at or before `ms`, or null.
- * First-parent history is the branch's own timeline: a merged branch's commits are not the branch's past.
- */
-export async function commitAtTime(
-  repo: RevisionReader,
-  tip: string,
-  ms: number,
-  maxWalk = Infinity,
-): Promise<string | null> {
-  let oid: string | undefined = tip;
-  for (let i = 0; oid && i < maxWalk; i++) {
-    const c = await repo.readCommit(oid);
-    if (c.committer.timestamp * 1000 <= ms) return oid;
-    oid = c.parents[0];
-  }
-  return null;
 }

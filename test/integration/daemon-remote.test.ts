@@ -1,5 +1,7 @@
 // --remote: daemons follow a registry hosted behind native `git http-backend` on loopback, each through
-// its own local clone, including a force-push that rewinds the remote branch.
+// its own local clone, including a force-push that rewinds the remote branch. A daemon only fetches into
+// refs/remotes/origin/<branch> and serves that: it never moves a local branch nor touches a work tree.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { makeSyntheticRegistry, synthVersionYaml } from '../../scripts/lib/synth.mjs';
@@ -54,5 +56,51 @@ describe('daemon --remote over smart HTTP', () => {
     ).toBe('pushed');
     expect(server.requests.uploadPack).toBeGreaterThan(0);
     expect((await a.get('/metrics')).text).toMatch(/mreg_fetches_total [1-9]/);
+    // What they serve is the remote-tracking ref; no local branch was made or moved.
+    for (const clone of ['clone-a', 'clone-b']) {
+      const dir = path.join(root, clone);
+      expect((await git(dir, 'rev-parse', 'refs/remotes/origin/main')).trim()).toBe(c1);
+      expect((await git(dir, 'for-each-ref', 'refs/heads')).trim()).toBe('');
+    }
+  });
+
+  it('serving a work clone with --remote leaves its branch, index and files alone', async () => {
+    const root = await tempDir('mreg-remote-');
+    const head = await makeSyntheticRegistry(path.join(root, 'registry.git'), {
+      models: 2,
+      versionsPerModel: 10,
+      bare: true,
+    });
+    const server = await startGitHttpServer(root);
+    onTestFinished(() => server.close());
+    const url = server.url('registry.git');
+    const served = path.join(root, 'served');
+    await git(root, 'clone', '-q', url, served);
+    const before = await readFile(path.join(served, V3), 'utf8');
+    const d = await serveRepo(served, { remote: url, interval: 0.2 });
+    await d.ready;
+    expect((await d.get('/readyz')).commit).toBe(head);
+
+    const work = path.join(root, 'work');
+    await git(root, 'clone', '-q', url, work);
+    await git(work, 'config', 'user.name', 'Pipeline');
+    await git(work, 'config', 'user.email', 'ci@example.com');
+    const c1 = await commitFiles(work, { [V3]: describeV3('pushed') });
+    await git(work, 'push', '-q', 'origin', 'HEAD:main');
+    await waitForCommit(d, c1, '/readyz', 10_000);
+    expect(
+      (await d.get('/api/2.0/mlflow/model-versions/get?name=model-000&version=3')).body.model_version.description,
+    ).toBe('pushed');
+
+    // Let the fetch that brought c1 finish entirely: the follower fetches one at a time, so two more
+    // fetches counted mean that one is over.
+    const fetches = async (): Promise<number> =>
+      Number(/mreg_fetches_total (\d+)/.exec((await d.get('/metrics')).text)?.[1] ?? NaN);
+    const seen = await fetches();
+    while ((await fetches()) < seen + 2) await new Promise((r) => setTimeout(r, 50));
+    expect((await git(served, 'rev-parse', 'refs/remotes/origin/main')).trim()).toBe(c1);
+    expect((await git(served, 'rev-parse', 'refs/heads/main')).trim()).toBe(head);
+    expect(await readFile(path.join(served, V3), 'utf8')).toBe(before);
+    expect((await git(served, 'status', '--porcelain')).trim()).toBe('');
   });
 });

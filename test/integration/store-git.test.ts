@@ -1,4 +1,4 @@
-// GitRepo against native git: every write is checked with `git status`, `git fsck --strict`,
+// GitWriter against native git: every write is checked with `git status`, `git fsck --strict`,
 // `git write-tree` (index == HEAD tree) and `git diff-files` (index stat data right), every read
 // against the equivalent plumbing command.
 import { execFile, spawn } from 'node:child_process';
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
-import { GitRepo, type ChangeSet, type Signature } from '../../src/store/git.js';
+import type { Signature } from '../../src/store/git/reader.js';
+import { GitWriter, type ChangeSet } from '../../src/store/git/writer.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 
 const execFileP = promisify(execFile);
@@ -74,7 +75,7 @@ function changes(obj: Record<string, string | null>): ChangeSet {
 }
 
 async function commitOn(
-  repo: GitRepo,
+  repo: GitWriter,
   obj: Record<string, string | null>,
   message = 'change',
   branch = 'main',
@@ -100,34 +101,34 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<RegistryEr
   return e as RegistryError;
 }
 
-describe('GitRepo.open / init', () => {
+describe('GitWriter.open / init', () => {
   it('opens work trees, bare repositories and .git files, and rejects anything else', async () => {
     const d = await tmpdir();
-    await expectCode(GitRepo.open(d), 'INVALID_STATE');
-    const r = await GitRepo.init(path.join(d, 'w'));
+    await expectCode(GitWriter.open(d), 'INVALID_STATE');
+    const r = await GitWriter.init(path.join(d, 'w'));
     expect(r.bare).toBe(false);
     expect(r.gitdir).toBe(path.join(d, 'w', '.git'));
     expect(await r.currentBranch()).toBe('main');
     expect(await r.resolveBranch('main')).toBeNull();
-    const b = await GitRepo.init(path.join(d, 'b.git'), { bare: true, branch: 'trunk' });
+    const b = await GitWriter.init(path.join(d, 'b.git'), { bare: true, branch: 'trunk' });
     expect(b.bare).toBe(true);
     expect(await b.currentBranch()).toBe('trunk');
     expect((await git(path.join(d, 'b.git'), 'rev-parse', '--is-bare-repository')).trim()).toBe('true');
     expect((await git(path.join(d, 'w'), 'config', 'core.filemode')).trim()).toBe('true');
     // A `.git` file pointing elsewhere (git worktree / submodule layout).
     await git(d, 'init', '-q', '-b', 'main', '--separate-git-dir', path.join(d, 'sep.git'), path.join(d, 'sep'));
-    const s = await GitRepo.open(path.join(d, 'sep'));
+    const s = await GitWriter.open(path.join(d, 'sep'));
     expect(s.gitdir).toBe(path.join(d, 'sep.git'));
     await commitOn(s, { 'a.txt': 'a\n' });
     await expectCleanCheckout(path.join(d, 'sep'));
-    await expectCode(GitRepo.open(path.join(d, 'nope')), 'INVALID_STATE');
+    await expectCode(GitWriter.open(path.join(d, 'nope')), 'INVALID_STATE');
   });
 });
 
 describe('commit in a work tree', () => {
   it('makes a first commit that native git sees as clean, well-formed and correctly attributed', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     const author: Signature = {
       name: 'Ada Lovelace',
       email: 'ada@example.com',
@@ -160,7 +161,7 @@ describe('commit in a work tree', () => {
 
   it('applies sequences of writes and deletions, pruning emptied directories from trees and from disk', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, {
       'registry.yaml': 'r\n',
       'models/a/model.yaml': 'a\n',
@@ -210,7 +211,7 @@ describe('commit in a work tree', () => {
 
   it('keeps an executable bit, commits an unchanged tree when asked, and refuses bad paths', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await fsp.writeFile(path.join(d, 'run.sh'), 'echo 1\n', { mode: 0o755 });
     await git(d, 'add', 'run.sh');
     await git(d, 'commit', '-q', '-m', 'native');
@@ -228,7 +229,7 @@ describe('commit in a work tree', () => {
 
   it('leaves a commit that a later native `git commit` builds on without losing our files', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'registry.yaml': 'r\n' });
     await commitOn(repo, { 'models/b/model.yaml': 'b\n', 'models/a/model.yaml': null });
     await fsp.writeFile(path.join(d, 'NOTES.md'), 'native\n');
@@ -260,7 +261,7 @@ describe('commit in a work tree', () => {
     await git(d, 'add', '-A');
     await git(d, 'commit', '-q', '-m', 'native base');
     await git(d, 'status', '--porcelain'); // writes UNTR
-    const repo = await GitRepo.open(d);
+    const repo = await GitWriter.open(d);
     // The cache-tree must be invalidated along our paths, or `git write-tree` would reuse stale subtrees.
     await commitOn(repo, {
       'models/m3/versions/2.yaml': 'v2\n',
@@ -286,7 +287,7 @@ describe('commit in a work tree', () => {
 
   it('refuses to overwrite uncommitted edits of a changed path, and changes nothing then', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     const c1 = await commitOn(repo, { 'a.yaml': 'a\n', 'b.yaml': 'b\n' });
     await fsp.writeFile(path.join(d, 'a.yaml'), 'edited by hand\n');
     const e = await expectCode(commitOn(repo, { 'a.yaml': 'ours\n' }), 'INVALID_STATE');
@@ -304,7 +305,7 @@ describe('commit in a work tree', () => {
 describe('commit in a bare repository', () => {
   it('writes commits, trees and refs without an index or files', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d, { bare: true });
+    const repo = await GitWriter.init(d, { bare: true });
     await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'models/a/versions/1.yaml': '1\n', 'registry.yaml': 'r\n' });
     await commitOn(repo, { 'models/a/versions/1.yaml': null, 'models/b/model.yaml': 'b\n' });
     await commitOn(repo, { 'models/a': null });
@@ -320,7 +321,7 @@ describe('commit in a bare repository', () => {
 describe('the ref compare-and-swap', () => {
   it('throws RESOURCE_CONFLICT and changes nothing when the branch moved', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     const c1 = await commitOn(repo, { 'a.yaml': '1\n' });
     const c2 = await commitOn(repo, { 'a.yaml': '2\n' });
     const indexBefore = await fsp.readFile(path.join(d, '.git/index'));
@@ -354,13 +355,13 @@ describe('the ref compare-and-swap', () => {
 
   it('reads and writes through packed refs and packs after `git gc`', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'models/b/model.yaml': 'b\n' });
     const c2 = await commitOn(repo, { 'models/a/versions/1.yaml': '1\n' });
     await git(d, 'gc', '-q', '--prune=now');
     await git(d, 'pack-refs', '--all');
     expect(await exists(path.join(d, '.git/refs/heads/main'))).toBe(false);
-    const fresh = await GitRepo.open(d);
+    const fresh = await GitWriter.open(d);
     expect(await fresh.resolveBranch('main')).toBe(c2);
     expect(dec(await fresh.readFileAt(c2, 'models/a/versions/1.yaml'))).toBe('1\n');
     await expectCode(
@@ -380,7 +381,7 @@ describe('the ref compare-and-swap', () => {
     // The same on a bare, packed repository.
     const b = await tmpdir('bare');
     await git(b, 'clone', '-q', '--bare', d, 'r.git');
-    const bare = await GitRepo.open(path.join(b, 'r.git'));
+    const bare = await GitWriter.open(path.join(b, 'r.git'));
     await git(path.join(b, 'r.git'), 'gc', '-q');
     const c4 = await commitOn(bare, { 'models/c/model.yaml': 'c\n' });
     expect(await git(path.join(b, 'r.git'), 'ls-tree', '-r', '--name-only', c4)).toBe(
@@ -392,7 +393,7 @@ describe('the ref compare-and-swap', () => {
 
 describe('reads against native plumbing', () => {
   let d: string;
-  let repo: GitRepo;
+  let repo: GitWriter;
   let commits: string[];
 
   beforeAll(async () => {
@@ -444,7 +445,7 @@ describe('reads against native plumbing', () => {
     await write('models/m1/versions/1.yaml', 'loose again\n');
     await commitAll('c6');
     commits = (await git(d, 'rev-list', '--all')).trim().split('\n');
-    repo = await GitRepo.open(d);
+    repo = await GitWriter.open(d);
   });
 
   it('diff() equals `git diff-tree -r` for every pair of commits, with and without a prefix', async () => {
@@ -579,7 +580,7 @@ describe('reads against native plumbing', () => {
       await git(p, 'commit', '-q', '-m', `c${c}`);
     }
     const check = async (): Promise<void> => {
-      const r = await GitRepo.open(p); // fresh: no cached objects
+      const r = await GitWriter.open(p); // fresh: no cached objects
       for (const rev of ['HEAD', 'HEAD~5', 'HEAD~11']) {
         const files = await r.listFiles(rev);
         expect(files.map((f) => f.path)).toEqual(
@@ -599,7 +600,7 @@ describe('reads against native plumbing', () => {
     });
     await check();
     // Writes on top of the pack, and reads of both.
-    const r = await GitRepo.open(p);
+    const r = await GitWriter.open(p);
     await commitOn(r, { 'models/fraud/versions/99.yaml': 'v99\n' });
     await expectCleanCheckout(p);
     await expectFsckClean(p);
@@ -622,7 +623,7 @@ describe('reads against native plumbing', () => {
 describe('working tree access (for --no-commit and validate)', () => {
   it('writes, reads and lists uncommitted files', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, {
       'models/a/model.yaml': 'a\n',
       'models/a/versions/1.yaml': '1\n',
@@ -646,7 +647,7 @@ describe('working tree access (for --no-commit and validate)', () => {
 describe('fastForward', () => {
   it('moves a checked-out branch and updates only the changed files and index entries', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     const base = await commitOn(repo, { 'models/a/model.yaml': 'a\n', 'models/b/model.yaml': 'b\n' });
     await git(d, 'branch', 'next', base);
     await git(d, 'branch', 'other', base);
@@ -680,9 +681,9 @@ describe('fastForward', () => {
 
 /** Child processes need JavaScript: the build that `npm test` makes before running the suite. */
 async function buildStore(): Promise<string> {
-  const built = path.join(ROOT, 'dist/store/git.js');
+  const built = path.join(ROOT, 'dist/store/git/writer.js');
   if (!(await exists(built)))
-    throw new Error('dist/store/git.js is missing: run `npx tsc -p tsconfig.json` (npm test does) first.');
+    throw new Error('dist/store/git/writer.js is missing: run `npx tsc -p tsconfig.json` (npm test does) first.');
   return built;
 }
 
@@ -695,13 +696,13 @@ describe('locks', () => {
 
   it('serialises 4 processes × 10 read-modify-commit cycles: no lost update', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'counter.txt': '0\n' });
     const script = path.join(await tmpdir('script'), 'worker.mjs');
     await fsp.writeFile(
       script,
-      `import { GitRepo } from ${JSON.stringify(gitJs)};
-const repo = await GitRepo.open(process.argv[2]);
+      `import { GitWriter } from ${JSON.stringify(gitJs)};
+const repo = await GitWriter.open(process.argv[2]);
 for (let i = 0; i < 10; i++) {
   await repo.withWriteLock(async () => {
     const parent = await repo.resolveBranch('main');
@@ -728,7 +729,7 @@ for (let i = 0; i < 10; i++) {
 
   it('takes over a lock left by a dead process at once, and removes its leftover git locks', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'a.txt': '1\n' });
     const dead = spawn(process.execPath, ['-e', '0']);
     const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
@@ -750,7 +751,7 @@ for (let i = 0; i < 10; i++) {
 
   it('times out with RESOURCE_CONFLICT on a live holder, and queues callers within one process', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d, { bare: true });
+    const repo = await GitWriter.init(d, { bare: true });
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
     try {
       await fsp.writeFile(
@@ -786,7 +787,7 @@ for (let i = 0; i < 10; i++) {
 
   it('removes a leftover ref lock older than the threshold, and waits for a live one', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'a.txt': '1\n' });
     const lock = path.join(d, '.git/refs/heads/main.lock');
     await fsp.writeFile(lock, '');
@@ -804,7 +805,7 @@ for (let i = 0; i < 10; i++) {
 
   it('waits while a native `git commit -a` holds index.lock', async () => {
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     await commitOn(repo, { 'ours.txt': '1\n', 'theirs.txt': 'x\n' });
     await fsp.writeFile(path.join(d, 'theirs.txt'), 'edited\n');
     // `git commit -a` holds index.lock while its editor runs.
@@ -830,7 +831,7 @@ describe('crash safety', () => {
   it('survives SIGKILL at any moment: the next writer recovers the locks and the checkout at once', async () => {
     const gitJs = await buildStore();
     const d = await tmpdir();
-    const repo = await GitRepo.init(d);
+    const repo = await GitWriter.init(d);
     const initial: Record<string, string> = { 'counter.txt': 'start\n' };
     for (let m = 0; m < 40; m++)
       for (let v = 1; v <= 5; v++) initial[`models/m${m}/versions/${v}.yaml`] = `m${m} v${v}\n`;
@@ -839,8 +840,8 @@ describe('crash safety', () => {
     // Each commit writes a counter, adds a version, deletes another and rewrites a whole model folder.
     await fsp.writeFile(
       script,
-      `import { GitRepo } from ${JSON.stringify(gitJs)};
-const repo = await GitRepo.open(process.argv[2]);
+      `import { GitWriter } from ${JSON.stringify(gitJs)};
+const repo = await GitWriter.open(process.argv[2]);
 const enc = (s) => new TextEncoder().encode(s);
 for (let i = 0; ; i++) {
   await repo.withWriteLock(async () => {
@@ -902,16 +903,16 @@ describe('remote over smart HTTP (git http-backend)', () => {
     return path.join(root, name);
   }
 
-  async function clone(name: string): Promise<GitRepo> {
+  async function clone(name: string): Promise<GitWriter> {
     const d = await tmpdir('clone');
     await git(d, 'clone', '-q', server.url(name), 'c');
-    return GitRepo.open(path.join(d, 'c'));
+    return GitWriter.open(path.join(d, 'c'));
   }
 
   it('pushes new and further commits, fetches them elsewhere and fast-forwards', async () => {
     const remoteDir = await bareServerRepo('a.git');
     const d = await tmpdir();
-    const a = await GitRepo.init(d);
+    const a = await GitWriter.init(d);
     await git(d, 'remote', 'add', 'origin', server.url('a.git'));
     expect(await a.remoteUrl()).toBe(server.url('a.git'));
     expect(await a.remoteUrl('upstream')).toBeUndefined();
@@ -944,7 +945,7 @@ describe('remote over smart HTTP (git http-backend)', () => {
 
   it('reports a lost race instead of overwriting, and the server stays consistent', async () => {
     const remoteDir = await bareServerRepo('race.git');
-    const seed = await GitRepo.init(await tmpdir());
+    const seed = await GitWriter.init(await tmpdir());
     await git(seed.dir, 'remote', 'add', 'origin', server.url('race.git'));
     const base = await commitOn(seed, { 'counter.txt': '0\n' });
     expect((await seed.push({ branch: 'main', expectedRemoteTip: null })).ok).toBe(true);
@@ -986,7 +987,7 @@ describe('remote over smart HTTP (git http-backend)', () => {
     await git(d, 'commit', '-q', '-m', 'bulk');
     await git(d, 'remote', 'add', 'origin', server.url('big.git'));
     await git(d, 'push', '-q', 'origin', 'main');
-    const repo = await GitRepo.open(d);
+    const repo = await GitWriter.open(d);
     const base = (await repo.resolveBranch('main'))!;
     await commitOn(repo, { 'models/m7/versions/10.yaml': 'v10\n', 'models/m7/model.yaml': 'name: m7\nlatest: 10\n' });
     const r = await repo.push({ branch: 'main', expectedRemoteTip: base });

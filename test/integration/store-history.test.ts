@@ -2,7 +2,7 @@
 // model with many versions is not diffed per commit), still pairs renames, can include alias moves, and a
 // bounded walk says where to resume.
 import { describe, expect, it } from 'vitest';
-import { GitRepo } from '../../src/store/git.js';
+import { GitReader } from '../../src/store/git/reader.js';
 import {
   registryHistory,
   type HistoryEntry,
@@ -12,7 +12,7 @@ import {
 import { freshRegistry, git } from '../helpers/registry.js';
 
 async function walk(
-  repo: GitRepo,
+  repo: GitReader,
   start: string,
   opts: HistoryOptions,
 ): Promise<{ entries: HistoryEntry[]; resume: HistoryResume }> {
@@ -45,7 +45,7 @@ describe('registryHistory for one version', () => {
     await r.renameRegisteredModel('a', 'b');
     await r.transitionModelVersionStage('b', 2, 'Production');
     await r.setRegisteredModelAlias('b', 'champion', 3); // moves away from v2
-    const repo = await GitRepo.open(dir);
+    const repo = await GitReader.open(dir);
     const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
 
     const plain = await walk(repo, tip, { model: 'b', version: 2 });
@@ -81,7 +81,7 @@ describe('registryHistory for one version', () => {
     for (let i = 0; i < 4; i++) await r.setRegisteredModelTag('old', 'k', String(i));
     await r.renameRegisteredModel('old', 'new');
     for (let i = 0; i < 3; i++) await r.setRegisteredModelTag('new', 'k', `n${i}`);
-    const repo = await GitRepo.open(dir);
+    const repo = await GitReader.open(dir);
     const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
     const all = await walk(repo, tip, { model: 'new' });
     expect(all.entries).toHaveLength(9);

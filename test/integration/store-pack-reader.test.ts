@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PackReader } from '../../src/store/pack-reader.js';
+import { PackReader } from '../../src/store/git/pack-reader.js';
 import { tempDir } from '../helpers/registry.js';
 
 describe('PackReader', () => {

@@ -7,7 +7,7 @@ import { Metrics } from '../../src/daemon/http/metrics.js';
 import { DEFAULT_LIMITS } from '../../src/daemon/config.js';
 import { SILENT } from '../../src/daemon/log.js';
 import type { Served, UiDeps } from '../../src/daemon/ui-deps.js';
-import type { GitRepo } from '../../src/store/git.js';
+import type { GitReader } from '../../src/store/git/reader.js';
 import type { Loaded } from '../../src/store/load.js';
 
 const C1 = 'a'.repeat(40);
@@ -79,7 +79,7 @@ function makeApp(opts: { loaded?: boolean; ui?: (r: Request, d: UiDeps) => Promi
     logger: SILENT,
     limits: DEFAULT_LIMITS,
     branch: 'main',
-    repo: {} as GitRepo,
+    repo: {} as GitReader,
     at: async () => {
       throw new Error('no history here');
     },

@@ -16,7 +16,7 @@ import {
   serializeTree,
   sortTreeEntries,
   type TreeEntry,
-} from '../../src/store/git-objects.js';
+} from '../../src/store/git/objects.js';
 import { RegistryError } from '../../src/errors.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

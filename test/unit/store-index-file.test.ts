@@ -7,12 +7,12 @@ import {
   decodeVarint,
   encodeVarint,
   GitIndexFile,
-  patchCacheTree,
   statMatches,
   UnsupportedIndexError,
   type IndexUpsert,
   type StatData,
-} from '../../src/store/index-file.js';
+} from '../../src/store/git/index-file.js';
+import { patchCacheTree } from '../../src/store/git/index-cache-tree.js';
 
 const oid = (n: number): string => n.toString(16).padStart(40, '0');
 const stat = (n: number): StatData => ({

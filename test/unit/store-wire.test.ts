@@ -2,10 +2,16 @@
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { hashObject } from '../../src/store/git-objects.js';
-import { applyDelta, PackCorruptError } from '../../src/store/pack-reader.js';
-import { buildPack, packObjectHeader } from '../../src/store/pack-writer.js';
-import { FLUSH_PKT, parseAdvertisement, parsePktLines, parseReport, pktLine } from '../../src/store/receive-pack.js';
+import { hashObject } from '../../src/store/git/objects.js';
+import { applyDelta, PackCorruptError } from '../../src/store/git/pack-reader.js';
+import { buildPack, packObjectHeader } from '../../src/store/git/pack-writer.js';
+import {
+  FLUSH_PKT,
+  parseAdvertisement,
+  parsePktLines,
+  parseReport,
+  pktLine,
+} from '../../src/store/git/receive-pack.js';
 import { createLimiter, mapLimit } from '../../src/util/concurrency.js';
 
 describe('packfile', () => {

@@ -3,7 +3,7 @@
 // cached per (served state, route, query string): within one commit the same question has the same
 // answer, and a swap starts a new cache because the key is the Served object itself.
 import { performance } from 'node:perf_hooks';
-import type { GitRepo } from '../../store/git.js';
+import type { GitReader } from '../../store/git/reader.js';
 import type { DaemonLimits } from '../config.js';
 import type { StateHolder } from '../holder.js';
 import type { Logger } from '../log.js';
@@ -42,7 +42,7 @@ export interface AppDeps {
   limits: DaemonLimits;
   branch: string;
   /** Read access for the UI's history pages. */
-  repo: GitRepo;
+  repo: GitReader;
   /** The registry as of a commit, ref or time (cached by commit). */
   at(at: string): Promise<Served>;
   ui: UiHandler;

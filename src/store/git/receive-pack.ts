@@ -4,7 +4,7 @@
 // only needs this thin transport.
 import http from 'node:http';
 import https from 'node:https';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../../errors.js';
 
 export interface Advertisement {
   /** Ref name → oid, as the server advertised them. */

@@ -3,7 +3,7 @@
 // through it, which isomorphic-git never does (gotchas 5-7).
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { RefMovedError } from '../errors.js';
+import { RefMovedError } from '../../errors.js';
 
 /**
  * Told about each lock file created and released, so a crashed holder's locks can be identified exactly

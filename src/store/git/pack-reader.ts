@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { ObjectType } from './git-objects.js';
+import type { ObjectType } from './objects.js';
 
 export interface PackedObject {
   type: ObjectType;

@@ -1,18 +1,7 @@
-// Git object formats (tree, commit, tag), hashing, path rules and the atomic loose-object writer.
-// Pure functions except writeLooseObject.
-//
-// Loose objects are written here rather than with git.writeBlob/writeTree/writeCommit because
-// isomorphic-git writes them in place (gotcha 6): a process killed mid-write leaves a truncated object
-// at its final path, which isomorphic-git then never repairs (it skips existing files) and `git fsck`
-// reports as corrupt. Like native git, we write `objects/xx/tmp_obj_*`, fsync it and rename it into
-// place, so an object file is either absent or complete.
-import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import { RegistryError } from '../errors.js';
-
-const deflate = promisify(zlib.deflate);
+// Git object formats (tree, commit, tag), hashing and path rules: pure functions, shared by the read and
+// the write side. (Loose objects are written by object-writer.ts.)
+import { createHash } from 'node:crypto';
+import { RegistryError } from '../../errors.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -153,6 +142,24 @@ export function findInRawTree(body: Uint8Array, name: string): { mode: string; o
   return null;
 }
 
+/** An entry by name in a tree sorted in git order (a name may be a blob or a tree: try both keys). */
+export function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | null {
+  for (const asTree of [false, true]) {
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = entries[mid]!;
+      const c = compareTreeNames(e.path, e.type === 'tree', name, asTree);
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = entries[lo];
+    if (e && e.path === name && (e.type === 'tree') === asTree) return e;
+  }
+  return null;
+}
+
 // ---------- commits and tags ----------
 
 export function formatTimezone(offsetMinutes: number): string {
@@ -285,46 +292,4 @@ export function checkBranchName(branch: string): string {
     branch.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock'));
   if (bad) throw RegistryError.invalid(`Invalid branch name '${branch}'.`, { branch });
   return branch;
-}
-
-// ---------- writing ----------
-
-/**
- * Writes one loose object atomically (temp file, fsync, rename) unless it already exists loose.
- * Compression level 1, native git's default for loose objects (core.looseCompression).
- */
-export async function writeLooseObject(
-  objectsDir: string,
-  type: ObjectType,
-  body: Uint8Array,
-  fsync: boolean,
-): Promise<string> {
-  const header = Buffer.from(`${type} ${body.length}\0`);
-  const oid = createHash('sha1').update(header).update(body).digest('hex');
-  const dir = `${objectsDir}/${oid.slice(0, 2)}`;
-  const file = `${dir}/${oid.slice(2)}`;
-  try {
-    await fsp.access(file);
-    return oid;
-  } catch {
-    // absent: write it
-  }
-  const data = await deflate(Buffer.concat([header, body]), { level: 1 });
-  await fsp.mkdir(dir, { recursive: true });
-  // `tmp_obj_` is the prefix native git uses; `git fsck` and `git gc` know to ignore and clean such files.
-  const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
-  const handle = await fsp.open(tmp, 'wx', 0o444);
-  try {
-    await handle.writeFile(data);
-    if (fsync) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  return oid;
 }

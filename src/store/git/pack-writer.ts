@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { ObjectType } from './git-objects.js';
+import type { ObjectType } from './objects.js';
 
 const deflate = promisify(zlib.deflate);
 const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };

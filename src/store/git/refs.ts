@@ -3,11 +3,17 @@
 // unchecked (gotchas 6-7), so refs are never written through it.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { RefMovedError } from '../errors.js';
-import { formatSignature, OID_RE, ZERO_OID, type Signature } from './git-objects.js';
+import { RefMovedError } from '../../errors.js';
+import { formatSignature, OID_RE, ZERO_OID, type Signature } from './objects.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 
 export type RefValue = { oid: string } | { symref: string };
+
+/**
+ * fsync a ref's lock file before it is renamed onto the ref, as native git does by default
+ * (core.fsync=committed,-loose-object; loose objects and the index are not fsynced).
+ */
+export const FSYNC_REFS = true;
 
 interface PackedRefs {
   key: string;
@@ -128,6 +134,18 @@ export class RefStore {
         }
       }
       return lock;
+    } catch (e) {
+      await lock.rollback();
+      throw e;
+    }
+  }
+
+  /** Sets a ref to `oid` whatever it held, atomically under its lock (for remote-tracking refs). */
+  async set(name: string, oid: string): Promise<void> {
+    const lock = await this.lockForUpdate(name, undefined);
+    try {
+      await lock.write(`${oid}\n`, FSYNC_REFS);
+      await lock.commit();
     } catch (e) {
       await lock.rollback();
       throw e;

@@ -1,0 +1,121 @@
+// Where a repository's parts live: the work tree, the git directory (HEAD, index) and the common
+// directory (refs, objects, config; it differs from the git directory in a linked work tree), found the
+// way native git finds them. Also creates an empty repository as native `git init` would.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { RegistryError } from '../../errors.js';
+import { checkBranchName } from './objects.js';
+
+export interface RepoPaths {
+  /** The work tree, or the repository itself when bare. */
+  readonly dir: string;
+  readonly gitdir: string;
+  /** Where refs, objects and config live: gitdir, except in a linked work tree. */
+  readonly commondir: string;
+  readonly bare: boolean;
+  /** Whether ref updates append to reflogs (core.logAllRefUpdates, whose default follows `bare`). */
+  readonly logRefUpdates: boolean;
+}
+
+/**
+ * Finds a repository: `dir` is a work tree containing `.git` (a directory, or a `.git` file pointing at
+ * the git directory), or a bare repository. @throws INVALID_STATE when it is neither.
+ */
+export async function locateRepository(dir: string): Promise<RepoPaths> {
+  const abs = path.resolve(dir);
+  const notRepo = (): RegistryError => new RegistryError('INVALID_STATE', `${dir} is not a git repository`, { dir });
+  const dotgit = path.join(abs, '.git');
+  const st = await fsp.lstat(dotgit).catch(() => undefined);
+  let gitdir: string;
+  let bare: boolean;
+  if (st?.isDirectory()) {
+    gitdir = dotgit;
+    bare = false;
+  } else if (st?.isFile()) {
+    const m = /^gitdir:\s*(.+?)\s*$/m.exec(await fsp.readFile(dotgit, 'utf8'));
+    if (!m?.[1]) throw notRepo();
+    gitdir = path.resolve(abs, m[1]);
+    bare = false;
+  } else {
+    gitdir = abs;
+    bare = true;
+  }
+  const commondirFile = await fsp.readFile(path.join(gitdir, 'commondir'), 'utf8').catch(() => undefined);
+  const commondir = commondirFile ? path.resolve(gitdir, commondirFile.trim()) : gitdir;
+  const looksLikeGitdir = await Promise.all([
+    fsp.stat(path.join(gitdir, 'HEAD')).then((s) => s.isFile()),
+    fsp.stat(path.join(commondir, 'objects')).then((s) => s.isDirectory()),
+    fsp.stat(path.join(commondir, 'refs')).then((s) => s.isDirectory()),
+  ]).then(
+    (r) => r.every(Boolean),
+    () => false,
+  );
+  if (!looksLikeGitdir) throw notRepo();
+  let logRefUpdates = !bare;
+  try {
+    const v = await logAllRefUpdates(commondir);
+    if (v !== undefined) logRefUpdates = v === 'true' || v === 'always' || v === 'yes' || v === 'on' || v === '1';
+  } catch {
+    // unreadable config: keep git's default
+  }
+  return { dir: abs, gitdir, commondir, bare, logRefUpdates };
+}
+
+/**
+ * Creates a repository (no commit) whose HEAD names `branch` (default 'main'); an existing one is left
+ * untouched. The config is native git's own init on this platform, not isomorphic-git's init, which writes
+ * `filemode = false` and `ignorecase = true` and so changes how native git sees the work tree.
+ */
+export async function initRepository(dir: string, opts: { bare?: boolean; branch?: string } = {}): Promise<void> {
+  const abs = path.resolve(dir);
+  const bare = opts.bare ?? false;
+  const branch = checkBranchName(opts.branch ?? 'main');
+  const gitdir = bare ? abs : path.join(abs, '.git');
+  if (await exists(path.join(gitdir, 'config'))) return;
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) {
+    await fsp.mkdir(path.join(gitdir, sub), { recursive: true });
+  }
+  await fsp.writeFile(path.join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`);
+  await fsp.writeFile(
+    path.join(gitdir, 'description'),
+    "Unnamed repository; edit this file 'description' to name the repository.\n",
+  );
+  let config = '[core]\n\trepositoryformatversion = 0\n';
+  config += `\tfilemode = ${process.platform === 'win32' ? 'false' : 'true'}\n`;
+  config += `\tbare = ${bare}\n`;
+  if (!bare) config += '\tlogallrefupdates = true\n';
+  // Probe case sensitivity as native git does.
+  await fsp.writeFile(path.join(gitdir, 'config'), config);
+  if (await exists(path.join(gitdir, 'CoNfIg'))) {
+    await fsp.writeFile(path.join(gitdir, 'config'), config + '\tignorecase = true\n');
+  }
+}
+
+function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `core.logAllRefUpdates` from a repository's config file, read without loading a git library. */
+async function logAllRefUpdates(commondir: string): Promise<string | undefined> {
+  const text = await fsp.readFile(path.join(commondir, 'config'), 'utf8');
+  let inCore = false;
+  let value: string | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const section = /^\[\s*([^\]\s"]+)(?:\s+"[^"]*")?\s*\]$/.exec(line);
+    if (section) {
+      inCore = section[1]!.toLowerCase() === 'core';
+      continue;
+    }
+    const kv = inCore ? /^logallrefupdates\s*(?:=\s*(.*))?$/i.exec(line) : null;
+    if (kv)
+      value = (kv[1] ?? 'true')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
+  }
+  return value;
+}
