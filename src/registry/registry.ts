@@ -72,8 +72,7 @@ export class Registry {
   private readonly writer: Writer;
 
   private constructor(
-    /** The repository; for the library's own modules (validate, diff, the example), not a public API. */
-    readonly repo: GitRepo,
+    private readonly repo: GitRepo,
     readonly branch: string,
     author: Author,
     private readonly opts: RegistryOptions,
