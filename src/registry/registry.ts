@@ -476,7 +476,7 @@ export class Registry {
 
   // ---------------------------------------------------------------- history
 
-  /** A commit (any revision): its id, parents, committer time, author and message. @throws INVALID_PARAMETER_VALUE */
+  /** A commit (any revision): its id, parents, committer time, author and message. @throws RESOURCE_DOES_NOT_EXIST */
   async getCommit(revision: string): Promise<CommitSummary> {
     return commitSummary(this.repo, revision);
   }
