@@ -18,15 +18,6 @@ import { Links, versionPath, type View } from '../view.js';
 import { errorPage, nowHref, type Rendered } from './common.js';
 import { modelNotFound } from './model.js';
 
-/** "fraud has no version 99 (the latest is version 2)." — one line of text: no break may enter it. */
-function noSuchVersion(view: View, name: string, n: number, latest: number | undefined): Html {
-  const hint =
-    latest !== undefined
-      ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)`
-      : '';
-  return html`<strong>${name}</strong> has no version ${n}${hint}.`;
-}
-
 /** Commits a version page examines for its history at most (a long history continues on the next page). */
 export const HISTORY_SCAN = 1_000;
 const OID = /^[0-9a-f]{40}$/;
@@ -125,7 +116,8 @@ export async function versionPage(view: View, name: string, segment: string): Pr
         : n <= entry.file.latest_version
           ? html`Version ${n} of <strong>${name}</strong> was deleted${view.travel ? ' before this commit' : ''}: see
               <a href="${view.links.history({ model: name })}">the model's activity</a>.`
-          : noSuchVersion(view, name, n, latest);
+          : html`<strong>${name}</strong> has no version
+              ${n}${latest !== undefined ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)` : ''}.`;
     return errorPage(view, 404, 'Version not found', why, path);
   }
   const s = summarize(entry);
