@@ -4,13 +4,11 @@ import { RegistryError } from '../errors.js';
 import { parseVersion } from '../domain/rules.js';
 import type { GitReader } from '../store/git/reader.js';
 import { registryHistory, type HistoryEntry } from '../store/history.js';
-import { resolveAt } from '../store/resolve-at.js';
 import type { CommitSummary, HistoryQuery } from './types.js';
 
-/** A commit named by any revision. @throws INVALID_PARAMETER_VALUE when it names nothing */
+/** A commit named by any revision. @throws RESOURCE_DOES_NOT_EXIST when it names nothing */
 export async function commitSummary(repo: GitReader, revision: string): Promise<CommitSummary> {
-  const oid = await resolveAt(repo, null, { kind: 'revision', revision }, { branch: '' });
-  const c = await repo.readCommit(oid);
+  const c = await repo.readCommit(await repo.resolveRevision(revision));
   return {
     commit: c.oid,
     parents: c.parents,

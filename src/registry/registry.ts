@@ -72,8 +72,7 @@ export class Registry {
   private readonly writer: Writer;
 
   private constructor(
-    /** The repository; for the library's own modules (validate, diff, the example), not a public API. */
-    readonly repo: GitWriter,
+    private readonly repo: GitWriter,
     readonly branch: string,
     author: Author,
     private readonly opts: RegistryOptions,
@@ -478,7 +477,7 @@ export class Registry {
 
   // ---------------------------------------------------------------- history
 
-  /** A commit (any revision): its id, parents, committer time, author and message. @throws INVALID_PARAMETER_VALUE */
+  /** A commit (any revision): its id, parents, committer time, author and message. @throws RESOURCE_DOES_NOT_EXIST */
   async getCommit(revision: string): Promise<CommitSummary> {
     return commitSummary(this.repo, revision);
   }
