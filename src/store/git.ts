@@ -8,13 +8,12 @@
 //   moves by a compare-and-swap under native git's lockfile protocol (refs.ts), never git.writeRef,
 //   git.commit or git.add (gotchas 4-7, 17). In a checkout, the index is patched in place
 //   (index-file.ts) so native git sees a clean tree and never commits from a stale index (gotcha 18).
-// - Remote: fetch through isomorphic-git (fine per the measurements); push builds its own pack of
-//   exactly the new objects and speaks receive-pack directly (gotcha 10).
+// - Remote: fetch and push through the system's git (transport/), for every transport git has and with the
+//   credentials git users set up; measured against the in-process path in the README.
 import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { HttpClient } from 'isomorphic-git';
 import { RegistryError } from '../errors.js';
 import { createLimiter, mapLimit } from '../util/concurrency.js';
 import { heldLock, withFileLock, type LockOwner } from '../util/lock.js';
@@ -36,7 +35,6 @@ import {
   serializeTree,
   typeOfMode,
   writeLooseObject,
-  ZERO_OID,
   type CommitInfo,
   type ObjectType,
   type Signature,
@@ -53,9 +51,8 @@ import {
 } from './index-file.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 import { PackCorruptError, PackReader } from './pack-reader.js';
-import { buildPack, type PackObject } from './pack-writer.js';
-import { discoverReceivePack, redact, sendReceivePack } from './receive-pack.js';
 import { RefStore } from './refs.js';
+import { configuredRemoteUrl, fetchNative, pushNative, type RemoteTarget } from './transport/index.js';
 
 export type { CommitInfo, Signature, TreeEntry } from './git-objects.js';
 
@@ -74,8 +71,6 @@ export interface PushResult {
   ok: boolean;
   reason?: 'rejected' | 'conflict';
   message?: string;
-  /** Objects sent in the pack (0 when nothing needed sending). */
-  objectCount?: number;
 }
 
 /** Concurrent object reads and file operations per traversal (isomorphic-git's unbounded fan-out hits EMFILE). */
@@ -93,15 +88,12 @@ const CRASH_LEFTOVER_MS = 2_000;
 const FSYNC_REFS = true;
 
 /**
- * isomorphic-git is loaded on first use (fetch, remotes, a few rare reads): a CLI write never needs it, and
- * loading it costs ~30 ms of every process's start.
+ * isomorphic-git is loaded on first use (a few rare reads): a CLI write never needs it, and loading it costs
+ * ~30 ms of every process's start.
  */
-let isoLoaded: Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> | undefined;
-function iso(): Promise<{ git: typeof import('isomorphic-git').default; http: HttpClient }> {
-  isoLoaded ??= Promise.all([import('isomorphic-git'), import('isomorphic-git/http/node')]).then(([g, h]) => ({
-    git: g.default,
-    http: h.default,
-  }));
+let isoLoaded: Promise<{ git: typeof import('isomorphic-git').default }> | undefined;
+function iso(): Promise<{ git: typeof import('isomorphic-git').default }> {
+  isoLoaded ??= import('isomorphic-git').then((g) => ({ git: g.default }));
   return isoLoaded;
 }
 
@@ -1553,98 +1545,47 @@ export class GitRepo {
   }
 
   // ---------------------------------------------------------------- remote
+  // Every transport goes through the system's git (transport/native.ts): ssh, file:// and paths have no
+  // in-process client, and for http(s) git won by measurement and alone has the credentials git users set
+  // up (README, "Remotes and credentials").
 
-  /** URL of a configured remote, or undefined. */
+  /** URL of a configured remote (as git uses it: url.<base>.insteadOf applied), or undefined. */
   async remoteUrl(remote = 'origin'): Promise<string | undefined> {
-    try {
-      const v: unknown = await (
-        await iso()
-      ).git.getConfig({ fs, gitdir: this.commondir, path: `remote.${remote}.url` });
-      return typeof v === 'string' ? v : undefined;
-    } catch {
-      return undefined;
-    }
+    return configuredRemoteUrl(this, remote);
+  }
+
+  /** The remote as git is told about it: by name when `url` is absent or is the configured one. */
+  private async remoteTarget(remote: string, url: string | undefined): Promise<RemoteTarget> {
+    const configured = await this.remoteUrl(remote);
+    const target = url ?? configured;
+    if (!target)
+      throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
+    return {
+      name: remote,
+      url: target,
+      configured: configured !== undefined && (url === undefined || url === configured),
+    };
   }
 
   /**
-   * Fetches refs/heads/<branch> from the remote into refs/remotes/<remote>/<branch> (isomorphic-git over
-   * smart HTTP, with the shared cache). Returns that tip, or null when the remote has no such branch.
+   * Fetches refs/heads/<branch> from the remote into refs/remotes/<remote>/<branch> (forced, so a rewound
+   * remote is followed). Returns that tip, or null when the remote has no such branch.
+   * @throws PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE when the remote cannot be read.
    */
   async fetch(opts: { remote?: string; url?: string; branch: string }): Promise<string | null> {
     const branch = checkBranchName(opts.branch);
-    const remote = opts.remote ?? 'origin';
-    checkBranchName(remote);
-    const configured = await this.remoteUrl(remote);
-    const url = opts.url ?? configured;
-    if (!url)
-      throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
-    // isomorphic-git looks up the remote's refspec before it writes the packfile: with no remote configured it
-    // throws NoRefspecError and stores nothing. A URL given for an unconfigured remote therefore becomes that remote.
-    if (!configured) await (await iso()).git.addRemote({ fs, gitdir: this.commondir, remote, url });
+    const remote = checkBranchName(opts.remote ?? 'origin');
+    const target = await this.remoteTarget(remote, opts.url);
     const tracking = `refs/remotes/${remote}/${branch}`;
-    // Our best "have": the last fetched tip, else the local branch.
-    const have = (await this.refs.resolve(tracking)) !== null ? tracking : `refs/heads/${branch}`;
-    let fetched: string | null;
-    try {
-      const { git, http } = await iso();
-      const res = await git.fetch({
-        fs,
-        http,
-        gitdir: this.commondir,
-        cache: this.cache,
-        url,
-        remote,
-        ref: have,
-        remoteRef: `refs/heads/${branch}`,
-        singleBranch: true,
-        tags: false,
-      });
-      fetched = res.fetchHead;
-    } catch (e) {
-      const code = errCode(e);
-      if (code === 'NotFoundError') return null;
-      if (code === 'NoRefspecError' && !configured) {
-        // A URL with no configured remote: isomorphic-git has stored the objects but not the ref.
-        fetched = await this.remoteTip(url, branch);
-        if (fetched === null) return null;
-      } else {
-        throw new RegistryError(
-          'INTERNAL_ERROR',
-          `Fetch from ${redact(url)} failed: ${(e as Error).message}`,
-          { remote, code },
-          { cause: e },
-        );
-      }
-    }
-    if (fetched === null) return null;
-    const written = await this.refs.resolve(tracking);
-    if (written !== fetched) {
-      // isomorphic-git writes remote refs in place (gotcha 6); make sure the final value is there, atomically.
-      const lock = await this.refs.lockForUpdate(tracking, undefined);
-      try {
-        await lock.write(`${fetched}\n`, FSYNC_REFS);
-        await lock.commit();
-      } catch (e) {
-        await lock.rollback();
-        throw e;
-      }
-    }
-    return fetched;
-  }
-
-  private async remoteTip(url: string, branch: string): Promise<string | null> {
-    const { git, http } = await iso();
-    const refs = await git.listServerRefs({ http, url, prefix: `refs/heads/${branch}` });
-    return refs.find((r) => r.ref === `refs/heads/${branch}`)?.oid ?? null;
+    return (await fetchNative(this, target, branch, tracking)) ? this.refs.resolve(tracking) : null;
   }
 
   /**
    * Pushes refs/heads/<branch> to the remote, expecting the remote branch at `expectedRemoteTip` (null: absent).
-   * Sends one pack holding exactly the objects of the new commits that the remote cannot have: for each new
-   * commit, subtrees and blobs equal to its parents' at the same path are skipped, so the cost follows the
-   * change, not the repository. Returns ok:false with reason 'conflict' when the remote tip is not the
-   * expected one (fetch, re-apply, retry) and 'rejected' when the server refuses the update.
-   * @throws INTERNAL_ERROR on transport errors.
+   * Returns ok:false with reason 'conflict' when the remote branch is not the expected one (fetch, re-apply,
+   * retry) and 'rejected' when the branch does not contain it.
+   * @throws PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE when the remote cannot be
+   * written, or the server refuses the update for its own reasons (a hook, a protected branch).
    */
   async push(opts: {
     remote?: string;
@@ -1653,180 +1594,16 @@ export class GitRepo {
     expectedRemoteTip: string | null;
   }): Promise<PushResult> {
     const branch = checkBranchName(opts.branch);
-    const remote = opts.remote ?? 'origin';
-    const configured = await this.remoteUrl(remote);
-    const url = opts.url ?? configured;
-    if (!url)
-      throw new RegistryError('INVALID_STATE', `No URL for remote '${remote}': configure it or pass one.`, { remote });
+    const remote = checkBranchName(opts.remote ?? 'origin');
+    const target = await this.remoteTarget(remote, opts.url);
     const local = await this.resolveBranch(branch);
     if (local === null) throw new RegistryError('INVALID_STATE', `Branch '${branch}' does not exist.`, { branch });
-    const refName = `refs/heads/${branch}`;
-
-    const adv = await discoverReceivePack(url);
-    const remoteTip = adv.refs.get(refName) ?? null;
-    if (remoteTip !== opts.expectedRemoteTip) {
-      return {
-        ok: false,
-        reason: 'conflict',
-        message: `The remote branch is at ${remoteTip ?? 'nothing'}, not ${opts.expectedRemoteTip ?? 'nothing'}: fetch and retry.`,
-        objectCount: 0,
-      };
+    const expected = opts.expectedRemoteTip;
+    // --force-with-lease would also let a non-fast-forward through: the branch must contain what it replaces.
+    if (expected !== null && !((await this.hasObject(expected)) && (await this.isAncestor(expected, local)))) {
+      return { ok: false, reason: 'rejected', message: `Non-fast-forward: ${branch} does not contain ${expected}.` };
     }
-    if (remoteTip === local) return { ok: true, objectCount: 0 };
-    if (remoteTip !== null && !(await this.hasObject(remoteTip))) {
-      return {
-        ok: false,
-        reason: 'conflict',
-        message: `The remote tip ${remoteTip} is unknown here: fetch and retry.`,
-        objectCount: 0,
-      };
-    }
-
-    const { commits, fastForward } = await this.commitsToSend(local, remoteTip);
-    if (!fastForward) {
-      return {
-        ok: false,
-        reason: 'rejected',
-        message: `Non-fast-forward: ${branch} does not contain the remote tip ${remoteTip}. Fetch and retry.`,
-        objectCount: 0,
-      };
-    }
-    const objects = await this.objectsToSend(commits);
-    const pack = await buildPack(objects);
-    const report = await sendReceivePack(url, [{ old: remoteTip ?? ZERO_OID, new: local, ref: refName }], pack);
-    if (!report.unpackOk) {
-      throw new RegistryError(
-        'INTERNAL_ERROR',
-        `The server could not unpack the pushed objects: ${report.unpackMessage}`,
-        { remote },
-      );
-    }
-    const status = report.refs.get(refName);
-    if (!status?.ok) {
-      const message = status?.message ?? 'no status reported';
-      // receive-pack's own compare-and-swap failed: someone else pushed between our two requests.
-      const raced = /failed to (update|lock)|cannot lock|stale info|fetch first|non-fast-forward/i.test(message);
-      return {
-        ok: false,
-        reason: raced ? 'conflict' : 'rejected',
-        message: `The remote refused ${refName}: ${message}`,
-        objectCount: objects.length,
-      };
-    }
-    if (configured !== undefined && (opts.url === undefined || opts.url === configured)) {
-      const tracking = `refs/remotes/${remote}/${branch}`;
-      const lock = await this.refs.lockForUpdate(tracking, undefined).catch(() => undefined);
-      if (lock) {
-        try {
-          await lock.write(`${local}\n`, FSYNC_REFS);
-          await lock.commit();
-        } catch {
-          await lock.rollback();
-        }
-      }
-    }
-    return { ok: true, objectCount: objects.length };
-  }
-
-  /**
-   * Commits reachable from `local` but not from `remoteTip` (git's rev-list painting: walk both sides
-   * newest first, stop when only commits the remote has are left), and whether `remoteTip` is an ancestor.
-   */
-  private async commitsToSend(
-    local: string,
-    remoteTip: string | null,
-  ): Promise<{ commits: CommitInfo[]; fastForward: boolean }> {
-    const state = new Map<string, { info: CommitInfo; theirs: boolean; expanded: boolean }>();
-    const heap = new CommitHeap();
-    let ours = 0;
-    let reachedTip = remoteTip === null;
-    const add = async (oid: string, theirs: boolean): Promise<void> => {
-      const known = state.get(oid);
-      if (known) {
-        if (theirs) markTheirs(oid);
-        return;
-      }
-      const info = await this.readCommit(oid);
-      state.set(oid, { info, theirs, expanded: false });
-      if (!theirs) ours++;
-      heap.push({ info, rank: info.committer.timestamp });
-    };
-    const markTheirs = (oid: string): void => {
-      const stack = [oid];
-      while (stack.length > 0) {
-        const s = state.get(stack.pop()!);
-        if (!s || s.theirs) continue;
-        s.theirs = true;
-        if (!s.expanded) ours--;
-        else stack.push(...s.info.parents);
-      }
-    };
-    await add(local, false);
-    if (remoteTip !== null) await add(remoteTip, true);
-    while (heap.size > 0 && ours > 0) {
-      const { info } = heap.pop()!;
-      const s = state.get(info.oid)!;
-      if (s.expanded) continue;
-      s.expanded = true;
-      if (!s.theirs) {
-        ours--;
-        if (info.parents.includes(remoteTip ?? '')) reachedTip = true;
-      }
-      for (const p of info.parents) await add(p, s.theirs);
-      if (s.theirs) for (const p of info.parents) markTheirs(p);
-    }
-    if (local === remoteTip) reachedTip = true;
-    const commits = [...state.values()].filter((s) => !s.theirs).map((s) => s.info);
-    return { commits, fastForward: reachedTip };
-  }
-
-  /**
-   * Objects of `commits` the remote lacks: each commit, plus its trees and blobs except those equal to one of
-   * its parents' at the same path. Sound because every parent is either in `commits` (so sent, recursively)
-   * or on the remote with all its objects.
-   */
-  private async objectsToSend(commits: readonly CommitInfo[]): Promise<PackObject[]> {
-    const sent = new Set<string>();
-    const order: Array<{ oid: string; type: ObjectType }> = [];
-    const add = (oid: string, type: ObjectType): boolean => {
-      if (sent.has(oid)) return false;
-      sent.add(oid);
-      order.push({ oid, type });
-      return true;
-    };
-    const walk = async (tree: string, theirs: readonly string[]): Promise<void> => {
-      if (theirs.includes(tree) || !add(tree, 'tree')) return;
-      const [entries, parentEntries] = await Promise.all([
-        this.treeEntries(tree),
-        Promise.all(theirs.map((t) => this.treeEntries(t))),
-      ]);
-      const subtasks: Array<Promise<void>> = [];
-      for (const e of entries) {
-        if (e.type === 'commit') continue; // gitlinks point into other repositories
-        const same = parentEntries.map((pe) => findEntry(pe, e.path)).filter((x): x is TreeEntry => x !== null);
-        if (same.some((x) => x.oid === e.oid)) continue;
-        if (e.type === 'blob') add(e.oid, 'blob');
-        else
-          subtasks.push(
-            walk(
-              e.oid,
-              same.filter((x) => x.type === 'tree').map((x) => x.oid),
-            ),
-          );
-      }
-      await Promise.all(subtasks);
-    };
-    for (const c of commits) {
-      add(c.oid, 'commit');
-      const parentTrees = await Promise.all(c.parents.map(async (p) => (await this.readCommit(p)).tree));
-      await walk(c.tree, parentTrees);
-    }
-    return mapLimit(order, IO_CONCURRENCY, async ({ oid, type }) => {
-      const obj = await this.readRaw(oid);
-      if (obj.type !== type)
-        throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, expected a ${type}.`);
-      return { type, body: obj.body };
-    });
+    return pushNative(this, target, branch, local, expected);
   }
 }
 
