@@ -1,9 +1,10 @@
 // --remote URL --interval S: the git host is the source of truth. A local clone (bare, objects only) is
-// fetched every S seconds over smart HTTP into refs/remotes/origin/<branch>, which is what is served —
+// fetched every S seconds (over any transport git has) into refs/remotes/origin/<branch>, which is what is served —
 // so a force-push on the remote is followed like any other new tip. The local branch is fast-forwarded
 // too when it can be (so the clone reads naturally), but it is not what is served. Any number of
 // daemons on any number of machines serve one registry this way.
 import type { GitRepo } from '../store/git.js';
+import { redactText, redactUrl, urlSecrets } from '../store/transport/remote-url.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
@@ -43,15 +44,16 @@ export class RemoteFollower {
 
   private async doFetch(): Promise<void> {
     const { repo, branch, url, metrics, logger } = this.d;
+    const shown = redactUrl(url);
     metrics.fetches++;
     try {
       const tip = await repo.fetch({ remote: REMOTE_NAME, url, branch });
       if (!tip) {
-        logger.warn('remote has no such branch', { url, branch });
+        logger.warn('remote has no such branch', { url: shown, branch });
         return;
       }
       if (tip !== this.lastTip) {
-        logger.info('fetched', { url, branch, from: this.lastTip ?? null, to: tip });
+        logger.info('fetched', { url: shown, branch, from: this.lastTip ?? null, to: tip });
         this.lastTip = tip;
         await this.d.onMoved();
       }
@@ -64,7 +66,7 @@ export class RemoteFollower {
       }
     } catch (e) {
       metrics.fetchesFailed++;
-      logger.warn('fetch failed', { url, branch, err: (e as Error).message });
+      logger.warn('fetch failed', { url: shown, branch, err: redactText((e as Error).message, urlSecrets(url)) });
     }
   }
 

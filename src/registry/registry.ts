@@ -367,11 +367,15 @@ export class Registry {
   /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
   private async pushOrRewind(parent: string, oid: string): Promise<boolean> {
     const expected = await this.repo.resolveRemoteBranch(this.remoteName, this.branch);
-    const r = await this.repo.push({ remote: this.remoteName, branch: this.branch, expectedRemoteTip: expected });
-    if (r.ok) {
-      await this.repo.fetch({ remote: this.remoteName, branch: this.branch }).catch(() => undefined);
-      return true;
-    }
+    // A push that cannot be made (credentials, host, permission) leaves nothing behind: the commit goes too.
+    const r = await this.repo
+      .push({ remote: this.remoteName, branch: this.branch, expectedRemoteTip: expected })
+      .catch(async (e: unknown) => {
+        await this.repo.resetBranch(this.branch, oid, parent);
+        throw e;
+      });
+    // A successful push has moved the remote-tracking ref too.
+    if (r.ok) return true;
     await this.repo.resetBranch(this.branch, oid, parent);
     return false;
   }
