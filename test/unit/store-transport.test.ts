@@ -52,6 +52,11 @@ describe('redactUrl', () => {
     expect(redactUrl(url)).toBe(shown);
   });
 
+  it('scrubs credentials from a string that is not quite a URL (a leading dash or space)', () => {
+    expect(redactUrl('-https://bot:t0ps3cret@host/r.git')).toBe('-https://***@host/r.git');
+    expect(redactUrl(' https://t0ps3cret@host/r.git')).toBe(' https://***@host/r.git');
+  });
+
   it("an '@' in the path is not taken for credentials", () => {
     expect(redactUrl('https://host/org/r@2.git')).toBe('https://host/org/r@2.git');
   });

@@ -62,7 +62,8 @@ function splitUrl(url: string): UrlParts | undefined {
  */
 export function redactUrl(url: string): string {
   const parts = splitUrl(url);
-  if (!parts) return url;
+  // Not an address git would read as a URL, yet it may hold one (a typo, a leading '-' or space): scrub it as text.
+  if (!parts) return redactText(url);
   let out = parts.scheme;
   if (parts.userinfo !== undefined) {
     const isHttp = /^https?:\/\/$/i.test(parts.scheme);
