@@ -45,6 +45,18 @@ const git = (cwd, ...a) => execFileSync('git', a, { cwd, env, encoding: 'utf8', 
 // The http server runs in this process: anything that talks to it must not block the event loop.
 const gitAsync = async (cwd, ...a) => (await run('git', a, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 })).stdout;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// CPU time (user + sys, children included) beside wall time: on a busy machine it is the steadier figure.
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+/** Runs a command; resolves to [wall ms, cpu ms or NaN, stdout]. */
+async function timed(cmd, args, cwd) {
+  const t = performance.now();
+  const r = TIME
+    ? await run(TIME, ['-f', 'cpu %U %S', cmd, ...args], { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 })
+    : await run(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = performance.now() - t;
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
+  return [wall, m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, r.stdout];
+}
 const s = (ms) => (ms / 1000).toFixed(2);
 
 if (!existsSync(bare)) {
@@ -73,15 +85,17 @@ try {
     await gitAsync(clone, 'pull', '-q', '--ff-only', 'origin', 'main');
     const mregMs = [];
     const nativeMs = [];
+    const mregCpu = [];
+    const nativeCpu = [];
     for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      const r = await run(
+      const [wall, cpu, out] = await timed(
         process.execPath,
         [BIN, 'register', freshModel(), '--source', `s3://bench/${transport}/${Date.now()}-${i}`, '--push'],
-        { cwd: clone, env, encoding: 'utf8' },
+        clone,
       );
-      mregMs.push(performance.now() - t);
-      if (i === 0) console.log(`  ${transport}: ${r.stdout.trim()}`);
+      mregMs.push(wall);
+      mregCpu.push(cpu);
+      if (i === 0) console.log(`  ${transport}: ${out.trim()}`);
 
       // Native git: the same change — a new version file and the model file that counts it.
       const m = freshModel();
@@ -92,15 +106,24 @@ try {
       );
       const model = path.join(dir, 'model.yaml');
       writeFileSync(model, readFileSync(model, 'utf8').replace(/^latest_version: \d+$/m, 'latest_version: 11'));
-      const t0 = performance.now();
-      await gitAsync(clone, 'add', `models/${m}`);
-      await gitAsync(clone, 'commit', '-q', '-m', `native ${i}`);
-      await gitAsync(clone, 'push', '-q', 'origin', 'HEAD:main');
-      nativeMs.push(performance.now() - t0);
+      let wallSum = 0;
+      let cpuSum = 0;
+      for (const args of [
+        ['add', `models/${m}`],
+        ['commit', '-q', '-m', `native ${i}`],
+        ['push', '-q', 'origin', 'HEAD:main'],
+      ]) {
+        const [w, c] = await timed('git', args, clone);
+        wallSum += w;
+        cpuSum += c;
+      }
+      nativeMs.push(wallSum);
+      nativeCpu.push(cpuSum);
     }
     const m = median(mregMs);
     const n = median(nativeMs);
     const ratio = m / n;
+    const cpuRatio = median(mregCpu) / median(nativeCpu);
     const target =
       transport === 'http'
         ? `${m <= 1000 ? 'within' : 'OVER'} the 1 s target`
@@ -109,6 +132,10 @@ try {
     console.log(
       `  ${transport}: native add + commit + push median ${s(n)} s (${nativeMs.map(s).join(', ')}); ratio ${ratio.toFixed(2)}x — ${target}`,
     );
+    if (TIME)
+      console.log(
+        `  ${transport}: CPU (user + sys, children included): mreg ${s(median(mregCpu))} s, native ${s(median(nativeCpu))} s; ratio ${cpuRatio.toFixed(2)}x`,
+      );
     console.log(
       JSON.stringify({
         bench: 'remotes',
@@ -117,6 +144,7 @@ try {
         mreg_register_push_ms: Math.round(m),
         native_add_commit_push_ms: Math.round(n),
         ratio: +ratio.toFixed(2),
+        ...(TIME ? { cpu_ratio: +cpuRatio.toFixed(2) } : {}),
         ...(transport === 'http' ? { target_s: 1 } : { target_ratio: 1.5 }),
       }),
     );
