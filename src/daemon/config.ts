@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
+import { redactUrl, remoteKind } from '../store/transport/remote-url.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -94,10 +95,15 @@ export function buildDaemonConfig(
     const interval = flags.interval ?? 30;
     if (!(interval > 0))
       throw RegistryError.invalid(`--interval must be a positive number of seconds, got ${String(flags.interval)}.`);
-    if (!/^https?:\/\/[^\s]+$/.test(flags.remote)) {
-      throw RegistryError.invalid(`--remote must be an http(s) URL of a git repository, got '${flags.remote}'.`);
+    const given = flags.remote.trim();
+    if (given === '' || given.startsWith('-') || /[\x00-\x1f\x7f]/.test(given)) {
+      throw RegistryError.invalid(
+        `--remote must be a git remote (https://…, ssh://…, git@host:path, file://… or a path), got '${redactUrl(flags.remote)}'.`,
+      );
     }
-    remote = Object.freeze({ url: flags.remote, intervalS: interval });
+    // A path is the daemon's own: relative to where it was started, not to its clone.
+    const url = remoteKind(given) === 'path' ? path.resolve(cwd, given) : given;
+    remote = Object.freeze({ url, intervalS: interval });
   } else if (flags.interval !== undefined) {
     throw RegistryError.invalid('--interval needs --remote.');
   }
@@ -110,7 +116,7 @@ export function buildDaemonConfig(
       cache,
       'mreg',
       'remotes',
-      createHash('sha256').update(remote.url).digest('hex').slice(0, 16) + '.git',
+      createHash('sha256').update(redactUrl(remote.url)).digest('hex').slice(0, 16) + '.git',
     );
   } else repoDir = path.resolve(cwd);
   const snapshotEnv = env.MREG_SNAPSHOT;

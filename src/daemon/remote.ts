@@ -1,9 +1,10 @@
 // --remote URL --interval S: the git host is the source of truth. A local repository (bare, objects only,
-// created when absent) is fetched every S seconds over smart HTTP into refs/remotes/origin/<branch>, and
+// created when absent) is fetched every S seconds over any transport git has into refs/remotes/origin/<branch>, and
 // that ref's commit is what is served, so a force-push on the remote is followed like any other new tip.
 // Nothing local moves: no branch, no index, no work tree (the daemon holds only the read side of the
 // store). Any number of daemons on any number of machines serve one registry this way.
 import { trackingRef as remoteTrackingRef, type GitReader } from '../store/git/reader.js';
+import { redactText, redactUrl, urlSecrets } from '../store/transport/remote-url.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
@@ -43,21 +44,22 @@ export class RemoteFollower {
 
   private async doFetch(): Promise<void> {
     const { repo, branch, url, metrics, logger } = this.d;
+    const shown = redactUrl(url);
     metrics.fetches++;
     try {
       const tip = await repo.fetch({ remote: REMOTE_NAME, url, branch });
       if (!tip) {
-        logger.warn('remote has no such branch', { url, branch });
+        logger.warn('remote has no such branch', { url: shown, branch });
         return;
       }
       if (tip !== this.lastTip) {
-        logger.info('fetched', { url, branch, from: this.lastTip ?? null, to: tip });
+        logger.info('fetched', { url: shown, branch, from: this.lastTip ?? null, to: tip });
         this.lastTip = tip;
         await this.d.onMoved();
       }
     } catch (e) {
       metrics.fetchesFailed++;
-      logger.warn('fetch failed', { url, branch, err: (e as Error).message });
+      logger.warn('fetch failed', { url: shown, branch, err: redactText((e as Error).message, urlSecrets(url)) });
     }
   }
 

@@ -3,6 +3,7 @@
 // call; `stop()` releases everything it started.
 import type { AddressInfo } from 'node:net';
 import { GitReader } from '../store/git/reader.js';
+import { redactUrl } from '../store/transport/remote-url.js';
 import type { DaemonConfig } from './config.js';
 import { createAt } from './at.js';
 import { StateHolder } from './holder.js';
@@ -43,7 +44,7 @@ async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitReader
     return await GitReader.open(config.repoDir);
   } catch (e) {
     if (!config.remote) throw e;
-    logger.info('creating a local clone for the remote', { dir: config.repoDir, url: config.remote.url });
+    logger.info('creating a local clone for the remote', { dir: config.repoDir, url: redactUrl(config.remote.url) });
     return GitReader.init(config.repoDir, { bare: true, branch: config.branch ?? 'main' });
   }
 }
@@ -78,7 +79,12 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info('listening', { url, repo: config.repoDir, branch, remote: config.remote?.url ?? null });
+  logger.info('listening', {
+    url,
+    repo: config.repoDir,
+    branch,
+    remote: config.remote ? redactUrl(config.remote.url) : null,
+  });
 
   const tracking = config.remote ? trackingRef(branch) : undefined;
   const reloader = new Reloader({

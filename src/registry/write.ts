@@ -170,11 +170,11 @@ export class Writer {
     const remoteTip = await this.repo.fetch({ remote, branch: this.branch });
     const local = await this.repo.resolveBranch(this.branch);
     if (!remoteTip || remoteTip === local) return;
-    if (!local || (await this.isAncestor(local, remoteTip))) {
+    if (!local || (await this.repo.isAncestor(local, remoteTip))) {
       await this.repo.fastForward(this.branch, remoteTip);
       return;
     }
-    if (await this.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
+    if (await this.repo.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
     throw new RegistryError(
       'RESOURCE_CONFLICT',
       `Local branch '${this.branch}' and ${remote}/${this.branch} have diverged: pull (or rebase) first.`,
@@ -184,25 +184,16 @@ export class Writer {
   /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
   private async pushOrRewind(remote: string, parent: string, oid: string): Promise<boolean> {
     const expected = await this.repo.resolveRemoteBranch(remote, this.branch);
-    const r = await this.repo.push({ remote, branch: this.branch, expectedRemoteTip: expected });
-    if (r.ok) {
-      await this.repo.fetch({ remote, branch: this.branch }).catch(() => undefined);
-      return true;
-    }
+    // A push that cannot be made (credentials, host, permission) leaves nothing behind: the commit goes too.
+    const r = await this.repo
+      .push({ remote, branch: this.branch, expectedRemoteTip: expected })
+      .catch(async (e: unknown) => {
+        await this.repo.resetBranch(this.branch, oid, parent);
+        throw e;
+      });
+    // A successful push has moved the remote-tracking ref too.
+    if (r.ok) return true;
     await this.repo.resetBranch(this.branch, oid, parent);
-    return false;
-  }
-
-  private async isAncestor(ancestor: string, descendant: string, limit = 100_000): Promise<boolean> {
-    const seen = new Set<string>();
-    const queue = [descendant];
-    while (queue.length && seen.size < limit) {
-      const oid = queue.shift()!;
-      if (oid === ancestor) return true;
-      if (seen.has(oid)) continue;
-      seen.add(oid);
-      queue.push(...(await this.repo.readCommit(oid)).parents);
-    }
     return false;
   }
 }

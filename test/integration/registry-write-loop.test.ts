@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { RefMovedError } from '../../src/errors.js';
-import { GitRepo } from '../../src/store/git.js';
+import { GitWriter } from '../../src/store/git/writer.js';
 import { AUTHOR, expectCleanRepo, expectCode, freshRegistry, git, T0 } from '../helpers/registry.js';
 
 const gitEnv = {
@@ -45,7 +45,7 @@ describe('the write loop', () => {
   it('the store reports a ref that moved under a commit as RefMovedError (RESOURCE_CONFLICT)', async () => {
     const { dir, registry } = await freshRegistry();
     await registry.createRegisteredModel('m');
-    const repo = await GitRepo.open(dir);
+    const repo = await GitWriter.open(dir);
     const head = await repo.resolveBranch('main');
     await git(dir, 'commit', '-q', '--allow-empty', '-m', 'native commit');
     const attempt = repo.withWriteLock(() =>

@@ -333,7 +333,7 @@ describe('architecture', () => {
   });
 
   it('process.env is read only in the config modules', async () => {
-    const allowed = ['registry/config.ts', 'cli/options.ts', 'daemon/config.ts'];
+    const allowed = ['registry/config.ts', 'cli/options.ts', 'daemon/config.ts', 'store/transport/env.ts'];
     for (const f of allowed) expect(world.files.has(f), f).toBe(true);
     const offenders: string[] = [];
     for (const f of world.files) {

@@ -2,6 +2,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SCHEMA_DIR } from '../../schema/validate.js';
+import { redactUrl } from '../../store/transport/remote-url.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -37,7 +38,7 @@ export const serveCommand = defineCommand<Args>({
       .option('remote', {
         type: 'string',
         describe:
-          'Follow a git remote over HTTP(S): a local clone (--repo, else a cache folder) is fetched every --interval seconds',
+          'Follow a git remote (https://, ssh://, git@host:path, file:// or a path; credentials as git has them): a local clone (--repo, else a cache folder) is fetched every --interval seconds',
         requiresArg: true,
       })
       .option('interval', {
@@ -88,7 +89,7 @@ export const serveCommand = defineCommand<Args>({
     });
     const daemon = await startDaemon(config);
     process.stdout.write(
-      `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${config.remote.url})` : ''}; read-only\n`,
+      `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
     );
     await new Promise<void>((resolve) => {
       const done = (): void => {
