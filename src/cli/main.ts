@@ -13,6 +13,7 @@ import { describeCommand } from './commands/describe.js';
 import { diffCommand } from './commands/diff.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
@@ -46,6 +47,7 @@ const READS: CommandModule[] = [
   historyCommand,
   validateCommand,
   diffCommand,
+  importCommand,
 ];
 
 /**

@@ -225,8 +225,9 @@ export class Registry {
   private async write<T>(
     names: string[],
     need: Need,
-    plan: (ctx: OpContext, entries: Array<ModelEntry | undefined>) => Change | null,
+    plan: (ctx: OpContext, entries: Array<ModelEntry | undefined>, state?: RegistryState) => Change | null,
     result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
+    how: { author?: Author; now?: number; wholeState?: boolean } = {},
   ): Promise<T> {
     const attempts = this.opts.maxAttempts ?? 8;
     return this.repo.withWriteLock(
@@ -239,8 +240,9 @@ export class Registry {
             throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
           }
           const entries = await Promise.all(names.map((n) => this.loadModel(reader, n, need)));
-          const ctx: OpContext = { now: this.now(), user: this.author.name };
-          const change = plan(ctx, entries);
+          const state = how.wholeState ? await this.stateAt(reader.commit) : undefined;
+          const ctx: OpContext = { now: how.now ?? this.now(), user: this.author.name };
+          const change = plan(ctx, entries, state);
           if (!change) {
             this.lastWrite = { commit: null, message: null };
             return result(null, entries);
@@ -258,7 +260,8 @@ export class Registry {
               parent: reader.commit,
               changes: files,
               message: change.message + '\n',
-              author: this.signature(ctx.now),
+              author: this.signature(ctx.now, how.author),
+              committer: this.signature(ctx.now),
             });
             if (this.opts.push && !(await this.pushOrRewind(reader.commit!, oid))) {
               lastError = new RegistryError(
@@ -289,8 +292,36 @@ export class Registry {
     );
   }
 
-  private signature(ms: number): Signature {
-    return { name: this.author.name, email: this.author.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
+  private signature(ms: number, who: Author = this.author): Signature {
+    return { name: who.name, email: who.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
+  }
+
+  /**
+   * Runs a caller's planner (an importer's) through the write loop: it sees the whole registry at the branch
+   * head — re-read if the write has to be re-planned — and returns one Change, or null when nothing is to be
+   * done; the Change is checked (schema, invariants, policies) and committed as one commit like any write.
+   * `author` (default: the registry's author, who is always the committer) and `now` are the commit's.
+   */
+  async applyPlanned(
+    plan: (state: RegistryState, ctx: OpContext) => Change | null,
+    opts: { author?: Author; now?: number } = {},
+  ): Promise<WriteInfo> {
+    return this.write(
+      [],
+      'all',
+      (ctx, _entries, state) => plan(state!, ctx),
+      () => this.lastWrite,
+      { ...opts, wholeState: true },
+    );
+  }
+
+  private async stateAt(commit: string | null): Promise<RegistryState> {
+    if (this.workTreeMode || commit === null) return (this.loaded = await loadWorkTree(this.repo)).state;
+    if (!this.loaded || this.loaded.commit === null) this.loaded = await loadCommit(this.repo, commit);
+    else if (this.loaded.commit !== commit) this.loaded = await reloadCommit(this.repo, this.loaded, commit);
+    // A planner over the whole registry must not mistake a model with a broken file for an absent one.
+    if (this.loaded.problems.length) throw brokenFile(this.loaded.problems);
+    return this.loaded.state;
   }
 
   /** Schema of every written document, invariants of every fully loaded model, and registry policies. */
