@@ -11,6 +11,7 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { diffCommand } from './commands/diff.js';
+import { exportCommand } from './commands/export.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
@@ -48,6 +49,7 @@ const READS: CommandModule[] = [
   validateCommand,
   diffCommand,
   importCommand,
+  exportCommand,
 ];
 
 /**
