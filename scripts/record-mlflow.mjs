@@ -392,6 +392,24 @@ const targetReads = await readsFor(target);
 writeFileSync(path.join(OUT, 'export.json'), JSON.stringify({ first, second, targetReads }, null, 1) + '\n');
 console.log(`export: ${first.length} exchanges, then ${second.length}`);
 
+// A version MLflow refuses (a local source without a run): reported, its number used up, the next one exported.
+const local = path.join(work, 'local');
+mkdirSync(local);
+await mreg(['init', '.'], local);
+for (const src of ['s3://models/refused/1', 'file:///srv/models/refused/2', 's3://models/refused/3'])
+  await mreg(['register', 'refused-model', '--source', src], local);
+start = target.log.length;
+r = await mreg(['export', '--to', target.url], local);
+writeFileSync(
+  path.join(OUT, 'export-refused.json'),
+  JSON.stringify(
+    { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, exchanges: target.log.slice(start) },
+    null,
+    1,
+  ) + '\n',
+);
+console.log(`export-refused: exit ${r.code}`);
+
 // A model whose name mreg refuses (MLflow's SQL store takes a '/'): the import must list it.
 await post('registered-models/create', { name: 'team/fraud' });
 await createVersion('team/fraud', 's3://models/team-fraud/1');

@@ -247,8 +247,8 @@ export class Registry {
             this.lastWrite = { commit: null, message: null };
             return result(null, entries);
           }
-          await this.check(reader, change, need === 'all');
-          const files = this.serialize(change);
+          const texts = await this.check(reader, change, need === 'all');
+          const files = this.serialize(change, texts);
           if (this.workTreeMode) {
             await this.repo.writeWorkTree(files);
             this.lastWrite = { commit: null, message: change.message };
@@ -324,8 +324,11 @@ export class Registry {
     return this.loaded.state;
   }
 
-  /** Schema of every written document, invariants of every fully loaded model, and registry policies. */
-  private async check(reader: Reader, change: Change, complete: boolean): Promise<void> {
+  /**
+   * Schema of every written document, invariants of every fully loaded model, and registry policies.
+   * Returns the documents' text (checked as written), so that they are not serialized twice.
+   */
+  private async check(reader: Reader, change: Change, complete: boolean): Promise<Map<string, string>> {
     const problems: Problem[] = [];
     const texts = new Map<string, string>();
     for (const [path, d] of change.writes) {
@@ -359,16 +362,16 @@ export class Registry {
       }
     }
     if (problems.length) throw rejected(problems);
+    return texts;
   }
 
-  private serialize(change: Change): ChangeSet {
+  private serialize(change: Change, texts: ReadonlyMap<string, string>): ChangeSet {
     const files: ChangeSet = new Map();
     for (const path of change.deletes) files.set(path, null);
+    const encoder = new TextEncoder();
     for (const [path, d] of change.writes) {
-      files.set(
-        path,
-        new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)),
-      );
+      const text = texts.get(path) ?? stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc);
+      files.set(path, encoder.encode(text));
     }
     return files;
   }

@@ -142,6 +142,7 @@ class Runner {
         this.result.created.models++;
         return;
       case 'create-version': {
+        if ((this.reached.get(name) ?? 0) >= a.version) this.checkNumber(m, a.version, this.reached.get(name)! + 1);
         let got: number;
         try {
           got = await this.createVersion(name, a.body);
@@ -225,15 +226,20 @@ class Runner {
     });
   }
 
-  /** A version created and deleted at once: MLflow never gives its number again, as mreg does not. */
+  /**
+   * A version created and deleted at once: MLflow never gives its number again, as mreg does not. A number
+   * MLflow has already used up (an earlier, interrupted export) needs nothing more.
+   */
   private async placeholder(m: ModelExport, version: number): Promise<void> {
+    if ((this.reached.get(m.name) ?? 0) >= version) return;
     const got = await this.createVersion(m.name, {
       name: m.name,
       source: PLACEHOLDER_SOURCE,
       description: `Placeholder for version ${version}, deleted in the mreg registry this was exported from.`,
     });
     await this.client.call('DELETE', 'model-versions/delete', { body: { name: m.name, version: String(got) } });
-    this.checkNumber(m, version, got);
+    if (got < version) this.checkNumber(m, version, got);
+    this.reached.set(m.name, got);
     this.result.created.placeholders++;
   }
 
@@ -243,7 +249,7 @@ class Runner {
       return;
     }
     throw new Stop(
-      `${this.client.server} numbered the version ${got} where the registry has ${want} (it had deleted versions above v${want - 1}); ${m.name} was exported up to v${want - 1} only`,
+      `${this.client.server} numbers this version of ${m.name} ${got}, where the registry has v${want} (MLflow gives 1 + the highest number it ever gave, deleted versions included); ${m.name} is exported up to v${want - 1} only`,
     );
   }
 }

@@ -6,6 +6,7 @@ import { Registry } from '../registry/registry.js';
 import type { Author } from '../registry/config.js';
 import { MlflowHttpClient, type MlflowConnection } from './mlflow-client.js';
 import {
+  changedInMlflow,
   planImport,
   planModel,
   stepChange,
@@ -16,6 +17,7 @@ import {
   type ImportRecord,
   type InvalidModel,
   type ModelStep,
+  type PlanOptions,
   type Prefer,
   type RecordEntry,
 } from './plan-import.js';
@@ -89,11 +91,19 @@ async function run(
   const record = await readRecord(file);
   const progress: ReadProgress = (phase, done, total) => opts.progress?.(phase, done, total);
   const snapshot = await readMlflowRegistry(client, progress);
-  const planOpts = { prefer: opts.prefer };
+  const planOpts: PlanOptions = { prefer: opts.prefer };
+  const headBefore = await registry.repo.resolveBranch(registry.branch);
+  if (record && record.commit === headBefore) {
+    // Git has not moved since the last import: only what MLflow changed needs a look, and often nothing does.
+    planOpts.only = changedInMlflow(snapshot, record);
+    if (!planOpts.only.size) return unchanged(client, snapshot, started);
+  }
 
-  let plan = planImport(snapshot, await registry.state(), record, planOpts);
+  let planned = await registry.state();
+  let plan = planImport(snapshot, planned, record, planOpts);
   if (await confirmDeletions(client, snapshot, plan.steps)) {
-    plan = planImport(snapshot, await registry.state(), record, planOpts);
+    planned = await registry.state();
+    plan = planImport(snapshot, planned, record, planOpts);
   }
   if (plan.invalid.length && !opts.skipInvalid) throw invalidError(client.server, plan.invalid);
 
@@ -116,7 +126,8 @@ async function run(
     let applied: ModelStep[] = [];
     opts.progress?.('writing', 0, 1);
     const w = await registry.applyPlanned((state) => {
-      const p = planImport(snapshot, state, undefined, planOpts);
+      // Planned again only if the head moved since (a commit slipped in).
+      const p = state === planned ? plan : planImport(snapshot, state, undefined, planOpts);
       applied = p.steps;
       Object.assign(models, p.record);
       return p.steps.length ? stepsChange(p.steps, client.server) : null;
@@ -160,6 +171,21 @@ async function run(
     requests: client.stats.requests,
   };
   return result;
+}
+
+function unchanged(client: MlflowHttpClient, snapshot: MlflowSnapshot, started: number): ImportResult {
+  return {
+    server: client.server,
+    first: false,
+    commits: [],
+    conflicts: [],
+    kept: [],
+    invalid: [],
+    refused: [],
+    notes: [],
+    mlflow: snapshotCounts(snapshot),
+    timing: { totalMs: performance.now() - started, mlflowMs: client.stats.waitMs, requests: client.stats.requests },
+  };
 }
 
 /** Deletions are confirmed one by one with the server before they are planned for real. */

@@ -72,8 +72,10 @@ export class MlflowHttpClient {
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
-  /** Requests sent and milliseconds spent waiting for answers, for the benchmark's split. */
+  /** Requests sent, and wall-clock milliseconds with at least one request in flight (the benchmark's split). */
   readonly stats = { requests: 0, waitMs: 0 };
+  private inFlight = 0;
+  private busySince = 0;
 
   constructor(conn: MlflowConnection) {
     let url: URL;
@@ -159,27 +161,38 @@ export class MlflowHttpClient {
     return this.interpret(res, what);
   }
 
-  /** Every item of a paged search, following next_page_token; a token seen twice is a loop, not an endless list. */
+  /**
+   * Every item of a paged search, following next_page_token; a token seen twice is a loop, not an endless list.
+   * A page the server fails to produce in time (a gunicorn worker killed at its timeout resets the connection)
+   * is asked for again at half the size: the cost of a page grows with its size, the token stays valid.
+   *
+   * With `parallel` > 1, and a server whose tokens are MLflow's (base64 of `{"offset": N}`, N the items so far),
+   * the following pages are asked for `parallel` at a time: MLflow answers a listing page by page, each a
+   * query of its own, so two workers halve the wait. Anything unexpected falls back to following tokens.
+   */
   async searchAll(
     endpoint: string,
     key: string,
     query: Record<string, string | undefined>,
-    onPage?: (count: number) => void,
+    opts: { pageSize: number; parallel?: number; onPage?: (count: number) => void },
   ): Promise<unknown[]> {
     const items: unknown[] = [];
     const seen = new Set<string>();
     let token: string | undefined;
+    let size = opts.pageSize;
     for (;;) {
-      const body = await this.call('GET', endpoint, { query: { ...query, page_token: token } });
-      let page: { items: unknown[]; nextPageToken: string | undefined };
+      let page: SearchPage;
       try {
-        page = parseSearchPage(body, key);
+        page = await this.page(endpoint, key, query, size, token);
       } catch (e) {
-        if (e instanceof WireShapeError) throw this.malformed(`GET ${endpoint}`, e.message);
+        if (isSlow(e) && size > 10) {
+          size = Math.max(10, Math.floor(size / 2));
+          continue;
+        }
         throw e;
       }
       items.push(...page.items);
-      onPage?.(items.length);
+      opts.onPage?.(items.length);
       if (!page.nextPageToken) return items;
       if (seen.has(page.nextPageToken)) {
         throw new RegistryError(
@@ -190,6 +203,67 @@ export class MlflowHttpClient {
       }
       seen.add(page.nextPageToken);
       token = page.nextPageToken;
+      if ((opts.parallel ?? 1) > 1 && offsetOf(token) === items.length && page.items.length === size) {
+        const rest = await this.parallelPages(endpoint, key, query, size, items.length, opts.parallel!, (n) =>
+          opts.onPage?.(items.length + n),
+        );
+        items.push(...rest.items);
+        if (rest.nextPageToken === undefined) return items;
+        token = rest.nextPageToken;
+        seen.add(token);
+      }
+    }
+  }
+
+  /** Pages at offset, offset + size, … `parallel` at a time, while each is full and points at the next. */
+  private async parallelPages(
+    endpoint: string,
+    key: string,
+    query: Record<string, string | undefined>,
+    size: number,
+    offset: number,
+    parallel: number,
+    onPage: (count: number) => void,
+  ): Promise<{ items: unknown[]; nextPageToken: string | undefined }> {
+    const items: unknown[] = [];
+    for (;;) {
+      const offsets = Array.from({ length: parallel }, (_, i) => offset + i * size);
+      const pages = await Promise.all(
+        offsets.map((o) => this.page(endpoint, key, query, size, tokenOf(o)).catch((e: unknown) => e)),
+      );
+      for (const [i, p] of pages.entries()) {
+        const o = offsets[i]!;
+        // A failed page, or one that is not what offset paging promises: go on one token at a time from it.
+        if (p instanceof Error || !p || typeof p !== 'object') {
+          if (isSlow(p)) return { items, nextPageToken: tokenOf(o) };
+          throw p;
+        }
+        const page = p as SearchPage;
+        items.push(...page.items);
+        onPage(items.length);
+        if (!page.nextPageToken) return { items, nextPageToken: undefined };
+        if (page.items.length !== size || offsetOf(page.nextPageToken) !== o + size)
+          return { items, nextPageToken: page.nextPageToken };
+      }
+      offset += parallel * size;
+    }
+  }
+
+  private async page(
+    endpoint: string,
+    key: string,
+    query: Record<string, string | undefined>,
+    size: number,
+    token: string | undefined,
+  ): Promise<SearchPage> {
+    const body = await this.call('GET', endpoint, {
+      query: { ...query, max_results: String(size), page_token: token },
+    });
+    try {
+      return parseSearchPage(body, key);
+    } catch (e) {
+      if (e instanceof WireShapeError) throw this.malformed(`GET ${endpoint}`, e.message);
+      throw e;
     }
   }
 
@@ -210,8 +284,14 @@ export class MlflowHttpClient {
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     const lib = url.protocol === 'https:' ? https : http;
-    const started = performance.now();
     this.stats.requests++;
+    if (this.inFlight++ === 0) this.busySince = performance.now();
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      if (--this.inFlight === 0) this.stats.waitMs += performance.now() - this.busySince;
+    };
     return new Promise<RawResponse>((resolve, reject) => {
       const req = lib.request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -225,7 +305,7 @@ export class MlflowHttpClient {
           chunks.push(c);
         });
         res.on('end', () => {
-          this.stats.waitMs += performance.now() - started;
+          done();
           resolve({
             status: res.statusCode ?? 0,
             contentType: String(res.headers['content-type'] ?? ''),
@@ -236,7 +316,7 @@ export class MlflowHttpClient {
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (e) => {
-        this.stats.waitMs += performance.now() - started;
+        done();
         reject(e);
       });
       req.end(body);
@@ -313,6 +393,27 @@ export class MlflowHttpClient {
       { server: this.server, status: res.status },
     );
   }
+}
+
+type SearchPage = { items: unknown[]; nextPageToken: string | undefined };
+
+/** A read that failed because the server was too slow or overloaded, not because the request was wrong. */
+function isSlow(e: unknown): boolean {
+  if (!(e instanceof RegistryError)) return false;
+  const status = e.details.status;
+  return e.code === 'TEMPORARILY_UNAVAILABLE' || status === 502 || status === 503 || status === 504;
+}
+
+/** MLflow's page token: standard base64 of Python's `json.dumps({"offset": N})`. */
+function tokenOf(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset }).replace(':', ': ')).toString('base64');
+}
+
+/** The offset in an MLflow page token, or undefined for a token of another form. */
+function offsetOf(token: string): number | undefined {
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  const m = /^\{"offset": (\d+)\}$/.exec(text);
+  return m && tokenOf(Number(m[1])) === token ? Number(m[1]) : undefined;
 }
 
 function backoff(attempt: number): Promise<void> {

@@ -107,9 +107,9 @@ function describeAction(name: string, a: ExportAction): string {
   }
 }
 
-function createVersions(entry: ModelEntry, from: number): ExportAction[] {
+function createVersions(entry: ModelEntry, from: number, upTo: number): ExportAction[] {
   const out: ExportAction[] = [];
-  for (let n = from; n <= entry.file.latest_version; n++) {
+  for (let n = from; n <= upTo; n++) {
     const v = entry.versions.get(n);
     out.push(
       v
@@ -139,7 +139,7 @@ function planModel(entry: ModelEntry, there: SnapshotModel | undefined, opts: Ex
       from: 0,
       actions: [
         { kind: 'create-model', body: createRegisteredModelBody(entry.file) },
-        ...createVersions(entry, 1),
+        ...createVersions(entry, 1, entry.file.latest_version),
         ...aliasActions(entry, {}),
       ],
       differences: [],
@@ -175,7 +175,10 @@ function planModel(entry: ModelEntry, there: SnapshotModel | undefined, opts: Ex
     );
     if (v.stage !== t.current_stage) changes.push({ kind: 'transition', version: n, stage: v.stage });
   }
-  if (entry.file.latest_version > maxThere) creates.push(...createVersions(entry, maxThere + 1));
+  // MLflow hides deleted versions, so numbers used up above its highest live one cannot be seen: in a model it
+  // already has, placeholders go only below a version to create, and the executor checks what MLflow answers.
+  const maxHere = Math.max(0, ...entry.versions.keys());
+  if (maxHere > maxThere) creates.push(...createVersions(entry, maxThere + 1, maxHere));
   for (const n of there.versions.keys())
     if (!entry.versions.has(n)) changes.push({ kind: 'delete-version', version: n });
   if ((entry.file.description ?? '') !== (there.model.description ?? ''))

@@ -5,8 +5,9 @@
 // what MLflow sent at the last import and of what git held right after it. MLflow changed a model when its
 // wire fingerprint differs from the record; git changed it when the entry at the head differs from the record.
 // Only MLflow changed → the model is rewritten from MLflow; only git changed → git is kept (and reported);
-// both → a conflict, reported unless `prefer` says which side wins. Without a record every difference counts
-// as a change on both sides, so nothing in git is overwritten silently.
+// both → a conflict, reported unless `prefer` says which side wins. A model kept as git had it (--prefer git)
+// stays "changed in git" until the two sides agree again, so a later MLflow change is a conflict too. Without
+// a record every difference counts as a change on both sides, so nothing in git is overwritten silently.
 import { createHash } from 'node:crypto';
 import { byCodePoint, describeOperation, diffModels, type Operation } from '../domain/diff.js';
 import { checkModel } from '../domain/invariants.js';
@@ -21,6 +22,8 @@ import type { MlflowSnapshot, SnapshotModel } from './snapshot.js';
 export interface RecordEntry {
   mlflow: string;
   git: string;
+  /** False when git was left different from MLflow on purpose (--prefer git): a later MLflow change is a conflict. */
+  synced: boolean;
 }
 
 /** What the last import from one server into one branch saw and left. */
@@ -84,28 +87,42 @@ export interface ImportPlan {
 
 // ---------------------------------------------------------------- fingerprints
 
+/** JSON with every object's keys sorted (a hand-edited file may order them differently). */
 function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const keys = Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort(byCodePoint);
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+  return JSON.stringify(v, (_key, value: unknown) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.every((k, i) => i === 0 || keys[i - 1]! < k)) return value;
+    return Object.fromEntries(keys.sort(byCodePoint).map((k) => [k, (value as Record<string, unknown>)[k]]));
+  });
 }
 
 function hash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 32);
 }
 
-/** MLflow's side of a model: everything the server sent about it, in a form that ignores key order. */
+/**
+ * MLflow's side of a model: everything the server sent about it. The wire parser builds every object with its
+ * keys in one fixed order, so plain JSON is canonical here; only alias order is the server's whim.
+ */
 export function fingerprintMlflow(m: SnapshotModel | undefined): string {
   if (!m) return ABSENT;
-  const model = { ...m.model, latest_versions: undefined, aliases: sortedAliases(m.model.aliases) };
+  const model = { ...m.model, aliases: sortedAliases(m.model.aliases) };
   const versions = [...m.versions.keys()].sort((a, b) => a - b).map((n) => m.versions.get(n));
   const storage = [...m.storage].sort(([a], [b]) => a - b);
-  return hash(stable([model, versions, storage]));
+  return hash(JSON.stringify([model, versions, storage]));
+}
+
+/**
+ * The models to look at when git has not moved since the last import: those whose MLflow fingerprint changed,
+ * and those MLflow no longer lists. Everything else was decided last time and stays decided.
+ */
+export function changedInMlflow(snapshot: MlflowSnapshot, record: ImportRecord): Set<string> {
+  const out = new Set<string>();
+  for (const [name, m] of snapshot.models) if (record.models[name]?.mlflow !== fingerprintMlflow(m)) out.add(name);
+  for (const [name, r] of Object.entries(record.models))
+    if (!snapshot.models.has(name) && r.mlflow !== ABSENT) out.add(name);
+  return out;
 }
 
 function sortedAliases<T extends { alias: string }>(a: T[] | undefined): T[] | undefined {
@@ -131,9 +148,13 @@ function canonicalEntry(e: ModelEntry | undefined): string {
   return `${model}\n${versions.join('\n')}`;
 }
 
+function printOf(canonical: string): string {
+  return canonical === ABSENT ? ABSENT : hash(canonical);
+}
+
 /** Git's side of a model: its documents, with tag order kept (MLflow shows it) and alias order ignored. */
 export function fingerprintEntry(e: ModelEntry | undefined): string {
-  return e ? hash(canonicalEntry(e)) : ABSENT;
+  return printOf(canonicalEntry(e));
 }
 
 export function sameEntry(a: ModelEntry | undefined, b: ModelEntry | undefined): boolean {
@@ -186,6 +207,8 @@ export function targetOf(sm: SnapshotModel, keepLatest: number): Target {
 
 export interface PlanOptions {
   prefer?: Prefer | undefined;
+  /** Only these model names (see changedInMlflow); all of MLflow's and git's otherwise. */
+  only?: ReadonlySet<string> | undefined;
 }
 
 export type Decision =
@@ -231,21 +254,27 @@ export function planModel(
   if (t?.problems.length) return { kind: 'invalid', invalid: { name: key.name, problems: t.problems } };
   const target = t?.entry;
   const mlflowPrint = fingerprintMlflow(sm);
-  if (!key.from && sameEntry(target, current)) {
-    return { kind: 'none', record: { mlflow: mlflowPrint, git: fingerprintEntry(current) } };
+  const currentText = canonicalEntry(current);
+  const targetText = canonicalEntry(target);
+  if (!key.from && targetText === currentText) {
+    return { kind: 'none', record: { mlflow: mlflowPrint, git: printOf(currentText), synced: true } };
   }
   const previous = record?.models[key.from ?? key.name];
   const mlflowChanged = key.from ? true : previous ? previous.mlflow !== mlflowPrint : sm !== undefined;
-  const gitChanged = previous ? previous.git !== fingerprintEntry(current) : current !== undefined;
+  // Git "changed" when it moved since the last import, or was left different from MLflow then.
+  const gitChanged = previous
+    ? previous.git !== printOf(currentText) || previous.synced === false
+    : current !== undefined;
   // A rename also lands on the new name: someone may have created that model in git meanwhile.
   const newNameTaken = key.from !== undefined && state.models.has(key.name);
   if (!mlflowChanged) return { kind: 'kept' };
   if ((gitChanged || newNameTaken) && opts.prefer !== 'mlflow') {
-    if (opts.prefer === 'git') return { kind: 'none', record: { mlflow: mlflowPrint, git: fingerprintEntry(current) } };
+    if (opts.prefer === 'git')
+      return { kind: 'none', record: { mlflow: mlflowPrint, git: printOf(currentText), synced: false } };
     return { kind: 'conflict', conflict: { name: key.name, operations: diffModels(current, target) } };
   }
   const entries: Record<string, RecordEntry | null> = {
-    [key.name]: { mlflow: mlflowPrint, git: fingerprintEntry(target) },
+    [key.name]: { mlflow: mlflowPrint, git: printOf(targetText), synced: true },
   };
   if (key.from) entries[key.from] = null;
   return {
@@ -266,9 +295,13 @@ export function planModel(
  * Renames in MLflow: a model gone from MLflow and a new one there that carries its creation time and
  * version numbers (a rename keeps both) — one commit, not a deletion and a creation.
  */
-function pairRenames(snapshot: MlflowSnapshot, state: RegistryState): PlanKey[] {
-  const gone = [...state.models.values()].filter((e) => !snapshot.models.has(e.file.name));
-  const fresh = [...snapshot.models.values()].filter((m) => !state.models.has(m.model.name));
+function pairRenames(snapshot: MlflowSnapshot, state: RegistryState, only?: ReadonlySet<string>): PlanKey[] {
+  const gone = [...state.models.values()].filter(
+    (e) => !snapshot.models.has(e.file.name) && (!only || only.has(e.file.name)),
+  );
+  const fresh = [...snapshot.models.values()].filter(
+    (m) => !state.models.has(m.model.name) && (!only || only.has(m.model.name)),
+  );
   const pairs: PlanKey[] = [];
   for (const g of gone) {
     const numbers = [...g.versions.keys()].sort((a, b) => a - b).join(',');
@@ -292,9 +325,12 @@ export function planImport(
   opts: PlanOptions = {},
 ): ImportPlan {
   const plan: ImportPlan = { steps: [], conflicts: [], kept: [], invalid: [], notes: [], record: {} };
-  const renames = pairRenames(snapshot, state);
+  const only = opts.only;
+  const renames = pairRenames(snapshot, state, only);
   const paired = new Set(renames.flatMap((k) => [k.name, k.from!]));
-  const names = [...new Set([...snapshot.models.keys(), ...state.models.keys()])].filter((n) => !paired.has(n));
+  const names = [...(only ?? new Set([...snapshot.models.keys(), ...state.models.keys()]))].filter(
+    (n) => !paired.has(n),
+  );
   const keys: PlanKey[] = [...names.map((name) => ({ name })), ...renames].sort((a, b) => byCodePoint(a.name, b.name));
   for (const key of keys) {
     const d = planModel(key, snapshot, state, record, opts, plan.notes);

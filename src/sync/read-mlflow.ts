@@ -6,10 +6,15 @@ import { mapLimit } from '../util/concurrency.js';
 import { isMlflowApiError, type MlflowHttpClient } from './mlflow-client.js';
 import type { MlflowSnapshot, SnapshotModel, SnapshotVersion } from './snapshot.js';
 
-/** MLflow's largest page of registered models. */
-export const MODELS_PAGE = 1000;
-/** Versions per page: large pages are one SQL query each, which keeps the listing close to one moment. */
-export const VERSIONS_PAGE = 10_000;
+/**
+ * Page sizes. MLflow's SQL store loads each listed model's tags, aliases and versions (for latest_versions)
+ * one model at a time, so a page of 1,000 models can outlast gunicorn's 30 s worker timeout on a busy server;
+ * 100 models or 1,000 versions a page stay far below it and cost MLflow about the same in total.
+ */
+export const MODELS_PAGE = 100;
+export const VERSIONS_PAGE = 1000;
+/** Pages asked for at once once the server's tokens are known to be MLflow's offsets. */
+export const PARALLEL_PAGES = 4;
 const CONCURRENCY = 4;
 
 export interface ReadProgress {
@@ -30,10 +35,8 @@ export async function readMlflowRegistry(client: MlflowHttpClient, progress?: Re
   const rawModels = await client.searchAll(
     'registered-models/search',
     'registered_models',
-    {
-      max_results: String(MODELS_PAGE),
-    },
-    (n) => progress?.('models', n),
+    {},
+    { pageSize: MODELS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('models', n) },
   );
   const models = new Map<string, SnapshotModel>();
   rawModels.forEach((raw, i) => {
@@ -45,10 +48,8 @@ export async function readMlflowRegistry(client: MlflowHttpClient, progress?: Re
   const rawVersions = await client.searchAll(
     'model-versions/search',
     'model_versions',
-    {
-      max_results: String(VERSIONS_PAGE),
-    },
-    (n) => progress?.('versions', n),
+    {},
+    { pageSize: VERSIONS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('versions', n) },
   );
   rawVersions.forEach((raw, i) => {
     const v = parsed(client, 'GET model-versions/search', () => parseModelVersion(raw, `$.model_versions[${i}]`));
@@ -95,10 +96,12 @@ export async function confirmAbsent(
       parseRegisteredModel((body as { registered_model?: unknown }).registered_model, '$.registered_model'),
     );
     const found: SnapshotModel = { model, versions: new Map(), storage: new Map() };
-    const listed = await client.searchAll('model-versions/search', 'model_versions', {
-      filter: nameFilter(name),
-      max_results: String(VERSIONS_PAGE),
-    });
+    const listed = await client.searchAll(
+      'model-versions/search',
+      'model_versions',
+      { filter: nameFilter(name) },
+      { pageSize: VERSIONS_PAGE },
+    );
     listed.forEach((raw, i) => {
       const v = parsed(client, 'GET model-versions/search', () => parseModelVersion(raw, `$.model_versions[${i}]`));
       if (v.name === name) found.versions.set(Number(v.version), v);

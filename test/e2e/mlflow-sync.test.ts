@@ -147,8 +147,13 @@ describe('mreg import: conflicts between MLflow and git', () => {
     expect(await head(dir)).toBe(edited);
     const again = await mregOk(['import', '--from', url], { cwd: dir });
     expect(again.stderr).not.toContain('conflict');
-    expect(again.stderr).toContain('fraud: changed in git since the last import and not in MLflow: kept');
     expect(await head(dir)).toBe(edited);
+    // MLflow changes fraud again (v5 deleted): git still holds its own version, so that is a conflict again.
+    use(states()[3]!.import);
+    const later = await mreg(['import', '--from', url], { cwd: dir });
+    expect(later.code).toBe(1);
+    expect(later.stderr).toContain('mreg: conflict: fraud: changed in MLflow and in git since the last import');
+    expect(await git(dir, 'show', 'HEAD:models/fraud/model.yaml')).toContain('reviewed: yes');
   });
 
   it('a model changed only in git is kept; other models still sync', async () => {
@@ -251,5 +256,45 @@ describe('mreg export replayed against a recording of a real, empty MLflow serve
     expect(server.unmatched).toEqual([]);
     expect(again.stdout).toContain('Nothing to export');
     expect(server.received.slice(-recorded.second.length).every((q) => q.method === 'GET')).toBe(true);
+  });
+});
+
+describe('mreg export: versions MLflow refuses', () => {
+  const recorded = loadFixture<{ exitCode: number; stdout: string; stderr: string; exchanges: Exchange[] }>(
+    'export-refused.json',
+  );
+
+  async function registry(): Promise<string> {
+    const dir = await freshRepo();
+    for (const src of ['s3://models/refused/1', 'file:///srv/models/refused/2', 's3://models/refused/3'])
+      await mregOk(['register', 'refused-model', '--source', src], { cwd: dir });
+    return dir;
+  }
+
+  it('are reported one by one and their numbers used up, so the next versions keep theirs', async () => {
+    const dir = await registry();
+    const server = await replayMlflow(recorded.exchanges);
+    const r = await mreg(['export', '--to', server.url], { cwd: dir });
+    expect(server.unmatched).toEqual([]);
+    expect(server.remaining()).toEqual([]);
+    expect(r.code).toBe(1);
+    expect(normal(r.stdout)).toBe(normal(recorded.stdout));
+    expect(normal(r.stderr)).toBe(normal(recorded.stderr));
+    expect(r.stderr).toContain(
+      "refused-model v2: refused by MLflow: Invalid model version source: 'file:///srv/models/refused/2'",
+    );
+  });
+
+  it('--fail-fast stops at the first refusal', async () => {
+    const dir = await registry();
+    const server = await replayMlflow(recorded.exchanges);
+    const r = await mreg(['export', '--to', server.url, '--fail-fast'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refused refused-model v2');
+    expect(r.stderr).toContain('(stopped: --fail-fast)');
+    const sources = server.received.flatMap((q) =>
+      q.path.endsWith('/model-versions/create') ? [(q.body as { source: string }).source] : [],
+    );
+    expect(sources).toEqual(['s3://models/refused/1', 'file:///srv/models/refused/2']);
   });
 });

@@ -133,3 +133,71 @@ export async function localServer(
   );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
+
+/**
+ * A large registry in MLflow's wire form, generated, served with MLflow's paging (base64 `{"offset": N}` tokens):
+ * for tests that need more data than a recording holds (an import interrupted halfway). `delayMs` slows every answer.
+ */
+export async function syntheticMlflow(
+  models: number,
+  versionsPerModel: number,
+  opts: { delayMs?: number } = {},
+): Promise<{ url: string; requests: () => number }> {
+  const t0 = Date.UTC(2026, 0, 1);
+  const names = Array.from({ length: models }, (_, i) => `model-${String(i).padStart(5, '0')}`);
+  const version = (name: string, i: number, v: number) => ({
+    name,
+    version: String(v),
+    creation_timestamp: t0 + i * 100 + v,
+    last_updated_timestamp: t0 + i * 100 + v,
+    current_stage: v === versionsPerModel ? 'Production' : 'None',
+    description: '',
+    source: `s3://bucket/${name}/${v}`,
+    run_id: '',
+    status: 'READY',
+    tags: [{ key: 'n', value: String(v) }],
+    run_link: '',
+  });
+  const model = (name: string, i: number) => ({
+    name,
+    creation_timestamp: t0 + i * 100,
+    last_updated_timestamp: t0 + i * 100 + versionsPerModel,
+    description: `model ${i}`,
+    tags: [{ key: 'team', value: `team-${i % 5}` }],
+    aliases: [{ alias: 'champion', version: String(versionsPerModel) }],
+  });
+  const page = <T>(items: T[], q: URLSearchParams, key: string) => {
+    const max = Number(q.get('max_results') ?? 100);
+    const token = q.get('page_token');
+    const offset = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as { offset: number }).offset : 0;
+    const out: Record<string, unknown> = { [key]: items.slice(offset, offset + max) };
+    if (offset + max < items.length)
+      out.next_page_token = Buffer.from(`{"offset": ${offset + max}}`).toString('base64'); // as Python's json.dumps
+    return out;
+  };
+  let count = 0;
+  const server = await localServer((req, res) => {
+    count++;
+    const url = new URL(req.url ?? '/', 'http://x');
+    let body: unknown;
+    if (url.pathname.endsWith('/registered-models/search'))
+      body = page(
+        names.map((n, i) => model(n, i)),
+        url.searchParams,
+        'registered_models',
+      );
+    else if (url.pathname.endsWith('/model-versions/search'))
+      body = page(
+        names.flatMap((n, i) => Array.from({ length: versionsPerModel }, (_, v) => version(n, i, v + 1))),
+        url.searchParams,
+        'model_versions',
+      );
+    const send = (): void => {
+      res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body ?? { error_code: 'ENDPOINT_NOT_FOUND', message: 'not here' }));
+    };
+    if (opts.delayMs) setTimeout(send, opts.delayMs);
+    else send();
+  });
+  return { url: server.url, requests: () => count };
+}
