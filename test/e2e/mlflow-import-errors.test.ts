@@ -239,6 +239,7 @@ describe('mreg import: an interrupted import leaves no partial commit', () => {
       );
       const t0 = Date.now();
       while (!when() && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 5));
+      expect(when()).toBe(true);
       child.kill('SIGKILL');
       expect(await exited).toBe(-9);
       expect(await commitCount(dir)).toBe(1);
@@ -247,8 +248,10 @@ describe('mreg import: an interrupted import leaves no partial commit', () => {
     };
     // While it reads from MLflow.
     await kill(() => mlflow.requests() >= 1);
-    // While it writes: objects appear before the branch moves.
-    await kill(() => objects() > start + 2 || existsSync(path.join(dir, '.git/mreg-write.lock')));
+    // While it plans and checks, holding the write lock.
+    await kill(() => existsSync(path.join(dir, '.git/mreg-write.lock')));
+    // While it writes the commit's objects (they fill git's fan-out folders long before the branch moves).
+    await kill(() => objects() > start + 50);
     await mregOk(['validate'], { cwd: dir });
     const r = await mregOk(['import', '--from', mlflow.url], { cwd: dir, timeoutMs: 400_000 });
     expect(r.stdout).toMatch(/: 3000 models, 12000 versions \[/);
