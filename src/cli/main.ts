@@ -11,8 +11,10 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { diffCommand } from './commands/diff.js';
+import { exportCommand } from './commands/export.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
@@ -46,6 +48,8 @@ const READS: CommandModule[] = [
   historyCommand,
   validateCommand,
   diffCommand,
+  importCommand,
+  exportCommand,
 ];
 
 /**

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { Registry, type RegistryOptions } from '../registry/registry.js';
+import type { MlflowConnection } from '../sync/mlflow-client.js';
 
 /** MREG_DEBUG=1 prints stack traces of internal errors. */
 export function debugWanted(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -167,4 +168,37 @@ export function splitPair(p: string): [string, string] {
 /** A mistake in how the command was called (exit 2), as opposed to a registry error (exit 1). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * How `mreg import` and `mreg export` reach an MLflow server: the URL given, with MLflow's own client
+ * variables — MLFLOW_TRACKING_TOKEN (Bearer), MLFLOW_TRACKING_USERNAME + MLFLOW_TRACKING_PASSWORD (Basic, which
+ * wins when both are set, as in MLflow's client), MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
+ * MLFLOW_HTTP_REQUEST_TIMEOUT (seconds) and MLFLOW_HTTP_REQUEST_MAX_RETRIES.
+ */
+export function mlflowConnection(url: string, env: NodeJS.ProcessEnv = process.env): MlflowConnection {
+  const set = (k: string): string | undefined => (env[k] !== undefined && env[k] !== '' ? env[k] : undefined);
+  const bool = (k: string): boolean => {
+    const v = set(k)?.toLowerCase();
+    if (v === undefined || v === 'false' || v === '0') return false;
+    if (v === 'true' || v === '1') return true;
+    throw new UsageError(`${k} must be true or false, got '${env[k]}'.`);
+  };
+  const int = (k: string): number | undefined => {
+    const v = set(k);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v.trim())) throw new UsageError(`${k} must be a whole number, got '${v}'.`);
+    return Number(v);
+  };
+  const timeout = int('MLFLOW_HTTP_REQUEST_TIMEOUT');
+  return {
+    url,
+    token: set('MLFLOW_TRACKING_TOKEN'),
+    username: set('MLFLOW_TRACKING_USERNAME'),
+    password: env.MLFLOW_TRACKING_PASSWORD,
+    insecureTls: bool('MLFLOW_TRACKING_INSECURE_TLS'),
+    caCertPath: set('MLFLOW_TRACKING_SERVER_CERT_PATH'),
+    timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+    maxRetries: int('MLFLOW_HTTP_REQUEST_MAX_RETRIES'),
+  };
 }

@@ -1,7 +1,7 @@
 // The Registry: MlflowClient's registry methods over a git repository, returning MLflow's JSON shapes. Reads
 // load only what they need (or the whole state, reloaded incrementally); writes go through write.ts; the
 // registry's history, `mreg validate` and `mreg diff` live beside it (history.ts, validate.ts, diff.ts).
-import { RegistryError } from '../errors.js';
+import { RegistryError, formatProblem } from '../errors.js';
 import { parseAt, type AtInput } from '../domain/at.js';
 import { assertValidName } from '../domain/names.js';
 import {
@@ -24,7 +24,7 @@ import {
   updateModelVersion,
   type CreateVersionInput,
 } from '../domain/ops/versions.js';
-import type { Change } from '../domain/ops/change.js';
+import type { Change, OpContext } from '../domain/ops/change.js';
 import {
   downloadUri,
   getLatestVersions,
@@ -115,6 +115,43 @@ export class Registry {
   private async reader(commitOverride?: string | null): Promise<Reader> {
     if (this.workTreeMode && commitOverride === undefined) return workTreeReader(this.repo);
     return commitReader(this.repo, commitOverride === undefined ? await this.head() : commitOverride);
+  }
+
+  /** The repository's git directory (where mreg keeps its own files: locks, an importer's record). */
+  get gitDir(): string {
+    return this.repo.gitdir;
+  }
+
+  /**
+   * Runs a caller's planner (an importer's) through the write loop: it sees the whole registry at the branch
+   * head — re-read if the write has to be re-planned — and returns one Change, or null when nothing is to be
+   * done; the Change is checked (schema, invariants, policies) and committed as one commit like any write.
+   * `author` (default: the registry's author, who is always the committer) and `now` are the commit's.
+   */
+  async applyPlanned(
+    plan: (state: RegistryState, ctx: OpContext) => Change | null,
+    opts: { author?: Author; now?: number } = {},
+  ): Promise<WriteInfo> {
+    return this.writer.run(
+      [],
+      'all',
+      (ctx, _entries, state) => plan(state!, ctx),
+      () => this.lastWrite,
+      { ...opts, wholeState: (commit) => this.stateAt(commit) },
+    );
+  }
+
+  private async stateAt(commit: string | null): Promise<RegistryState> {
+    if (this.workTreeMode || commit === null) return (this.loaded = await loadWorkTree(this.repo)).state;
+    if (!this.loaded || this.loaded.commit === null) this.loaded = await loadCommit(this.repo, commit);
+    else if (this.loaded.commit !== commit) this.loaded = await reloadCommit(this.repo, this.loaded, commit);
+    // A planner over the whole registry must not mistake a model with a broken file for an absent one.
+    if (this.loaded.problems.length)
+      throw new RegistryError(
+        'INVALID_STATE',
+        `The registry has broken files: ${this.loaded.problems.map(formatProblem).join('; ')}`,
+      );
+    return this.loaded.state;
   }
 
   /** The whole registry at the branch head (or working tree), loaded once and then reloaded incrementally. */

@@ -7,7 +7,7 @@ import { checkModel } from '../domain/invariants.js';
 import { parsePath } from '../domain/layout.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import { checkChangePolicies } from '../domain/policies.js';
-import type { ModelEntry } from '../domain/state.js';
+import type { ModelEntry, RegistryState } from '../domain/state.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
@@ -33,7 +33,17 @@ export interface WriteSettings {
 }
 
 /** A planner over the current models of `names` (undefined: no such model); null plans nothing (a no-op). */
-export type Plan = (ctx: OpContext, entries: Array<ModelEntry | undefined>) => Change | null;
+export type Plan = (ctx: OpContext, entries: Array<ModelEntry | undefined>, state?: RegistryState) => Change | null;
+
+/** How one write departs from the usual: an author other than the registry's, a fixed time, the whole registry. */
+export interface RunOptions {
+  /** The commit's author (the registry's author stays the committer). */
+  author?: Author;
+  /** The time the change is planned at, instead of the clock. */
+  now?: number;
+  /** Hands the planner the whole registry at the commit the write plans on. */
+  wholeState?: (commit: string | null) => Promise<RegistryState>;
+}
 
 export class Writer {
   /** The last write's commit. */
@@ -61,6 +71,7 @@ export class Writer {
     need: Need,
     plan: Plan,
     result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
+    how: RunOptions = {},
   ): Promise<T> {
     const { maxAttempts, lockTimeoutMs } = this.settings;
     return this.repo.withWriteLock(
@@ -73,8 +84,9 @@ export class Writer {
             throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
           }
           const entries = await Promise.all(names.map((n) => loadModel(reader, n, need)));
-          const ctx: OpContext = { now: this.settings.now(), user: this.author.name };
-          const change = plan(ctx, entries);
+          const state = how.wholeState ? await how.wholeState(reader.commit) : undefined;
+          const ctx: OpContext = { now: how.now ?? this.settings.now(), user: this.author.name };
+          const change = plan(ctx, entries, state);
           if (!change) {
             this.lastWrite = { commit: null, message: null };
             return result(null, entries);
@@ -92,7 +104,8 @@ export class Writer {
               parent: reader.commit,
               changes: files,
               message: change.message + '\n',
-              author: this.signature(ctx.now),
+              author: this.signature(ctx.now, how.author),
+              committer: this.signature(ctx.now),
             });
             if (this.settings.remote && !(await this.pushOrRewind(this.settings.remote, reader.commit!, oid))) {
               lastError = new RegistryError(
@@ -143,8 +156,8 @@ export class Writer {
     });
   }
 
-  private signature(ms: number): Signature {
-    return { name: this.author.name, email: this.author.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
+  private signature(ms: number, who: Author = this.author): Signature {
+    return { name: who.name, email: who.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
   }
 
   /** Schema of every written document (as written), invariants of every fully loaded model, and policies. */

@@ -2,7 +2,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SCHEMA_DIR } from '../../schema/validate.js';
-import { redactUrl } from '../../store/transport/remote-url.js';
+import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
