@@ -300,11 +300,14 @@ export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string):
   return assemble(commit, registry, dirs);
 }
 
-/** One model folder, read through `reader` (a commit or the working tree); versions only when asked. */
+/**
+ * One model folder, read through `reader` (a commit or the working tree); versions only when asked: all of
+ * them, or only the numbers listed (what changed in a commit, so a model with 10,000 versions costs a few reads).
+ */
 export async function loadModelDir(
   reader: FileReader & { list(dir: string): Promise<string[] | null> },
   dir: string,
-  opts: { versions: boolean },
+  opts: { versions: boolean | readonly number[] },
 ): Promise<{ entry?: ModelEntry; problems: Problem[] }> {
   const base = `${MODELS_DIR}/${dir}`;
   const bytes = await reader.read(`${base}/model.yaml`);
@@ -314,7 +317,8 @@ export async function loadModelDir(
   const versions = new Map<number, VersionFile>();
   const problems: Problem[] = [];
   if (opts.versions) {
-    const names = (await reader.list(`${base}/versions`)) ?? [];
+    const names =
+      opts.versions === true ? ((await reader.list(`${base}/versions`)) ?? []) : opts.versions.map((n) => `${n}.yaml`);
     await Promise.all(
       names.map(async (file) => {
         const path = `${base}/versions/${file}`;
