@@ -11,6 +11,7 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { diffCommand } from './commands/diff.js';
+import { eventsCommand } from './commands/events.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { initCommand } from './commands/init.js';
@@ -46,6 +47,7 @@ const READS: CommandModule[] = [
   historyCommand,
   validateCommand,
   diffCommand,
+  eventsCommand,
 ];
 
 /**
