@@ -15,6 +15,7 @@ import { eventsCommand } from './commands/events.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { initCommand } from './commands/init.js';
+import { notifyCommand } from './commands/notify.js';
 import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
 import { resolveCommand } from './commands/resolve.js';
@@ -48,6 +49,7 @@ const READS: CommandModule[] = [
   validateCommand,
   diffCommand,
   eventsCommand,
+  notifyCommand,
 ];
 
 /**

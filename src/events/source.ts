@@ -10,7 +10,7 @@ import { parseDocumentText } from '../store/yaml.js';
 /** What the event log reads: a subset of GitRepo's read side, so any repository object with these methods serves. */
 export type HistorySource = Pick<
   GitRepo,
-  'readCommit' | 'diff' | 'readFileAt' | 'readTreeAt' | 'resolveRevision' | 'resolveBranch'
+  'readCommit' | 'diff' | 'readFileAt' | 'readTreeAt' | 'resolveRevision' | 'resolveBranch' | 'oidAt'
 >;
 
 export type { CommitInfo, FileChange };
