@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { buildDaemonConfig } from '../daemon/config.js';
 import { RegistryError } from '../errors.js';
-import { EventLog } from '../events/log.js';
+import { EventLog, afterCommit, type Position } from '../events/log.js';
 import { loadRegistryFile } from '../events/source.js';
 import { parseEventId } from '../events/types.js';
 import { Notifier, type NotifierOptions } from '../notify/notifier.js';
@@ -107,10 +107,15 @@ async function status(a: Args, repo: GitRepo, tip: string | null): Promise<void>
   for (const h of hooks) {
     const s = saved.get(h.name);
     let pending: number | null = null;
-    if (tip && s?.cursor) {
+    if (tip && s) {
       pending = 0;
-      const c = parseEventId(s.cursor);
-      for await (const e of log.read(tip, c ? { kind: 'cursor', cursor: c } : { kind: 'start' })) {
+      const c = s.cursor ? parseEventId(s.cursor) : undefined;
+      const from: Position = c
+        ? { kind: 'cursor', cursor: c }
+        : s.added_in
+          ? afterCommit(s.added_in)
+          : { kind: 'start' };
+      for await (const e of log.read(tip, from)) {
         if (wants(h, e) && ++pending > MAX_PENDING_COUNT) break;
       }
     }

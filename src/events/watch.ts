@@ -51,15 +51,15 @@ export async function waitForMove(
     signal?.addEventListener('abort', onAbort);
     for (const dir of [path.dirname(path.join(gitdir, ...ref.split('/'))), gitdir]) {
       try {
-        const w = watch(dir, { persistent: false }, () => void check());
+        const w = watch(dir, { persistent: true }, () => void check());
         w.on('error', () => undefined);
         watchers.push(w);
       } catch {
         // the folder may not exist yet (no branch of that prefix): the poll covers it
       }
     }
+    // Waiting keeps the process alive, as a pending read would: the watchers and the poll are ref'd.
     timer = setInterval(() => void check(), pollMs);
-    timer.unref();
     void check();
   });
 }

@@ -113,7 +113,11 @@ class Worker {
     if (saved && saved.added_in === addedIn) {
       // A restart: resume from the cursor, and try a parked webhook again at once.
       this.state = { ...saved, url: this.hook.url, updated_at: stamp };
-      if (this.state.state === 'parked') this.state.next_attempt = stamp;
+      if (this.state.state !== 'ok') {
+        this.state.state = 'retrying';
+        this.state.failures = 0;
+        this.state.next_attempt = stamp;
+      }
     } else {
       this.state = {
         name: this.hook.name,
