@@ -69,7 +69,8 @@ const server = http.createServer((req, res) => {
       }
       appendFileSync(
         log,
-        JSON.stringify({ delivery_id: id ?? null, timestamp: ts ?? null, signed: !!sig, body: parsed, ...extra }) + '\n',
+        JSON.stringify({ delivery_id: id ?? null, timestamp: ts ?? null, signed: !!sig, body: parsed, ...extra }) +
+          '\n',
       );
     };
     if (req.method !== 'POST') return answer(405, { detail: 'POST only' });
