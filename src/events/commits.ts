@@ -25,8 +25,11 @@ import {
   loadDir,
   loadRegistryFile,
   modelDirPath,
+  sideOids,
   versionOfProblem,
+  type FileChange,
   type HistorySource,
+  type KnownOids,
 } from './source.js';
 import type { EventDraft } from './types.js';
 
@@ -46,8 +49,9 @@ async function side(
   commit: string | null,
   dir: string,
   versions: readonly number[],
+  known?: KnownOids,
 ): Promise<Side> {
-  const r = await loadDir(src, commit, dir, versions);
+  const r = await loadDir(src, commit, dir, versions, known);
   const brokenVersions = new Set<number>();
   let broken = false;
   for (const p of r.problems) {
@@ -78,10 +82,11 @@ async function folderPair(
   commit: string | null,
   dir: string,
   versions: readonly number[],
+  known?: { before: KnownOids; after: KnownOids },
 ): Promise<{ before?: ModelEntry; after?: ModelEntry } | undefined> {
-  let after = await side(src, commit, dir, versions);
+  let after = await side(src, commit, dir, versions, known?.after);
   if (after.broken) return undefined;
-  let before = await side(src, parent, dir, versions);
+  let before = await side(src, parent, dir, versions, known?.before);
   let vs = versions;
   if (before.broken || before.brokenVersions.size > 0) {
     // Repair: diff from the newest sound ancestor, over every version changed since then.
@@ -116,7 +121,8 @@ async function folderPair(
 
 /** The events of a commit with at most one parent. */
 async function linearCommitEvents(src: HistorySource, parent: string | null, commit: string): Promise<EventDraft[]> {
-  return eventsBetween(src, parent, commit, changedDirs(await src.diff(parent, commit)));
+  const changes = await src.diff(parent, commit);
+  return eventsBetween(src, parent, commit, changedDirs(changes), changes);
 }
 
 /**
@@ -128,7 +134,9 @@ export async function eventsBetween(
   from: string | null,
   to: string | null,
   changed: ReturnType<typeof changedDirs>,
+  changes?: readonly FileChange[],
 ): Promise<EventDraft[]> {
+  const known = changes ? { before: sideOids(changes, 'before'), after: sideOids(changes, 'after') } : undefined;
   const before: Facts = new Map();
   const after: Facts = new Map();
   if (changed.registry) {
@@ -145,7 +153,7 @@ export async function eventsBetween(
   const kept: Array<{ before?: ModelEntry; after?: ModelEntry }> = [];
   for (const dir of [...changed.dirs.keys()].sort()) {
     const versions = [...changed.dirs.get(dir)!].sort((a, b) => a - b);
-    const pair = await folderPair(src, from, to, dir, versions);
+    const pair = await folderPair(src, from, to, dir, versions, known);
     if (!pair) continue;
     if (pair.before && !pair.after) deleted.push(pair.before);
     else if (pair.after && !pair.before) created.push(pair.after);

@@ -10,7 +10,7 @@ import { parseDocumentText } from '../store/yaml.js';
 /** What the event log reads: a subset of GitRepo's read side, so any repository object with these methods serves. */
 export type HistorySource = Pick<
   GitRepo,
-  'readCommit' | 'diff' | 'readFileAt' | 'readTreeAt' | 'resolveRevision' | 'resolveBranch' | 'oidAt'
+  'readCommit' | 'diff' | 'readFileAt' | 'readTreeAt' | 'readBlob' | 'resolveRevision' | 'resolveBranch' | 'oidAt'
 >;
 
 export type { CommitInfo, FileChange };
@@ -38,17 +38,45 @@ export function emptyChanged(): ChangedDirs {
   return { registry: false, dirs: new Map() };
 }
 
+/** Blob bytes by oid: a file read as the "after" of one commit is often the "before" of a later one. */
+const blobs = new Map<string, Uint8Array>();
+const MAX_BLOBS = 4096;
+
+async function blob(src: HistorySource, oid: string): Promise<Uint8Array> {
+  const hit = blobs.get(oid);
+  if (hit) return hit;
+  const b = await src.readBlob(oid);
+  if (blobs.size >= MAX_BLOBS) blobs.delete(blobs.keys().next().value!);
+  blobs.set(oid, b);
+  return b;
+}
+
+/** Path → blob oid (null: absent) on one side of a diff, so the files a diff names are read without a lookup. */
+export type KnownOids = ReadonlyMap<string, string | null>;
+
+export function sideOids(changes: readonly FileChange[], side: 'before' | 'after'): Map<string, string | null> {
+  return new Map(changes.map((c) => [c.path, c[side]]));
+}
+
 /** One model folder at a commit with the listed versions: the entry (absent: no model there) and any problems. */
 export async function loadDir(
   src: HistorySource,
   commit: string | null,
   dir: string,
   versions: readonly number[],
+  known?: KnownOids,
 ): Promise<{ entry?: ModelEntry; problems: Problem[] }> {
   if (commit === null) return { problems: [] };
   return loadModelDir(
     {
-      read: (p) => src.readFileAt(commit, p),
+      read: async (p) => {
+        if (known?.has(p)) {
+          const oid = known.get(p)!;
+          return oid ? blob(src, oid) : null;
+        }
+        const oid = await src.oidAt(commit, p);
+        return oid ? blob(src, oid).catch(() => null) : null;
+      },
       list: async (d) => (await src.readTreeAt(commit, d))?.map((e) => e.path) ?? null,
     },
     dir,

@@ -56,6 +56,54 @@ export function afterCommitId(commit: string): string {
 }
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+/** Events derived ahead of the delivery in flight (the derivation runs while the receiver answers). */
+const READ_AHEAD = 256;
+
+/**
+ * Iterates `source` while pulling up to `depth` items ahead of the consumer, so producing the next items
+ * overlaps with whatever the consumer awaits. Stopping early stops the source.
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>, depth: number): AsyncGenerator<T> {
+  const buffer: Array<IteratorResult<T>> = [];
+  let error: unknown;
+  let failed = false;
+  let waiting: (() => void) | undefined;
+  let pulling = false;
+  let finished = false;
+  let stopped = false;
+  const pull = async (): Promise<void> => {
+    if (pulling) return;
+    pulling = true;
+    try {
+      while (!stopped && !finished && buffer.length < depth) {
+        const r = await source.next();
+        buffer.push(r);
+        if (r.done) finished = true;
+        waiting?.();
+      }
+    } catch (e) {
+      error = e;
+      failed = true;
+      waiting?.();
+    } finally {
+      pulling = false;
+    }
+  };
+  try {
+    for (;;) {
+      void pull();
+      while (buffer.length === 0 && !failed) await new Promise<void>((r) => (waiting = r));
+      waiting = undefined;
+      if (buffer.length === 0 && failed) throw error;
+      const r = buffer.shift()!;
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    stopped = true;
+    if (!finished) await source.return(undefined as never).catch(() => undefined);
+  }
+}
 
 class Stopped extends Error {}
 
@@ -165,7 +213,7 @@ class Worker {
 
   private async save(): Promise<void> {
     this.state.updated_at = new Date(this.now()).toISOString();
-    await writeStatus(this.o.repo.gitdir, this.state);
+    writeStatus(this.o.repo.gitdir, this.state);
   }
 
   start(): void {
@@ -192,7 +240,7 @@ class Worker {
         }
       }
       let rewinding = false;
-      for await (const e of this.n.log.read(tip, this.pos!)) {
+      for await (const e of readAhead(this.n.log.read(tip, this.pos!), READ_AHEAD)) {
         if (this.stopped) return;
         const rewind = e.id.includes('..');
         if (rewind && !rewinding) {
