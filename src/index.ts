@@ -31,3 +31,7 @@ export type {
   MlflowSearchModelsResponse,
   MlflowSearchVersionsResponse,
 } from './mlflow/types.js';
+export { readEvents } from './events/read-events.js';
+export type { ReadEventsOptions } from './events/read-events.js';
+export { EVENT_TYPES } from './events/types.js';
+export type { EventType, RegistryEvent } from './events/types.js';

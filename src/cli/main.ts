@@ -12,10 +12,12 @@ import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { diffCommand } from './commands/diff.js';
 import { exportCommand } from './commands/export.js';
+import { eventsCommand } from './commands/events.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { notifyCommand } from './commands/notify.js';
 import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
 import { resolveCommand } from './commands/resolve.js';
@@ -50,6 +52,8 @@ const READS: CommandModule[] = [
   diffCommand,
   importCommand,
   exportCommand,
+  eventsCommand,
+  notifyCommand,
 ];
 
 /**

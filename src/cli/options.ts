@@ -45,6 +45,11 @@ export function targetBranch(given: string | undefined, env: NodeJS.ProcessEnv =
   return undefined;
 }
 
+/** An environment variable's value (a webhook's secret, named in registry.yaml by `secret_env`). */
+export function envValue(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
+}
+
 /** Whether stdout is a terminal that wants colour (https://no-color.org, TERM=dumb). */
 export function colourWanted(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   return isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';

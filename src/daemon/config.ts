@@ -48,6 +48,8 @@ export interface DaemonConfig {
   readonly pollMs: number;
   readonly logLevel: LogLevel;
   readonly limits: DaemonLimits;
+  /** The secret a git host signs push webhooks with (MREG_GIT_HOOK_SECRET); none: the route refuses them. */
+  readonly gitHookSecret: string | undefined;
 }
 
 export interface DaemonFlags {
@@ -78,7 +80,8 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
 
 /**
  * Flags win over the environment: MREG_LOG_LEVEL (default info), MREG_SNAPSHOT=0 (disable snapshots),
- * XDG_CACHE_HOME (where a --remote clone lives when no --repo is given).
+ * XDG_CACHE_HOME (where a --remote clone lives when no --repo is given), MREG_GIT_HOOK_SECRET (the push
+ * webhook's secret).
  */
 export function buildDaemonConfig(
   flags: DaemonFlags,
@@ -132,5 +135,6 @@ export function buildDaemonConfig(
     pollMs: flags.pollMs ?? 2_000,
     logLevel,
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...flags.limits }),
+    gitHookSecret: env.MREG_GIT_HOOK_SECRET && env.MREG_GIT_HOOK_SECRET !== '' ? env.MREG_GIT_HOOK_SECRET : undefined,
   });
 }

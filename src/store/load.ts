@@ -319,11 +319,14 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
   return assemble(commit, registry, dirs);
 }
 
-/** One model folder, read through `reader` (a commit or the working tree); versions only when asked. */
+/**
+ * One model folder, read through `reader` (a commit or the working tree); versions only when asked: all of
+ * them, or only the numbers listed (what changed in a commit, so a model with 10,000 versions costs a few reads).
+ */
 export async function loadModelDir(
   reader: FileReader & { list(dir: string): Promise<string[] | null> },
   dir: string,
-  opts: { versions: boolean },
+  opts: { versions: boolean | readonly number[] },
 ): Promise<{ entry?: ModelEntry; problems: Problem[] }> {
   const modelPath = dirModelFile(dir);
   const bytes = await reader.read(modelPath);
@@ -334,7 +337,7 @@ export async function loadModelDir(
   const problems: Problem[] = [];
   if (opts.versions) {
     const folder = dirVersionsFolder(dir);
-    const names = (await reader.list(folder)) ?? [];
+    const names = opts.versions === true ? ((await reader.list(folder)) ?? []) : opts.versions.map((n) => `${n}.yaml`);
     await Promise.all(
       names.map(async (file) => {
         const path = `${folder}/${file}`;

@@ -8,6 +8,8 @@ import type { DaemonLimits } from '../config.js';
 import type { StateHolder } from '../holder.js';
 import type { Logger } from '../log.js';
 import type { Served, UiDeps } from '../ui-deps.js';
+import { DaemonEvents } from './events.js';
+import { gitHook, type GitHookCounts, type GitHookDeps } from './git-hook.js';
 import { healthz, readyz } from './health.js';
 import { Metrics, type RouteMetrics } from './metrics.js';
 import {
@@ -30,8 +32,10 @@ import {
   type Params,
   type Reply,
   type RequestInput,
+  type StreamBody,
 } from './reply.js';
 import { resolveParams, resolveReply } from './resolve.js';
+import { eventMetrics } from './webhook-metrics.js';
 
 export type UiHandler = (request: Request, deps: UiDeps) => Promise<Response>;
 
@@ -47,6 +51,8 @@ export interface AppDeps {
   at(at: string): Promise<Served>;
   ui: UiHandler;
   startedAt?: number;
+  /** The push webhook of a daemon that follows a git host. */
+  gitHook?: Omit<GitHookDeps, 'counts' | 'branch'>;
 }
 
 /** A reply ready for the wire: body bytes and a flat header list (node's raw form). */
@@ -55,6 +61,7 @@ export interface WireReply {
   readonly body: Buffer;
   /** [name, value, name, value, …] */
   readonly headers: readonly string[];
+  readonly stream?: StreamBody;
 }
 
 interface CachedReply {
@@ -102,6 +109,8 @@ export class App {
   private cacheBytes = 0;
   private requestSeq = 0;
   private readonly startedAt: number;
+  readonly events: DaemonEvents;
+  private readonly hookCounts: GitHookCounts = { accepted: 0, ignored: 0, rejected: 0 };
 
   constructor(private readonly deps: AppDeps) {
     this.startedAt = deps.startedAt ?? Date.now();
@@ -126,7 +135,25 @@ export class App {
     };
     simple('/healthz', healthz);
     simple('/readyz', () => readyz(deps.holder, deps.branch, this.startedAt));
-    simple('/metrics', () => deps.metrics.reply(deps.holder, deps.branch));
+    simple('/metrics', () => {
+      const r = deps.metrics.reply(deps.holder, deps.branch);
+      return { ...r, body: r.body + eventMetrics(deps.repo.gitdir, this.hookCounts, this.events.streamCount) };
+    });
+    this.events = new DaemonEvents(deps.repo, deps.holder);
+    const route = (path: string, cacheable: boolean, run: Route['run']): void =>
+      void this.routes.set(path, { label: path, metrics: m.route(path), cacheable, run });
+    route('/api/v1/events', true, (input, method, served) => this.events.page(input, method, served));
+    route('/api/v1/events/stream', false, (input, method, served) => this.events.stream(input, method, served));
+    route('/api/v1/hooks/git', false, (input, method) =>
+      gitHook(input, method, {
+        remote: false,
+        secret: undefined,
+        fetchNow: () => undefined,
+        ...deps.gitHook,
+        branch: deps.branch,
+        counts: this.hookCounts,
+      }),
+    );
     this.unknown = {
       label: 'unknown',
       metrics: m.route('unknown'),
@@ -302,8 +329,45 @@ export class App {
     const headers = new Headers();
     for (let i = 0; i < wire.headers.length; i += 2) headers.append(wire.headers[i]!, wire.headers[i + 1]!);
     const nullBody = request.method === 'HEAD' || wire.status === 204 || wire.status === 304;
+    if (wire.stream && !nullBody)
+      return new Response(webStream(wire, request.signal), { status: wire.status, headers });
     return new Response(nullBody ? null : wire.body, { status: wire.status, headers });
   }
+}
+
+/** A streamed reply as a Web ReadableStream (tests without a socket); closes when the request is aborted. */
+function webStream(wire: WireReply, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const closers: Array<() => void> = [];
+  let open = true;
+  let ctl: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    for (const fn of closers) fn();
+    try {
+      ctl?.close();
+    } catch {
+      // already cancelled
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      ctl = controller;
+      if (wire.body.length) controller.enqueue(new Uint8Array(wire.body));
+      signal.addEventListener('abort', close);
+      wire.stream!({
+        write: (chunk) => {
+          if (open) controller.enqueue(enc.encode(chunk));
+          return open;
+        },
+        buffered: () => Math.max(0, -(controller.desiredSize ?? 0)),
+        end: close,
+        onClose: (fn) => void closers.push(fn),
+      });
+    },
+    cancel: close,
+  });
 }
 
 export function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
@@ -338,7 +402,10 @@ export function toWire(reply: Reply, commit: string | null | undefined, ui: bool
     typeof reply.body === 'string'
       ? Buffer.from(reply.body, 'utf8')
       : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
-  const h: string[] = ['Content-Type', reply.contentType, 'Content-Length', String(body.length)];
+  // A streamed body has no length: node sends it chunked.
+  const h: string[] = reply.stream
+    ? ['Content-Type', reply.contentType]
+    : ['Content-Type', reply.contentType, 'Content-Length', String(body.length)];
   if (commit) h.push('X-Mreg-Commit', commit);
   const extra = reply.headers ?? [];
   for (const [k, v] of extra) h.push(k, v);
@@ -352,7 +419,7 @@ export function toWire(reply: Reply, commit: string | null | undefined, ui: bool
       } else if (!has.has(k.toLowerCase())) h.push(k, v);
     }
   } else h.push('X-Content-Type-Options', 'nosniff');
-  return { status: reply.status, body, headers: h };
+  return { status: reply.status, body, headers: h, ...(reply.stream ? { stream: reply.stream } : {}) };
 }
 
 function webInput(request: Request, url: URL, maxBody: number): RequestInput {

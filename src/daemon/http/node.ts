@@ -44,7 +44,19 @@ export function createHttpServer(app: App, limits: DaemonLimits, logger: Logger)
 
 function send(res: ServerResponse, wire: WireReply): void {
   res.writeHead(wire.status, wire.headers as string[]);
-  res.end(wire.body);
+  if (!wire.stream || res.req.method === 'HEAD') {
+    res.end(wire.body);
+    return;
+  }
+  // A streamed body (server-sent events): the connection stays open until either side ends it.
+  if (wire.body.length) res.write(wire.body);
+  res.flushHeaders();
+  wire.stream({
+    write: (chunk) => !res.writableEnded && res.write(chunk),
+    buffered: () => res.writableLength,
+    end: () => res.end(),
+    onClose: (fn) => void res.once('close', fn),
+  });
 }
 
 /** An absolute-form target (`http://host/path?q`, as proxies send) reduced to path?query. */

@@ -15,7 +15,22 @@ export interface Reply {
   commit?: string | null;
   /** false: never reuse this reply for the same (commit, route, query). */
   cacheable?: boolean;
+  /** A body written over time (server-sent events): after the headers, `body` is sent and then this runs. */
+  stream?: StreamBody;
 }
+
+/** Where a streamed body goes: the open connection. */
+export interface StreamSink {
+  /** Queues a chunk; false when the client is not reading (the caller decides when to give up). */
+  write(chunk: string): boolean;
+  /** Bytes queued and not yet taken by the client. */
+  buffered(): number;
+  end(): void;
+  /** Runs once when the connection closes, whoever closed it. */
+  onClose(fn: () => void): void;
+}
+
+export type StreamBody = (sink: StreamSink) => void;
 
 export interface RequestInput {
   method: string;

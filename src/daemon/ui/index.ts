@@ -6,6 +6,7 @@
 //   /ui/models/<name>                   a model and its versions
 //   /ui/models/<name>/versions/<n>      a version, its lineage and history
 //   /ui/history                         activity (?model=, ?before=)
+//   /ui/webhooks                        webhooks of registry.yaml and mreg notify's delivery state
 //   /static/mreg.css, /static/mreg.js   assets (?v=<hash>: cached for a year)
 import { performance } from 'node:perf_hooks';
 import { isRegistryError } from '../../errors.js';
@@ -17,6 +18,7 @@ import { historyPage } from './pages/history.js';
 import { modelPage } from './pages/model.js';
 import { modelsPage } from './pages/models.js';
 import { versionPage } from './pages/version.js';
+import { webhooksPage } from './pages/webhooks.js';
 import { makeView, type View } from './view.js';
 
 export { escapeHtml, html, raw } from './html.js';
@@ -27,6 +29,7 @@ type Route =
   | { kind: 'model'; name: string }
   | { kind: 'version'; name: string; version: string }
   | { kind: 'history' }
+  | { kind: 'webhooks' }
   | { kind: 'redirect'; to: string }
   | { kind: 'none' };
 
@@ -44,6 +47,7 @@ function route(path: string, search: string): Route {
   if (path === '/ui' || path === '/ui/' || path === '/ui/models' || path === '/ui/models/')
     return { kind: 'redirect', to: `/${search}` };
   if (path === '/ui/history') return { kind: 'history' };
+  if (path === '/ui/webhooks') return { kind: 'webhooks' };
   const parts = path.split('/');
   // ['', 'ui', 'models', name] or ['', 'ui', 'models', name, 'versions', n]
   if (parts.length >= 4 && parts[1] === 'ui' && parts[2] === 'models' && parts[3] !== '') {
@@ -122,6 +126,8 @@ export async function handleUi(request: Request, deps: UiDeps): Promise<Response
       return respond(await versionPage(view, r.name, r.version), t0);
     case 'history':
       return respond(await historyPage(view), t0);
+    case 'webhooks':
+      return respond(webhooksPage(view), t0);
     default:
       return respond(errorPage(view, 404, 'Page not found', 'There is no page at this address.'), t0);
   }

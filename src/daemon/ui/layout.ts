@@ -6,7 +6,7 @@ import { formatCount, shortOid, timeTag } from './format.js';
 import { html, raw, type Child, type Html } from './html.js';
 import type { View } from './view.js';
 
-export type Section = 'models' | 'history' | 'none';
+export type Section = 'models' | 'history' | 'webhooks' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -61,6 +61,7 @@ export function page(view: View | undefined, opts: PageOptions): Html {
 <nav aria-label="Main"><ul>
 ${navItem(links ? links.models() : '/', 'Models', opts.section === 'models')}
 ${navItem(links ? links.history() : '/ui/history', 'Activity', opts.section === 'history')}
+${navItem('/ui/webhooks', 'Webhooks', opts.section === 'webhooks')}
 </ul></nav>
 ${served ? html`<span class="serving">Serving <code>${view!.deps.branch}</code> at <code title="${served.commit}">${shortOid(served.commit)}</code> · read-only</span>` : ''}
 </div>

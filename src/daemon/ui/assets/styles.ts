@@ -122,6 +122,7 @@ td.desc { color: var(--muted); min-width: 160px; max-width: 360px; }
 .stage-staging { background: #fff3d1; color: #7a4b00; border-color: #eccb7c; }
 .stage-production { background: #dbf4e2; color: #0f5f2c; border-color: #9fd8b1; }
 .stage-archived { background: #f3f3f3; color: #5c5c5c; border-color: #d9d9d9; font-style: italic; }
+.state-parked { background: var(--error-bg); color: var(--error-text); border-color: var(--error-border); }
 .page-head .badge { font-size: 13px; line-height: 24px; padding: 0 11px; }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip { display: inline-flex; align-items: baseline; gap: 4px; max-width: 280px; border: 1px solid var(--border); border-radius: 6px; padding: 0 7px; font-size: 12px; line-height: 20px; background: #f6f8fa; color: var(--text); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
