@@ -36,7 +36,13 @@ type Rule = {
 );
 
 /** What the daemon may import from src/store/: loading, the audit log, and git's read side. */
-const STORE_READ_SIDE = ['store/git/reader.ts', 'store/load.ts', 'store/history.ts', 'store/resolve-at.ts'];
+const STORE_READ_SIDE = [
+  'store/git/reader.ts',
+  'store/load.ts',
+  'store/history.ts',
+  'store/resolve-at.ts',
+  'store/transport/remote-url.ts',
+];
 /** Commit, checkout, the index, the write lock, object writes, branch moves and push. */
 const STORE_WRITE_SIDE = [
   'store/git/writer.ts',
@@ -50,7 +56,6 @@ const STORE_WRITE_SIDE = [
   'store/git/write-context.ts',
   'store/git/object-writer.ts',
   'store/git/push.ts',
-  'store/git/pack-writer.ts',
 ];
 
 const RULES: Rule[] = [
