@@ -137,5 +137,6 @@ describe('--at, ?at= and { at } are one rule', () => {
       if (!fx.c.some((c) => c.startsWith(at)))
         expect(cli).toMatchObject({ ok: false, code: 'INVALID_PARAMETER_VALUE' });
     }
-  });
+    // About twenty CLI processes, one after another: seconds each on a loaded two-core machine.
+  }, 240_000);
 });
