@@ -7,7 +7,7 @@
 // reports as corrupt. Like native git, we write `objects/xx/tmp_obj_*`, fsync it and rename it into
 // place, so an object file is either absent or complete.
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { RegistryError } from '../errors.js';
@@ -327,4 +327,42 @@ export async function writeLooseObject(
     throw e;
   }
   return oid;
+}
+
+/**
+ * writeLooseObject's synchronous twin, for a long-lived writer that flushes a batch of deferred objects in one
+ * tight loop: the same temp file + rename (a torn object never has its final name), without a thread-pool round
+ * trip per system call. `knownDirs` remembers the fan-out folders that exist. Returns false when the object was
+ * already there (loose).
+ */
+export function writeLooseObjectSync(
+  objectsDir: string,
+  oid: string,
+  type: ObjectType,
+  body: Uint8Array,
+  knownDirs: Set<string>,
+): boolean {
+  const dir = `${objectsDir}/${oid.slice(0, 2)}`;
+  const file = `${dir}/${oid.slice(2)}`;
+  if (fs.existsSync(file)) return false;
+  const header = Buffer.from(`${type} ${body.length}\0`);
+  const data = zlib.deflateSync(Buffer.concat([header, body]), { level: 1 });
+  if (!knownDirs.has(dir)) {
+    fs.mkdirSync(dir, { recursive: true });
+    knownDirs.add(dir);
+  }
+  const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
+  const fd = fs.openSync(tmp, 'wx', 0o444);
+  try {
+    fs.writeSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  return true;
 }

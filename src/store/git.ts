@@ -36,6 +36,7 @@ import {
   serializeTree,
   typeOfMode,
   writeLooseObject,
+  writeLooseObjectSync,
   ZERO_OID,
   type CommitInfo,
   type ObjectType,
@@ -229,6 +230,10 @@ export class GitRepo {
   private readonly trees = new Lru<readonly TreeEntry[]>(TREE_CACHE_ENTRIES);
   private readonly commits = new Lru<CommitInfo>(COMMIT_CACHE_SIZE);
   private readonly limit = createLimiter(IO_CONCURRENCY);
+  /** Objects of writeCommit({ deferObjects }) not yet on disk: readable here until flushDeferredObjects(). */
+  private readonly deferred = new Map<string, RawObject>();
+  /** Fan-out folders of objects/ known to exist (flushDeferredObjects). */
+  private readonly objectDirs = new Set<string>();
   /** Git lock files this process holds under the write lock, by path → inode (see removeCrashLeftovers). */
   private readonly tracked = new Map<string, number>();
   private trackedToken = '';
@@ -488,6 +493,8 @@ export class GitRepo {
         throw e;
       }
     };
+    const waiting = this.deferred.get(oid);
+    if (waiting) return waiting;
     const packed = await fromPack();
     if (packed) return packed;
     let data: Buffer | undefined;
@@ -525,8 +532,32 @@ export class GitRepo {
     }
   }
 
-  private async writeObject(type: ObjectType, body: Uint8Array): Promise<string> {
+  private async writeObject(type: ObjectType, body: Uint8Array, defer = false): Promise<string> {
+    if (defer) {
+      const oid = hashObject(type, body);
+      if (!this.deferred.has(oid)) this.deferred.set(oid, { type, body: Buffer.from(body) });
+      return oid;
+    }
     return this.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
+  }
+
+  /**
+   * Writes the objects that writeCommit({ deferObjects: true }) kept in memory, as loose objects, synchronously
+   * (one tight loop: a long-lived writer's batch of commits costs its file creations, not a thread-pool round trip
+   * per system call). Call it before any ref points at them. Returns how many were written.
+   */
+  flushDeferredObjects(): number {
+    let written = 0;
+    for (const [oid, o] of this.deferred) {
+      if (writeLooseObjectSync(this.objectsDir, oid, o.type, o.body, this.objectDirs)) written++;
+      this.deferred.delete(oid);
+    }
+    return written;
+  }
+
+  /** Forgets deferred objects (their commits will never be published). */
+  dropDeferredObjects(): void {
+    this.deferred.clear();
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
@@ -818,28 +849,8 @@ export class GitRepo {
     committer?: Signature;
   }): Promise<string> {
     const branch = checkBranchName(opts.branch);
-    if (opts.parent !== null && !OID_RE.test(opts.parent))
-      throw RegistryError.invalid(`Invalid parent commit '${opts.parent}'.`);
-    const tree = buildChangeTree(opts.changes);
     const committer = opts.committer ?? opts.author;
-    const parentTree = opts.parent === null ? null : (await this.readCommit(opts.parent)).tree;
-
-    // 1. Objects: blobs, the trees on changed paths, the commit. Unreferenced until the ref moves, so a
-    //    crash here leaves only garbage that `git gc` prunes.
-    const ops = new Map<string, FileOp>();
-    const contents = new Map<string, Uint8Array>();
-    const root =
-      (await this.buildTree(parentTree, tree, '', ops, contents)) ?? (await this.writeObject('tree', Buffer.alloc(0)));
-    const body = serializeCommit({
-      tree: root,
-      parents: opts.parent === null ? [] : [opts.parent],
-      author: opts.author,
-      committer,
-      message: opts.message,
-    });
-    const oid = await this.writeObject('commit', body);
-    this.commits.set(oid, parseCommit(oid, body));
-
+    const { oid, root, ops, contents } = await this.buildCommit(opts, false);
     const subject = opts.message.split('\n', 1)[0] ?? '';
     await this.moveBranch({
       branch,
@@ -855,6 +866,50 @@ export class GitRepo {
   }
 
   /**
+   * Writes the objects of a commit of `changes` on top of `parent` — blobs, the trees on changed paths, the
+   * commit — and returns its oid, moving no ref. With `deferObjects`, the objects stay in memory (readable) until
+   * flushDeferredObjects(): a long-lived writer chains several commits and writes them together before one ref
+   * update (resetBranch) publishes them all.
+   */
+  async writeCommit(opts: {
+    parent: string | null;
+    changes: ChangeSet;
+    message: string;
+    author: Signature;
+    committer?: Signature;
+    deferObjects?: boolean;
+  }): Promise<string> {
+    return (await this.buildCommit(opts, opts.deferObjects === true)).oid;
+  }
+
+  private async buildCommit(
+    opts: { parent: string | null; changes: ChangeSet; message: string; author: Signature; committer?: Signature },
+    defer: boolean,
+  ): Promise<{ oid: string; root: string; ops: Map<string, FileOp>; contents: Map<string, Uint8Array> }> {
+    if (opts.parent !== null && !OID_RE.test(opts.parent))
+      throw RegistryError.invalid(`Invalid parent commit '${opts.parent}'.`);
+    const tree = buildChangeTree(opts.changes);
+    const parentTree = opts.parent === null ? null : (await this.readCommit(opts.parent)).tree;
+    // Objects: blobs, the trees on changed paths, the commit. Unreferenced until the ref moves, so a
+    // crash here leaves only garbage that `git gc` prunes.
+    const ops = new Map<string, FileOp>();
+    const contents = new Map<string, Uint8Array>();
+    const root =
+      (await this.buildTree(parentTree, tree, '', ops, contents, defer)) ??
+      (await this.writeObject('tree', Buffer.alloc(0), defer));
+    const body = serializeCommit({
+      tree: root,
+      parents: opts.parent === null ? [] : [opts.parent],
+      author: opts.author,
+      committer: opts.committer ?? opts.author,
+      message: opts.message,
+    });
+    const oid = await this.writeObject('commit', body, defer);
+    this.commits.set(oid, parseCommit(oid, body));
+    return { oid, root, ops, contents };
+  }
+
+  /**
    * Rewrites the tree `oldOid` (null = none) with the changes below `node`; returns the new oid, or null
    * when the tree ends up empty. Records every file-level change in `ops` (deleted subtrees file by file).
    */
@@ -864,6 +919,7 @@ export class GitRepo {
     prefix: string,
     ops: Map<string, FileOp>,
     contents: Map<string, Uint8Array>,
+    defer = false,
   ): Promise<string | null> {
     const old = oldOid === null ? [] : await this.treeEntries(oldOid);
     const edits = new Map<string, TreeEntry | null>();
@@ -885,7 +941,7 @@ export class GitRepo {
         const before = findEntry(old, name);
         const p = prefix + name;
         if (child.write) {
-          const oid = await this.writeObject('blob', child.write);
+          const oid = await this.writeObject('blob', child.write, defer);
           const mode = before?.mode === '100755' ? '100755' : '100644';
           if (before && before.type !== 'tree' && before.oid === oid && before.mode === mode) return;
           if (before?.type === 'tree') await recordDeletion(before, p);
@@ -900,7 +956,7 @@ export class GitRepo {
           if (child.remove || before.type !== 'tree') await recordDeletion(before, p);
           else base = before.oid;
         }
-        const sub = child.children.size === 0 ? null : await this.buildTree(base, child, p + '/', ops, contents);
+        const sub = child.children.size === 0 ? null : await this.buildTree(base, child, p + '/', ops, contents, defer);
         if (before && sub === base && !child.remove && before.type === 'tree') return; // unchanged
         if (sub === null) {
           if (before) edits.set(name, null);
@@ -912,7 +968,7 @@ export class GitRepo {
     if (edits.size === 0) return oldOid;
     const entries = applyTreeEdits(old, edits);
     if (entries.length === 0) return null;
-    const oid = await this.writeObject('tree', serializeTree(entries));
+    const oid = await this.writeObject('tree', serializeTree(entries), defer);
     this.trees.set(
       oid,
       entries.map((e) => Object.freeze(e)),
@@ -942,7 +998,8 @@ export class GitRepo {
     expected: string | null;
     newOid: string;
     newTree: string;
-    ops: FileOp[];
+    /** The file changes, for the checkout: a function when they cost a tree diff that a bare repository never needs. */
+    ops: FileOp[] | (() => Promise<FileOp[]>);
     content: (op: FileOp) => Promise<Uint8Array>;
     who: Signature;
     reflog: string;
@@ -955,7 +1012,8 @@ export class GitRepo {
       const headBranch = await this.refs.headBranch();
       if (!this.bare && headBranch === u.branch) {
         await this.recoverCheckout(u.branch, u.expected);
-        journaled = await this.updateCheckout(u.ops, u.content, u.newTree, {
+        const ops = typeof u.ops === 'function' ? await u.ops() : u.ops;
+        journaled = await this.updateCheckout(ops, u.content, u.newTree, {
           journal: { branch: u.branch, from: u.expected, to: u.newOid },
         });
       }
@@ -1501,22 +1559,21 @@ export class GitRepo {
    * when the branch is not at `from`), updating the checkout by the diff of the two commits. Used to drop
    * a local commit whose push lost a race, before re-applying the operation on the remote's new tip.
    */
-  async resetBranch(branch: string, from: string, to: string): Promise<void> {
+  async resetBranch(branch: string, from: string, to: string, reflog?: string): Promise<void> {
     checkBranchName(branch);
     const target = await this.commitOid(to);
     if (from === target) return;
     const [oldTree, newTree] = await Promise.all([this.rootTree(from), this.rootTree(target)]);
-    const ops = await this.diffTreesAt(oldTree, newTree, '');
     const who = (await this.readCommit(target)).committer;
     await this.moveBranch({
       branch,
       expected: from,
       newOid: target,
       newTree,
-      ops,
+      ops: () => this.diffTreesAt(oldTree, newTree, ''),
       content: (op) => this.readBlob(op.oid!),
       who,
-      reflog: `reset: moving to ${target}`,
+      reflog: reflog ?? `reset: moving to ${target}`,
     });
   }
 
