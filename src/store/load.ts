@@ -228,7 +228,63 @@ export async function loadWorkTree(repo: GitRepo): Promise<Loaded> {
 export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string): Promise<Loaded> {
   if (prev.commit === commit) return prev;
   const changes = await repo.diff(prev.commit, commit);
-  const reader: FileReader = { read: (p) => repo.readFileAt(commit, p) };
+  return patchLoaded(
+    prev,
+    commit,
+    changes.map((ch) => ({ path: ch.path, bytes: ch.after === null ? null : () => repo.readBlob(ch.after!) })),
+    { read: (p) => repo.readFileAt(commit, p) },
+  );
+}
+
+/**
+ * Moves a loaded state to the commit a writer just made from `prev.commit`, from the files it wrote (path →
+ * bytes, null = a file or a whole folder deleted): nothing is read back from git. The result is exactly what
+ * reloadCommit would load — the same parsing, folder checks and problems — and `prev` is not modified.
+ */
+export async function applyChanges(
+  prev: Loaded,
+  commit: string,
+  files: ReadonlyMap<string, Uint8Array | null>,
+): Promise<Loaded> {
+  const changes: FileUpdate[] = [];
+  for (const [path, bytes] of files) {
+    if (bytes !== null) {
+      changes.push({ path, bytes: () => Promise.resolve(bytes) });
+      continue;
+    }
+    const kind = parsePath(path).kind;
+    if (kind === 'registry' || kind === 'model' || kind === 'version') {
+      changes.push({ path, bytes: null });
+      continue;
+    }
+    // A folder (a deleted model's): every file the state knows below it goes.
+    for (const rec of prev.dirs.values()) {
+      const base = `${MODELS_DIR}/${rec.dir}`;
+      if (base !== path && !base.startsWith(path + '/') && !path.startsWith(base + '/')) continue;
+      const known = [
+        ...(rec.model ? [`${base}/model.yaml`] : []),
+        ...[...rec.versions.keys()].map((n) => `${base}/versions/${n}.yaml`),
+        ...rec.fileProblems.keys(),
+      ];
+      for (const f of known) if (f.startsWith(path + '/')) changes.push({ path: f, bytes: null });
+    }
+  }
+  const reader: FileReader = {
+    read: async (p) => {
+      const b = files.get(p);
+      return b === undefined ? null : b;
+    },
+  };
+  return patchLoaded(prev, commit, changes, reader);
+}
+
+/** One changed file: its new bytes (read lazily), or null when it is gone. */
+interface FileUpdate {
+  path: string;
+  bytes: (() => Promise<Uint8Array>) | null;
+}
+
+async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], reader: FileReader): Promise<Loaded> {
   const touched = new Map<string, MutableDir>();
   let registry: (Parsed & { kind: 'registry' }) | undefined = {
     kind: 'registry',
@@ -253,7 +309,7 @@ export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string):
   for (const ch of changes) {
     const where = parsePath(ch.path);
     if (where.kind === 'other') continue;
-    if (ch.after === null) {
+    if (ch.bytes === null) {
       if (where.kind === 'registry') registry = undefined;
       else if (where.kind === 'model') {
         const d = dirOf(where.dir);
@@ -266,7 +322,7 @@ export async function reloadCommit(repo: GitRepo, prev: Loaded, commit: string):
       } else if (where.dir !== undefined) dirOf(where.dir).fileProblems.delete(ch.path);
       continue;
     }
-    const parsed = parseFile(ch.path, await repo.readBlob(ch.after));
+    const parsed = parseFile(ch.path, await ch.bytes());
     switch (parsed.kind) {
       case 'registry':
         registry = parsed;
