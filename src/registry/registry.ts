@@ -66,6 +66,7 @@ import { GitRepo, type ChangeSet, type Signature } from '../store/git.js';
 import { loadCommit, loadModelDir, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
+import type { WriteSession } from './session.js';
 
 export interface RegistryOptions {
   /** Commit author; default MREG_AUTHOR_NAME/EMAIL, then git config. */
@@ -83,6 +84,12 @@ export interface RegistryOptions {
   lockTimeoutMs?: number;
   /** The branch that `protected` policies judge a write by; default the branch written to. */
   policyBranch?: string;
+  /**
+   * Route writes through a long-lived write session (what `mreg gateway` runs): it plans on the state it keeps in
+   * memory and chains several writers' commits under one ref update. The planners, checks, policies and commit
+   * messages are this class's, as for any write. Made by Registry.withSession.
+   */
+  session?: WriteSession;
 }
 
 export interface SearchOptions {
@@ -134,6 +141,14 @@ export class Registry {
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
     const author = await resolveAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
+  }
+
+  /**
+   * A Registry whose writes go through `session` (see RegistryOptions.session), each committed with `author` as its
+   * author. Cheap: make one per caller, or per request.
+   */
+  static withSession(session: WriteSession, author: Author): Registry {
+    return new Registry(session.repo, session.branch, author, { branch: session.branch, session });
   }
 
   private now(): number {
@@ -228,6 +243,18 @@ export class Registry {
     plan: (ctx: OpContext, entries: Array<ModelEntry | undefined>) => Change | null,
     result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
   ): Promise<T> {
+    if (this.opts.session) {
+      const out = await this.opts.session.run({
+        names,
+        complete: need === 'all',
+        plan,
+        check: (registry, change) => this.checked(registry, change, need === 'all'),
+        result,
+        author: this.author,
+      });
+      this.lastWrite = { commit: out.commit, message: out.message };
+      return out.value;
+    }
     const attempts = this.opts.maxAttempts ?? 8;
     return this.repo.withWriteLock(
       async () => {
@@ -245,8 +272,7 @@ export class Registry {
             this.lastWrite = { commit: null, message: null };
             return result(null, entries);
           }
-          await this.check(reader, change, need === 'all');
-          const files = this.serialize(change);
+          const files = await this.check(reader, change, need === 'all');
           if (this.workTreeMode) {
             await this.repo.writeWorkTree(files);
             this.lastWrite = { commit: null, message: change.message };
@@ -293,8 +319,12 @@ export class Registry {
     return { name: this.author.name, email: this.author.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
   }
 
-  /** Schema of every written document, invariants of every fully loaded model, and registry policies. */
-  private async check(reader: Reader, change: Change, complete: boolean): Promise<void> {
+  /** Schema of every written document, invariants of every fully loaded model, and registry policies; the files to commit. */
+  private async check(reader: Reader, change: Change, complete: boolean): Promise<ChangeSet> {
+    return this.checked(await this.readRegistryFile(reader), change, complete);
+  }
+
+  private checked(registry: RegistryFile, change: Change, complete: boolean): ChangeSet {
     const problems: Problem[] = [];
     const texts = new Map<string, string>();
     for (const [path, d] of change.writes) {
@@ -307,7 +337,6 @@ export class Registry {
     if (complete) {
       for (const after of change.after.values()) if (after) problems.push(...checkModel(after));
     }
-    const registry = await this.readRegistryFile(reader);
     if (registry.policies) {
       // A rename is a deleted and a created model: judge it as one model moving, not as every version
       // entering its stage from None (and the old name's protected stages being deleted).
@@ -328,17 +357,9 @@ export class Registry {
       }
     }
     if (problems.length) throw rejected(problems);
-  }
-
-  private serialize(change: Change): ChangeSet {
     const files: ChangeSet = new Map();
     for (const path of change.deletes) files.set(path, null);
-    for (const [path, d] of change.writes) {
-      files.set(
-        path,
-        new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)),
-      );
-    }
+    for (const [path, text] of texts) files.set(path, new TextEncoder().encode(text));
     return files;
   }
 
@@ -874,7 +895,7 @@ function rejected(problems: Problem[]): RegistryError {
   return new RegistryError(code, `Rejected: ${formatProblem(first)}${more}`, { problems });
 }
 
-function brokenFile(problems: Problem[]): RegistryError {
+export function brokenFile(problems: Problem[]): RegistryError {
   return new RegistryError(
     'INVALID_STATE',
     `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`,
