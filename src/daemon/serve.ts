@@ -6,11 +6,12 @@ import { GitRepo } from '../store/git.js';
 import type { DaemonConfig } from './config.js';
 import { createAt } from './at.js';
 import { StateHolder } from './holder.js';
-import { App, type UiHandler } from './http/app.js';
+import { App, type Guard, type UiHandler, type WriteRoutes } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/node.js';
 import { createLogger, type Logger } from './log.js';
 import { RemoteFollower, trackingRef } from './remote.js';
+import type { Loaded } from '../store/load.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 import { handleUi } from './ui/index.js';
 import type { Served } from './ui-deps.js';
@@ -30,12 +31,18 @@ export interface Daemon {
   readonly ready: Promise<void>;
   /** Checks the branch tip now (what a ref event does). */
   check(): Promise<void>;
+  /** Serves a state a writer in this process committed (see Reloader.adopt); resolves once it is served. */
+  adopt(loaded: Loaded): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   logger?: Logger;
   ui?: UiHandler;
+  /** Write endpoints (the gateway): `mreg serve` passes none, and its write endpoints answer PERMISSION_DENIED. */
+  writes?: WriteRoutes;
+  /** Checked before every read route (the gateway's --private). */
+  guard?: Guard;
 }
 
 async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitRepo> {
@@ -66,6 +73,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     at,
     ui: opts.ui ?? handleUi,
     startedAt,
+    ...(opts.writes ? { writes: opts.writes } : {}),
+    ...(opts.guard ? { guard: opts.guard } : {}),
   });
   const server = createHttpServer(app, config.limits, logger);
   await new Promise<void>((resolve, reject) => {
@@ -178,6 +187,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     metrics,
     ready,
     check: () => reloader.check(),
+    adopt: (loaded) => reloader.adopt(loaded),
     async stop() {
       if (stopped) return;
       stopped = true;
