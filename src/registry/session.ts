@@ -211,10 +211,11 @@ export class WriteSession {
     let results: Result[] = [];
     for (let attempt = 1; ; attempt++) {
       let base: string | null;
+      // Optimistic: build on the commit the last batch published; the ref's compare-and-swap (or the push)
+      // tells when another writer moved it, and the retry reads the tip.
+      const optimistic = attempt === 1 && this.loaded !== undefined;
       try {
-        // Optimistic: build on the commit the last batch published; the ref's compare-and-swap (or the push)
-        // tells when another writer moved it, and the retry reads the tip.
-        base = attempt === 1 && this.loaded ? this.loaded.commit : await this.tip();
+        base = optimistic ? this.loaded!.commit : await this.tip();
         if (!base)
           throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
         await this.follow(base);
@@ -241,7 +242,12 @@ export class WriteSession {
           results.push({ ok: false, error: e });
         }
       }
-      if (commits === 0) break;
+      if (commits === 0) {
+        // Nothing to publish, so no compare-and-swap vouches for the state these answers (errors, no-ops) came
+        // from: when another writer moved the branch meanwhile, answer from the tip instead.
+        if (optimistic && (await this.tip().catch(() => base)) !== base) continue;
+        break;
+      }
       try {
         this.stats.objects += this.repo.flushDeferredObjects();
         await this.publish(base, head, commits === 1 ? `commit: ${lastMessage}` : `commit: ${commits} writes`);
