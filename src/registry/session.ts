@@ -63,7 +63,7 @@ export interface WriteSessionOptions {
   clock?: () => number;
   /** Writes chained under one ref update at most. Default 64. */
   maxBatch?: number;
-  /** Lost races (ref moved, push rejected) a batch is re-planned after. Default 8. */
+  /** Lost races (ref moved, push rejected) a batch is re-planned after. Default 8, with a remote 40. */
   maxAttempts?: number;
   /** How long the write lock is kept once the queue is empty. Default 25 ms. */
   lingerMs?: number;
@@ -207,7 +207,8 @@ export class WriteSession {
   }
 
   private async processBatch(batch: Queued[]): Promise<void> {
-    const maxAttempts = this.o.maxAttempts ?? 8;
+    // Two gateways on one remote race at every push; the loser fetches and re-plans at once, and rarely needs many.
+    const maxAttempts = this.o.maxAttempts ?? (this.o.remote ? 40 : 8);
     let results: Result[] = [];
     for (let attempt = 1; ; attempt++) {
       let base: string | null;
@@ -255,7 +256,8 @@ export class WriteSession {
         this.repo.dropDeferredObjects();
         if (e instanceof LostRace && attempt < maxAttempts) {
           this.stats.retries++;
-          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          // The first retries go at once (the loser is already behind); later ones spread out with jitter.
+          if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * attempt)));
           continue;
         }
         const error =
