@@ -45,6 +45,11 @@ export interface DaemonConfig {
   readonly debounceMs: number;
   /** Backstop poll of the branch tip. */
   readonly pollMs: number;
+  /**
+   * Watch the refs for changes (chokidar); false = the poll alone. A writer in the same process (the gateway)
+   * serves its own commits as it makes them, and watching its own ref updates would cost more than its writes.
+   */
+  readonly watch: boolean;
   readonly logLevel: LogLevel;
   readonly limits: DaemonLimits;
 }
@@ -60,6 +65,7 @@ export interface DaemonFlags {
   snapshotDelayMs?: number;
   debounceMs?: number;
   pollMs?: number;
+  watch?: boolean;
   logLevel?: LogLevel;
   limits?: Partial<DaemonLimits>;
 }
@@ -124,6 +130,7 @@ export function buildDaemonConfig(
     snapshotDelayMs: flags.snapshotDelayMs ?? 30_000,
     debounceMs: flags.debounceMs ?? 75,
     pollMs: flags.pollMs ?? 2_000,
+    watch: flags.watch ?? true,
     logLevel,
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...flags.limits }),
   });

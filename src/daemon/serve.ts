@@ -101,6 +101,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
   const watcher = new RefWatcher(repo.gitdir, branch, () => reloader.check(), {
     debounceMs: config.debounceMs,
     pollMs: config.pollMs,
+    events: config.watch,
     logger,
   });
   const follower = config.remote

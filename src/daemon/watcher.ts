@@ -208,6 +208,8 @@ export interface WatcherOptions {
   debounceMs: number;
   pollMs: number;
   logger: Logger;
+  /** false: no file-system events, the poll alone. */
+  events?: boolean;
 }
 
 /** Turns ref events and a poll into Reloader checks. */
@@ -225,6 +227,11 @@ export class RefWatcher {
   ) {}
 
   async start(): Promise<void> {
+    if (this.opts.events === false) {
+      this.poll = setInterval(() => void this.fire(), this.opts.pollMs);
+      this.poll.unref();
+      return;
+    }
     const dir = path.posix.dirname(this.branch);
     // A nested branch (team/main) lives in a subdirectory; depth 0 keeps the watch to one folder.
     const refsDir = path.join(this.gitdir, 'refs', 'heads', ...(dir === '.' ? [] : dir.split('/')));
