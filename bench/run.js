@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['write', 'store-commit', 'validate', 'history', 'push', 'serve', 'ui-pages'];
+const ALL = ['write', 'store-commit', 'validate', 'history', 'push', 'serve', 'ui-pages', 'gateway'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = (wanted.length ? wanted : ALL).filter((n) => existsSync(path.join(here, `${n}.mjs`)));
 const summary = [];
