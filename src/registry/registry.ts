@@ -246,7 +246,6 @@ export class Registry {
     if (this.opts.session) {
       const out = await this.opts.session.run({
         names,
-        complete: need === 'all',
         plan,
         check: (registry, change) => this.checked(registry, change, need === 'all'),
         result,

@@ -27,8 +27,6 @@ import { brokenFile } from './registry.js';
 export interface SessionWrite<T> {
   /** The models the planner reads (undefined in `entries` when absent). */
   names: string[];
-  /** The planner needs every version: the result's invariants are checked. */
-  complete: boolean;
   plan(ctx: OpContext, entries: Array<ModelEntry | undefined>): Change | null;
   /** The Registry's checks (schema of the written documents, invariants, policies); the files to commit. @throws RegistryError */
   check(registry: RegistryFile, change: Change): ChangeSet;

@@ -92,6 +92,8 @@ export const gatewayCommand = defineCommand<Args>({
       ...(args['max-batch'] !== undefined ? { maxBatch: args['max-batch'] } : {}),
     });
     const gateway = await startGateway(config);
+    // The line below means "taking writes": printed once the branch is loaded (and, with a remote, fetched).
+    await gateway.ready;
     const tokens = gateway.tokens.size;
     process.stdout.write(
       `mreg gateway: ${gateway.url} — branch ${gateway.branch} of ${config.daemon.repoDir}` +

@@ -294,6 +294,7 @@ export class App {
     const wire = toWire(reply, reply.commit !== undefined ? reply.commit : served?.commit, route.ui === true);
     if (
       route.cacheable &&
+      !this.deps.guard &&
       served &&
       input.method === 'GET' &&
       input.rawQuery !== '' &&
