@@ -51,10 +51,14 @@ export class GitLockFile {
     const staleMs = opts.staleMs ?? GIT_LOCK_STALE_MS;
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let backoff = 2;
-    await fsp.mkdir(path.dirname(target), { recursive: true });
     for (;;) {
       try {
-        const handle = await fsp.open(lockPath, 'wx', 0o666);
+        const handle = await fsp.open(lockPath, 'wx', 0o666).catch(async (e: unknown) => {
+          // The folder is there almost always (refs/heads): create it only when the open says it is not.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          await fsp.mkdir(path.dirname(target), { recursive: true });
+          return fsp.open(lockPath, 'wx', 0o666);
+        });
         const lock = new GitLockFile(target, lockPath, handle, opts.tracker);
         if (opts.tracker) {
           try {

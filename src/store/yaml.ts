@@ -16,6 +16,9 @@ const PARSE_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptio
   schema: 'core',
 };
 
+/** One strict decoder (constructing one per file showed in the write path's profile). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type ParseResult<T> = { ok: true; doc: T } | { ok: false; problems: Problem[] };
 
 /** Parses and schema-checks one document. Cheap path first; line numbers are looked up only when there is a problem. */
@@ -26,7 +29,7 @@ export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint
   if (typeof bytes === 'string') text = bytes;
   else {
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      text = UTF8.decode(bytes);
     } catch {
       return fail(path, 1, 'file is not valid UTF-8');
     }
