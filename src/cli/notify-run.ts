@@ -55,6 +55,8 @@ export async function runNotify(a: Args): Promise<void> {
     verbose: a.verbose === true,
     userAgent: USER_AGENT,
     once: a.once === true,
+    // The running CLI: a long backlog is derived by a second `mreg events` process.
+    ...(process.argv[1] ? { cli: process.argv[1] } : {}),
   };
   const lock = path.join(repo.gitdir, 'mreg', 'notify.lock');
   await withFileLock(

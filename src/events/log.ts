@@ -34,7 +34,11 @@ const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}((~\d{0,6})|(\^\d?))*$/;
 export class EventLog {
   private readonly cache = new Map<string, Promise<RegistryEvent[]>>();
 
-  constructor(private readonly src: HistorySource) {}
+  constructor(readonly source: HistorySource) {}
+
+  private get src(): HistorySource {
+    return this.source;
+  }
 
   /** The events of one commit (cached: they never change). */
   eventsOf(commit: string): Promise<RegistryEvent[]> {
