@@ -1,12 +1,14 @@
 // `mreg notify` as a process, delivering to receivers that are processes of their own and check signatures
 // the way MLflow's documentation tells users to. What each test proves is listed in docs/EVENTS.md.
 import { readdir, readFile } from 'node:fs/promises';
+import { onTestFinished } from 'vitest';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RegistryEvent } from '../../src/events/types.js';
 import { mreg, mregOk } from '../helpers/cli.js';
 import { importVersions } from '../helpers/events.js';
-import { freshRegistry, git } from '../helpers/registry.js';
+import { startGitHttpServer } from '../helpers/git-http-server.js';
+import { freshRegistry, git, tempDir } from '../helpers/registry.js';
 import { addWebhooks, startNotify, startReceiver, until } from '../helpers/webhooks.js';
 
 const SECRET = 'tests-signing-secret-6f1c';
@@ -269,6 +271,25 @@ describe('mreg notify', () => {
     expect(after[0]!.body!.data.rewound_from).toMatch(/^[0-9a-f]{40}$/);
     const [s] = await notifyStatus(dir);
     expect(s.last_rewind).toMatchObject({ to: keep });
+  });
+
+  it('--remote URL: follows a git host through its own clone', async () => {
+    const { dir, registry: r } = await freshRegistry();
+    const rx = await startReceiver(dir, 'rx', { secret: SECRET });
+    await addWebhooks(dir, [
+      { name: 'deploy', url: rx.url, events: ['model_version.created'], secret_env: 'HOOK_SECRET' },
+    ]);
+    await r.createRegisteredModel('fraud');
+    await r.createModelVersion('fraud', 's3://b/1');
+    const root = await tempDir('mreg-notify-remote-');
+    await git(root, 'clone', '-q', '--bare', dir, path.join(root, 'registry.git'));
+    const server = await startGitHttpServer(root);
+    onTestFinished(() => server.close());
+    const clone = path.join(root, 'clone');
+    await mregOk(['notify', '--once', '--remote', server.url('registry.git'), '--repo', clone, ...FAST], { env: ENV });
+    expect(rx.accepted()).toHaveLength(1);
+    // The cursor lives in the clone's git directory.
+    expect((await readdir(path.join(clone, 'mreg', 'notify'))).sort()).toEqual(['deploy.jsonl']);
   });
 
   it('only the models a webhook names; --test sends a signed ping; one notify per repository', async () => {
