@@ -167,6 +167,30 @@ describe('mreg import: conflicts between MLflow and git', () => {
     expect(await git(dir, 'show', 'HEAD:models/churn/model.yaml')).toContain('owner: git');
   });
 
+  it('a change to versions MLflow records a user id for is authored by that user; the importer commits it', async () => {
+    const { dir, url, use } = await imported();
+    for (const [user, email] of [
+      ['ana@example.com', 'ana@example.com'],
+      ['bob', ''],
+    ]) {
+      const exchanges: Exchange[] = structuredClone(s0!.import);
+      const search = exchanges.find((e) => e.request.path.endsWith('/model-versions/search'))!;
+      const body = JSON.parse(search.response.body);
+      const v2 = body.model_versions.find(
+        (v: { name: string; version: string }) => v.name === 'fraud' && v.version === '2',
+      );
+      Object.assign(v2, { user_id: user, description: `checked by ${user}` });
+      search.response.body = JSON.stringify(body);
+      use(exchanges);
+      await mregOk(['import', '--from', url], { cwd: dir });
+      expect((await git(dir, 'log', '-1', '--format=%an <%ae>|%cn|%s')).trim()).toBe(
+        `${user} <${email}>|CLI Tester|fraud: v2 description updated; v2 user_id changed`,
+      );
+      expect(await git(dir, 'log', '-1', '--format=%b')).toContain(`MLflow user: ${user}.`);
+    }
+    await git(dir, 'fsck', '--strict', '--no-progress');
+  });
+
   it('a version the listing missed is looked up before it is deleted (offset paging can skip a row)', async () => {
     const { dir, url, use, server } = await imported();
     // s1's listing without fraud v1, and MLflow's answer when asked about it directly.
