@@ -240,7 +240,7 @@ describe('YAML loader under fuzz', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 300_000);
 });
 
 describe('filter grammar under fuzz', () => {
