@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startGitHttpServer } from './lib/git-http.mjs';
-import { makeSyntheticRegistry, synthModelName } from './lib/synth.mjs';
+import { startGitHttpServer } from '../scripts/lib/git-http.mjs';
+import { makeSyntheticRegistry, synthModelName } from '../scripts/lib/synth.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/mreg.js');
