@@ -377,7 +377,9 @@ describe('web UI in Chromium', () => {
         !h.startsWith('/api') &&
         !h.startsWith('/readyz') &&
         !h.startsWith('/metrics') &&
-        !h.startsWith('/static'),
+        !h.startsWith('/static') &&
+        // Webhook delivery is the present state of `mreg notify`, not part of any commit: that page has no `at`.
+        h !== '/ui/webhooks',
     );
     const backToNow = await page.getByRole('link', { name: 'back to now' }).getAttribute('href');
     for (const h of internal) if (h !== backToNow) expect(h, h).toMatch(/[?&]at=[0-9a-f]{40}/);

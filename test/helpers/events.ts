@@ -1,7 +1,7 @@
 // Helpers for event tests: a consumer that applies events to its own picture of the registry, and the same
 // picture read from a commit, so a test can say "whoever applied every event now holds the tip's state".
 import type { RegistryEvent } from '../../src/events/types.js';
-import { GitRepo } from '../../src/store/git.js';
+import { GitReader } from '../../src/store/git/reader.js';
 import { loadCommit } from '../../src/store/load.js';
 
 export interface PictureVersion {
@@ -110,7 +110,7 @@ export function replay(events: Iterable<RegistryEvent>, start: Picture = emptyPi
 
 /** The picture of the registry at a commit, read by the store's loader. */
 export async function pictureAt(dir: string, commit: string): Promise<Picture> {
-  const repo = await GitRepo.open(dir);
+  const repo = await GitReader.open(dir);
   const loaded = await loadCommit(repo, commit);
   const out: Picture = { policies: loaded.state.registry.policies ?? {}, models: {} };
   for (const [name, e] of loaded.state.models) {

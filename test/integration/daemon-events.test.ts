@@ -10,7 +10,7 @@ import { startDaemon } from '../../src/daemon/serve.js';
 import { readEvents } from '../../src/events/read-events.js';
 import type { RegistryEvent } from '../../src/events/types.js';
 import { writeStatus } from '../../src/notify/state.js';
-import { GitRepo } from '../../src/store/git.js';
+import { GitReader } from '../../src/store/git/reader.js';
 import { mregOk } from '../helpers/cli.js';
 import { serveRepo } from '../helpers/daemon.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
@@ -246,7 +246,7 @@ describe('daemon events', () => {
       ),
     );
     await git(dir, '-c', 'user.name=R', '-c', 'user.email=r@example.com', 'commit', '-qam', 'webhook');
-    const repo = await GitRepo.open(dir);
+    const repo = await GitReader.open(dir);
     await writeStatus(repo.gitdir, {
       name: 'deploy',
       url: 'https://deploy.example.com/hook',

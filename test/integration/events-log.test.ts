@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/index.js';
 import { EventLog, afterEvent, concernsModel } from '../../src/events/log.js';
 import type { RegistryEvent } from '../../src/events/types.js';
-import { GitRepo } from '../../src/store/git.js';
+import { GitReader } from '../../src/store/git/reader.js';
 import { pictureAt, replay } from '../helpers/events.js';
 import { AUTHOR, freshRegistry, run, tickingClock, T0 } from '../helpers/registry.js';
 
@@ -32,7 +32,7 @@ function gitAt(dir: string, seconds: number) {
 }
 
 async function all(dir: string): Promise<RegistryEvent[]> {
-  const repo = await GitRepo.open(dir);
+  const repo = await GitReader.open(dir);
   const log = new EventLog(repo);
   const tip = (await repo.resolveBranch('main'))!;
   const out: RegistryEvent[] = [];
@@ -41,14 +41,14 @@ async function all(dir: string): Promise<RegistryEvent[]> {
 }
 
 async function after(dir: string, e: RegistryEvent): Promise<RegistryEvent[]> {
-  const repo = await GitRepo.open(dir);
+  const repo = await GitReader.open(dir);
   const out: RegistryEvent[] = [];
   for await (const x of new EventLog(repo).read((await repo.resolveBranch('main'))!, afterEvent(e))) out.push(x);
   return out;
 }
 
 async function tipOf(dir: string): Promise<string> {
-  return (await (await GitRepo.open(dir)).resolveBranch('main'))!;
+  return (await (await GitReader.open(dir)).resolveBranch('main'))!;
 }
 
 /** Opens the registry on the checked-out branch with a clock that keeps ticking across opens. */
@@ -327,7 +327,7 @@ describe('event log', () => {
     await r.createModelVersion('fraud', 's3://b/1');
     await r.createModelVersion('fraud', 's3://b/2');
     await r.transitionModelVersionStage('fraud', '2', 'Production', { archiveExistingVersions: false });
-    const repo = await GitRepo.open(dir);
+    const repo = await GitReader.open(dir);
     const log = new EventLog(repo);
     const tip = (await repo.resolveBranch('main'))!;
     const list = async (since: string): Promise<string[]> => {
