@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/mreg.js');
-export const DIST = path.join(ROOT, 'dist');
+const DIST = path.join(ROOT, 'dist');
 
 /**
  * `--name value` options with their defaults: a number default reads a number, `false` makes a flag, anything

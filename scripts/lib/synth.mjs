@@ -13,12 +13,12 @@ import { mkdirSync } from 'node:fs';
 import { fastImportCommit, fastImportFile, startFastImport } from './fast-import.mjs';
 
 /** 2026-11-26T12:43:16.826Z, the capture's first model creation. */
-export const SYNTH_T0 = 1795696996826;
+const SYNTH_T0 = 1795696996826;
 
 const iso = (ms) => new Date(ms).toISOString();
 
 /** Deterministic 32-hex run id. */
-export function synthRunId(i, v) {
+function synthRunId(i, v) {
   return createHash('md5').update(`run-${i}-${v}`).digest('hex');
 }
 
@@ -28,7 +28,7 @@ export function synthModelName(i, models) {
 }
 
 /** Stage of version v (1-based) in a model of n versions, after the preload's transitions. */
-export function synthStage(v, n) {
+function synthStage(v, n) {
   if (n >= 10) {
     if (v === 10) return 'Production';
     if (v === 9) return 'Staging';
@@ -49,7 +49,7 @@ function times(i, v, models, n) {
   return { created, updated };
 }
 
-export function synthModelYaml(i, models, n) {
+function synthModelYaml(i, models, n) {
   const name = synthModelName(i, models);
   const created = SYNTH_T0 + i * 15;
   const updated = n >= 10 ? times(i, 1, models, n).updated : n > 0 ? times(i, n, models, n).created : created;

@@ -28,7 +28,7 @@ export interface WriteArgs extends GlobalArgs {
 }
 
 /** How many times a pushed write is re-applied after losing the race, unless --max-attempts says otherwise. */
-export const DEFAULT_PUSH_ATTEMPTS = 20;
+const DEFAULT_PUSH_ATTEMPTS = 20;
 
 /** The registry's directory: `--repo`, else MREG_REPO, else the current directory. */
 export function repoDir(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {

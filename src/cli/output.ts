@@ -2,7 +2,7 @@
 // Colour and progress only when stdout is a terminal, so pipes, CI logs and tests get plain bytes.
 import { colourWanted } from './options.js';
 
-export interface Stream {
+interface Stream {
   write(chunk: string): unknown;
   isTTY?: boolean;
 }

@@ -23,7 +23,7 @@ export interface DaemonLimits {
   readonly keepAliveTimeoutMs: number;
 }
 
-export interface RemoteConfig {
+interface RemoteConfig {
   readonly url: string;
   /** Seconds between fetches. */
   readonly intervalS: number;

@@ -8,7 +8,7 @@ import { redactText, redactUrl, urlSecrets } from '../store/transport/remote-url
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 
-export const REMOTE_NAME = 'origin';
+const REMOTE_NAME = 'origin';
 
 /** The ref a --remote daemon serves. */
 export function trackingRef(branch: string): string {

@@ -12,8 +12,8 @@ import type { ModelEntry, ModelFile, RegistryFile, VersionFile } from '../domain
 import type { DirRecord, Loaded } from '../store/load.js';
 
 /** Bump when the stored shape (or the parsed document types) change: older snapshots are then ignored. */
-export const SNAPSHOT_FORMAT = 1;
-export const SNAPSHOT_FILE = 'snapshot.jsonl';
+const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FILE = 'snapshot.jsonl';
 
 interface Header {
   mreg_snapshot: number;
@@ -22,7 +22,7 @@ interface Header {
   dirs: number;
 }
 
-export function snapshotPath(gitdir: string): string {
+function snapshotPath(gitdir: string): string {
   return path.join(gitdir, 'mreg', SNAPSHOT_FILE);
 }
 

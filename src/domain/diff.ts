@@ -2,7 +2,7 @@
 // `mreg diff`, `mreg history` and the UI's activity pages. A hand edit and the equivalent command give the same list.
 import { ownValue, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
 
-export type OperationKind =
+type OperationKind =
   | 'model_created'
   | 'model_deleted'
   | 'model_renamed'

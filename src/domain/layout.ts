@@ -1,5 +1,5 @@
 // Where each document lives in the registry repository. Pure string functions: the one place paths are decided.
-import { decodeName, encodeName } from './names.js';
+import { encodeName } from './names.js';
 
 export const REGISTRY_FILE = 'registry.yaml';
 export const MODELS_DIR = 'models';
@@ -57,5 +57,3 @@ export function modelDirOf(path: string): string | undefined {
   const where = parsePath(path);
   return 'dir' in where ? where.dir : undefined;
 }
-
-export { decodeName, encodeName };

@@ -2,7 +2,7 @@
 import { RegistryError } from '../errors.js';
 import { isLatestAlias, parseVersion } from './rules.js';
 import { aliasesOf, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
-import { STAGES, canonicalStage, type Stage } from './stages.js';
+import { canonicalStage, type Stage } from './stages.js';
 import type { ModelUri } from './uri.js';
 
 export function modelNotFound(name: string): RegistryError {
@@ -46,14 +46,14 @@ export function getLatestVersions(entry: ModelEntry, stages?: readonly string[] 
 }
 
 /** The highest live version, as `models:/name/latest` and the alias `latest` mean it. */
-export function latestVersion(entry: ModelEntry): VersionFile | undefined {
+function latestVersion(entry: ModelEntry): VersionFile | undefined {
   let best: VersionFile | undefined;
   for (const v of entry.versions.values()) if (!best || v.version > best.version) best = v;
   return best;
 }
 
 /** get_model_version_by_alias, with `latest` (any case) meaning the highest live version. */
-export function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
+function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
   if (isLatestAlias(alias)) {
     const v = latestVersion(entry);
     if (!v) throw RegistryError.notFound(`Latest version not found for model ${entry.file.name}.`);
@@ -82,7 +82,7 @@ function aliasOfMissingModel(name: string, alias: string): RegistryError {
 }
 
 /** The highest version in a stage, as `models:/name/Stage` means it. */
-export function latestInStage(entry: ModelEntry, stage: Stage): VersionFile | undefined {
+function latestInStage(entry: ModelEntry, stage: Stage): VersionFile | undefined {
   let best: VersionFile | undefined;
   for (const v of entry.versions.values()) if (v.stage === stage && (!best || v.version > best.version)) best = v;
   return best;
@@ -92,8 +92,6 @@ export function latestInStage(entry: ModelEntry, stage: Stage): VersionFile | un
 export function downloadUri(v: VersionFile): string {
   return v.storage_location ?? v.source;
 }
-
-export { STAGES };
 
 /** The fields of a version beyond MLflow's (what `mreg get NAME VERSION` shows as its lineage). */
 export interface Lineage {

@@ -6,7 +6,7 @@ export const MAX_TAG_VALUE_LENGTH = 100_000;
 export const MAX_ALIAS_LENGTH = 255;
 
 /** Lengths are counted in code points, as Python's len() does. */
-export function codePoints(s: string): number {
+function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;

@@ -26,12 +26,12 @@ export interface SearchQuery {
 }
 
 /** What the model grammar reads of a model. */
-export interface ModelRow extends SearchableModel, OrderableModel {
+interface ModelRow extends SearchableModel, OrderableModel {
   readonly entry: ModelEntry;
 }
 
 /** What the version grammar reads of a version. */
-export interface VersionRow extends SearchableVersion, OrderableVersion {
+interface VersionRow extends SearchableVersion, OrderableVersion {
   readonly model: ModelEntry;
   readonly file: VersionFile;
 }
@@ -46,7 +46,7 @@ const modelRowCache = new WeakMap<RegistryState, ModelRow[]>();
 const versionRowCache = new WeakMap<RegistryState, VersionRow[]>();
 
 /** Every model of a state as a search row (cached per state). */
-export function modelRows(state: RegistryState): readonly ModelRow[] {
+function modelRows(state: RegistryState): readonly ModelRow[] {
   let rows = modelRowCache.get(state);
   if (!rows) {
     rows = [...state.models.values()].map((entry) => ({
@@ -62,7 +62,7 @@ export function modelRows(state: RegistryState): readonly ModelRow[] {
 }
 
 /** Every version of a state as a search row (cached per state). */
-export function versionRows(state: RegistryState): readonly VersionRow[] {
+function versionRows(state: RegistryState): readonly VersionRow[] {
   let rows = versionRowCache.get(state);
   if (!rows) {
     rows = [];

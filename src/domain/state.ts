@@ -19,15 +19,6 @@ export interface RegistryState {
 
 export const EMPTY_REGISTRY: RegistryFile = { format_version: 1 };
 
-export function emptyState(): RegistryState {
-  return { registry: EMPTY_REGISTRY, models: new Map() };
-}
-
-/** Versions of a model in ascending number order. */
-export function sortedVersions(entry: ModelEntry): VersionFile[] {
-  return [...entry.versions.values()].sort((a, b) => a.version - b.version);
-}
-
 /**
  * The value a tag or alias map holds for `key` itself. Keys come from users, and `toString` or `__proto__` are keys
  * like any other: a plain lookup or `in` would find Object.prototype's members instead.

@@ -9,7 +9,7 @@ import { byCodePoint } from '../domain/diff.js';
 import type { ModelEntry, RegistryFile } from '../domain/state.js';
 import type { EventDraft } from './types.js';
 
-export type FactValue = string | number | boolean;
+type FactValue = string | number | boolean;
 export type Facts = Map<string, FactValue>;
 
 const key = (...parts: Array<string | number>): string => JSON.stringify(parts);
@@ -34,7 +34,7 @@ export function addRegistryFacts(out: Facts, registry: RegistryFile): void {
 }
 
 /** Keys whose values differ between two fact sets. */
-export function changedKeys(before: Facts, after: Facts): Set<string> {
+function changedKeys(before: Facts, after: Facts): Set<string> {
   const out = new Set<string>();
   for (const [k, v] of after) if (before.get(k) !== v) out.add(k);
   for (const k of before.keys()) if (!after.has(k)) out.add(k);

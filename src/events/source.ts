@@ -3,7 +3,7 @@
 import type { Problem } from '../errors.js';
 import { MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
 import type { ModelEntry, RegistryFile } from '../domain/state.js';
-import type { CommitInfo, FileChange, GitReader } from '../store/git/reader.js';
+import type { FileChange, GitReader } from '../store/git/reader.js';
 import { loadModelDir } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 
@@ -13,7 +13,7 @@ export type HistorySource = Pick<
   'readCommit' | 'diff' | 'readFileAt' | 'readTreeAt' | 'readBlob' | 'resolveRevision' | 'resolveBranch' | 'oidAt'
 >;
 
-export type { CommitInfo, FileChange };
+export type { FileChange };
 
 /** The changed registry files of a diff, by model folder: which version numbers, and whether registry.yaml changed. */
 export interface ChangedDirs {

@@ -1,7 +1,6 @@
 // MLflow's wire form back into the files' vocabulary, for `mreg import`: shape checks of what a server sent
 // (so a malformed answer is an error that names the field, not a crash later), then current_stage → stage,
 // epoch ms → ISO, [{key, value}] → maps, version strings → numbers. Pure.
-import { RegistryError } from '../errors.js';
 import type { ModelFile, VersionFile } from '../domain/state.js';
 import { STAGES, type Stage } from '../domain/stages.js';
 import { toIso } from '../domain/time.js';
@@ -183,11 +182,4 @@ export function parseErrorBody(body: unknown): { error_code: string; message: st
   const o = body as Obj;
   if (typeof o.error_code !== 'string') return undefined;
   return { error_code: o.error_code, message: typeof o.message === 'string' ? o.message : '' };
-}
-
-export function wireError(server: string, what: string, e: WireShapeError): RegistryError {
-  return new RegistryError('INVALID_STATE', `${server} sent a malformed answer to ${what}: ${e.message}.`, {
-    server,
-    where: e.where,
-  });
 }

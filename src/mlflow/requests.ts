@@ -2,7 +2,7 @@
 import type { ModelFile, VersionFile } from '../domain/state.js';
 import type { MlflowTag } from './types.js';
 
-export function tagList(tags: Record<string, string> | undefined): MlflowTag[] {
+function tagList(tags: Record<string, string> | undefined): MlflowTag[] {
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
 

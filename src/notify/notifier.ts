@@ -51,7 +51,7 @@ export interface NotifierOptions {
 }
 
 /** The cursor after every event of `commit`, as stored: an event id past any real position. */
-export function afterCommitId(commit: string): string {
+function afterCommitId(commit: string): string {
   return `${commit}:999999999`;
 }
 

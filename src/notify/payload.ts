@@ -4,9 +4,9 @@
 import { createHmac } from 'node:crypto';
 import type { EventType, RegistryEvent } from '../events/types.js';
 
-export const DELIVERY_ID_HEADER = 'X-MLflow-Delivery-Id';
-export const TIMESTAMP_HEADER = 'X-MLflow-Timestamp';
-export const SIGNATURE_HEADER = 'X-MLflow-Signature';
+const DELIVERY_ID_HEADER = 'X-MLflow-Delivery-Id';
+const TIMESTAMP_HEADER = 'X-MLflow-Timestamp';
+const SIGNATURE_HEADER = 'X-MLflow-Signature';
 
 /** `model_version.stage_transitioned` → entity `model_version`, action `stage_transitioned`. */
 export function entityAction(type: EventType): { entity: string; action: string } {

@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 
-export type DeliveryState = 'ok' | 'retrying' | 'parked';
+type DeliveryState = 'ok' | 'retrying' | 'parked';
 
 export interface WebhookStatus {
   name: string;
@@ -45,7 +45,7 @@ export interface WebhookStatus {
   updated_at: string;
 }
 
-export function statusDir(gitdir: string): string {
+function statusDir(gitdir: string): string {
   return path.join(gitdir, 'mreg', 'notify');
 }
 

@@ -27,7 +27,7 @@ export interface StatePair {
 }
 
 /** Paths under the registry's files that differ between two commits, or a commit and the working tree. */
-export async function changedPaths(
+async function changedPaths(
   repo: GitReader,
   base: string | null,
   target: Target,

@@ -57,7 +57,7 @@ function run(
   };
 }
 
-export const EXAMPLE_REGISTRY: Partial<RegistryFile> = {
+const EXAMPLE_REGISTRY: Partial<RegistryFile> = {
   name: 'ACME production models',
   description:
     'The models ACME serves. Pipelines register versions from CI; promotions to **Production** go through a pull request that CI validates (`mreg validate`) and comments on (`mreg diff --format markdown`).',
@@ -337,10 +337,10 @@ const SCRIPT: Step[] = [
   ['2026-03-16T09:05:00Z', 'alice', (r) => r.setModelVersionTag('fraud', 6, 'shadow_traffic', '5%')],
 ];
 
-export const EXAMPLE_START = '2026-01-05T09:00:00Z';
+const EXAMPLE_START = '2026-01-05T09:00:00Z';
 
 /** Files beside the registry: the repository's README and its CI workflow. */
-export const EXAMPLE_FILES: Record<string, string> = {
+const EXAMPLE_FILES: Record<string, string> = {
   'README.md': `# ACME model registry
 
 This repository is an [mreg](https://github.com/) registry: every registered model is a folder under \`models/\`,

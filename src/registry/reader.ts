@@ -71,7 +71,7 @@ export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
   return r.doc;
 }
 
-export function brokenFile(problems: Problem[]): RegistryError {
+function brokenFile(problems: Problem[]): RegistryError {
   return new RegistryError(
     'INVALID_STATE',
     `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`,

@@ -76,7 +76,7 @@ export async function validateRegistry(dir: string, opts: ValidateOptions = {}):
 }
 
 /** Schema, invariants and (against a base) policies of a commit or of the working tree of `repo`. */
-export async function validateRepository(repo: GitReader, opts: ValidateOptions = {}): Promise<ValidateResult> {
+async function validateRepository(repo: GitReader, opts: ValidateOptions = {}): Promise<ValidateResult> {
   const oids = new Map<string, string>();
   let target: string | null = null;
   let source: TreeSource;
@@ -137,10 +137,7 @@ export async function validateRepository(repo: GitReader, opts: ValidateOptions 
  * A registry folder outside git (a copy, an unpacked archive, registry-example/ inside this repository):
  * schema and invariants only — without commits there is no change for policies to judge.
  */
-export async function validateFolder(
-  dir: string,
-  opts: Pick<ValidateOptions, 'onProgress'> = {},
-): Promise<ValidateResult> {
+async function validateFolder(dir: string, opts: Pick<ValidateOptions, 'onProgress'> = {}): Promise<ValidateResult> {
   const source = workTreeSource(dir);
   const loaded = await loadTree(opts.onProgress ? counted(source, opts.onProgress) : source);
   return result('folder', loaded, [...loaded.problems], {

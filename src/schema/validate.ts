@@ -108,16 +108,6 @@ export function validateDocument(kind: SchemaName, doc: unknown): SchemaViolatio
   return check(validators()[kind] as ValidateFunction<unknown>, doc);
 }
 
-export function isModelFile(doc: unknown): doc is ModelFile {
-  return validators().model(doc);
-}
-export function isVersionFile(doc: unknown): doc is VersionFile {
-  return validators()['model-version'](doc);
-}
-export function isRegistryFile(doc: unknown): doc is RegistryFile {
-  return validators().registry(doc);
-}
-
 /** Canonical key order of each document kind: the order of the schema's `properties`. */
 export function keyOrder(kind: SchemaName): string[] {
   const file =

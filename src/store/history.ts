@@ -111,7 +111,7 @@ async function entriesFor(
 }
 
 /** The operations one set of file changes amounts to. Model files that did not change are read from `commits` when needed. */
-export async function operationsOf(
+async function operationsOf(
   repo: GitReader,
   parent: string | null,
   commit: string,

@@ -6,7 +6,7 @@ import { parseCanonical } from './canonical-yaml.js';
 import { keyOrder, validateDocument, type SchemaName } from '../schema/validate.js';
 
 /** The largest file we agree to parse; anything bigger is a problem, not a parse. */
-export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 const PARSE_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
   uniqueKeys: true,
@@ -188,9 +188,4 @@ export function stringifyDocument(kind: SchemaName, doc: object): string {
     singleQuote: false,
     version: '1.2',
   });
-}
-
-/** Removes the keys the canonical form leaves out, so a parsed document compares equal to a written one. */
-export function canonicalDocument<T extends object>(kind: SchemaName, doc: T): T {
-  return ordered(kind, doc as Record<string, unknown>) as T;
 }

@@ -19,7 +19,7 @@ export interface ExportOptions {
   progress?: ((done: number, total: number) => void) | undefined;
 }
 
-export interface Refusal {
+interface Refusal {
   name: string;
   version?: number;
   message: string;

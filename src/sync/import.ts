@@ -11,7 +11,6 @@ import {
   planModel,
   stepChange,
   stepsChange,
-  stepSubject,
   type Conflict,
   type Decision,
   type ImportRecord,
@@ -42,7 +41,7 @@ export interface ImportOptions {
   progress?: ((phase: 'models' | 'versions' | 'details' | 'writing', done: number, total?: number) => void) | undefined;
 }
 
-export interface ImportCommit {
+interface ImportCommit {
   commit: string;
   subject: string;
 }
@@ -234,5 +233,3 @@ function invalidError(server: string, invalid: InvalidModel[]): RegistryError {
     { invalid },
   );
 }
-
-export { stepSubject };

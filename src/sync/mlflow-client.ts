@@ -48,7 +48,7 @@ export function isMlflowApiError(e: unknown, mlflowCode?: string): e is MlflowAp
 }
 
 /** The URL as it may be shown: no user or password, no query. */
-export function displayUrl(url: URL): string {
+function displayUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 

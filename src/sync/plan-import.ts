@@ -40,7 +40,7 @@ export interface ImportRecord {
 export type Prefer = 'mlflow' | 'git';
 
 /** The fingerprint of an absent model. */
-export const ABSENT = '-';
+const ABSENT = '-';
 
 /** One model to write: created, updated, deleted or renamed from MLflow. */
 export interface ModelStep {
@@ -155,10 +155,6 @@ function printOf(canonical: string): string {
 /** Git's side of a model: its documents, with tag order kept (MLflow shows it) and alias order ignored. */
 export function fingerprintEntry(e: ModelEntry | undefined): string {
   return printOf(canonicalEntry(e));
-}
-
-export function sameEntry(a: ModelEntry | undefined, b: ModelEntry | undefined): boolean {
-  return canonicalEntry(a) === canonicalEntry(b);
 }
 
 // ---------------------------------------------------------------- MLflow → documents

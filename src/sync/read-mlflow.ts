@@ -11,10 +11,10 @@ import type { MlflowSnapshot, SnapshotModel, SnapshotVersion } from './snapshot.
  * one model at a time, so a page of 1,000 models can outlast gunicorn's 30 s worker timeout on a busy server;
  * 100 models or 1,000 versions a page stay far below it and cost MLflow about the same in total.
  */
-export const MODELS_PAGE = 100;
-export const VERSIONS_PAGE = 1000;
+const MODELS_PAGE = 100;
+const VERSIONS_PAGE = 1000;
 /** Pages asked for at once once the server's tokens are known to be MLflow's offsets. */
-export const PARALLEL_PAGES = 4;
+const PARALLEL_PAGES = 4;
 const CONCURRENCY = 4;
 
 export interface ReadProgress {

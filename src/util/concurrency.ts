@@ -38,7 +38,3 @@ export async function mapLimit<I, O>(
   await Promise.all(workers);
   return out;
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -85,7 +85,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
 }
 
 /** Reads the owner record of a lock file, or undefined when absent or unreadable. */
-export async function readOwner(lockPath: string): Promise<LockOwner | undefined> {
+async function readOwner(lockPath: string): Promise<LockOwner | undefined> {
   try {
     return parseOwner(await fsp.readFile(lockPath, 'utf8'));
   } catch {
@@ -197,7 +197,7 @@ function isStale(seen: Seen, staleMs: number): boolean {
 }
 
 /** True when the owner certainly no longer runs: same host and its pid is gone or was reused. */
-export function isOwnerDead(owner: LockOwner): boolean {
+function isOwnerDead(owner: LockOwner): boolean {
   if (owner.hostname !== os.hostname()) return false;
   // Our own pid: alive only if this process really holds that acquisition (a previous process with the
   // same pid, common in containers, left it behind).

@@ -4,12 +4,12 @@ import type { RegistryEvent } from '../../src/events/types.js';
 import { GitReader } from '../../src/store/git/reader.js';
 import { loadCommit } from '../../src/store/load.js';
 
-export interface PictureVersion {
+interface PictureVersion {
   stage: string;
   description: string;
   tags: Record<string, string>;
 }
-export interface PictureModel {
+interface PictureModel {
   description: string;
   tags: Record<string, string>;
   aliases: Record<string, number>;
@@ -20,12 +20,12 @@ export interface Picture {
   models: Record<string, PictureModel>;
 }
 
-export function emptyPicture(): Picture {
+function emptyPicture(): Picture {
   return { policies: {}, models: {} };
 }
 
 /** Applies one event as a consumer would, by its type and MLflow payload fields only. */
-export function applyEvent(p: Picture, e: RegistryEvent): void {
+function applyEvent(p: Picture, e: RegistryEvent): void {
   const d = e.data as Record<string, unknown> & { name: string; version?: string };
   const model = (): PictureModel => {
     const m = p.models[d.name];

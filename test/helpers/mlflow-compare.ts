@@ -32,10 +32,7 @@ function dropDangling(model: Record<string, unknown>, dangling: Set<string>): bo
 }
 
 /** What mreg must answer, given what MLflow answered. */
-export function expectedAnswer(
-  read: Exchange,
-  dangling: Set<string>,
-): { status: number; body: unknown; adjusted: boolean } {
+function expectedAnswer(read: Exchange, dangling: Set<string>): { status: number; body: unknown; adjusted: boolean } {
   const body = JSON.parse(read.response.body) as Record<string, unknown>;
   const q = new Map(read.request.query);
   if (read.request.path.endsWith('/registered-models/alias') && dangling.has(`${q.get('name')}\0${q.get('alias')}`)) {

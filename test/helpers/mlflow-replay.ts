@@ -10,7 +10,7 @@ import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { ROOT } from './cli.js';
 
-export const FIXTURES = path.join(ROOT, 'test/fixtures/mlflow-sync');
+const FIXTURES = path.join(ROOT, 'test/fixtures/mlflow-sync');
 
 export interface Exchange {
   request: { method: string; path: string; query: Array<[string, string]>; body: unknown };

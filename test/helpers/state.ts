@@ -7,10 +7,10 @@ import type { Change, OpContext } from '../../src/domain/ops/change.js';
 import { RegistryError } from '../../src/errors.js';
 import type { ModelEntry, ModelFile, RegistryFile, RegistryState, VersionFile } from '../../src/domain/state.js';
 
-export type Stage = VersionFile['stage'];
+type Stage = VersionFile['stage'];
 
 /** When every built model was created; version n was created n minutes later. */
-export const BUILT_AT = Date.UTC(2026, 0, 1, 9, 0, 0);
+const BUILT_AT = Date.UTC(2026, 0, 1, 9, 0, 0);
 /** The instant planners are given: after everything built. */
 export const NOW = Date.UTC(2026, 2, 1, 12, 30, 0);
 export const NOW_ISO = '2026-03-01T12:30:00.000Z';

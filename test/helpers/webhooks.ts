@@ -10,7 +10,7 @@ import { git } from './registry.js';
 
 const RECEIVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webhook-receiver.mjs');
 
-export interface Delivery {
+interface Delivery {
   delivery_id: string | null;
   timestamp: string | null;
   signed: boolean;

@@ -12,7 +12,7 @@ interface Args extends GlobalArgs {
 }
 
 /** Backslash-escapes Markdown's punctuation so names and descriptions cannot format or inject HTML. */
-export function escapeMarkdown(s: string): string {
+function escapeMarkdown(s: string): string {
   return s.replace(/[\\`*_[\]#|<>~&]/g, '\\$&');
 }
 
@@ -24,7 +24,7 @@ function withoutSubject(op: Operation, line: string): string {
 }
 
 /** A pull-request comment: operations grouped by model, Production moves called out. */
-export function markdownDiff(ops: Operation[], base: string, head: string | null): string {
+function markdownDiff(ops: Operation[], base: string, head: string | null): string {
   const lines = ['<!-- mreg-diff -->', '### Registry changes', ''];
   const range = `\`${shortOid(base)}\`…${head ? `\`${shortOid(head)}\`` : 'working tree'}`;
   if (!ops.length) return [...lines, `No registry changes (${range}).`, ''].join('\n');

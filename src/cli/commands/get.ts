@@ -14,7 +14,7 @@ function indent(text: string, by = '    '): string[] {
   return text.split('\n').map((l) => (l ? by + l : ''));
 }
 
-export function modelText(out: Output, m: MlflowRegisteredModel): string[] {
+function modelText(out: Output, m: MlflowRegisteredModel): string[] {
   const lines = [out.bold(m.name)];
   const rows: string[][] = [];
   if (m.tags?.length) rows.push(['tags:', m.tags.map((t) => `${t.key}=${t.value}`).join(', ')]);
@@ -36,7 +36,7 @@ export function modelText(out: Output, m: MlflowRegisteredModel): string[] {
   return lines;
 }
 
-export function versionText(out: Output, v: MlflowModelVersion, lineage: Lineage = {}): string[] {
+function versionText(out: Output, v: MlflowModelVersion, lineage: Lineage = {}): string[] {
   const rows: string[][] = [
     ['stage:', out.stage(v.current_stage)],
     ['source:', v.source],

@@ -52,7 +52,7 @@ export const historyCommand = defineCommand<Args>({
   },
 });
 
-export function entryText(e: HistoryEntry, bold: (s: string) => string = (s) => s): string[] {
+function entryText(e: HistoryEntry, bold: (s: string) => string = (s) => s): string[] {
   const head = `${bold(e.commit.slice(0, 10))}  ${humanTime(e.time)}  ${e.author.name} <${e.author.email}>`;
   const ops = e.operations.length ? e.operations.map(describeOperation) : [e.message.split('\n')[0]!];
   return [head, ...ops.map((l) => '    ' + l)];

@@ -9,10 +9,7 @@ interface Args extends WriteArgs {
 }
 
 /** `[VERSION] KEY=VALUE` or, with --delete KEY, `[VERSION]`. */
-export function parseTagArgs(
-  args: readonly string[],
-  deleting: boolean,
-): { version?: string; key?: string; value?: string } {
+function parseTagArgs(args: readonly string[], deleting: boolean): { version?: string; key?: string; value?: string } {
   const rest = [...args];
   if (deleting) {
     if (rest.length > 1) throw new UsageError(`With --delete, give at most a VERSION, got: ${rest.join(' ')}`);

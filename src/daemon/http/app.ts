@@ -79,7 +79,7 @@ interface Route {
 }
 
 /** Security headers of every HTML page (UI routes). The API answers JSON only and gets nosniff. */
-export const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   [
     'Content-Security-Policy',
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -370,7 +370,7 @@ function webStream(wire: WireReply, signal: AbortSignal): ReadableStream<Uint8Ar
   });
 }
 
-export function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
+function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
   return errorReply('BAD_REQUEST', `Method ${method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, 405, [
     ['Allow', allow.join(', ')],
   ]);
@@ -397,7 +397,7 @@ async function mlflowParams(input: RequestInput, method: string): Promise<Params
   return new BodyParams(parseJsonBody(await input.readBody()));
 }
 
-export function toWire(reply: Reply, commit: string | null | undefined, ui: boolean): WireReply {
+function toWire(reply: Reply, commit: string | null | undefined, ui: boolean): WireReply {
   const body =
     typeof reply.body === 'string'
       ? Buffer.from(reply.body, 'utf8')
@@ -450,5 +450,3 @@ function webInput(request: Request, url: URL, maxBody: number): RequestInput {
     toWebRequest: async () => request,
   };
 }
-
-export { Metrics };

@@ -77,10 +77,7 @@ export class DaemonEvents {
   readonly log: EventLog;
   private readonly streams = new Set<(s: Served) => void>();
 
-  constructor(
-    private readonly repo: GitReader,
-    holder: StateHolder,
-  ) {
+  constructor(repo: GitReader, holder: StateHolder) {
     this.log = new EventLog(repo);
     holder.onSwap((s) => {
       for (const fn of this.streams) fn(s);

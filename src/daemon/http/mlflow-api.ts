@@ -132,7 +132,7 @@ export const MLFLOW_ENDPOINTS: readonly MlflowEndpoint[] = [
   R('model-versions/delete-tag', [], ['DELETE']),
 ];
 
-export const READ_ONLY_MESSAGE =
+const READ_ONLY_MESSAGE =
   'This mreg daemon serves the registry read-only: it never writes. To change the registry, commit to its git repository (a pull request, or `mreg` commands such as `mreg register`, `mreg transition`, `mreg alias`) and the daemon serves the new commit once it lands.';
 
 export function permissionDenied(endpoint: string, method: string): Reply {

@@ -57,7 +57,7 @@ export function ok(body: unknown, status = 200): Reply {
 }
 
 /** Python json.dumps spacing, one line, as MLflow's error bodies are. */
-export function errorBody(code: string, message: string): string {
+function errorBody(code: string, message: string): string {
   return `{"error_code": ${JSON.stringify(code)}, "message": ${JSON.stringify(message)}}`;
 }
 
@@ -136,7 +136,7 @@ function pyType(v: unknown): string {
   return 'dict';
 }
 
-export function badType(name: string, v: unknown): RegistryError {
+function badType(name: string, v: unknown): RegistryError {
   return RegistryError.invalid(
     `Invalid value ${shownValue(v)} for parameter '${name}' supplied: Hint: Value was of type '${pyType(v)}'. See the API docs for more information about request parameters.`,
     { param: name },

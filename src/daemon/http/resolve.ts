@@ -5,12 +5,12 @@ import { resolveModelUri, type UriResolution } from '../../domain/queries.js';
 import { parseModelUri } from '../../domain/uri.js';
 import { stringParam, type Params, type Reply } from './reply.js';
 
-export interface Resolved extends UriResolution {
+interface Resolved extends UriResolution {
   commit: string;
 }
 
 /** Resolves a models:/ URI against one state. @throws RegistryError (MLflow's codes and wording) */
-export function resolveUri(state: RegistryState, commit: string, uri: string): Resolved {
+function resolveUri(state: RegistryState, commit: string, uri: string): Resolved {
   const u = parseModelUri(uri);
   return { ...resolveModelUri(state.models.get(u.name), u), commit };
 }

@@ -4,7 +4,7 @@ import { html, type Html } from './html.js';
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** `2026-03-04 12:00` (UTC) from an ISO string or epoch ms; '' for an invalid time. */
-export function formatTime(t: string | number, seconds = false): string {
+function formatTime(t: string | number, seconds = false): string {
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) return '';
   const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;

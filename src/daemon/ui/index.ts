@@ -21,9 +21,6 @@ import { versionPage } from './pages/version.js';
 import { webhooksPage } from './pages/webhooks.js';
 import { makeView, type View } from './view.js';
 
-export { escapeHtml, html, raw } from './html.js';
-export { renderMarkdown, isSafeLinkTarget } from './markdown.js';
-
 type Route =
   | { kind: 'models' }
   | { kind: 'model'; name: string }

@@ -6,7 +6,7 @@ import { formatCount, shortOid, timeTag } from './format.js';
 import { html, raw, type Child, type Html } from './html.js';
 import type { View } from './view.js';
 
-export type Section = 'models' | 'history' | 'webhooks' | 'none';
+type Section = 'models' | 'history' | 'webhooks' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -28,7 +28,7 @@ function navItem(href: string, label: string, current: boolean): Html {
 }
 
 /** The time-travel banner, or nothing when the view is now. */
-export function travelBanner(view: View, nowHref: string): Html | '' {
+function travelBanner(view: View, nowHref: string): Html | '' {
   const t = view.travel;
   if (!t) return '';
   const asked = t.requested.trim();

@@ -43,7 +43,7 @@ export class Links {
 }
 
 /** When the page shows the past: the commit `at` resolved to, its time, and what was asked for. */
-export interface Travel {
+interface Travel {
   readonly commit: string;
   /** Committer time, epoch ms. */
   readonly time: number;

@@ -18,7 +18,7 @@ export interface SearchableVersion {
 }
 
 /** The tag MLflow 3's prompt registry puts on prompt models and their versions. */
-export const PROMPT_TAG_KEY = 'mlflow.prompt.is_prompt';
+const PROMPT_TAG_KEY = 'mlflow.prompt.is_prompt';
 
 type Test<T> = (value: T) => boolean;
 

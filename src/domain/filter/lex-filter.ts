@@ -5,7 +5,7 @@
 // whole lexer is linear in the filter length whatever the input.
 import { isPySpace } from './python-compat.js';
 
-export type TokenKind =
+type TokenKind =
   /** A run of whitespace. */
   | 'ws'
   /** A name, `backticked` or "double-quoted" part, or a dotted chain of them (sqlparse's Identifier). */

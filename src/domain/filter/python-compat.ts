@@ -89,7 +89,7 @@ export function pyBytesRepr(bytes: Uint8Array): string {
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, scientific below 1e-4 and from 1e16. */
-export function pyFloatRepr(x: number): string {
+function pyFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';

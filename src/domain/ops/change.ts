@@ -2,7 +2,7 @@
 import { dirModelFile, dirPath, dirVersionFile } from '../layout.js';
 import type { ModelEntry, ModelFile, VersionFile } from '../state.js';
 
-export type Doc = { kind: 'model'; doc: ModelFile } | { kind: 'version'; doc: VersionFile };
+type Doc = { kind: 'model'; doc: ModelFile } | { kind: 'version'; doc: VersionFile };
 
 export interface Change {
   /** One-line commit subject, e.g. `fraud: v7 Staging → Production`. */

@@ -7,7 +7,7 @@ import { ownValue, type ModelEntry, type ModelFile } from '../state.js';
 import { toIso } from '../time.js';
 import { Draft, type Change, type OpContext } from './change.js';
 
-export function alreadyExists(name: string): RegistryError {
+function alreadyExists(name: string): RegistryError {
   return RegistryError.alreadyExists(`Registered Model (name=${name}) already exists.`, { name });
 }
 

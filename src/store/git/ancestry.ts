@@ -3,10 +3,8 @@
 // other lacks. The registry's push loop, `mreg validate --base`, `mreg diff`, `--at`/`?at=` and push all
 // ask through these.
 import { mapLimit } from '../../util/concurrency.js';
-import { CommitHeap } from './commit-heap.js';
 import { IO_CONCURRENCY } from './io.js';
 import type { ObjectReader } from './object-reader.js';
-import type { CommitInfo } from './objects.js';
 
 /** Clock-skew allowance when pruning by committer time, as git's own. */
 const SKEW_SLOP_S = 86_400;
@@ -83,58 +81,4 @@ export async function commitAtTime(
     oid = c.parents[0];
   }
   return null;
-}
-
-/**
- * Commits reachable from `local` but not from `other` (git's rev-list painting: walk both sides newest
- * first, stop when only commits the other side has are left), and whether `other` is an ancestor of
- * `local` (null `other`: nothing to contain, so true).
- */
-export async function commitsNotIn(
-  objects: ObjectReader,
-  local: string,
-  other: string | null,
-): Promise<{ commits: CommitInfo[]; containsOther: boolean }> {
-  const state = new Map<string, { info: CommitInfo; theirs: boolean; expanded: boolean }>();
-  const heap = new CommitHeap();
-  let ours = 0;
-  let reachedOther = other === null;
-  const add = async (oid: string, theirs: boolean): Promise<void> => {
-    const known = state.get(oid);
-    if (known) {
-      if (theirs) markTheirs(oid);
-      return;
-    }
-    const info = await objects.readCommit(oid);
-    state.set(oid, { info, theirs, expanded: false });
-    if (!theirs) ours++;
-    heap.push({ info, rank: info.committer.timestamp });
-  };
-  const markTheirs = (oid: string): void => {
-    const stack = [oid];
-    while (stack.length > 0) {
-      const s = state.get(stack.pop()!);
-      if (!s || s.theirs) continue;
-      s.theirs = true;
-      if (!s.expanded) ours--;
-      else stack.push(...s.info.parents);
-    }
-  };
-  await add(local, false);
-  if (other !== null) await add(other, true);
-  while (heap.size > 0 && ours > 0) {
-    const { info } = heap.pop()!;
-    const s = state.get(info.oid)!;
-    if (s.expanded) continue;
-    s.expanded = true;
-    if (!s.theirs) {
-      ours--;
-      if (info.parents.includes(other ?? '')) reachedOther = true;
-    }
-    for (const p of info.parents) await add(p, s.theirs);
-    if (s.theirs) for (const p of info.parents) markTheirs(p);
-  }
-  if (local === other) reachedOther = true;
-  const commits = [...state.values()].filter((s) => !s.theirs).map((s) => s.info);
-  return { commits, containsOther: reachedOther };
 }

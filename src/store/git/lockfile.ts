@@ -23,7 +23,7 @@ export interface LockFileOptions {
 }
 
 /** Native git holds `index.lock` and ref locks for milliseconds; one this old was left by a crash. */
-export const GIT_LOCK_STALE_MS = 5_000;
+const GIT_LOCK_STALE_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class GitLockFile {

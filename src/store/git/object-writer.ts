@@ -61,7 +61,7 @@ export class ObjectWriter {
  * Writes one loose object atomically (temp file, fsync, rename) unless it already exists loose.
  * Compression level 1, native git's default for loose objects (core.looseCompression).
  */
-export async function writeLooseObject(
+async function writeLooseObject(
   objectsDir: string,
   type: ObjectType,
   body: Uint8Array,

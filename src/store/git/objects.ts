@@ -46,7 +46,7 @@ function treeModeBytes(mode: string): string {
   return mode === '040000' ? '40000' : mode;
 }
 
-export function normalizeMode(mode: string): string {
+function normalizeMode(mode: string): string {
   return mode.length === 5 ? '0' + mode : mode;
 }
 

@@ -20,7 +20,6 @@ import { listWorkTreeFiles, readWorkTreeFile } from './work-tree.js';
 
 export type { CommitInfo, Signature, TreeEntry } from './objects.js';
 export type { FileChange } from './tree-diff.js';
-export { EMPTY_TREE_OID } from './objects.js';
 export { trackingRef } from './fetch.js';
 
 export class GitReader {

@@ -8,7 +8,7 @@ import { errCode } from './io.js';
 import { iso } from './iso.js';
 import { OID_RE, parseTagTarget } from './objects.js';
 
-export function unknownRevision(rev: string): RegistryError {
+function unknownRevision(rev: string): RegistryError {
   return new RegistryError('RESOURCE_DOES_NOT_EXIST', `Unknown revision '${rev}'.`, { revision: rev });
 }
 

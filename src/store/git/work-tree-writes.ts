@@ -11,7 +11,7 @@ import type { RepoPaths } from './repository.js';
 import { linkedFolder, requireWorkTree } from './work-tree.js';
 import type { ChangeSet } from './write-context.js';
 
-export async function refuseLinkedFolder(dir: string, rel: string): Promise<void> {
+async function refuseLinkedFolder(dir: string, rel: string): Promise<void> {
   const link = await linkedFolder(dir, rel);
   if (link !== null) {
     throw new RegistryError(

@@ -43,7 +43,7 @@ interface GitRun {
 const MAX_OUTPUT = 1 << 20;
 
 /** Runs `git --git-dir=<gitdir> <args>` in `dir`, without a shell, stdin closed. Never rejects for a non-zero exit. */
-export function runGit(repo: LocalRepo, args: readonly string[], env: GitEnv): Promise<GitRun> {
+function runGit(repo: LocalRepo, args: readonly string[], env: GitEnv): Promise<GitRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', [`--git-dir=${repo.gitdir}`, ...args], {
       cwd: repo.dir,

@@ -9,9 +9,9 @@ import { historyFrom, timeline } from '../timeline.js';
 import { HISTORY_PATH, Links, type View } from '../view.js';
 import { errorPage, nowHref, type Rendered } from './common.js';
 
-export const HISTORY_PAGE_SIZE = 30;
+const HISTORY_PAGE_SIZE = 30;
 /** Commits one page examines at most: a model changed rarely on a long history fills its page over several. */
-export const HISTORY_SCAN = 5_000;
+const HISTORY_SCAN = 5_000;
 const OID = /^[0-9a-f]{40}$/;
 
 export async function historyPage(view: View): Promise<Rendered> {

@@ -13,7 +13,7 @@ import { summarize, type ModelSummary } from '../summaries.js';
 import { modelPath, type View } from '../view.js';
 import { errorPage, nowHref, pageParam, type Rendered } from './common.js';
 
-export const VERSIONS_PAGE_SIZE = 50;
+const VERSIONS_PAGE_SIZE = 50;
 
 /**
  * One page of versions: numbers walked down from latest_version (or up from 1), skipping deleted ones,

@@ -10,7 +10,7 @@ import { summaries, type ModelSummary } from '../summaries.js';
 import type { View } from '../view.js';
 import { nowHref, pageParam, type Rendered } from './common.js';
 
-export const MODELS_PAGE_SIZE = 25;
+const MODELS_PAGE_SIZE = 25;
 
 const ORDERS: Readonly<Record<string, readonly string[]>> = {
   name: ['name ASC'],

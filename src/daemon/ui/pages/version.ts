@@ -19,7 +19,7 @@ import { errorPage, nowHref, type Rendered } from './common.js';
 import { modelNotFound } from './model.js';
 
 /** Commits a version page examines for its history at most (a long history continues on the next page). */
-export const HISTORY_SCAN = 1_000;
+const HISTORY_SCAN = 1_000;
 const OID = /^[0-9a-f]{40}$/;
 
 /** Where this page's history walk starts: the viewed commit, or the parent of `history_before` (a resumed walk). */
@@ -42,7 +42,7 @@ async function historyStart(
 /** How far a neighbour (previous/next live version) is looked for. */
 const NEIGHBOUR_SCAN = 10_000;
 
-export function parseVersionNumber(segment: string): number | undefined {
+function parseVersionNumber(segment: string): number | undefined {
   if (!/^[1-9]\d{0,9}$/.test(segment)) return undefined;
   const n = Number(segment);
   return n <= MAX_VERSION ? n : undefined;

@@ -9,7 +9,7 @@ import { mregCommand } from '../shell.js';
 import type { View } from '../view.js';
 import { nowHref, type Rendered } from './common.js';
 
-export const WEBHOOKS_PATH = '/ui/webhooks';
+const WEBHOOKS_PATH = '/ui/webhooks';
 
 type Hook = NonNullable<RegistryFile['webhooks']>[number];
 
