@@ -124,7 +124,9 @@ describe('mreg notify', () => {
     const positions = ids.map((id) => index.get(id)!);
     expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     // In order: positions never go back, except once, to resend the delivery the kill interrupted.
-    const backs = positions.flatMap((p, i) => (i > 0 && p <= positions[i - 1]! ? [[positions[i - 1]!, p]] : []));
+    const backs = positions.flatMap((p, i) =>
+      i > 0 && p <= positions[i - 1]! ? [[positions[i - 1]!, p] as const] : [],
+    );
     expect(backs.length).toBeLessThanOrEqual(1);
     for (const [from, to] of backs) expect(from - to).toBe(0);
     expect(ids.length - 500).toBe(backs.length);

@@ -194,7 +194,7 @@ describe('ssh (no sshd: GIT_SSH_COMMAND runs the git command locally)', () => {
       GIT_SSH_COMMAND: undefined,
       GIT_SSH: undefined,
       FAKE_SSH_LOG: log,
-    } as Record<string, string>;
+    } as NodeJS.ProcessEnv;
     await git(w.writer, 'remote', 'set-url', 'origin', `ssh://git.example.test${w.bare}`);
     await mregOk(['register', 'fraud', '--source', 's3://m/1', '--push'], { cwd: w.writer, env });
     const batch = (await readFile(log, 'utf8')).trim().split('\n');

@@ -32,13 +32,6 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function gitFails(cwd: string, ...args: string[]): Promise<boolean> {
-  return git(cwd, ...args).then(
-    () => false,
-    () => true,
-  );
-}
-
 /** fsck --strict must exit 0 and say nothing (no dangling objects are reported without --dangling... but be lenient on those). */
 async function expectFsckClean(cwd: string): Promise<void> {
   const { stdout, stderr } = await execFileP('git', ['fsck', '--strict', '--no-dangling'], { cwd, env: NATIVE_ENV });

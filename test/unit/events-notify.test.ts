@@ -39,10 +39,17 @@ describe('a merge, fact by fact', () => {
   it('a version created in a merge, and one only its branch created', () => {
     const v = (n: number) => [k('v', 'fraud', n), true] as const;
     const s = (n: number, st: string) => [k('s', 'fraud', n), st] as const;
-    const base = new Map([v(1), s(1, 'None')]);
-    const p1 = new Map([v(1), s(1, 'None')]);
-    const p2 = new Map([v(1), s(1, 'None'), v(2), s(2, 'None')]);
-    const merged = new Map([v(1), s(1, 'None'), v(2), s(2, 'None'), v(3), s(3, 'Staging')]);
+    const base: Facts = new Map<string, string | boolean>([v(1), s(1, 'None')]);
+    const p1: Facts = new Map<string, string | boolean>([v(1), s(1, 'None')]);
+    const p2: Facts = new Map<string, string | boolean>([v(1), s(1, 'None'), v(2), s(2, 'None')]);
+    const merged: Facts = new Map<string, string | boolean>([
+      v(1),
+      s(1, 'None'),
+      v(2),
+      s(2, 'None'),
+      v(3),
+      s(3, 'Staging'),
+    ]);
     expect([...mergeChanges(base, [p1, p2], merged).keys()].sort()).toEqual([k('s', 'fraud', 3), k('v', 'fraud', 3)]);
   });
 });

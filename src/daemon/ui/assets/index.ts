@@ -44,5 +44,5 @@ export function serveAsset(path: string, query: URLSearchParams, request: Reques
     ETag: etag,
   };
   if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
-  return new Response(a.body, { status: 200, headers });
+  return new Response(a.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
