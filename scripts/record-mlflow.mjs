@@ -392,6 +392,28 @@ const targetReads = await readsFor(target);
 writeFileSync(path.join(OUT, 'export.json'), JSON.stringify({ first, second, targetReads }, null, 1) + '\n');
 console.log(`export: ${first.length} exchanges, then ${second.length}`);
 
+// Changes made in git afterwards, sent to the models MLflow already has with --update.
+const GIT_EDITS = [
+  ['describe', 'fraud', 'Changed in git.'],
+  ['tag', 'fraud', 'team=ml-platform'],
+  ['tag', 'fraud', '--delete', 'a-tag'],
+  ['transition', 'fraud', '3', 'Staging'],
+  ['alias', 'fraud', 'challenger', '3'],
+  ['tag', 'churn-v2', '2', 'reviewed=yes'],
+];
+for (const edit of GIT_EDITS) {
+  const e = await mreg(edit, repo);
+  if (e.code !== 0) throw new Error(`mreg ${edit.join(' ')}: ${e.stderr}`);
+}
+start = target.log.length;
+r = await mreg(['export', '--to', target.url, '--update'], repo);
+if (r.code !== 0) throw new Error(`mreg export --update exited ${r.code}: ${r.stderr}`);
+writeFileSync(
+  path.join(OUT, 'export-update.json'),
+  JSON.stringify({ edits: GIT_EDITS, stdout: r.stdout, exchanges: target.log.slice(start) }, null, 1) + '\n',
+);
+console.log(`export --update: ${target.log.length - start} exchanges`);
+
 // A version MLflow refuses (a local source without a run): reported, its number used up, the next one exported.
 const local = path.join(work, 'local');
 mkdirSync(local);

@@ -252,4 +252,49 @@ describe.skipIf(!SOURCE || !TARGET)(`real MLflow: import, sync, export and the r
     const again = await mregOk(['export', '--to', TARGET!], { cwd: repo, timeoutMs: 600_000 });
     expect(again.stdout).toContain('Nothing to export');
   });
+
+  it('export --update: changes made in git reach the second MLflow, which then answers as mreg does', async () => {
+    for (const edit of [
+      ['describe', fraud, 'Changed in git.'],
+      ['tag', fraud, 'team=ml-platform'],
+      ['transition', fraud, '5', 'Staging'],
+      ['alias', fraud, 'challenger', '5'],
+      ['tag', churn, '2', 'reviewed=yes'],
+    ])
+      await mregOk(edit, { cwd: repo });
+    const r = await mregOk(['export', '--to', TARGET!, '--update'], { cwd: repo, timeoutMs: 600_000 });
+    expect(r.stdout).toContain('5 changes sent');
+    const headNow = (await git(repo, 'rev-parse', 'HEAD')).trim();
+    for (let t0 = Date.now(); Date.now() - t0 < 20_000; await new Promise((res) => setTimeout(res, 20)))
+      if ((await fetch(`${daemon.url}/readyz`)).headers.get('x-mreg-commit') === headNow) break;
+    const requests = reads([
+      [fraud, 5],
+      [churn, 3],
+    ]).filter(([e]) => e !== 'registered-models/search');
+    const fromMlflow = await record(TARGET!, requests);
+    const fromMreg = await record(daemon.url, requests);
+    const strip = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(strip)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([k]) => !k.endsWith('_timestamp'))
+                .map(([k, x]) => [k, strip(x)]),
+            )
+          : v;
+    const byNumber = (x: { version: string }, y: { version: string }) => Number(x.version) - Number(y.version);
+    const mismatches = fromMlflow.flatMap((a, i) => {
+      let want = JSON.parse(a.response.body);
+      let got = JSON.parse(fromMreg[i]!.response.body);
+      if (a.request.path.endsWith('/model-versions/search')) {
+        want = { model_versions: [...(want.model_versions ?? [])].sort(byNumber) };
+        got = { model_versions: [...(got.model_versions ?? [])].sort(byNumber) };
+      }
+      const d =
+        a.response.status !== fromMreg[i]!.response.status ? 'status' : firstDifference(strip(got), strip(want));
+      return d ? [`${a.request.path}?${new URLSearchParams(a.request.query)}: ${d}`] : [];
+    });
+    expect(mismatches).toEqual([]);
+  });
 });

@@ -2,14 +2,15 @@
 // (scripts/record-mlflow.mjs → test/fixtures/mlflow-sync/), replayed from a local HTTP server: the built CLI
 // imports each recorded state, and every read recorded from MLflow in that state is sent to mreg's daemon and
 // compared field by field. Then the export is checked request by request against what MLflow was sent.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
 import { SILENT } from '../../src/daemon/log.js';
 import { startDaemon, type Daemon } from '../../src/daemon/serve.js';
-import { mreg, mregOk } from '../helpers/cli.js';
+import { BIN, cliEnv, mreg, mregOk } from '../helpers/cli.js';
 import { compareReads } from '../helpers/mlflow-compare.js';
 import {
   loadFixture,
@@ -166,6 +167,30 @@ describe('mreg import: conflicts between MLflow and git', () => {
     expect(await git(dir, 'show', 'HEAD:models/churn/model.yaml')).toContain('owner: git');
   });
 
+  it('a change to versions MLflow records a user id for is authored by that user; the importer commits it', async () => {
+    const { dir, url, use } = await imported();
+    for (const [user, email] of [
+      ['ana@example.com', 'ana@example.com'],
+      ['bob', ''],
+    ]) {
+      const exchanges: Exchange[] = structuredClone(s0!.import);
+      const search = exchanges.find((e) => e.request.path.endsWith('/model-versions/search'))!;
+      const body = JSON.parse(search.response.body);
+      const v2 = body.model_versions.find(
+        (v: { name: string; version: string }) => v.name === 'fraud' && v.version === '2',
+      );
+      Object.assign(v2, { user_id: user, description: `checked by ${user}` });
+      search.response.body = JSON.stringify(body);
+      use(exchanges);
+      await mregOk(['import', '--from', url], { cwd: dir });
+      expect((await git(dir, 'log', '-1', '--format=%an <%ae>|%cn|%s')).trim()).toBe(
+        `${user} <${email}>|CLI Tester|fraud: v2 description updated; v2 user_id changed`,
+      );
+      expect(await git(dir, 'log', '-1', '--format=%b')).toContain(`MLflow user: ${user}.`);
+    }
+    await git(dir, 'fsck', '--strict', '--no-progress');
+  });
+
   it('a version the listing missed is looked up before it is deleted (offset paging can skip a row)', async () => {
     const { dir, url, use, server } = await imported();
     // s1's listing without fraud v1, and MLflow's answer when asked about it directly.
@@ -259,6 +284,33 @@ describe('mreg export replayed against a recording of a real, empty MLflow serve
   });
 });
 
+describe('mreg export --update: changes made in git, sent to models MLflow already has', () => {
+  const recorded = loadFixture<{ edits: string[][]; exchanges: Exchange[] }>('export-update.json');
+
+  it('sends exactly the recorded description, tag, stage and alias writes', async () => {
+    const dir = await freshRepo();
+    const server = await replayMlflow([]);
+    for (const s of states()) {
+      server.use(s.import);
+      await mregOk(['import', '--from', server.url], { cwd: dir });
+    }
+    for (const edit of recorded.edits) await mregOk(edit, { cwd: dir });
+    // Without --update the differences are listed and nothing is sent.
+    server.use(recorded.exchanges.filter((e) => e.request.method === 'GET'));
+    const listed = await mregOk(['export', '--to', server.url], { cwd: dir });
+    expect(listed.stdout).toContain('Nothing to export');
+    expect(listed.stderr).toContain('mreg: differs in MLflow, not changed: fraud: description differs');
+    expect(listed.stderr).toContain('mreg: differs in MLflow, not changed: fraud v3: stage is Staging in git');
+    expect(server.received.every((q) => q.method === 'GET')).toBe(true);
+
+    server.use(recorded.exchanges);
+    const r = await mregOk(['export', '--to', server.url, '--update'], { cwd: dir });
+    expect(server.unmatched).toEqual([]);
+    expect(server.remaining()).toEqual([]);
+    expect(r.stdout).toMatch(/^Exported to MLflow server http:\/\/127\.0\.0\.1:\d+: 6 changes sent\.$/m);
+  });
+});
+
 describe('mreg export: versions MLflow refuses', () => {
   const recorded = loadFixture<{ exitCode: number; stdout: string; stderr: string; exchanges: Exchange[] }>(
     'export-refused.json',
@@ -296,5 +348,37 @@ describe('mreg export: versions MLflow refuses', () => {
       q.path.endsWith('/model-versions/create') ? [(q.body as { source: string }).source] : [],
     );
     expect(sources).toEqual(['s3://models/refused/1', 'file:///srv/models/refused/2']);
+  });
+});
+
+describe('mreg import --interval: a mirror', () => {
+  it('syncs round after round, quietly when nothing changed, and stops on SIGTERM', async () => {
+    const [s0, s1] = states();
+    const dir = await freshRepo();
+    const server = await replayMlflow(s0!.import);
+    const child = spawn(process.execPath, [BIN, 'import', '--from', server.url, '--interval', '0.2'], {
+      cwd: dir,
+      env: cliEnv(),
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const until = async (pred: () => Promise<boolean>): Promise<void> => {
+      for (const t0 = Date.now(); !(await pred()); await new Promise((r) => setTimeout(r, 50)))
+        if (Date.now() - t0 > 60_000) throw new Error(`timed out; stdout so far: ${out}`);
+    };
+    await until(async () => (await commitCount(dir)) === 2);
+    const rounds = server.received.length;
+    await until(async () => server.received.length >= rounds + 6); // two more rounds, nothing to commit
+    server.use(s1!.import);
+    await until(async () => (await commitCount(dir)) === 3);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^import from MLflow server .*: 5 models, 7 versions \[/m);
+    expect(out).toMatch(/^fraud: v2 Staging → Production; v3 Production → Archived \[/m);
+    expect(out.match(/Nothing to import/g) ?? []).toHaveLength(1);
   });
 });

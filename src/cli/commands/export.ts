@@ -65,10 +65,14 @@ export const exportCommand = defineCommand<Args>({
       for (const x of r.stopped) out.note(`mreg: ${x.name}: stopped: ${x.message}`);
     }
     const c = r.created;
-    const did = c.models + c.versions + c.placeholders + r.updates;
+    const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const parts: string[] = [];
+    if (c.models || c.versions) parts.push(`${plural(c.models, 'model')} and ${plural(c.versions, 'version')} created`);
+    if (c.placeholders) parts.push(`${plural(c.placeholders, 'number')} of deleted versions used up`);
+    if (r.updates) parts.push(`${plural(r.updates, 'change')} sent`);
     out.result(r, () =>
-      did
-        ? `Exported to ${r.server}: ${c.models} model${c.models === 1 ? '' : 's'} and ${c.versions} version${c.versions === 1 ? '' : 's'} created${c.placeholders ? `, ${c.placeholders} number${c.placeholders === 1 ? '' : 's'} of deleted versions used up` : ''}${r.updates ? `, ${r.updates} change${r.updates === 1 ? '' : 's'}` : ''}.`
+      parts.length
+        ? `Exported to ${r.server}: ${parts.join(', ')}.`
         : `Nothing to export: ${r.server} already has every model and version of the registry.`,
     );
     const failed = r.refused.length + r.stopped.length;

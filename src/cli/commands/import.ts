@@ -191,7 +191,9 @@ function report(out: Output, r: ImportResult, seen: Set<string>, isMirror: boole
   for (const n of r.notes) once(`mreg: note: ${n}`);
   for (const m of r.invalid) once(`mreg: skipped ${JSON.stringify(m.name)}: ${m.problems.join('; ')}`);
   for (const k of r.kept)
-    once(`mreg: ${k}: changed in git since the last import and not in MLflow: kept (mreg export would send it)`);
+    once(
+      `mreg: ${k}: changed in git since the last import and not in MLflow: kept (mreg export --update would send it to MLflow)`,
+    );
   for (const x of r.refused) out.note(`mreg: ${x.name}: not imported: ${x.code}: ${x.message}`);
   for (const c of r.conflicts) {
     const what = c.operations.slice(0, 3).map(describeOperation).join('; ');
