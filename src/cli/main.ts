@@ -139,6 +139,7 @@ export async function main(
       if (err instanceof HandlerFailure) throw err;
       throw new UsageError(msg ?? err?.message ?? 'invalid usage');
     });
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
     return EXIT.ok;
@@ -161,6 +162,19 @@ export async function main(
     if (debugWanted() && err?.stack) io.stderr.write(err.stack + '\n');
     return EXIT.registryError;
   }
+}
+
+/**
+ * yargs renders the whole help text (every command, wrapped and measured character by character) after it
+ * starts a command's handler, to have it ready should the command fail — ~80 ms of a CLI write's CPU, and
+ * more than that under load. mreg never prints help on a failure (showHelpOnFail is off), so that rendering
+ * is skipped. It is an internal of yargs: if it is missing, nothing is changed and help still works.
+ */
+function skipHelpCache(parser: unknown): void {
+  const usage = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Record<string, unknown> } })
+    .getInternalMethods?.()
+    .getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 function oneLine(s: string): string {
