@@ -122,14 +122,14 @@ export function parseAuthor(s: string): { name: string; email: string } {
   return { name: m[1], email: m[2]! };
 }
 
-/** Opens the registry for reading. */
+/** Opens the registry for reading; model versions carry the lineage keys (digest, code_commit, …) in --json. */
 export async function openForRead(args: GlobalArgs & { branch?: string }): Promise<Registry> {
-  return Registry.open(repoDir(args), args.branch ? { branch: args.branch } : {});
+  return Registry.open(repoDir(args), { lineage: true, ...(args.branch ? { branch: args.branch } : {}) });
 }
 
 /** Opens the registry for one write, with the write flags turned into Registry options. */
 export async function openForWrite(args: WriteArgs): Promise<Registry> {
-  const opts: RegistryOptions = { commit: args.commit !== false };
+  const opts: RegistryOptions = { commit: args.commit !== false, lineage: true };
   if (args.push) {
     opts.push = args.remote ?? 'origin';
     opts.maxAttempts = args['max-attempts'] ?? DEFAULT_PUSH_ATTEMPTS;

@@ -101,6 +101,11 @@ export class Registry {
     return this.writer.lastWrite;
   }
 
+  /** How returned model versions are shaped: MLflow's fields, plus the lineage keys when opened with `lineage`. */
+  private get shape(): Shape {
+    return { lineage: this.opts.lineage === true };
+  }
+
   private get workTreeMode(): boolean {
     return this.opts.commit === false;
   }
@@ -206,13 +211,13 @@ export class Registry {
       'model',
       (ctx, [existing]) =>
         createRegisteredModel(ctx, existing, { name, tags: opts.tags, description: opts.description ?? null }),
-      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!, this.shape),
     );
   }
 
   /** @throws RESOURCE_DOES_NOT_EXIST */
   async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
-    return toMlflowRegisteredModel(await this.requireModel(name, 'all'));
+    return toMlflowRegisteredModel(await this.requireModel(name, 'all'), this.shape);
   }
 
   /** Sets (or with '' / null clears) the description. */
@@ -226,7 +231,7 @@ export class Registry {
       [name],
       'all',
       (ctx, [e]) => updateRegisteredModel(ctx, must(e, name), description),
-      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!, this.shape),
     );
   }
 
@@ -238,7 +243,7 @@ export class Registry {
       [name, newName],
       'all',
       (ctx, [e, target]) => renameRegisteredModel(ctx, must(e, name), target, newName),
-      (c) => toMlflowRegisteredModel(c!.after.get(newName)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(newName)!, this.shape),
     );
   }
 
@@ -302,18 +307,18 @@ export class Registry {
     assertValidName(name);
     const entry = await loadModel(await this.reader(), name, 'all');
     const v = modelVersionByAlias(entry, name, alias);
-    return toMlflowModelVersion(entry!.file, v);
+    return toMlflowModelVersion(entry!.file, v, this.shape);
   }
 
   /** get_latest_versions: the highest version in each (requested) stage. */
   async getLatestVersions(name: string, stages?: string[] | null): Promise<MlflowModelVersion[]> {
     const entry = await this.requireModel(name, 'all');
-    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry.file, v));
+    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry.file, v, this.shape));
   }
 
   async searchRegisteredModels(opts: SearchOptions = {}): Promise<MlflowSearchModelsResponse> {
     const search = compileModelSearch(searchQuery(opts));
-    return toMlflowSearchModelsResponse(search(await this.state()));
+    return toMlflowSearchModelsResponse(search(await this.state()), this.shape);
   }
 
   // ---------------------------------------------------------------- model versions
@@ -332,7 +337,7 @@ export class Registry {
       [name],
       'model',
       (ctx, [e]) => createModelVersion(ctx, must(e, name), { ...opts, source }),
-      (c) => versionAfter(c!, name),
+      (c) => versionAfter(c!, name, undefined, this.shape),
     );
   }
 
@@ -352,7 +357,7 @@ export class Registry {
       [name],
       'model',
       (ctx, [e]) => registerModelVersion(ctx, e, model, { ...opts, source }, message),
-      (c) => versionAfter(c!, name),
+      (c) => versionAfter(c!, name, undefined, this.shape),
     );
   }
 
@@ -368,7 +373,7 @@ export class Registry {
   /** @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
   async getModelVersion(name: string, version: string | number): Promise<MlflowModelVersion> {
     const [entry, v] = await this.readVersion(name, version);
-    return toMlflowModelVersion(entry.file, v);
+    return toMlflowModelVersion(entry.file, v, this.shape);
   }
 
   /** A version's lineage beyond MLflow's fields: digest, code commit, data set, storage location, author. @throws RESOURCE_DOES_NOT_EXIST */
@@ -388,7 +393,7 @@ export class Registry {
       [name],
       [n],
       (ctx, [e]) => updateModelVersion(ctx, mustVersion(e, name, n), n, description),
-      (c) => versionAfter(c!, name, n),
+      (c) => versionAfter(c!, name, n, this.shape),
     );
   }
 
@@ -410,7 +415,7 @@ export class Registry {
       'all',
       (ctx, [e]) =>
         transitionModelVersionStage(ctx, mustVersion(e, name, n), n, stage, opts.archiveExistingVersions === true),
-      (c) => versionAfter(c!, name, n),
+      (c) => versionAfter(c!, name, n, this.shape),
     );
   }
 
@@ -459,7 +464,7 @@ export class Registry {
 
   async searchModelVersions(opts: SearchOptions = {}): Promise<MlflowSearchVersionsResponse> {
     const search = compileVersionSearch(searchQuery(opts));
-    return toMlflowSearchVersionsResponse(search(await this.state()));
+    return toMlflowSearchVersionsResponse(search(await this.state()), this.shape);
   }
 
   /**
@@ -483,7 +488,7 @@ export class Registry {
       [dstName],
       'model',
       (ctx, [e]) => registerModelVersion(ctx, e, { name: dstName }, input, message),
-      (c) => versionAfter(c!, dstName),
+      (c) => versionAfter(c!, dstName, undefined, this.shape),
     );
   }
 
@@ -531,6 +536,8 @@ export class Registry {
 
 // ---------------------------------------------------------------- helpers
 
+type Shape = { lineage: boolean };
+
 function must(e: ModelEntry | undefined, name: string): ModelEntry {
   if (!e) throw modelNotFound(name);
   return e;
@@ -542,9 +549,9 @@ function mustVersion(e: ModelEntry | undefined, name: string, n: number): ModelE
 }
 
 /** A version as a change leaves it (default: the model's newest), in MLflow's shape. */
-function versionAfter(change: Change, name: string, n?: number): MlflowModelVersion {
+function versionAfter(change: Change, name: string, n: number | undefined, shape: Shape): MlflowModelVersion {
   const after = change.after.get(name)!;
-  return toMlflowModelVersion(after.file, after.versions.get(n ?? after.file.latest_version)!);
+  return toMlflowModelVersion(after.file, after.versions.get(n ?? after.file.latest_version)!, shape);
 }
 
 /** The library's search options as the domain's query (`filterString` is MlflowClient's name, `filter` REST's). */

@@ -20,6 +20,11 @@ export interface RegistryOptions {
   lockTimeoutMs?: number;
   /** The branch that `protected` policies judge a write by; default the branch written to. */
   policyBranch?: string;
+  /**
+   * Model versions returned carry mreg's lineage keys after MLflow's fields: `digest`, `code_commit`,
+   * `dataset`, `user_id` ('' when unknown). Off by default, so results keep MLflow's exact shape.
+   */
+  lineage?: boolean;
 }
 
 export interface SearchOptions {

@@ -77,11 +77,13 @@ export const searchCommand = defineCommand<Args>({
 
 export const versionsCommand = defineCommand<Args>({
   command: 'versions',
-  describe: 'Search model versions (MLflow filter grammar: name, version, run_id, source, tags)',
+  describe:
+    'Search model versions (MLflow filter grammar: name, version_number, run_id, source_path, tags; and lineage: digest, code_commit, dataset, user_id)',
   builder: (y) =>
     searchOptions(y, 'versions')
       .example(`$0 versions --filter "name = 'fraud'"`, 'every version of fraud')
-      .example(`$0 versions --filter "run_id = '8f2c'" --json`, 'as model-versions/search JSON'),
+      .example(`$0 versions --filter "run_id = '8f2c'" --json`, 'as model-versions/search JSON')
+      .example(`$0 versions --filter "digest = 'sha256:9f86d0…'"`, 'which version holds these artifacts'),
   async handler(a) {
     const out = outputFor(a);
     const reg = await openForRead(a);

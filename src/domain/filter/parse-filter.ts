@@ -12,7 +12,7 @@ export type FilterKind = 'model' | 'version';
 /** One `key op value` clause, after validation. */
 export interface Clause {
   readonly entity: 'attribute' | 'tag';
-  /** Attribute name (`name`, `run_id`, `source_path`, `version_number`) or tag key, unquoted. */
+  /** Attribute name (`name`, `run_id`, `source_path`, `version_number`, a lineage key) or tag key, unquoted. */
   readonly key: string;
   /** Upper-cased: `=`, `!=`, `<`, `<=`, `>`, `>=`, `LIKE`, `ILIKE`, `IN`. */
   readonly comparator: string;
@@ -23,12 +23,16 @@ export interface Clause {
 /** Filters longer than this are rejected outright: they are untrusted input. */
 export const MAX_FILTER_LENGTH = 100_000;
 
+/** Version attributes beyond MLflow's: the lineage a version records, compared as strings. */
+export const LINEAGE_FILTER_KEYS: readonly string[] = ['digest', 'code_commit', 'dataset', 'user_id'];
+
 // Python set reprs exactly as MLflow printed them (set order is hash-seeded in Python; these are the
 // orders captured from a real server, see shared/mlflow-responses/ERR-model-versions-search__bad-filter-key.json).
+// The lineage keys are accepted too but left out of the message, which stays MLflow's word for word.
 const VALID_KEYS: Record<FilterKind, { keys: ReadonlySet<string>; repr: string }> = {
   model: { keys: new Set(['name']), repr: "{'name'}" },
   version: {
-    keys: new Set(['name', 'run_id', 'source_path', 'version_number']),
+    keys: new Set(['name', 'run_id', 'source_path', 'version_number', ...LINEAGE_FILTER_KEYS]),
     repr: "{'source_path', 'version_number', 'run_id', 'name'}",
   },
 };
