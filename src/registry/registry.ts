@@ -24,6 +24,7 @@ import {
   updateModelVersion,
   type CreateVersionInput,
 } from '../domain/ops/versions.js';
+import { registerModelVersionWith } from '../domain/ops/register.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import {
   downloadUri,
@@ -56,7 +57,7 @@ import { GitWriter } from '../store/git/writer.js';
 import type { HistoryEntry } from '../store/history.js';
 import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { resolveAt } from '../store/resolve-at.js';
-import { resolveAuthor, type Author } from './config.js';
+import { findAuthor, type Author } from './config.js';
 import { commitReader, loadModel, workTreeReader, type Need, type Reader } from './reader.js';
 import { commitSummary, historyOf } from './history.js';
 import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
@@ -74,7 +75,7 @@ export class Registry {
   private constructor(
     private readonly repo: GitWriter,
     readonly branch: string,
-    author: Author,
+    author: Author | undefined,
     private readonly opts: RegistryOptions,
   ) {
     this.writer = new Writer(repo, branch, author, {
@@ -88,11 +89,13 @@ export class Registry {
   }
 
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
-    const repo = await GitWriter.open(dir);
+    // From a sub-folder of the work tree (models/fraud), the repository is found as git finds it.
+    const repo = await GitWriter.open(dir, { discover: true });
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
     if (opts.commit === false && repo.bare)
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
-    const author = await resolveAuthor(repo.gitdir, opts.author);
+    // Reads need no author; a write without one is refused when it is made, as git refuses a commit.
+    const author = await findAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
   }
 
@@ -112,9 +115,12 @@ export class Registry {
 
   // ---------------------------------------------------------------- reading
 
-  /** The branch head (null before the first commit). */
+  private pinned: string | undefined;
+
+  /** The commit reads see: the branch head (null before the first commit), or the one the `at` option names. */
   async head(): Promise<string | null> {
-    return this.repo.resolveBranch(this.branch);
+    if (this.opts.at === undefined) return this.repo.resolveBranch(this.branch);
+    return (this.pinned ??= await this.commitAt(this.opts.at));
   }
 
   private async reader(commitOverride?: string | null): Promise<Reader> {
@@ -343,21 +349,32 @@ export class Registry {
 
   /**
    * Registers a version, creating the model first when it does not exist — both in one commit
-   * (what `mlflow.register_model` does in two calls).
+   * (what `mlflow.register_model` does in two calls). `stage` (with `archiveExistingVersions`) and `aliases`
+   * are set on the new version in the same commit, checked by the same policies.
+   * @throws INVALID_PARAMETER_VALUE (bad source, tags, stage or alias: nothing is written), a policy's code
+   * @example await registry.registerModelVersion('fraud', 's3://models/fraud/8', { stage: 'Staging', aliases: ['challenger'] })
    */
   async registerModelVersion(
     name: string,
     source: string,
-    opts: Omit<CreateVersionInput, 'source'> & { modelDescription?: string | null; modelTags?: unknown } = {},
+    opts: Omit<CreateVersionInput, 'source'> & {
+      modelDescription?: string | null;
+      modelTags?: unknown;
+      stage?: string;
+      archiveExistingVersions?: boolean;
+      aliases?: readonly string[];
+    } = {},
   ): Promise<MlflowModelVersion> {
     assertValidName(name);
     const model = { name, tags: opts.modelTags, description: opts.modelDescription ?? null };
     const message = `${name}: created; v1 registered`;
+    const extras = { stage: opts.stage, archiveExisting: opts.archiveExistingVersions, aliases: opts.aliases };
     return this.writer.run(
       [name],
-      'model',
-      (ctx, [e]) => registerModelVersion(ctx, e, model, { ...opts, source }, message),
-      (c) => versionAfter(c!, name, undefined, this.shape),
+      // A stage needs every version: archiving and the stage policies read them.
+      opts.stage !== undefined ? 'all' : 'model',
+      (ctx, [e]) => registerModelVersionWith(ctx, e, model, { ...opts, source }, message, extras),
+      (c) => versionAfter(c!, name, Math.max(...c!.after.get(name)!.versions.keys()), this.shape),
     );
   }
 
@@ -514,7 +531,7 @@ export class Registry {
    * @throws INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST (nothing that early)
    */
   async commitAt(at: AtInput): Promise<string> {
-    return resolveAt(this.repo, await this.head(), parseAt(at), { branch: this.branch });
+    return resolveAt(this.repo, await this.repo.resolveBranch(this.branch), parseAt(at), { branch: this.branch });
   }
 
   // ---------------------------------------------------------------- history

@@ -44,9 +44,27 @@ export const historyCommand = defineCommand<Args>({
     if (a.limit !== undefined) q.limit = a.limit;
     if (a.ref !== undefined) q.ref = a.ref;
     const entries: HistoryEntry[] = [];
+    let count = 0;
+    let ofVersion = 0;
+    const wanted = a.version !== undefined ? Number(a.version) : undefined;
     for await (const e of reg.history(q)) {
+      count++;
+      if (e.operations.some((o) => o.version === wanted)) ofVersion++;
       if (out.json) entries.push(e);
       else out.print(entryText(e, (s) => out.bold(s)).join('\n'));
+    }
+    // Every model (and version) that ever existed has at least the commit that created it: none means a wrong
+    // name, which must not pass for an empty audit log.
+    // (Under --limit the few entries shown may all be the model's, so only an empty answer counts there.)
+    const versionUnseen = wanted !== undefined && ofVersion === 0 && a.limit === undefined;
+    if (a.name !== undefined && (count === 0 || versionUnseen)) {
+      const where = `the history of ${a.ref !== undefined ? `'${a.ref}'` : `branch '${reg.branch}'`}`;
+      // A version's log also shows its model's own changes: only an entry about the version itself counts.
+      throw RegistryError.notFound(
+        a.version !== undefined
+          ? `Version ${a.version} of registered model '${a.name}' not found in ${where}.`
+          : `Registered model '${a.name}' not found in ${where}.`,
+      );
     }
     if (out.json) out.result({ entries }, () => []);
   },

@@ -1,6 +1,6 @@
 // mreg search / mreg versions: MLflow's search over registered models and over model versions.
 import type { Argv } from 'yargs';
-import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { atOption, defineCommand, openForRead, type GlobalArgs } from '../options.js';
 import { humanTime, outputFor, table, visibleWidth } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -9,10 +9,11 @@ interface Args extends GlobalArgs {
   'max-results'?: number;
   'page-token'?: string;
   branch?: string;
+  at?: string;
 }
 
 function searchOptions(y: Argv, what: 'models' | 'versions'): Argv<unknown> {
-  return y
+  return atOption(y)
     .option('filter', { type: 'string', alias: 'f', describe: 'MLflow filter string', requiresArg: true })
     .option('order-by', {
       type: 'string',

@@ -6,11 +6,11 @@ import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
-  port: number;
+  port: string;
   host: string;
   branch?: string;
   remote?: string;
-  interval?: number;
+  interval?: string;
   example?: boolean;
   snapshot?: boolean;
 }
@@ -23,7 +23,8 @@ export const serveCommand = defineCommand<Args>({
   describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI',
   builder: (y) =>
     y
-      .option('port', { type: 'number', default: 5000, describe: 'Port (0 picks a free one)', requiresArg: true })
+      // Read as text and checked here: yargs turns 'abc' into NaN, and the message must quote what was given.
+      .option('port', { type: 'string', default: '5000', describe: 'Port (0 picks a free one)', requiresArg: true })
       .option('host', {
         type: 'string',
         default: '127.0.0.1',
@@ -42,7 +43,7 @@ export const serveCommand = defineCommand<Args>({
         requiresArg: true,
       })
       .option('interval', {
-        type: 'number',
+        type: 'string',
         describe: 'Seconds between fetches from --remote (default 30)',
         requiresArg: true,
       })
@@ -57,6 +58,8 @@ export const serveCommand = defineCommand<Args>({
           'Keep a snapshot of the parsed state under <gitdir>/mreg/ for fast restarts (--no-snapshot to disable)',
       })
       .check((a) => {
+        parsePort(a.port);
+        if (a.interval !== undefined) parseInterval(a.interval);
         if (a.interval !== undefined && a.remote === undefined) throw new UsageError('--interval needs --remote.');
         if (a.example && a.remote !== undefined) throw new UsageError('--example and --remote cannot be combined.');
         return true;
@@ -82,9 +85,9 @@ export const serveCommand = defineCommand<Args>({
       ...(repo !== undefined ? { repo } : {}),
       ...(args.branch !== undefined ? { branch: args.branch } : {}),
       host: args.host,
-      port: args.port,
+      port: parsePort(args.port),
       ...(args.remote !== undefined ? { remote: args.remote } : {}),
-      ...(args.interval !== undefined ? { interval: args.interval } : {}),
+      ...(args.interval !== undefined ? { interval: parseInterval(args.interval) } : {}),
       ...(args.snapshot === false ? { snapshot: false } : {}),
     });
     const daemon = await startDaemon(config);
@@ -103,3 +106,20 @@ export const serveCommand = defineCommand<Args>({
     await daemon.stop();
   },
 });
+
+/** --port: a whole number from 0 to 65535. @throws UsageError quoting what was given */
+export function parsePort(given: unknown): number {
+  const text = String(given).trim();
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new UsageError(`--port must be a port number from 0 to 65535, got '${String(given)}'.`);
+  return n;
+}
+
+/** --interval: seconds, a positive number. @throws UsageError quoting what was given */
+export function parseInterval(given: unknown): number {
+  const text = String(given).trim();
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0)) throw new UsageError(`--interval must be a positive number of seconds, got '${String(given)}'.`);
+  return n;
+}
