@@ -3,7 +3,9 @@ import { readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
 import { initRegistry } from '../../src/index.js';
+import { stringifyDocument } from '../../src/store/yaml.js';
 import { mreg, mregOk } from '../helpers/cli.js';
 import { AUTHOR, commitCount, git, tempDir } from '../helpers/registry.js';
 
@@ -233,6 +235,38 @@ describe('sharp edges', { timeout: 180_000 }, () => {
     }
     expect(await commitCount(dir)).toBe(3);
     expect((await git(dir, 'status', '--porcelain')).trim()).toBe('');
+  });
+
+  it('diff --format markdown shows each policy change of registry.yaml and flags a relaxed one', async () => {
+    const dir = await tempDir('mreg-edges-');
+    const policies = { transitions: { Production: ['Staging' as const] }, max_versions_per_stage: { Production: 1 } };
+    await initRegistry(dir, { author: AUTHOR, registry: { policies } });
+    await git(dir, 'checkout', '-q', '-b', 'loosen');
+    // The registry file as canonical YAML, as an editor of the pull request would leave it.
+    const loosened = {
+      format_version: 1,
+      policies: { max_versions_per_stage: { Production: 2 }, required_fields: { Production: ['digest' as const] } },
+    };
+    await writeFile(path.join(dir, 'registry.yaml'), stringifyDocument('registry', loosened));
+    await git(
+      dir,
+      '-c',
+      `user.name=${AUTHOR.name}`,
+      '-c',
+      `user.email=${AUTHOR.email}`,
+      'commit',
+      '-q',
+      '-am',
+      'loosen',
+    );
+    const md = (await mregOk(['diff', 'main', 'loosen', '--format', 'markdown', '--repo', dir])).stdout;
+    expect(md).toContain('— ⚠️ **2 policies relaxed**');
+    const lines = md.split('\n');
+    expect(lines).toContain('- policy `transitions.Production`: only from Staging → from any stage ⚠️ **relaxed**');
+    expect(lines).toContain('- policy `max_versions_per_stage.Production`: at most 1 → at most 2 ⚠️ **relaxed**');
+    expect(lines).toContain('- policy `required_fields.Production`: nothing → digest');
+    const text = (await mregOk(['diff', 'main', 'loosen', '--repo', dir])).stdout;
+    expect(text).toContain('policy max_versions_per_stage.Production: at most 1 → at most 2 (relaxed)');
   });
 
   it('get, versions and search take --at', async () => {
