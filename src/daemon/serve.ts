@@ -72,6 +72,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     startedAt,
     // `follower` is created below; a push webhook can only arrive once the server listens.
     gitHook: { remote: !!config.remote, secret: config.gitHookSecret, fetchNow: () => void follower?.fetchOnce() },
+    ...(config.remote ? { replica: () => follower?.status() } : {}),
   });
   const server = createHttpServer(app, config.limits, logger);
   await new Promise<void>((resolve, reject) => {
