@@ -72,9 +72,10 @@ export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
 }
 
 export function brokenFile(problems: Problem[]): RegistryError {
+  const several = new Set(problems.map((p) => p.path)).size > 1;
   return new RegistryError(
     'INVALID_STATE',
-    `The registry has ${problems.length > 1 ? 'broken files' : 'a broken file'}: ${listProblems(problems)}. Fix ${problems.length > 1 ? 'them' : 'it'} (see 'mreg validate') before writing.`,
+    `The registry has ${several ? 'broken files' : 'a broken file'}: ${listProblems(problems)}. Fix ${several ? 'them' : 'it'} (see 'mreg validate') before writing.`,
     { problems },
   );
 }
