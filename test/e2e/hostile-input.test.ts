@@ -113,6 +113,7 @@ const ODD_NAMES = [
   '.hidden',
   'trailing.',
   'inner space',
+  'two  inner spaces',
   'Fraud',
   'fraud',
   'FRAUD',

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { initRegistry } from '../../src/index.js';
 import { stringifyDocument } from '../../src/store/yaml.js';
-import { mreg, mregOk } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { BIN, cliEnv, mreg, mregOk, ROOT } from '../helpers/cli.js';
 import { AUTHOR, commitCount, git, tempDir } from '../helpers/registry.js';
 
 async function registry(): Promise<string> {
@@ -297,6 +299,38 @@ describe('sharp edges', { timeout: 180_000 }, () => {
     const early = await mreg(['search', '--at', '2000-01-01', '--repo', dir]);
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('serve --example builds the example in a temporary folder, never inside the package, and removes it on exit', async () => {
+    const tmp = await tempDir('mreg-tmp-');
+    const before = await readdir(ROOT);
+    const child = spawn(process.execPath, [BIN, 'serve', '--example', '--port', '0'], {
+      cwd: ROOT,
+      env: cliEnv({ TMPDIR: tmp }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line: ${out}`)), 120_000);
+      child.stdout.on('data', () => {
+        const m = /^mreg serve: .*\n/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
+      });
+    });
+    const served = /of (\S+); read-only/.exec(line)?.[1] ?? '';
+    expect(path.dirname(served)).toBe(tmp);
+    expect(existsSync(path.join(served, 'registry.yaml'))).toBe(true);
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1];
+    expect((await fetch(`${url}/api/2.0/mlflow/registered-models/get?name=fraud`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(served)).toBe(false);
+    expect(await readdir(ROOT)).toEqual(before);
   });
 
   it('mreg completion prints a shell completion script, and the completions it asks for', async () => {

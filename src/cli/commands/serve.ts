@@ -1,7 +1,7 @@
 // mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { SCHEMA_DIR } from '../../schema/validate.js';
 import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
@@ -14,9 +14,6 @@ interface Args extends GlobalArgs {
   example?: boolean;
   snapshot?: boolean;
 }
-
-/** Where `--example` builds registry-example/ as a git repository: gitignored, beside package.json. */
-export const EXAMPLE_DIR = path.join(path.dirname(SCHEMA_DIR), '.mreg-example');
 
 export const serveCommand = defineCommand<Args>({
   command: 'serve',
@@ -49,7 +46,7 @@ export const serveCommand = defineCommand<Args>({
       })
       .option('example', {
         type: 'boolean',
-        describe: 'Build the bundled example registry (into .mreg-example/) and serve it',
+        describe: 'Build the bundled example registry in a temporary folder (removed on exit) and serve it',
       })
       .option('snapshot', {
         type: 'boolean',
@@ -69,12 +66,14 @@ export const serveCommand = defineCommand<Args>({
       .example('$0 serve --example', 'serve the bundled example (what npm start runs)'),
   async handler(args) {
     let repo: string | undefined;
+    let scratch: string | undefined;
     if (args.example) {
-      // Rebuilt on every start: it is deterministic, and a leftover from an older build must not be served.
-      await rm(EXAMPLE_DIR, { recursive: true, force: true });
+      // Built afresh in a temporary folder on every start (it is deterministic): never inside the package,
+      // which may be installed read-only or shared by several users.
+      scratch = await mkdtemp(path.join(os.tmpdir(), 'mreg-example-'));
       const { materializeExample } = await import('../../registry/example.js');
-      await materializeExample(EXAMPLE_DIR);
-      repo = EXAMPLE_DIR;
+      await materializeExample(scratch);
+      repo = scratch;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
     // The daemon (HTTP, watcher, UI) loads only for `serve`: every other command starts faster without it.
     const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([
@@ -90,20 +89,24 @@ export const serveCommand = defineCommand<Args>({
       ...(args.interval !== undefined ? { interval: parseInterval(args.interval) } : {}),
       ...(args.snapshot === false ? { snapshot: false } : {}),
     });
-    const daemon = await startDaemon(config);
-    process.stdout.write(
-      `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
-    );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
-    await daemon.stop();
+    try {
+      const daemon = await startDaemon(config);
+      process.stdout.write(
+        `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          process.off('SIGINT', done);
+          process.off('SIGTERM', done);
+          resolve();
+        };
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+      });
+      await daemon.stop();
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
   },
 });
 
