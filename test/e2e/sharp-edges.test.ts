@@ -121,6 +121,9 @@ describe('sharp edges', { timeout: 180_000 }, () => {
     expect(v.code).toBe(1);
     expect(v.stdout).toBe('');
     expect(v.stderr).toContain("Version 9 of registered model 'fraud' not found");
+    // In text too, nothing is printed before the error (not even the model's own entries).
+    const vText = await mreg(['history', 'fraud', '9', '--repo', dir]);
+    expect({ code: vText.code, stdout: vText.stdout }).toEqual({ code: 1, stdout: '' });
     const known = JSON.parse((await mregOk(['history', 'fraud', '1', '--json', '--repo', dir])).stdout).entries;
     expect(known).toHaveLength(1);
     expect(known[0].message).toBe('fraud: created; v1 registered');
