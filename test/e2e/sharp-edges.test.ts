@@ -83,6 +83,10 @@ describe('sharp edges', { timeout: 180_000 }, () => {
     const r = await mreg(['get', 'fraud'], { cwd: outside });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('is not a git repository (nor is any of its parent folders)');
+    // A --repo that does not exist is a typo, not a sub-folder of the registry around it.
+    const typo = await mreg(['get', 'fraud', '--repo', path.join(dir, 'modles')]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('modles is not a git repository (no such folder)');
   });
 
   it('serve on a port in use says so and suggests --port; --port abc is a usage error quoting the value', async () => {

@@ -34,6 +34,14 @@ export interface LocateOptions {
 export async function locateRepository(dir: string, opts: LocateOptions = {}): Promise<RepoPaths> {
   const abs = path.resolve(dir);
   if (!opts.discover) return locateAt(dir, abs);
+  // A folder that does not exist is a typo, not a sub-folder: git -C refuses it too.
+  if (
+    !(await fsp.stat(abs).then(
+      (st) => st.isDirectory(),
+      () => false,
+    ))
+  )
+    throw new RegistryError('INVALID_STATE', `${dir} is not a git repository (no such folder)`, { dir });
   for (let at = abs; ;) {
     try {
       return await locateAt(dir, at);
