@@ -2,7 +2,7 @@
 // domain/ops), check (schema of each written document, invariants, policies), then commit — or, with
 // `commit: false`, write the working tree. A lost race (the ref moved under us, a push rejected) re-plans on
 // the new head, a bounded number of times.
-import { RefMovedError, RegistryError, formatProblem, type Problem } from '../errors.js';
+import { RefMovedError, RegistryError, type Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import { parsePath } from '../domain/layout.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
