@@ -122,6 +122,8 @@ export async function main(
     )
     .command(WRITES.map((c) => wrap(c, true)))
     .command([...READS, await serve(argv)].map((c) => wrap(c, false)))
+    // `mreg completion >> ~/.bashrc` (or ~/.zshrc): yargs' script, which calls back `mreg --get-yargs-completions`.
+    .completion('completion', 'Print a shell completion script for bash or zsh (mreg completion >> ~/.bashrc)')
     .demandCommand(1, 'Give a command; see mreg --help.')
     .recommendCommands()
     .strict()

@@ -122,14 +122,31 @@ export function parseAuthor(s: string): { name: string; email: string } {
   return { name: m[1], email: m[2]! };
 }
 
-/** Opens the registry for reading. */
-export async function openForRead(args: GlobalArgs & { branch?: string }): Promise<Registry> {
-  return Registry.open(repoDir(args), args.branch ? { branch: args.branch } : {});
+/**
+ * Opens the registry for reading — at the branch head, or as of `--at` — with the lineage keys (digest,
+ * code_commit, …) in the model versions --json prints.
+ */
+export async function openForRead(args: GlobalArgs & { branch?: string; at?: string }): Promise<Registry> {
+  return Registry.open(repoDir(args), {
+    lineage: true,
+    ...(args.branch ? { branch: args.branch } : {}),
+    ...(args.at !== undefined ? { at: args.at } : {}),
+  });
+}
+
+/** --at of the reading commands, as `mreg resolve --at` reads it. */
+export function atOption<T>(y: Argv<T>): Argv<T & { at?: string }> {
+  return y.option('at', {
+    type: 'string',
+    describe:
+      'As of a time (ISO 8601, e.g. 2026-03-01T12:00Z; a date alone is 00:00 UTC) or a commit/ref (abc1234, HEAD~3, v1.2)',
+    requiresArg: true,
+  }) as Argv<T & { at?: string }>;
 }
 
 /** Opens the registry for one write, with the write flags turned into Registry options. */
 export async function openForWrite(args: WriteArgs): Promise<Registry> {
-  const opts: RegistryOptions = { commit: args.commit !== false };
+  const opts: RegistryOptions = { commit: args.commit !== false, lineage: true };
   if (args.push) {
     opts.push = args.remote ?? 'origin';
     opts.maxAttempts = args['max-attempts'] ?? DEFAULT_PUSH_ATTEMPTS;

@@ -7,6 +7,7 @@ import { trackingRef as remoteTrackingRef, type GitReader } from '../store/git/r
 import { redactText, redactUrl, urlSecrets } from '../store/transport/remote-url.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
+import type { ServingStatus } from './ui-deps.js';
 
 const REMOTE_NAME = 'origin';
 
@@ -31,6 +32,9 @@ export class RemoteFollower {
   private stopped = false;
   private inFlight: Promise<void> | undefined;
   private lastTip: string | undefined;
+  private lastFetchedAt: number | null = null;
+  private lastTriedAt: number | null = null;
+  private lastError: string | undefined;
 
   constructor(private readonly d: RemoteFollowerDeps) {}
 
@@ -46,8 +50,11 @@ export class RemoteFollower {
     const { repo, branch, url, metrics, logger } = this.d;
     const shown = redactUrl(url);
     metrics.fetches++;
+    this.lastTriedAt = Date.now();
     try {
       const tip = await repo.fetch({ remote: REMOTE_NAME, url, branch });
+      this.lastFetchedAt = Date.now();
+      this.lastError = undefined;
       if (!tip) {
         logger.warn('remote has no such branch', { url: shown, branch });
         return;
@@ -59,8 +66,20 @@ export class RemoteFollower {
       }
     } catch (e) {
       metrics.fetchesFailed++;
-      logger.warn('fetch failed', { url: shown, branch, err: redactText((e as Error).message, urlSecrets(url)) });
+      this.lastError = redactText((e as Error).message, urlSecrets(url));
+      logger.warn('fetch failed', { url: shown, branch, err: this.lastError });
     }
+  }
+
+  /** What the UI shows of this replica: the remote (redacted), and when it last fetched. */
+  status(): NonNullable<ServingStatus['replica']> {
+    return {
+      url: redactUrl(this.d.url),
+      intervalS: this.d.intervalMs / 1000,
+      lastFetchedAt: this.lastFetchedAt,
+      lastTriedAt: this.lastTriedAt,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
   }
 
   start(): void {

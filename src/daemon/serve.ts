@@ -2,6 +2,7 @@
 // a snapshot when one exists), then follow the branch. `startDaemon` is what `mreg serve` and the tests
 // call; `stop()` releases everything it started.
 import type { AddressInfo } from 'node:net';
+import { RegistryError } from '../errors.js';
 import { GitReader } from '../store/git/reader.js';
 import { redactUrl } from '../store/transport/remote-url.js';
 import type { DaemonConfig } from './config.js';
@@ -41,7 +42,9 @@ export interface StartOptions {
 
 async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitReader> {
   try {
-    return await GitReader.open(config.repoDir);
+    // Run from a sub-folder of a work tree, it serves that repository, as git would find it; a replica's
+    // clone folder is taken as given.
+    return await GitReader.open(config.repoDir, { discover: !config.remote });
   } catch (e) {
     if (!config.remote) throw e;
     logger.info('creating a local clone for the remote', { dir: config.repoDir, url: redactUrl(config.remote.url) });
@@ -69,10 +72,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     startedAt,
     // `follower` is created below; a push webhook can only arrive once the server listens.
     gitHook: { remote: !!config.remote, secret: config.gitHookSecret, fetchNow: () => void follower?.fetchOnce() },
+    ...(config.remote ? { replica: () => follower?.status() } : {}),
   });
   const server = createHttpServer(app, config.limits, logger);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenError(e, config.host, config.port)));
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
@@ -201,4 +205,32 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       logger.info('stopped', {});
     },
   };
+}
+
+/** Why the server could not listen, said the way a person can act on (a port in use is no bug of mreg's). */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  const hint = 'pick another with --port (0 picks a free one)';
+  if (e.code === 'EADDRINUSE')
+    return new RegistryError(
+      'INVALID_STATE',
+      `Port ${port} on ${host} is already in use: stop what listens there, or ${hint}.`,
+      { host, port },
+      { cause: e },
+    );
+  if (e.code === 'EACCES')
+    return new RegistryError(
+      'PERMISSION_DENIED',
+      `Not allowed to listen on ${where} (ports below 1024 need privileges): ${hint}.`,
+      { host, port },
+      { cause: e },
+    );
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+    return new RegistryError(
+      'INVALID_STATE',
+      `Cannot listen on ${where}: no such address on this machine (check --host).`,
+      { host, port },
+      { cause: e },
+    );
+  return e;
 }

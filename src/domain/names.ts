@@ -40,6 +40,8 @@ export function nameProblem(name: unknown): string | undefined {
   if (CONTROL.test(name)) return 'must not contain control characters';
   if (FORMAT.test(name))
     return 'must not contain invisible or bidirectional formatting characters (such as U+200B or U+202E)';
+  // ' fraud' and 'fraud' would be two models that look like one in every listing, log and pull request.
+  if (/^\s|\s$/u.test(name)) return 'must not begin or end with white space';
   if (/[/\\]/.test(name)) return 'must not contain a path separator (/ or \\)';
   if (name.includes('%')) return "must not contain '%'";
   if (name === '.' || name === '..') return "must not be '.' or '..'";

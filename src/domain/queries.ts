@@ -112,8 +112,26 @@ export function lineageOf(v: VersionFile): Lineage {
   return out;
 }
 
-/** What a models:/ URI means in one state: the model, the version, and where its artifacts are. */
-export interface UriResolution {
+/**
+ * The lineage keys machines read beside MLflow's fields (`--json` of the CLI, `/api/v1/resolve`): always
+ * present, '' when unknown — as MLflow sends `run_id`.
+ */
+export const LINEAGE_KEYS = ['digest', 'code_commit', 'dataset', 'user_id'] as const;
+
+export type VersionLineage = Record<(typeof LINEAGE_KEYS)[number], string>;
+
+/** A version's lineage keys, '' for each one it lacks. */
+export function versionLineage(v: VersionFile): VersionLineage {
+  return {
+    digest: v.digest ?? '',
+    code_commit: v.code_commit ?? '',
+    dataset: v.dataset ?? '',
+    user_id: v.user_id ?? '',
+  };
+}
+
+/** What a models:/ URI means in one state: the model, the version, where its artifacts are, and its lineage. */
+export interface UriResolution extends VersionLineage {
   name: string;
   version: string;
   stage: string;
@@ -161,5 +179,6 @@ export function resolveModelUri(entry: ModelEntry | undefined, u: ModelUri): Uri
     source: v.source,
     artifact_uri: u.path ? `${base.replace(/\/+$/, '')}/${u.path}` : base,
     run_id: v.run_id ?? '',
+    ...versionLineage(v),
   };
 }

@@ -31,7 +31,7 @@ export interface ReadEventsOptions {
  */
 export async function* readEvents(dir: string, opts: ReadEventsOptions = {}): AsyncGenerator<RegistryEvent> {
   if (opts.follow && opts.until !== undefined) throw RegistryError.invalid('until cannot be combined with follow.');
-  const repo = await GitReader.open(dir);
+  const repo = await GitReader.open(dir, { discover: true });
   const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
   const log = new EventLog(repo);
   const head = async (): Promise<string | null> => repo.resolveBranch(branch);

@@ -2,7 +2,7 @@
 // stage → current_stage, ISO → epoch ms, maps → [{key, value}], version number → string.
 import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
 import { aliasesOf } from '../domain/state.js';
-import { latestPerStage } from '../domain/queries.js';
+import { latestPerStage, versionLineage } from '../domain/queries.js';
 import type { Page } from '../domain/search.js';
 import { toMs } from '../domain/time.js';
 import type {
@@ -22,6 +22,11 @@ function tagList(tags: Record<string, string> | undefined): MlflowTag[] | undefi
 export interface VersionOptions {
   /** MLflow's SQL store leaves `aliases` out of search results and of a model's latest_versions. */
   withAliases?: boolean;
+  /**
+   * Appends mreg's lineage keys (digest, code_commit, dataset, user_id) after MLflow's: what the CLI's --json
+   * prints. MLflow's REST API never sets it, so its responses keep MLflow's exact shape.
+   */
+  lineage?: boolean;
 }
 
 export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: VersionOptions = {}): MlflowModelVersion {
@@ -45,17 +50,21 @@ export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: Ver
     const aliases = aliasesOf(model, v.version);
     if (aliases.length) out.aliases = aliases;
   }
+  if (opts.lineage) Object.assign(out, versionLineage(v));
   return out;
 }
 
-export function toMlflowRegisteredModel(entry: ModelEntry): MlflowRegisteredModel {
+export function toMlflowRegisteredModel(entry: ModelEntry, opts: { lineage?: boolean } = {}): MlflowRegisteredModel {
   const m = entry.file;
   const out: MlflowRegisteredModel = { name: m.name, creation_timestamp: toMs(m.created_at) };
   const updated = toMs(m.updated_at);
   if (updated) out.last_updated_timestamp = updated;
   if (m.description) out.description = m.description;
   const latest = latestPerStage(entry);
-  if (latest.length) out.latest_versions = latest.map((v) => toMlflowModelVersion(m, v, { withAliases: false }));
+  if (latest.length)
+    out.latest_versions = latest.map((v) =>
+      toMlflowModelVersion(m, v, { withAliases: false, lineage: opts.lineage === true }),
+    );
   const tags = tagList(m.tags);
   if (tags) out.tags = tags;
   const aliases = Object.entries(m.aliases ?? {})
@@ -66,9 +75,12 @@ export function toMlflowRegisteredModel(entry: ModelEntry): MlflowRegisteredMode
 }
 
 /** A page of search_registered_models as MLflow's response: empty lists and the last page's token left out. */
-export function toMlflowSearchModelsResponse(page: Page<ModelEntry>): MlflowSearchModelsResponse {
+export function toMlflowSearchModelsResponse(
+  page: Page<ModelEntry>,
+  opts: { lineage?: boolean } = {},
+): MlflowSearchModelsResponse {
   const out: MlflowSearchModelsResponse = {};
-  if (page.items.length) out.registered_models = page.items.map(toMlflowRegisteredModel);
+  if (page.items.length) out.registered_models = page.items.map((e) => toMlflowRegisteredModel(e, opts));
   if (page.nextPageToken) out.next_page_token = page.nextPageToken;
   return out;
 }
@@ -76,10 +88,13 @@ export function toMlflowSearchModelsResponse(page: Page<ModelEntry>): MlflowSear
 /** A page of search_model_versions as MLflow's response (its SQL store leaves `aliases` out of search results). */
 export function toMlflowSearchVersionsResponse(
   page: Page<{ model: ModelEntry; version: VersionFile }>,
+  opts: { lineage?: boolean } = {},
 ): MlflowSearchVersionsResponse {
   const out: MlflowSearchVersionsResponse = {};
   if (page.items.length)
-    out.model_versions = page.items.map((r) => toMlflowModelVersion(r.model.file, r.version, { withAliases: false }));
+    out.model_versions = page.items.map((r) =>
+      toMlflowModelVersion(r.model.file, r.version, { withAliases: false, lineage: opts.lineage === true }),
+    );
   if (page.nextPageToken) out.next_page_token = page.nextPageToken;
   return out;
 }

@@ -29,7 +29,7 @@ export interface DiffResult {
  * @throws RESOURCE_DOES_NOT_EXIST for a revision that names nothing, INVALID_STATE outside a git repository
  */
 export async function diffRegistry(dir: string, base: string, opts: DiffOptions = {}): Promise<DiffResult> {
-  const repo = await GitReader.open(dir);
+  const repo = await GitReader.open(dir, { discover: true });
   const baseCommit = await repo.resolveRevision(base);
   const useWorkTree = opts.head === undefined && !repo.bare;
   const head = useWorkTree ? null : await repo.resolveRevision(opts.head ?? 'HEAD');

@@ -379,7 +379,17 @@ jobs:
         with:
           node-version: 20
       - name: Install mreg
-        run: npm install --global mreg
+        # A pinned mreg from where your team keeps it: the repository variable MREG_PACKAGE, e.g. a git tag
+        # (git+https://git.example.com/ml/mreg.git#v0.1.0) or a release tarball's URL. npm builds it from git
+        # (its prepare script). Never a bare 'mreg' from the npm registry: that name is not this project's.
+        env:
+          MREG_PACKAGE: \${{ vars.MREG_PACKAGE }}
+        run: |
+          if [ -z "$MREG_PACKAGE" ]; then
+            echo "::error::Set the repository variable MREG_PACKAGE to a pinned mreg (git+https://…#<tag>, or a tarball URL)."
+            exit 1
+          fi
+          npm install --global "$MREG_PACKAGE"
       - name: Validate
         # A pull request is judged on what its branch changes since it left the base branch, and protected
         # stages/aliases against the branch it lands on (GITHUB_BASE_REF). A push is judged on what it changed.

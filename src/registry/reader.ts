@@ -72,9 +72,20 @@ export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
 }
 
 function brokenFile(problems: Problem[]): RegistryError {
+  const several = new Set(problems.map((p) => p.path)).size > 1;
   return new RegistryError(
     'INVALID_STATE',
-    `The registry has a broken file: ${formatProblem(problems[0]!)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Fix it (see 'mreg validate') before writing.`,
+    `The registry has ${several ? 'broken files' : 'a broken file'}: ${listProblems(problems)}. Fix ${several ? 'them' : 'it'} (see 'mreg validate') before writing.`,
     { problems },
   );
+}
+
+/** Every problem, in one line: a refused write names all of them, not the first and a count. */
+export function listProblems(problems: readonly Problem[]): string {
+  return problems.map(formatProblem).join('; ');
+}
+
+/** Whether the side has a registry.yaml: a git repository without one is not a registry, and is never written to. */
+export async function hasRegistryFile(reader: Reader): Promise<boolean> {
+  return (await reader.read(REGISTRY_FILE)) !== null;
 }

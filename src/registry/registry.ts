@@ -24,6 +24,7 @@ import {
   updateModelVersion,
   type CreateVersionInput,
 } from '../domain/ops/versions.js';
+import { registerModelVersionWith } from '../domain/ops/register.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import {
   downloadUri,
@@ -56,7 +57,7 @@ import { GitWriter } from '../store/git/writer.js';
 import type { HistoryEntry } from '../store/history.js';
 import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { resolveAt } from '../store/resolve-at.js';
-import { resolveAuthor, type Author } from './config.js';
+import { findAuthor, type Author } from './config.js';
 import { commitReader, loadModel, workTreeReader, type Need, type Reader } from './reader.js';
 import { commitSummary, historyOf } from './history.js';
 import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
@@ -74,7 +75,7 @@ export class Registry {
   private constructor(
     private readonly repo: GitWriter,
     readonly branch: string,
-    author: Author,
+    author: Author | undefined,
     private readonly opts: RegistryOptions,
   ) {
     this.writer = new Writer(repo, branch, author, {
@@ -88,11 +89,13 @@ export class Registry {
   }
 
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
-    const repo = await GitWriter.open(dir);
+    // From a sub-folder of the work tree (models/fraud), the repository is found as git finds it.
+    const repo = await GitWriter.open(dir, { discover: true });
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
     if (opts.commit === false && repo.bare)
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
-    const author = await resolveAuthor(repo.gitdir, opts.author);
+    // Reads need no author; a write without one is refused when it is made, as git refuses a commit.
+    const author = await findAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
   }
 
@@ -101,15 +104,23 @@ export class Registry {
     return this.writer.lastWrite;
   }
 
+  /** How returned model versions are shaped: MLflow's fields, plus the lineage keys when opened with `lineage`. */
+  private get shape(): Shape {
+    return { lineage: this.opts.lineage === true };
+  }
+
   private get workTreeMode(): boolean {
     return this.opts.commit === false;
   }
 
   // ---------------------------------------------------------------- reading
 
-  /** The branch head (null before the first commit). */
+  private pinned: string | undefined;
+
+  /** The commit reads see: the branch head (null before the first commit), or the one the `at` option names. */
   async head(): Promise<string | null> {
-    return this.repo.resolveBranch(this.branch);
+    if (this.opts.at === undefined) return this.repo.resolveBranch(this.branch);
+    return (this.pinned ??= await this.commitAt(this.opts.at));
   }
 
   private async reader(commitOverride?: string | null): Promise<Reader> {
@@ -206,13 +217,13 @@ export class Registry {
       'model',
       (ctx, [existing]) =>
         createRegisteredModel(ctx, existing, { name, tags: opts.tags, description: opts.description ?? null }),
-      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!, this.shape),
     );
   }
 
   /** @throws RESOURCE_DOES_NOT_EXIST */
   async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
-    return toMlflowRegisteredModel(await this.requireModel(name, 'all'));
+    return toMlflowRegisteredModel(await this.requireModel(name, 'all'), this.shape);
   }
 
   /** Sets (or with '' / null clears) the description. */
@@ -226,7 +237,7 @@ export class Registry {
       [name],
       'all',
       (ctx, [e]) => updateRegisteredModel(ctx, must(e, name), description),
-      (c) => toMlflowRegisteredModel(c!.after.get(name)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(name)!, this.shape),
     );
   }
 
@@ -238,7 +249,7 @@ export class Registry {
       [name, newName],
       'all',
       (ctx, [e, target]) => renameRegisteredModel(ctx, must(e, name), target, newName),
-      (c) => toMlflowRegisteredModel(c!.after.get(newName)!),
+      (c) => toMlflowRegisteredModel(c!.after.get(newName)!, this.shape),
     );
   }
 
@@ -302,18 +313,18 @@ export class Registry {
     assertValidName(name);
     const entry = await loadModel(await this.reader(), name, 'all');
     const v = modelVersionByAlias(entry, name, alias);
-    return toMlflowModelVersion(entry!.file, v);
+    return toMlflowModelVersion(entry!.file, v, this.shape);
   }
 
   /** get_latest_versions: the highest version in each (requested) stage. */
   async getLatestVersions(name: string, stages?: string[] | null): Promise<MlflowModelVersion[]> {
     const entry = await this.requireModel(name, 'all');
-    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry.file, v));
+    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry.file, v, this.shape));
   }
 
   async searchRegisteredModels(opts: SearchOptions = {}): Promise<MlflowSearchModelsResponse> {
     const search = compileModelSearch(searchQuery(opts));
-    return toMlflowSearchModelsResponse(search(await this.state()));
+    return toMlflowSearchModelsResponse(search(await this.state()), this.shape);
   }
 
   // ---------------------------------------------------------------- model versions
@@ -332,27 +343,38 @@ export class Registry {
       [name],
       'model',
       (ctx, [e]) => createModelVersion(ctx, must(e, name), { ...opts, source }),
-      (c) => versionAfter(c!, name),
+      (c) => versionAfter(c!, name, undefined, this.shape),
     );
   }
 
   /**
    * Registers a version, creating the model first when it does not exist — both in one commit
-   * (what `mlflow.register_model` does in two calls).
+   * (what `mlflow.register_model` does in two calls). `stage` (with `archiveExistingVersions`) and `aliases`
+   * are set on the new version in the same commit, checked by the same policies.
+   * @throws INVALID_PARAMETER_VALUE (bad source, tags, stage or alias: nothing is written), a policy's code
+   * @example await registry.registerModelVersion('fraud', 's3://models/fraud/8', { stage: 'Staging', aliases: ['challenger'] })
    */
   async registerModelVersion(
     name: string,
     source: string,
-    opts: Omit<CreateVersionInput, 'source'> & { modelDescription?: string | null; modelTags?: unknown } = {},
+    opts: Omit<CreateVersionInput, 'source'> & {
+      modelDescription?: string | null;
+      modelTags?: unknown;
+      stage?: string;
+      archiveExistingVersions?: boolean;
+      aliases?: readonly string[];
+    } = {},
   ): Promise<MlflowModelVersion> {
     assertValidName(name);
     const model = { name, tags: opts.modelTags, description: opts.modelDescription ?? null };
     const message = `${name}: created; v1 registered`;
+    const extras = { stage: opts.stage, archiveExisting: opts.archiveExistingVersions, aliases: opts.aliases };
     return this.writer.run(
       [name],
-      'model',
-      (ctx, [e]) => registerModelVersion(ctx, e, model, { ...opts, source }, message),
-      (c) => versionAfter(c!, name),
+      // A stage needs every version: archiving and the stage policies read them.
+      opts.stage !== undefined ? 'all' : 'model',
+      (ctx, [e]) => registerModelVersionWith(ctx, e, model, { ...opts, source }, message, extras),
+      (c) => versionAfter(c!, name, Math.max(...c!.after.get(name)!.versions.keys()), this.shape),
     );
   }
 
@@ -368,7 +390,7 @@ export class Registry {
   /** @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
   async getModelVersion(name: string, version: string | number): Promise<MlflowModelVersion> {
     const [entry, v] = await this.readVersion(name, version);
-    return toMlflowModelVersion(entry.file, v);
+    return toMlflowModelVersion(entry.file, v, this.shape);
   }
 
   /** A version's lineage beyond MLflow's fields: digest, code commit, data set, storage location, author. @throws RESOURCE_DOES_NOT_EXIST */
@@ -388,7 +410,7 @@ export class Registry {
       [name],
       [n],
       (ctx, [e]) => updateModelVersion(ctx, mustVersion(e, name, n), n, description),
-      (c) => versionAfter(c!, name, n),
+      (c) => versionAfter(c!, name, n, this.shape),
     );
   }
 
@@ -410,7 +432,7 @@ export class Registry {
       'all',
       (ctx, [e]) =>
         transitionModelVersionStage(ctx, mustVersion(e, name, n), n, stage, opts.archiveExistingVersions === true),
-      (c) => versionAfter(c!, name, n),
+      (c) => versionAfter(c!, name, n, this.shape),
     );
   }
 
@@ -459,7 +481,7 @@ export class Registry {
 
   async searchModelVersions(opts: SearchOptions = {}): Promise<MlflowSearchVersionsResponse> {
     const search = compileVersionSearch(searchQuery(opts));
-    return toMlflowSearchVersionsResponse(search(await this.state()));
+    return toMlflowSearchVersionsResponse(search(await this.state()), this.shape);
   }
 
   /**
@@ -483,7 +505,7 @@ export class Registry {
       [dstName],
       'model',
       (ctx, [e]) => registerModelVersion(ctx, e, { name: dstName }, input, message),
-      (c) => versionAfter(c!, dstName),
+      (c) => versionAfter(c!, dstName, undefined, this.shape),
     );
   }
 
@@ -509,7 +531,7 @@ export class Registry {
    * @throws INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST (nothing that early)
    */
   async commitAt(at: AtInput): Promise<string> {
-    return resolveAt(this.repo, await this.head(), parseAt(at), { branch: this.branch });
+    return resolveAt(this.repo, await this.repo.resolveBranch(this.branch), parseAt(at), { branch: this.branch });
   }
 
   // ---------------------------------------------------------------- history
@@ -531,6 +553,8 @@ export class Registry {
 
 // ---------------------------------------------------------------- helpers
 
+type Shape = { lineage: boolean };
+
 function must(e: ModelEntry | undefined, name: string): ModelEntry {
   if (!e) throw modelNotFound(name);
   return e;
@@ -542,9 +566,9 @@ function mustVersion(e: ModelEntry | undefined, name: string, n: number): ModelE
 }
 
 /** A version as a change leaves it (default: the model's newest), in MLflow's shape. */
-function versionAfter(change: Change, name: string, n?: number): MlflowModelVersion {
+function versionAfter(change: Change, name: string, n: number | undefined, shape: Shape): MlflowModelVersion {
   const after = change.after.get(name)!;
-  return toMlflowModelVersion(after.file, after.versions.get(n ?? after.file.latest_version)!);
+  return toMlflowModelVersion(after.file, after.versions.get(n ?? after.file.latest_version)!, shape);
 }
 
 /** The library's search options as the domain's query (`filterString` is MlflowClient's name, `filter` REST's). */

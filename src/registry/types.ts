@@ -1,4 +1,5 @@
 // The library's option and result types that are not MLflow's shapes (those are in mlflow/types.ts).
+import type { AtInput } from '../domain/at.js';
 import type { UriResolution } from '../domain/queries.js';
 
 export type { Lineage } from '../domain/queries.js';
@@ -20,6 +21,16 @@ export interface RegistryOptions {
   lockTimeoutMs?: number;
   /** The branch that `protected` policies judge a write by; default the branch written to. */
   policyBranch?: string;
+  /**
+   * Model versions returned carry mreg's lineage keys after MLflow's fields: `digest`, `code_commit`,
+   * `dataset`, `user_id` ('' when unknown). Off by default, so results keep MLflow's exact shape.
+   */
+  lineage?: boolean;
+  /**
+   * Reads see the registry as of this commit, ref or time (the rule of `commitAt`) instead of the branch head;
+   * writes still plan on the branch head.
+   */
+  at?: AtInput;
 }
 
 export interface SearchOptions {

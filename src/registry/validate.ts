@@ -68,9 +68,11 @@ async function resolveOrNull(repo: GitReader, rev: string): Promise<string | nul
 export async function validateRegistry(dir: string, opts: ValidateOptions = {}): Promise<ValidateResult> {
   const repo = await GitReader.open(dir).catch(async (e: unknown) => {
     // Not a git repository: a plain folder can still be checked, unless a commit was asked for.
-    if (opts.ref !== undefined || opts.base !== undefined) throw e;
-    if (!(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null))) throw e;
-    return null;
+    const isFolder = !!(await stat(path.join(dir, REGISTRY_FILE)).catch(() => null));
+    if (isFolder && opts.ref === undefined && opts.base === undefined) return null;
+    if (isFolder) throw e;
+    // A sub-folder of a registry's work tree: its repository, found as git finds it.
+    return GitReader.open(dir, { discover: true });
   });
   return repo ? validateRepository(repo, opts) : validateFolder(dir, opts);
 }

@@ -2,7 +2,7 @@
 // domain/ops), check (schema of each written document, invariants, policies), then commit — or, with
 // `commit: false`, write the working tree. A lost race (the ref moved under us, a push rejected) re-plans on
 // the new head, a bounded number of times.
-import { RefMovedError, RegistryError, formatProblem, type Problem } from '../errors.js';
+import { RefMovedError, RegistryError, type Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import { parsePath } from '../domain/layout.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
@@ -11,8 +11,17 @@ import type { ModelEntry, RegistryState } from '../domain/state.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
-import type { Author } from './config.js';
-import { commitReader, loadModel, readRegistryFile, workTreeReader, type Need, type Reader } from './reader.js';
+import { authorUnknown, type Author } from './config.js';
+import {
+  commitReader,
+  hasRegistryFile,
+  listProblems,
+  loadModel,
+  readRegistryFile,
+  workTreeReader,
+  type Need,
+  type Reader,
+} from './reader.js';
 
 /** What a write did: the commit it made (null for a no-op or --no-commit). */
 export interface WriteInfo {
@@ -52,9 +61,15 @@ export class Writer {
   constructor(
     private readonly repo: GitWriter,
     private readonly branch: string,
-    private readonly author: Author,
+    private readonly identity: Author | undefined,
     private readonly settings: WriteSettings,
   ) {}
+
+  /** Who commits. @throws INVALID_STATE when no author is configured anywhere (git refuses such a commit too) */
+  private get author(): Author {
+    if (!this.identity) throw authorUnknown();
+    return this.identity;
+  }
 
   /** The side a write plans on: the branch head, or the working tree. */
   async reader(): Promise<Reader> {
@@ -74,6 +89,7 @@ export class Writer {
     how: RunOptions = {},
   ): Promise<T> {
     const { maxAttempts, lockTimeoutMs } = this.settings;
+    if (!this.identity) throw authorUnknown();
     return this.repo.withWriteLock(
       async () => {
         let lastError: unknown;
@@ -83,6 +99,8 @@ export class Writer {
           if (this.settings.commit && !reader.commit) {
             throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
           }
+          // A git repository that is not a registry (the wrong --repo, a code checkout) is never written to.
+          if (!(await hasRegistryFile(reader))) throw notARegistry(this.repo.dir, this.branch, this.settings.commit);
           const entries = await Promise.all(names.map((n) => loadModel(reader, n, need)));
           const state = how.wholeState ? await how.wholeState(reader.commit) : undefined;
           const ctx: OpContext = { now: how.now ?? this.settings.now(), user: this.author.name };
@@ -138,6 +156,7 @@ export class Writer {
       if (parsePath(p).kind !== 'other')
         throw RegistryError.invalid(`'${p}' is a registry file: change it with the registry's operations.`);
     }
+    if (!this.identity) throw authorUnknown();
     return this.repo.withWriteLock(async () => {
       if (!this.settings.commit) {
         await this.repo.writeWorkTree(files);
@@ -221,10 +240,18 @@ function serialize(change: Change): ChangeSet {
   return files;
 }
 
-/** A refused write: the first problem in the message, all of them in `details`; a policy's code wins. */
+/** A refused write: every problem in the message (one line) and in `details`; a policy's code wins. */
 export function rejected(problems: Problem[]): RegistryError {
-  const first = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
   const code = problems.find((p) => p.code)?.code ?? 'INVALID_PARAMETER_VALUE';
-  return new RegistryError(code, `Rejected: ${formatProblem(first)}${more}`, { problems });
+  const head = problems.length > 1 ? `Rejected (${problems.length} problems)` : 'Rejected';
+  return new RegistryError(code, `${head}: ${listProblems(problems)}`, { problems });
+}
+
+function notARegistry(dir: string, branch: string, committed: boolean): RegistryError {
+  const where = committed ? `branch '${branch}' has no registry.yaml` : 'its working tree has no registry.yaml';
+  return new RegistryError(
+    'INVALID_STATE',
+    `${dir} is a git repository but not a registry (${where}): run 'mreg init' there to make it one, or give --repo the registry's path.`,
+    { dir },
+  );
 }

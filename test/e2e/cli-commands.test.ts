@@ -113,9 +113,11 @@ describe('writes: one commit each, readable messages, MLflow JSON', () => {
     const mlflowVersion = (
       (await mlflowResponse('model-versions-create.json')) as { model_version: Record<string, unknown> }
     ).model_version;
+    // MLflow's keys, then mreg's lineage keys for machines (issue 10).
     expect(Object.keys(v1).sort()).toEqual(
       Object.keys(mlflowVersion)
         .filter((k) => k !== 'tags' && k !== 'aliases')
+        .concat('digest', 'code_commit', 'dataset', 'user_id')
         .sort(),
     );
 

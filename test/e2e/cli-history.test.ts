@@ -75,9 +75,11 @@ describe('mreg history', () => {
         .length,
     ).toBe(2);
     expect((await mreg(['history', '--limit', '0'], { cwd: dir })).code).toBe(1);
+    // A model that never existed is an error, not an empty audit log (issue 10).
     const none = await mreg(['history', 'nope'], { cwd: dir });
-    expect(none.code).toBe(0);
+    expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^mreg: RESOURCE_DOES_NOT_EXIST: Registered model 'nope' not found/);
   });
 
   it('the example registry: a model followed back through its rename, a deleted version, a promotion', async () => {

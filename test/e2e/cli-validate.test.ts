@@ -240,7 +240,8 @@ describe('policies', () => {
     });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(
-      /^mreg: PERMISSION_DENIED: Rejected: models\/fraud\/versions\/\d\.yaml:1: policy: fraud v\d (Staging|Production) → (Production|Archived) may only change on main \(this is promote-v2\)/,
+      // Both versions that would move are named: v2 into Production and v1 out of it.
+      /^mreg: PERMISSION_DENIED: Rejected \(2 problems\): (models\/fraud\/versions\/\d\.yaml:1: policy: fraud v\d (Staging|Production) → (Production|Archived) may only change on main \(this is promote-v2\)(; |\n$)){2}/,
     );
     // …unless the person says where the branch will land.
     await mregOk(

@@ -14,7 +14,7 @@ export interface RunResult {
   stderr: string;
 }
 
-const CLI_AUTHOR = { name: 'CLI Tester', email: 'cli@example.com' };
+export const CLI_AUTHOR = { name: 'CLI Tester', email: 'cli@example.com' };
 
 /** An environment without the caller's registry settings, with a fixed author and git identity. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

@@ -35,6 +35,11 @@ describe('/api/v1/resolve', () => {
       source: 's3://bucket/model-001/10',
       artifact_uri: 's3://bucket/model-001/10',
       run_id: prod.body.run_id,
+      // The lineage keys are always there, '' when the version records none.
+      digest: '',
+      code_commit: '',
+      dataset: '',
+      user_id: '',
       commit: head,
     });
     expect(prod.body.run_id).toMatch(/^[0-9a-f]{32}$/);

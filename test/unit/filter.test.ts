@@ -42,7 +42,14 @@ const v = (name: string, version: number, extra: Partial<SearchableVersion> = {}
 
 const VERSIONS: SearchableVersion[] = [
   v('X', 1, { run_id: 'r1', source: 'A/D', tags: { t1: 'abc' } }),
-  v('X', 2, { run_id: 'r2', tags: { t2: 'xyz' } }),
+  v('X', 2, {
+    run_id: 'r2',
+    tags: { t2: 'xyz' },
+    digest: 'sha256:aa',
+    code_commit: '4f2a',
+    dataset: 'd1',
+    user_id: 'ci',
+  }),
   v('X', 3, { run_id: 'abcdef', tags: { t2: 'XYZ' } }),
   v('X', 4, { run_id: 'ABCDEF' }),
   v('Y', 1, { run_id: 'r1' }),
@@ -293,6 +300,12 @@ describe('model-version filters', () => {
     ['140: prompt versions when asked for', "tags.`mlflow.prompt.is_prompt` = 'true'", ['P/1']],
     ['140: prompt versions excluded by the client clause', "tag.`mlflow.prompt.is_prompt` != 'true'", LIVE],
     ['attribute. prefix on version attributes', "attribute.run_id = 'r2'", ['X/2']],
+    ['mreg: digest', "digest = 'sha256:aa'", ['X/2']],
+    ['mreg: code_commit LIKE', "code_commit LIKE '4f%'", ['X/2']],
+    ['mreg: dataset with AND', "name = 'X' AND dataset = 'd1'", ['X/2']],
+    ['mreg: user_id ILIKE', "attribute.user_id ILIKE 'CI'", ['X/2']],
+    ["mreg: an absent digest reads as ''", "digest = '' AND name = 'Y'", ['Y/1', 'Y/12']],
+    ['mreg: != keeps versions without one', "digest != 'sha256:aa' AND name = 'X'", ['X/1', 'X/3', 'X/4']],
   ])('%s', (_title, filter, expected) => {
     expect(versions(filter)).toEqual(expected);
   });

@@ -24,6 +24,9 @@ describe('name → folder rule', () => {
   it.each([
     '',
     ' ',
+    ' fraud',
+    'fraud ',
+    'fraud\u00a0',
     '../x',
     'a/b',
     'a\\b',

@@ -1,5 +1,7 @@
 // mreg diff: what a branch changes, as registry operations — text, Markdown for a pull-request comment, or JSON.
 import { describeOperation, type Operation } from '../../domain/diff.js';
+import { policyChanges } from '../../domain/policy-diff.js';
+import type { RegistryFile } from '../../domain/state.js';
 import { formatProblem } from '../../errors.js';
 import { diffRegistry } from '../../registry/diff.js';
 import { defineCommand, repoDir, type GlobalArgs } from '../options.js';
@@ -39,14 +41,27 @@ function markdownDiff(ops: Operation[], base: string, head: string | null): stri
   const production = ops.filter(
     (o) => o.op === 'stage_changed' && (o.to === 'Production' || o.from === 'Production'),
   ).length;
+  const relaxed = ops.flatMap(registryChanges).filter((c) => c.relaxed).length;
   lines.push(
     `**${ops.length} change${ops.length === 1 ? '' : 's'}** to ${models} model${models === 1 ? '' : 's'} (${range})` +
-      (production ? ` — **${production} Production change${production === 1 ? '' : 's'}**` : ''),
+      (production ? ` — **${production} Production change${production === 1 ? '' : 's'}**` : '') +
+      (relaxed ? ` — ⚠️ **${relaxed} polic${relaxed === 1 ? 'y' : 'ies'} relaxed**` : ''),
     '',
   );
   for (const [name, list] of byModel) {
     lines.push(name === '' ? '**registry.yaml**' : `**${escapeMarkdown(name)}**`);
     for (const op of list) {
+      if (op.op === 'registry_changed') {
+        for (const c of registryChanges(op)) {
+          if (!c.rule) {
+            lines.push(`- ${escapeMarkdown(c.text)}`);
+            continue;
+          }
+          const flag = c.relaxed ? ' ⚠️ **relaxed**' : '';
+          lines.push(`- policy \`${c.rule}\`: ${escapeMarkdown(c.before)} → ${escapeMarkdown(c.after)}${flag}`);
+        }
+        continue;
+      }
       let text = escapeMarkdown(withoutSubject(op, describeOperation(op)));
       if (op.op === 'stage_changed' && op.to === 'Production') text += ' 🚀';
       if (op.op === 'stage_changed' && op.from === 'Production') text += ' ⚠️';
@@ -90,7 +105,37 @@ export const diffCommand = defineCommand<Args>({
       return;
     }
     out.result({ base: from, head, operations }, () =>
-      operations.length ? operations.map(describeOperation) : ['No registry changes.'],
+      operations.length ? operations.flatMap(describeForText) : ['No registry changes.'],
     );
   },
 });
+
+/** A registry.yaml change as lines: one per policy rule changed, and one for its other keys (name, webhooks…). */
+function registryChanges(
+  op: Operation,
+): Array<{ rule?: string; before: string; after: string; relaxed: boolean; text: string }> {
+  if (op.op !== 'registry_changed') return [];
+  const before = (op.before ?? { format_version: 1 }) as RegistryFile;
+  const after = (op.after ?? { format_version: 1 }) as RegistryFile;
+  const out: Array<{ rule?: string; before: string; after: string; relaxed: boolean; text: string }> = policyChanges(
+    before,
+    after,
+  ).map((c) => ({
+    ...c,
+    text: `policy ${c.rule}: ${c.before} → ${c.after}${c.relaxed ? ' (relaxed)' : ''}`,
+  }));
+  const others = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (k) =>
+      k !== 'policies' &&
+      JSON.stringify(before[k as keyof RegistryFile]) !== JSON.stringify(after[k as keyof RegistryFile]),
+  );
+  if (others.length)
+    out.push({ before: '', after: '', relaxed: false, text: `registry.yaml: ${others.sort().join(', ')} changed` });
+  return out;
+}
+
+function describeForText(op: Operation): string[] {
+  if (op.op !== 'registry_changed') return [describeOperation(op)];
+  const lines = registryChanges(op).map((c) => c.text);
+  return lines.length ? lines : [describeOperation(op)];
+}

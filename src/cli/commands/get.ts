@@ -1,13 +1,14 @@
 // mreg get: a model (with its latest version per stage) or one version.
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../mlflow/types.js';
 import type { Lineage } from '../../registry/registry.js';
-import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { atOption, defineCommand, openForRead, type GlobalArgs } from '../options.js';
 import { humanTime, outputFor, table, visibleWidth, type Output } from '../output.js';
 
 interface Args extends GlobalArgs {
   name: string;
   version?: string;
   branch?: string;
+  at?: string;
 }
 
 function indent(text: string, by = '    '): string[] {
@@ -57,7 +58,7 @@ export const getCommand = defineCommand<Args>({
   command: 'get <name> [version]',
   describe: 'Show a model (with its latest version in each stage), or one of its versions',
   builder: (y) =>
-    y
+    atOption(y)
       .positional('name', { type: 'string', describe: 'Model name', demandOption: true })
       .positional('version', { type: 'string', describe: 'Version number' })
       .option('branch', {
@@ -66,7 +67,8 @@ export const getCommand = defineCommand<Args>({
         requiresArg: true,
       })
       .example('$0 get fraud', 'the model')
-      .example('$0 get fraud 7 --json', "version 7 as MLflow's model_version JSON"),
+      .example('$0 get fraud 7 --json', "version 7 as MLflow's model_version JSON")
+      .example('$0 get fraud --at 2026-03-01T12:00Z', 'the model as it was then'),
   async handler(a) {
     const out = outputFor(a);
     const reg = await openForRead(a);

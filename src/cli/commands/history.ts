@@ -44,10 +44,35 @@ export const historyCommand = defineCommand<Args>({
     if (a.limit !== undefined) q.limit = a.limit;
     if (a.ref !== undefined) q.ref = a.ref;
     const entries: HistoryEntry[] = [];
+    let count = 0;
+    let ofVersion = 0;
+    const wanted = a.version !== undefined ? Number(a.version) : undefined;
+    // A version's entries are held back until one about the version itself shows it exists (its model's own
+    // changes come first, newest first); everything else streams.
+    const held: HistoryEntry[] = [];
     for await (const e of reg.history(q)) {
+      count++;
+      if (e.operations.some((o) => o.version === wanted)) ofVersion++;
       if (out.json) entries.push(e);
-      else out.print(entryText(e, (s) => out.bold(s)).join('\n'));
+      else if (wanted !== undefined && ofVersion === 0) held.push(e);
+      else {
+        for (const h of held.splice(0)) out.print(entryText(h, (s) => out.bold(s)).join('\n'));
+        out.print(entryText(e, (s) => out.bold(s)).join('\n'));
+      }
     }
+    // Every model (and version) that ever existed has at least the commit that created it: none means a wrong
+    // name, which must not pass for an empty audit log.
+    // (Under --limit the few entries shown may all be the model's, so only an empty answer counts there.)
+    const versionUnseen = wanted !== undefined && ofVersion === 0 && a.limit === undefined;
+    if (a.name !== undefined && (count === 0 || versionUnseen)) {
+      const where = `the history of ${a.ref !== undefined ? `'${a.ref}'` : `branch '${reg.branch}'`}`;
+      throw RegistryError.notFound(
+        a.version !== undefined
+          ? `Version ${a.version} of registered model '${a.name}' not found in ${where}.`
+          : `Registered model '${a.name}' not found in ${where}.`,
+      );
+    }
+    for (const h of held) out.print(entryText(h, (s) => out.bold(s)).join('\n'));
     if (out.json) out.result({ entries }, () => []);
   },
 });

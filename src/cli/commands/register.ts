@@ -14,6 +14,9 @@ interface Args extends WriteArgs {
   digest?: string;
   'code-commit'?: string;
   dataset?: string;
+  stage?: string;
+  'archive-existing'?: boolean;
+  alias?: string[];
 }
 
 export const registerCommand = defineCommand<Args>({
@@ -54,9 +57,29 @@ export const registerCommand = defineCommand<Args>({
         requiresArg: true,
       })
       .option('dataset', { type: 'string', describe: 'The data set it was trained on (lineage)', requiresArg: true })
+      .option('stage', {
+        type: 'string',
+        describe: 'Put the new version in this stage, in the same commit (any case: staging, Production, …)',
+        requiresArg: true,
+      })
+      .option('archive-existing', {
+        type: 'boolean',
+        describe: 'With --stage: archive the versions already in that stage, in the same commit',
+        implies: 'stage',
+      })
+      .option('alias', {
+        type: 'string',
+        array: true,
+        describe: 'Point this alias at the new version, in the same commit (repeatable)',
+        requiresArg: true,
+      })
       .example(
         '$0 register fraud --source s3://models/fraud/42 --run-id 8f2c --push',
         'register and push, retrying if another pipeline pushed first',
+      )
+      .example(
+        '$0 register fraud --source s3://models/fraud/43 --stage staging --alias challenger',
+        'register, stage and alias the new version in one commit',
       )
       .example('$0 register fraud --source s3://models/fraud/42 --json', "print MLflow's model_version JSON"),
   async handler(a) {
@@ -72,6 +95,9 @@ export const registerCommand = defineCommand<Args>({
       digest: a.digest ?? null,
       codeCommit: a['code-commit'] ?? null,
       dataset: a.dataset ?? null,
+      ...(a.stage !== undefined ? { stage: a.stage } : {}),
+      ...(a['archive-existing'] ? { archiveExistingVersions: true } : {}),
+      ...(a.alias?.length ? { aliases: a.alias } : {}),
     });
     out.result({ model_version: version }, () =>
       describeWrite(reg.lastWrite, { pushed: a.push ? a.remote : undefined, nothing: `${a.name}: nothing to change` }),

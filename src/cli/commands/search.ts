@@ -1,6 +1,6 @@
 // mreg search / mreg versions: MLflow's search over registered models and over model versions.
 import type { Argv } from 'yargs';
-import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { atOption, defineCommand, openForRead, type GlobalArgs } from '../options.js';
 import { humanTime, outputFor, table, visibleWidth } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -9,10 +9,11 @@ interface Args extends GlobalArgs {
   'max-results'?: number;
   'page-token'?: string;
   branch?: string;
+  at?: string;
 }
 
 function searchOptions(y: Argv, what: 'models' | 'versions'): Argv<unknown> {
-  return y
+  return atOption(y)
     .option('filter', { type: 'string', alias: 'f', describe: 'MLflow filter string', requiresArg: true })
     .option('order-by', {
       type: 'string',
@@ -77,11 +78,13 @@ export const searchCommand = defineCommand<Args>({
 
 export const versionsCommand = defineCommand<Args>({
   command: 'versions',
-  describe: 'Search model versions (MLflow filter grammar: name, version, run_id, source, tags)',
+  describe:
+    'Search model versions (MLflow filter grammar: name, version_number, run_id, source_path, tags; and lineage: digest, code_commit, dataset, user_id)',
   builder: (y) =>
     searchOptions(y, 'versions')
       .example(`$0 versions --filter "name = 'fraud'"`, 'every version of fraud')
-      .example(`$0 versions --filter "run_id = '8f2c'" --json`, 'as model-versions/search JSON'),
+      .example(`$0 versions --filter "run_id = '8f2c'" --json`, 'as model-versions/search JSON')
+      .example(`$0 versions --filter "digest = 'sha256:9f86d0…'"`, 'which version holds these artifacts'),
   async handler(a) {
     const out = outputFor(a);
     const reg = await openForRead(a);

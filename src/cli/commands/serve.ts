@@ -1,29 +1,27 @@
 // mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { SCHEMA_DIR } from '../../schema/validate.js';
 import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 
 interface Args extends GlobalArgs {
-  port: number;
+  port: string;
   host: string;
   branch?: string;
   remote?: string;
-  interval?: number;
+  interval?: string;
   example?: boolean;
   snapshot?: boolean;
 }
-
-/** Where `--example` builds registry-example/ as a git repository: gitignored, beside package.json. */
-export const EXAMPLE_DIR = path.join(path.dirname(SCHEMA_DIR), '.mreg-example');
 
 export const serveCommand = defineCommand<Args>({
   command: 'serve',
   describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI',
   builder: (y) =>
     y
-      .option('port', { type: 'number', default: 5000, describe: 'Port (0 picks a free one)', requiresArg: true })
+      // Read as text and checked here: yargs turns 'abc' into NaN, and the message must quote what was given.
+      .option('port', { type: 'string', default: '5000', describe: 'Port (0 picks a free one)', requiresArg: true })
       .option('host', {
         type: 'string',
         default: '127.0.0.1',
@@ -42,13 +40,13 @@ export const serveCommand = defineCommand<Args>({
         requiresArg: true,
       })
       .option('interval', {
-        type: 'number',
+        type: 'string',
         describe: 'Seconds between fetches from --remote (default 30)',
         requiresArg: true,
       })
       .option('example', {
         type: 'boolean',
-        describe: 'Build the bundled example registry (into .mreg-example/) and serve it',
+        describe: 'Build the bundled example registry in a temporary folder (removed on exit) and serve it',
       })
       .option('snapshot', {
         type: 'boolean',
@@ -57,6 +55,8 @@ export const serveCommand = defineCommand<Args>({
           'Keep a snapshot of the parsed state under <gitdir>/mreg/ for fast restarts (--no-snapshot to disable)',
       })
       .check((a) => {
+        parsePort(a.port);
+        if (a.interval !== undefined) parseInterval(a.interval);
         if (a.interval !== undefined && a.remote === undefined) throw new UsageError('--interval needs --remote.');
         if (a.example && a.remote !== undefined) throw new UsageError('--example and --remote cannot be combined.');
         return true;
@@ -66,12 +66,14 @@ export const serveCommand = defineCommand<Args>({
       .example('$0 serve --example', 'serve the bundled example (what npm start runs)'),
   async handler(args) {
     let repo: string | undefined;
+    let scratch: string | undefined;
     if (args.example) {
-      // Rebuilt on every start: it is deterministic, and a leftover from an older build must not be served.
-      await rm(EXAMPLE_DIR, { recursive: true, force: true });
+      // Built afresh in a temporary folder on every start (it is deterministic): never inside the package,
+      // which may be installed read-only or shared by several users.
+      scratch = await mkdtemp(path.join(os.tmpdir(), 'mreg-example-'));
       const { materializeExample } = await import('../../registry/example.js');
-      await materializeExample(EXAMPLE_DIR);
-      repo = EXAMPLE_DIR;
+      await materializeExample(scratch);
+      repo = scratch;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
     // The daemon (HTTP, watcher, UI) loads only for `serve`: every other command starts faster without it.
     const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([
@@ -82,24 +84,45 @@ export const serveCommand = defineCommand<Args>({
       ...(repo !== undefined ? { repo } : {}),
       ...(args.branch !== undefined ? { branch: args.branch } : {}),
       host: args.host,
-      port: args.port,
+      port: parsePort(args.port),
       ...(args.remote !== undefined ? { remote: args.remote } : {}),
-      ...(args.interval !== undefined ? { interval: args.interval } : {}),
+      ...(args.interval !== undefined ? { interval: parseInterval(args.interval) } : {}),
       ...(args.snapshot === false ? { snapshot: false } : {}),
     });
-    const daemon = await startDaemon(config);
-    process.stdout.write(
-      `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
-    );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
-    await daemon.stop();
+    try {
+      const daemon = await startDaemon(config);
+      process.stdout.write(
+        `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          process.off('SIGINT', done);
+          process.off('SIGTERM', done);
+          resolve();
+        };
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+      });
+      await daemon.stop();
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
   },
 });
+
+/** --port: a whole number from 0 to 65535. @throws UsageError quoting what was given */
+export function parsePort(given: unknown): number {
+  const text = String(given).trim();
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new UsageError(`--port must be a port number from 0 to 65535, got '${String(given)}'.`);
+  return n;
+}
+
+/** --interval: seconds, a positive number. @throws UsageError quoting what was given */
+export function parseInterval(given: unknown): number {
+  const text = String(given).trim();
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0)) throw new UsageError(`--interval must be a positive number of seconds, got '${String(given)}'.`);
+  return n;
+}

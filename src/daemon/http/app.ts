@@ -7,7 +7,7 @@ import type { GitReader } from '../../store/git/reader.js';
 import type { DaemonLimits } from '../config.js';
 import type { StateHolder } from '../holder.js';
 import type { Logger } from '../log.js';
-import type { Served, UiDeps } from '../ui-deps.js';
+import type { Served, ServingStatus, UiDeps } from '../ui-deps.js';
 import { DaemonEvents } from './events.js';
 import { gitHook, type GitHookCounts, type GitHookDeps } from './git-hook.js';
 import { healthz, readyz } from './health.js';
@@ -53,6 +53,8 @@ export interface AppDeps {
   startedAt?: number;
   /** The push webhook of a daemon that follows a git host. */
   gitHook?: Omit<GitHookDeps, 'counts' | 'branch'>;
+  /** A replica's remote and last fetch, for the UI. */
+  replica?: () => ServingStatus['replica'];
 }
 
 /** A reply ready for the wire: body bytes and a flat header list (node's raw form). */
@@ -230,6 +232,7 @@ export class App {
       at: (a) => this.deps.at(a),
       repo: this.deps.repo,
       branch: this.deps.branch,
+      status: () => this.servingStatus(served),
     };
     const res = await this.deps.ui(await input.toWebRequest(), deps);
     const headers: Array<[string, string]> = [];
@@ -242,6 +245,18 @@ export class App {
       contentType: res.headers.get('content-type') ?? 'text/html; charset=utf-8',
       headers,
       cacheable: false,
+    };
+  }
+
+  /** A tip that failed to load while `served` (older) is served, and what a replica follows. */
+  private servingStatus(served: Served): ServingStatus {
+    const failure = this.deps.holder.lastError;
+    const replica = this.deps.replica?.();
+    return {
+      ...(failure && failure.commit !== served.commit
+        ? { skipped: { commit: failure.commit, at: failure.at, message: failure.message } }
+        : {}),
+      ...(replica ? { replica } : {}),
     };
   }
 

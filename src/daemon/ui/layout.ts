@@ -4,6 +4,7 @@ import type { Stage } from '../../domain/stages.js';
 import { assetUrl } from './assets/index.js';
 import { formatCount, shortOid, timeTag } from './format.js';
 import { html, raw, type Child, type Html } from './html.js';
+import type { ServingStatus } from '../ui-deps.js';
 import type { View } from './view.js';
 
 type Section = 'models' | 'history' | 'webhooks' | 'none';
@@ -38,6 +39,34 @@ function travelBanner(view: View, nowHref: string): Html | '' {
 </div>`;
 }
 
+/**
+ * What every page must say about what is served: that the branch tip was skipped (it failed validation, so
+ * an older commit is served), and on a replica, the remote it follows and when it last fetched.
+ */
+function servingBanners(status: ServingStatus | undefined, branch: string, served: string): Html | '' {
+  if (!status) return '';
+  const parts: Html[] = [];
+  const s = status.skipped;
+  if (s) {
+    const which = s.commit ? html`commit <code title="${s.commit}">${shortOid(s.commit)}</code>` : html`the tip`;
+    const fix = s.commit ? html` Run <code>mreg validate --ref ${s.commit}</code> to see every problem.` : '';
+    parts.push(html`<div class="banner error" role="alert" id="stale-tip">
+<strong>Not the tip of <code>${branch}</code>:</strong> ${which} (seen ${timeTag(s.at, true)} UTC) could not be served, so this is the last good commit, <code title="${served}">${shortOid(served)}</code>. ${s.message}${fix}
+</div>`);
+  }
+  const r = status.replica;
+  if (r) {
+    const fetched = r.lastFetchedAt ? html`last fetched ${timeTag(r.lastFetchedAt, true)} UTC` : html`not fetched yet`;
+    const failed = r.lastError
+      ? html` <strong>The last fetch failed</strong>${r.lastTriedAt ? html` (${timeTag(r.lastTriedAt, true)} UTC)` : ''}: <code>${r.lastError}</code>`
+      : '';
+    parts.push(html`<div class="banner ${r.lastError ? 'error' : 'info'}" role="status" id="replica">
+Replica following <code>${r.url}</code> (<code>${branch}</code>), fetched every ${formatCount(r.intervalS)} s: ${fetched}.${failed}
+</div>`);
+  }
+  return parts.length ? html`${parts}` : '';
+}
+
 /** A whole HTML document. */
 export function page(view: View | undefined, opts: PageOptions): Html {
   const links = view?.links;
@@ -67,6 +96,7 @@ ${served ? html`<span class="serving">Serving <code>${view!.deps.branch}</code> 
 </div>
 </header>
 <main id="main" tabindex="-1">
+${view ? servingBanners(view.deps.status?.(), view.deps.branch, view.now.commit) : ''}
 ${view ? travelBanner(view, opts.nowHref) : ''}
 ${opts.body}
 </main>

@@ -15,6 +15,11 @@ export interface SearchableVersion {
   run_id: string;
   source: string;
   tags: Readonly<Record<string, string>>;
+  /** Lineage beyond MLflow's ('' when the version has none); absent reads as ''. */
+  digest?: string;
+  code_commit?: string;
+  dataset?: string;
+  user_id?: string;
 }
 
 /** The tag MLflow 3's prompt registry puts on prompt models and their versions. */
@@ -134,6 +139,10 @@ export function compileVersionFilter(filter: string | undefined | null): (v: Sea
     const test = stringTest(c);
     if (c.key === 'run_id') return (v) => test(v.run_id);
     if (c.key === 'source_path') return (v) => test(v.source);
+    if (c.key === 'digest') return (v) => test(v.digest ?? '');
+    if (c.key === 'code_commit') return (v) => test(v.code_commit ?? '');
+    if (c.key === 'dataset') return (v) => test(v.dataset ?? '');
+    if (c.key === 'user_id') return (v) => test(v.user_id ?? '');
     return (v) => test(v.name);
   });
   return combine(clauses, tests);

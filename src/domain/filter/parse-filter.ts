@@ -6,13 +6,14 @@
 import { RegistryError } from '../../errors.js';
 import { lexFilter, type Token } from './lex-filter.js';
 import { pyIsLower } from './python-compat.js';
+import { LINEAGE_KEYS } from '../queries.js';
 
 export type FilterKind = 'model' | 'version';
 
 /** One `key op value` clause, after validation. */
 export interface Clause {
   readonly entity: 'attribute' | 'tag';
-  /** Attribute name (`name`, `run_id`, `source_path`, `version_number`) or tag key, unquoted. */
+  /** Attribute name (`name`, `run_id`, `source_path`, `version_number`, a lineage key) or tag key, unquoted. */
   readonly key: string;
   /** Upper-cased: `=`, `!=`, `<`, `<=`, `>`, `>=`, `LIKE`, `ILIKE`, `IN`. */
   readonly comparator: string;
@@ -25,10 +26,11 @@ export const MAX_FILTER_LENGTH = 100_000;
 
 // Python set reprs exactly as MLflow printed them (set order is hash-seeded in Python; these are the
 // orders captured from a real server, see shared/mlflow-responses/ERR-model-versions-search__bad-filter-key.json).
+// The lineage keys are accepted too but left out of the message, which stays MLflow's word for word.
 const VALID_KEYS: Record<FilterKind, { keys: ReadonlySet<string>; repr: string }> = {
   model: { keys: new Set(['name']), repr: "{'name'}" },
   version: {
-    keys: new Set(['name', 'run_id', 'source_path', 'version_number']),
+    keys: new Set(['name', 'run_id', 'source_path', 'version_number', ...LINEAGE_KEYS]),
     repr: "{'source_path', 'version_number', 'run_id', 'name'}",
   },
 };

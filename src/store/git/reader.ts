@@ -13,7 +13,7 @@ import { log, type LogEntry } from './log.js';
 import { ObjectReader } from './object-reader.js';
 import { checkBranchName, checkPrefix, checkRepoPath, type CommitInfo, type TreeEntry } from './objects.js';
 import { RefStore } from './refs.js';
-import { initRepository, locateRepository, type RepoPaths } from './repository.js';
+import { initRepository, locateRepository, type LocateOptions, type RepoPaths } from './repository.js';
 import { commitOid, resolveRevision } from './revisions.js';
 import { diffTrees, type FileChange } from './tree-diff.js';
 import { listWorkTreeFiles, readWorkTreeFile } from './work-tree.js';
@@ -45,8 +45,8 @@ export class GitReader {
    * Opens a repository: `dir` is a work tree containing `.git` (a directory, or a `.git` file pointing at
    * the git directory), or a bare repository. @throws INVALID_STATE when it is neither.
    */
-  static async open(dir: string): Promise<GitReader> {
-    return new GitReader(await locateRepository(dir));
+  static async open(dir: string, opts: LocateOptions = {}): Promise<GitReader> {
+    return new GitReader(await locateRepository(dir, opts));
   }
 
   /**

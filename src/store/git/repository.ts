@@ -17,12 +17,47 @@ export interface RepoPaths {
   readonly logRefUpdates: boolean;
 }
 
+/** How a repository is looked for. */
+export interface LocateOptions {
+  /**
+   * Look in `dir`'s parents too when `dir` is not itself a repository, as git does for a command run in a
+   * sub-folder of a work tree (`models/fraud`): the nearest one wins.
+   */
+  discover?: boolean;
+}
+
 /**
- * Finds a repository: `dir` is a work tree containing `.git` (a directory, or a `.git` file pointing at
- * the git directory), or a bare repository. @throws INVALID_STATE when it is neither.
+ * Finds a repository: `dir` (or, with `discover`, its nearest parent that is one) is a work tree containing
+ * `.git` (a directory, or a `.git` file pointing at the git directory), or a bare repository.
+ * @throws INVALID_STATE when there is none
  */
-export async function locateRepository(dir: string): Promise<RepoPaths> {
+export async function locateRepository(dir: string, opts: LocateOptions = {}): Promise<RepoPaths> {
   const abs = path.resolve(dir);
+  if (!opts.discover) return locateAt(dir, abs);
+  // A folder that does not exist is a typo, not a sub-folder: git -C refuses it too.
+  if (
+    !(await fsp.stat(abs).then(
+      (st) => st.isDirectory(),
+      () => false,
+    ))
+  )
+    throw new RegistryError('INVALID_STATE', `${dir} is not a git repository (no such folder)`, { dir });
+  for (let at = abs; ;) {
+    try {
+      return await locateAt(dir, at);
+    } catch (e) {
+      const parent = path.dirname(at);
+      if (parent === at)
+        throw new RegistryError('INVALID_STATE', `${dir} is not a git repository (nor is any of its parent folders)`, {
+          dir,
+        });
+      if (!(e instanceof RegistryError)) throw e;
+      at = parent;
+    }
+  }
+}
+
+async function locateAt(dir: string, abs: string): Promise<RepoPaths> {
   const notRepo = (): RegistryError => new RegistryError('INVALID_STATE', `${dir} is not a git repository`, { dir });
   const dotgit = path.join(abs, '.git');
   const st = await fsp.lstat(dotgit).catch(() => undefined);

@@ -14,7 +14,7 @@ import type { Signature } from './objects.js';
 import { push, type PushResult } from './push.js';
 import { GitReader } from './reader.js';
 import { RefStore } from './refs.js';
-import { initRepository, locateRepository, type RepoPaths } from './repository.js';
+import { initRepository, locateRepository, type LocateOptions, type RepoPaths } from './repository.js';
 import { writeWorkTree } from './work-tree-writes.js';
 import type { ChangeSet, WriteContext } from './write-context.js';
 import { WriteLock } from './write-lock.js';
@@ -39,8 +39,8 @@ export class GitWriter extends GitReader {
   }
 
   /** Opens a repository for writing (see GitReader.open). */
-  static override async open(dir: string): Promise<GitWriter> {
-    return new GitWriter(await locateRepository(dir));
+  static override async open(dir: string, opts: LocateOptions = {}): Promise<GitWriter> {
+    return new GitWriter(await locateRepository(dir, opts));
   }
 
   /**
