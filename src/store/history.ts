@@ -52,7 +52,10 @@ export interface HistoryOptions {
   version?: number;
   /** With `version`: also the alias moves that point at it or away from it (the UI's version history). */
   aliases?: boolean;
-  /** At most this many entries. */
+  /**
+   * At most this many entries. In a bounded walk (`scan`), a merge and the commits it brought in are not
+   * split between pages: the page that starts them finishes them, even past the limit.
+   */
   limit?: number;
   /**
    * Examine at most this many commits (a page's bound on a long history). The generator's return value
@@ -304,7 +307,7 @@ export async function* registryHistory(
     if (c.parents.length > 1)
       for (const oid of await broughtIn(repo, c)) steps.push({ oid, info: await repo.readCommit(oid), via: c });
     for (const step of steps) {
-      if (emitted >= limit) break;
+      if (emitted >= limit && opts.scan === undefined) break;
       const e = await entryOf(step);
       if (e) {
         yield e;
