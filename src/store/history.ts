@@ -233,6 +233,16 @@ export async function* registryHistory(
     });
     if (c.parents.length > 1) {
       // A merge: only what the merge itself changed; the commits it brought in are entries of their own.
+      if (names) {
+        // A followed model's folder identical in the merge and every parent: the merge changed nothing of it.
+        let touched = false;
+        for (const name of names) {
+          const dir = modelDir(name);
+          const mine = await repo.oidAt(oid, dir);
+          for (const p of c.parents) if ((await repo.oidAt(p, dir)) !== mine) touched = true;
+        }
+        if (!touched) return undefined;
+      }
       let ops = (await commitEvents(repo, oid)).flatMap(operationsOfEvent);
       if (names) ops = followed(ops, names, opts);
       else if (ops.length === 0 && !(await repo.diff(parent, oid)).some((ch) => parsePath(ch.path).kind !== 'other'))

@@ -200,5 +200,7 @@ describe('mreg history across merges', () => {
       { op: 'version_description_changed', name: 'fraud', version: 1, after: 'agreed text' },
     ]);
     expect(all[0]!.parents).toHaveLength(2);
+    // The same for the version's own history (a merge is looked into only when it touched the model).
+    expect(summary(await history(dir, 'fraud', '1'))).toEqual(summary(all).slice(0, 4));
   });
 });
