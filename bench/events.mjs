@@ -346,8 +346,21 @@ try {
       console.log(
         `  p50 ${ms(pct(lat, 50))}, max ${ms(Math.max(...lat))} — ${Math.max(...lat) <= 300 ? 'within' : pct(lat, 50) <= 300 ? 'p50 within, max OVER' : 'OVER'} the 300 ms target`,
       );
+      // The replica's share of that time is a native `git fetch` of one new commit from the same host.
+      const probe = path.join(root, 'probe.git');
+      await gitAsync(root, 'clone', '-q', '--bare', url, probe); // (async: the host runs in this process)
+      const fetchMs = [];
+      for (let i = 0; i < 5; i++) {
+        await reg.createModelVersion('m', `s3://bench/fetch/${i}`);
+        await gitAsync(work, 'push', '-q', 'origin', 'HEAD:main');
+        const tf = performance.now();
+        await gitAsync(probe, 'fetch', '-q', url, '+refs/heads/main:refs/remotes/origin/main');
+        fetchMs.push(performance.now() - tf);
+      }
       console.log(`  reference: the native git push itself, p50 ${ms(pct(pushMs, 50))}`);
+      console.log(`             a native git fetch of one new commit from the same host, p50 ${ms(pct(fetchMs, 50))}`);
       Object.assign(summary, {
+        git_fetch_p50_ms: +pct(fetchMs, 50).toFixed(1),
         push_to_served_p50_ms: +pct(lat, 50).toFixed(1),
         push_to_served_max_ms: +Math.max(...lat).toFixed(1),
         git_push_p50_ms: +pct(pushMs, 50).toFixed(1),
