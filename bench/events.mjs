@@ -12,7 +12,7 @@
 //   node bench/events.mjs [--commits 30] [--backlog 10000] [--models 100] [--pushes 15] [--keep DIR]
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, watch } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +150,24 @@ async function waitFor(pred, timeoutMs, what) {
   }
 }
 
+/** Runs the CLI under bash and reads `times`: the CPU (user + system) of the process and of what it waited for. */
+async function cpuOf(args) {
+  const quoted = [process.execPath, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = await run('bash', ['-c', `${quoted} > "$MREG_BENCH_OUT" && times >&2`], {
+    env: { ...env, MREG_BENCH_OUT: path.join(root, 'cli-out') },
+    maxBuffer: 1 << 28,
+  });
+  // `times` prints the shell's user/system, then its children's: "0m1.234s 0m0.056s".
+  const lines = r.stderr.trim().split('\n');
+  const secs = (lines.at(-1) ?? '').match(/(\d+)m([\d.]+)s/g) ?? [];
+  const cpuMs = secs.reduce((sum, x) => {
+    const [, m, sec] = /(\d+)m([\d.]+)s/.exec(x);
+    return sum + (Number(m) * 60 + Number(sec)) * 1000;
+  }, 0);
+  const { readFileSync } = await import('node:fs');
+  return { stdout: readFileSync(path.join(root, 'cli-out'), 'utf8'), cpuMs };
+}
+
 /** Median round trip of a bare node:http POST to the receiver, and the rate of `n` sequential ones. */
 async function httpReference(url, n) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -193,20 +211,28 @@ try {
     const notify = startProcess(['notify', '--repo', dir, '--allow-private']);
     await waitFor(() => notify.output().includes('delivering 1 event type'), 30_000, 'notify to start');
     await sleep(500);
+    // "Committed" is when the branch ref moves (the library then still updates the index and work tree): this
+    // process watches the ref folder as notify does, and takes the rename of refs/heads/main as the start.
+    let refMoved = 0;
+    const refWatch = watch(path.join(dir, '.git', 'refs', 'heads'), (_e, f) => {
+      if (f === 'main' && refMoved === 0) refMoved = performance.now();
+    });
     const lat = [];
     for (let i = 0; i < COMMITS; i++) {
       const arrived = rx.next();
+      refMoved = 0;
+      const started = performance.now();
       await reg.createModelVersion('m', `s3://bench/latency/${i}`);
-      const t0 = performance.now();
       await arrived;
-      lat.push(rx.arrivals.at(-1).at - t0);
+      lat.push(rx.arrivals.at(-1).at - (refMoved || started));
       await sleep(100);
     }
+    refWatch.close();
     notify.child.kill('SIGTERM');
     await notify.exited;
     const ref = await httpReference(rx.url, 200);
     await rx.close();
-    console.log(`commit → delivered webhook (${COMMITS} commits, mreg notify following the branch):`);
+    console.log(`commit (ref moved) → delivered webhook (${COMMITS} commits, mreg notify following the branch):`);
     console.log(
       `  p50 ${ms(pct(lat, 50))}, p90 ${ms(pct(lat, 90))}, max ${ms(Math.max(...lat))} — ${pct(lat, 50) <= 100 ? 'within' : 'OVER'} the 100 ms target`,
     );
@@ -232,11 +258,11 @@ try {
       `\nbacklog: ${BACKLOG} commits over ${MODELS} models built with git fast-import in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     t = performance.now();
-    const ev = await run(process.execPath, [BIN, 'events', '--json', '--repo', dir], { env, maxBuffer: 1 << 28 });
+    const ev = await cpuOf([BIN, 'events', '--json', '--repo', dir]);
     const derive = (performance.now() - t) / 1000;
     const count = ev.stdout.split('\n').filter((l) => l.includes('"model_version.created"')).length;
     t = performance.now();
-    await run(process.execPath, [BIN, 'notify', '--once', '--repo', dir, '--allow-private'], { env });
+    const nt = await cpuOf([BIN, 'notify', '--once', '--repo', dir, '--allow-private']);
     const secs = (performance.now() - t) / 1000;
     const delivered = new Set(rx.arrivals.map((a) => a.id)).size;
     const rate = delivered / secs;
@@ -249,7 +275,15 @@ try {
       `  reference: mreg events --json over the same history ${derive.toFixed(1)} s (${(count / derive).toFixed(0)} events/s derived);`,
     );
     console.log(`             bare node:http POSTs one at a time to the same receiver ${ref.rate.toFixed(0)}/s`);
+    // CPU time says what a free core would do, whatever else the machine runs.
+    const deriveCpu = (ev.cpuMs / count).toFixed(2);
+    const notifyCpu = (nt.cpuMs / delivered).toFixed(2);
+    console.log(
+      `  CPU per event: deriving ${deriveCpu} ms (mreg events); mreg notify in all ${notifyCpu} ms (its derivation runs in a second process)`,
+    );
     Object.assign(summary, {
+      derive_cpu_ms_per_event: +deriveCpu,
+      notify_cpu_ms_per_event: +notifyCpu,
       backlog_events: delivered,
       backlog_seconds: +secs.toFixed(2),
       deliveries_per_s: Math.round(rate),
@@ -312,8 +346,21 @@ try {
       console.log(
         `  p50 ${ms(pct(lat, 50))}, max ${ms(Math.max(...lat))} — ${Math.max(...lat) <= 300 ? 'within' : pct(lat, 50) <= 300 ? 'p50 within, max OVER' : 'OVER'} the 300 ms target`,
       );
+      // The replica's share of that time is a native `git fetch` of one new commit from the same host.
+      const probe = path.join(root, 'probe.git');
+      await gitAsync(root, 'clone', '-q', '--bare', url, probe); // (async: the host runs in this process)
+      const fetchMs = [];
+      for (let i = 0; i < 5; i++) {
+        await reg.createModelVersion('m', `s3://bench/fetch/${i}`);
+        await gitAsync(work, 'push', '-q', 'origin', 'HEAD:main');
+        const tf = performance.now();
+        await gitAsync(probe, 'fetch', '-q', url, '+refs/heads/main:refs/remotes/origin/main');
+        fetchMs.push(performance.now() - tf);
+      }
       console.log(`  reference: the native git push itself, p50 ${ms(pct(pushMs, 50))}`);
+      console.log(`             a native git fetch of one new commit from the same host, p50 ${ms(pct(fetchMs, 50))}`);
       Object.assign(summary, {
+        git_fetch_p50_ms: +pct(fetchMs, 50).toFixed(1),
         push_to_served_p50_ms: +pct(lat, 50).toFixed(1),
         push_to_served_max_ms: +Math.max(...lat).toFixed(1),
         git_push_p50_ms: +pct(pushMs, 50).toFixed(1),

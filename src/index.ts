@@ -11,6 +11,7 @@ export type {
   CommitSummary,
   HistoryQuery,
   HistoryEntry,
+  CommitRef,
 } from './registry/registry.js';
 export { validateRegistry } from './registry/validate.js';
 export type { ValidateOptions, ValidateResult } from './registry/validate.js';

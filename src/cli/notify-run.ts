@@ -9,7 +9,7 @@ import { parseEventId } from '../events/types.js';
 import { Notifier, type NotifierOptions } from '../notify/notifier.js';
 import { entityAction, exampleData, asciiJson, pythonIsoTime, webhookHeaders } from '../notify/payload.js';
 import { postJson } from '../notify/post.js';
-import { readAllStatusSync, type WebhookStatus } from '../notify/state.js';
+import { readAllStatusSync, type WebhookStatus } from '../notify/status-read.js';
 import { wants, webhooksOf, type Webhook } from '../notify/webhooks.js';
 import { openNotifyRepository, type NotifyRepository } from '../notify/repository.js';
 import { withFileLock } from '../util/lock.js';
@@ -55,6 +55,8 @@ export async function runNotify(a: Args): Promise<void> {
     verbose: a.verbose === true,
     userAgent: USER_AGENT,
     once: a.once === true,
+    // The running CLI: a long backlog is derived by a second `mreg events` process.
+    ...(process.argv[1] ? { cli: process.argv[1] } : {}),
   };
   const lock = path.join(repo.gitdir, 'mreg', 'notify.lock');
   await withFileLock(

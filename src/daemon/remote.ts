@@ -31,6 +31,7 @@ export class RemoteFollower {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private inFlight: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private lastTip: string | undefined;
   private lastFetchedAt: number | null = null;
   private lastTriedAt: number | null = null;
@@ -38,7 +39,20 @@ export class RemoteFollower {
 
   constructor(private readonly d: RemoteFollowerDeps) {}
 
-  /** One fetch into the remote-tracking ref; tells onMoved when the tip changed. Never throws. */
+  /**
+   * A fetch that starts after this call (a push webhook's: a fetch already in flight may have asked the host
+   * before the push it announces landed, so it runs after that one; calls meanwhile share it). Never throws.
+   */
+  fetchAfterNow(): Promise<void> {
+    if (!this.inFlight) return this.fetchOnce();
+    this.queued ??= this.inFlight.then(() => {
+      this.queued = undefined;
+      return this.fetchOnce();
+    });
+    return this.queued;
+  }
+
+  /** One fetch into the remote-tracking ref (joining one in flight); tells onMoved when the tip changed. Never throws. */
   fetchOnce(): Promise<void> {
     this.inFlight ??= this.doFetch().finally(() => {
       this.inFlight = undefined;
@@ -97,5 +111,6 @@ export class RemoteFollower {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight;
+    await this.queued;
   }
 }

@@ -71,7 +71,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     ui: opts.ui ?? handleUi,
     startedAt,
     // `follower` is created below; a push webhook can only arrive once the server listens.
-    gitHook: { remote: !!config.remote, secret: config.gitHookSecret, fetchNow: () => void follower?.fetchOnce() },
+    gitHook: { remote: !!config.remote, secret: config.gitHookSecret, fetchNow: () => void follower?.fetchAfterNow() },
     ...(config.remote ? { replica: () => follower?.status() } : {}),
   });
   const server = createHttpServer(app, config.limits, logger);

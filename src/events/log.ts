@@ -34,7 +34,8 @@ const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}((~\d{0,6})|(\^\d?))*$/;
 export class EventLog {
   private readonly cache = new Map<string, Promise<RegistryEvent[]>>();
 
-  constructor(private readonly src: HistorySource) {}
+  /** `src` is public so that a caller walks the same graph (notify sizes a backlog with it). */
+  constructor(readonly src: HistorySource) {}
 
   /** The events of one commit (cached: they never change). */
   eventsOf(commit: string): Promise<RegistryEvent[]> {

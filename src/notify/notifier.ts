@@ -10,11 +10,14 @@
 //   4xx, a redirect, a refused address, a missing secret), the webhook is *parked*: it is retried every
 //   `parkMs` and at once when its URL or secret changes in registry.yaml or notify restarts.
 // - A webhook added to registry.yaml receives the events of the commits after the one that added it.
+import { spawn } from 'node:child_process';
 import type http from 'node:http';
+import { createInterface } from 'node:readline';
 import { REGISTRY_FILE } from '../domain/layout.js';
+import { rangeCommits } from '../events/graph.js';
 import { EventLog, afterCommit, afterEvent, type Position } from '../events/log.js';
 import { loadRegistryFile } from '../events/source.js';
-import { parseEventId, type RegistryEvent } from '../events/types.js';
+import { formatEventId, parseEventId, type RegistryEvent } from '../events/types.js';
 import { waitForMove } from '../events/watch.js';
 import type { GitReader } from '../store/git/reader.js';
 import { AddressRefused } from './address.js';
@@ -46,6 +49,11 @@ export interface NotifierOptions {
   userAgent: string;
   /** Deliver what is pending, then stop (`--once`). */
   once?: boolean;
+  /**
+   * The mreg CLI script: a backlog of more than BACKLOG_COMMITS commits is derived by `mreg events --json` in a
+   * second process, so deriving and delivering use two cores. Without it, everything runs in this process.
+   */
+  cli?: string;
   clock?: () => number;
   random?: () => number;
 }
@@ -58,6 +66,41 @@ function afterCommitId(commit: string): string {
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 /** Events derived ahead of the delivery in flight (the derivation runs while the receiver answers). */
 const READ_AHEAD = 256;
+/** A range longer than this is derived in a second process (see NotifierOptions.cli). */
+const BACKLOG_COMMITS = 200;
+/** After an unexpected error (a read that failed), a worker tries again this much later. */
+const ERROR_PAUSE_MS = 2_000;
+
+/** A position as `mreg events --since` takes it; undefined for the start. */
+function sinceArg(pos: Position): string | undefined {
+  if (pos.kind === 'start') return undefined;
+  if (pos.kind === 'ref') return pos.commit;
+  return formatEventId({ ...pos.cursor, index: Math.min(pos.cursor.index, 999_999_999) });
+}
+
+/** The events after `pos` up to `tip`, from `mreg events --json` run as a child process. */
+async function* childEvents(cli: string, dir: string, tip: string, pos: Position): AsyncGenerator<RegistryEvent> {
+  const since = sinceArg(pos);
+  const child = spawn(
+    process.execPath,
+    [cli, 'events', '--json', '--repo', dir, '--until', tip, ...(since !== undefined ? ['--since', since] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let finished = false;
+  try {
+    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+      if (line.trim() !== '') yield JSON.parse(line) as RegistryEvent;
+    }
+    const code = await exited;
+    if (code !== 0) throw new Error(`mreg events exited with ${code}: ${stderr.trim().split('\n')[0] ?? ''}`);
+    finished = true;
+  } finally {
+    if (!finished) child.kill();
+  }
+}
 
 /**
  * Iterates `source` while pulling up to `depth` items ahead of the consumer, so producing the next items
@@ -217,9 +260,36 @@ class Worker {
   }
 
   start(): void {
-    this.running = this.loop().catch((e: unknown) => {
-      if (!(e instanceof Stopped)) this.o.log(`${this.hook.name}: stopped by an error: ${(e as Error).message}`);
-    });
+    this.running = (async () => {
+      for (;;) {
+        try {
+          return await this.loop();
+        } catch (e) {
+          if (e instanceof Stopped || this.stopped) return;
+          // A read that failed (a git object missing after a gc, a child that died): try again, from the cursor.
+          this.o.log(`${this.hook.name}: ${(e as Error).message}; trying again in ${ERROR_PAUSE_MS / 1000} s`);
+          const c = this.state.cursor ? parseEventId(this.state.cursor) : undefined;
+          this.pos = c ? { kind: 'cursor', cursor: c } : this.pos;
+          if (this.o.once) return;
+          await this.alarm.wait(ERROR_PAUSE_MS);
+        }
+      }
+    })();
+  }
+
+  /** The events after the worker's position up to `tip`: here (read ahead), or from a second process for a long backlog. */
+  private async source(tip: string): Promise<AsyncGenerator<RegistryEvent>> {
+    const pos = this.pos!;
+    if (this.o.cli) {
+      const exclude = pos.kind === 'start' ? [] : [pos.kind === 'ref' ? pos.commit : pos.cursor.commit];
+      const range = await rangeCommits(this.n.log.src, tip, exclude);
+      if (range.size > BACKLOG_COMMITS) {
+        if (this.o.verbose)
+          this.o.log(`${this.hook.name}: ${range.size} commits to catch up; deriving them in a second process`);
+        return childEvents(this.o.cli, this.o.repo.dir, tip, pos);
+      }
+    }
+    return readAhead(this.n.log.read(tip, pos), READ_AHEAD);
   }
 
   private async loop(): Promise<void> {
@@ -240,7 +310,7 @@ class Worker {
         }
       }
       let rewinding = false;
-      for await (const e of readAhead(this.n.log.read(tip, this.pos!), READ_AHEAD)) {
+      for await (const e of await this.source(tip)) {
         if (this.stopped) return;
         const rewind = e.id.includes('..');
         if (rewind && !rewinding) {

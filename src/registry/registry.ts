@@ -64,7 +64,7 @@ import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri
 import { Writer, type WriteInfo } from './write.js';
 
 export type { WriteInfo } from './write.js';
-export type { HistoryEntry } from '../store/history.js';
+export type { CommitRef, HistoryEntry } from '../store/history.js';
 export type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
 
 /** Opens or creates registries; the methods mirror MlflowClient's registry API and return MLflow's JSON shapes. */
@@ -542,8 +542,10 @@ export class Registry {
   }
 
   /**
-   * The audit log: every commit of the branch (first parents, newest first) that changed the registry — or
-   * one model, followed across renames, or one version of it — told as registry operations.
+   * The audit log: every commit of the branch that changed the registry — or one model, followed across
+   * renames, or one version of it — told as registry operations, newest first. A change a merge brought in is
+   * an entry of the commit that made it, with `via` naming the merge; the merge lists only what it changed
+   * itself.
    * @throws INVALID_STATE for a branch without commits, INVALID_PARAMETER_VALUE for a bad version or ref
    */
   history(q: HistoryQuery = {}): AsyncGenerator<HistoryEntry> {

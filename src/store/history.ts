@@ -1,5 +1,15 @@
-// The audit log: the branch's first-parent history, each commit told as registry operations.
+// The audit log: every change told as registry operations, attributed to the commit that made it.
+//
+// The walk follows the branch's first-parent line (what the branch served, one commit after another), newest
+// first. A merge on that line is followed by the commits it brought in, newest first, each as its own entry
+// with `via` naming the merge (who merged it and when: the approval trail); the merge's own entry carries only
+// what the merge itself changed (a conflict resolution, an edit made in the merge). This is the event log's
+// order reversed (events/graph.ts linearize), and a merge's own changes are the event log's (events/commits.ts),
+// so `mreg history` and `mreg events` attribute every change to the same commit.
 import { diffModels, pairRenames, byCodePoint, type Operation } from '../domain/diff.js';
+import { commitEvents } from '../events/commits.js';
+import { linearize, rangeCommits } from '../events/graph.js';
+import type { EventDraft } from '../events/types.js';
 import {
   dirModelFile,
   MODELS_DIR,
@@ -15,14 +25,24 @@ import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
 import type { CommitInfo, FileChange, GitReader } from './git/reader.js';
 import { parseDocumentText } from './yaml.js';
 
-export interface HistoryEntry {
+/** A commit as the audit log names it. */
+export interface CommitRef {
   commit: string;
-  parents: string[];
-  /** When the commit landed on the branch (committer time), ms since the epoch. */
+  /** Committer time, ms since the epoch. */
   time: number;
   author: { name: string; email: string };
   message: string;
+}
+
+export interface HistoryEntry extends CommitRef {
+  parents: string[];
+  /**
+   * The operations this commit made: for a merge, only what the merge itself changed (the commits it brought
+   * in have their own entries).
+   */
   operations: Operation[];
+  /** For a commit a merge brought into the branch: that merge on the branch's first-parent line. */
+  via?: CommitRef;
 }
 
 export interface HistoryOptions {
@@ -32,7 +52,10 @@ export interface HistoryOptions {
   version?: number;
   /** With `version`: also the alias moves that point at it or away from it (the UI's version history). */
   aliases?: boolean;
-  /** At most this many entries. */
+  /**
+   * At most this many entries. In a bounded walk (`scan`), a merge and the commits it brought in are not
+   * split between pages: the page that starts them finishes them, even past the limit.
+   */
   limit?: number;
   /**
    * Examine at most this many commits (a page's bound on a long history). The generator's return value
@@ -41,7 +64,10 @@ export interface HistoryOptions {
   scan?: number;
 }
 
-/** Where a bounded walk stopped: `next` is the first commit it did not examine (undefined: the history's start). */
+/**
+ * Where a bounded walk stopped: `next` is the first commit of the first-parent line it did not examine
+ * (undefined: the history's start). A merge and the commits it brought in are examined together.
+ */
 export interface HistoryResume {
   next: string | undefined;
   /** The last commit examined (next's child), if any. */
@@ -149,9 +175,35 @@ async function operationsOf(
   return ops;
 }
 
+/** A commit's place in the walk: the commit, and the first-parent merge that brought it in (if any). */
+interface Step {
+  oid: string;
+  info: CommitInfo;
+  via?: CommitInfo;
+}
+
 /**
- * The branch's history from `start` backwards (first parents: what landed on the branch, merges included),
- * newest first, each commit with the registry operations it made.
+ * The commits a first-parent merge brought into the branch, newest first: those reachable from the merge and
+ * not from its first parent, in the event log's order reversed (a nested merge before what it brought in).
+ */
+async function broughtIn(repo: GitReader, merge: CommitInfo): Promise<string[]> {
+  const range = await rangeCommits(repo, merge.oid, [merge.parents[0]!]);
+  const order = await linearize(repo, merge.oid, range);
+  return order.filter((c) => c !== merge.oid).reverse();
+}
+
+function refOf(c: CommitInfo): CommitRef {
+  return {
+    commit: c.oid,
+    time: c.committer.timestamp * 1000,
+    author: { name: c.author.name, email: c.author.email },
+    message: c.message.trim(),
+  };
+}
+
+/**
+ * The branch's history from `start` backwards (see the top of this file), newest first, each commit with the
+ * registry operations it made.
  */
 export async function* registryHistory(
   repo: GitReader,
@@ -164,16 +216,43 @@ export async function* registryHistory(
   let emitted = 0;
   let examined = 0;
   let last: string | undefined;
-  let oid: string | undefined = start;
+  let line: string | undefined = start;
   // Oids at the paths a followed model is read from, kept for the parent: walking back, a commit's parent
-  // is the next commit looked at, so each tree is read once rather than twice.
+  // is usually the next commit looked at, so each tree is read once rather than twice.
   let parentOids = new Map<string, string | null>();
   let lastParent: string | null | undefined;
-  while (oid && emitted < limit && examined < scan) {
-    examined++;
-    last = oid;
-    const c: CommitInfo = await repo.readCommit(oid);
+
+  /** The entry of one commit, or undefined when it changed nothing the walk reports. */
+  const entryOf = async ({ oid, info: c, via }: Step): Promise<HistoryEntry | undefined> => {
     const parent = c.parents[0] ?? null;
+    const entry = (operations: Operation[]): HistoryEntry => ({
+      ...refOf(c),
+      parents: c.parents,
+      operations,
+      ...(via ? { via: refOf(via) } : {}),
+    });
+    if (c.parents.length > 1) {
+      // A merge: only what the merge itself changed; the commits it brought in are entries of their own.
+      if (names) {
+        // A followed model's folder identical in the merge and every parent: the merge changed nothing of it.
+        let touched = false;
+        for (const name of names) {
+          const dir = modelDir(name);
+          const mine = await repo.oidAt(oid, dir);
+          for (const p of c.parents) if ((await repo.oidAt(p, dir)) !== mine) touched = true;
+        }
+        if (!touched) return undefined;
+      }
+      let ops = (await commitEvents(repo, oid)).flatMap(operationsOfEvent);
+      if (names) ops = followed(ops, names, opts);
+      else if (ops.length === 0 && !(await repo.diff(parent, oid)).some((ch) => parsePath(ch.path).kind !== 'other'))
+        return undefined;
+      if (names) {
+        for (const op of ops) if (op.op === 'model_renamed' && op.from) names = new Set([...names, op.from]);
+        if (ops.length === 0) return undefined;
+      }
+      return entry(ops);
+    }
     let changes: FileChange[] = [];
     if (names) {
       const here = oid === lastParent ? parentOids : new Map<string, string | null>();
@@ -215,49 +294,113 @@ export async function* registryHistory(
     } else {
       changes = await repo.diff(parent, oid);
     }
-    if (changes.length) {
-      let ops = await operationsOf(
-        repo,
-        parent,
-        oid,
-        names ? await withRenameCandidates(repo, parent, oid, changes, names, opts.version) : changes,
-      );
-      if (names) {
-        const followed = names;
-        ops = ops.filter(
-          (op) =>
-            (op.name !== undefined && followed.has(op.name)) || (op.op === 'model_renamed' && followed.has(op.to!)),
-        );
-        for (const op of ops) if (op.op === 'model_renamed' && op.from) names = new Set([...names, op.from]);
-        const v = opts.version;
-        if (v !== undefined) {
-          ops = ops.filter(
-            (op) =>
-              op.version === v ||
-              op.op === 'model_renamed' ||
-              op.op === 'model_created' ||
-              op.op === 'model_deleted' ||
-              (opts.aliases === true &&
-                (op.op === 'alias_set' || op.op === 'alias_deleted') &&
-                (op.after === v || op.before === v)),
-          );
-        }
-      }
-      if (ops.length || (!names && changes.some((ch) => parsePath(ch.path).kind !== 'other'))) {
-        yield {
-          commit: oid,
-          parents: c.parents,
-          time: c.committer.timestamp * 1000,
-          author: { name: c.author.name, email: c.author.email },
-          message: c.message.trim(),
-          operations: ops,
-        };
+    if (!changes.length) return undefined;
+    let ops = await operationsOf(
+      repo,
+      parent,
+      oid,
+      names ? await withRenameCandidates(repo, parent, oid, changes, names, opts.version) : changes,
+    );
+    if (names) {
+      ops = followed(ops, names, opts);
+      for (const op of ops) if (op.op === 'model_renamed' && op.from) names = new Set([...names, op.from]);
+    }
+    if (ops.length || (!names && changes.some((ch) => parsePath(ch.path).kind !== 'other'))) return entry(ops);
+    return undefined;
+  };
+
+  while (line && emitted < limit && examined < scan) {
+    examined++;
+    last = line;
+    const c: CommitInfo = await repo.readCommit(line);
+    const steps: Step[] = [{ oid: line, info: c }];
+    if (c.parents.length > 1)
+      for (const oid of await broughtIn(repo, c)) steps.push({ oid, info: await repo.readCommit(oid), via: c });
+    for (const step of steps) {
+      if (emitted >= limit && opts.scan === undefined) break;
+      const e = await entryOf(step);
+      if (e) {
+        yield e;
         emitted++;
       }
     }
-    oid = c.parents[0];
+    line = c.parents[0];
   }
-  return { next: oid, last, names: names ? [...names] : [] };
+  return { next: line, last, names: names ? [...names] : [] };
+}
+
+/** The operations that concern the followed names (and, with a version, that version). */
+function followed(ops: Operation[], names: ReadonlySet<string>, opts: HistoryOptions): Operation[] {
+  let out = ops.filter(
+    (op) => (op.name !== undefined && names.has(op.name)) || (op.op === 'model_renamed' && names.has(op.to!)),
+  );
+  const v = opts.version;
+  if (v !== undefined) {
+    out = out.filter(
+      (op) =>
+        op.version === v ||
+        op.op === 'model_renamed' ||
+        op.op === 'model_created' ||
+        op.op === 'model_deleted' ||
+        (opts.aliases === true &&
+          (op.op === 'alias_set' || op.op === 'alias_deleted') &&
+          (op.after === v || op.before === v)),
+    );
+  }
+  return out;
+}
+
+/** An event (of a merge's own changes) as the audit log's operation. */
+function operationsOfEvent(e: EventDraft): Operation[] {
+  const d = e.data;
+  const name = e.model ?? undefined;
+  const version = e.version;
+  const s = (v: unknown): string => String(v ?? '');
+  switch (e.type) {
+    case 'registered_model.created': {
+      const ops: Operation[] = [{ op: 'model_created', name }];
+      if (d.description) ops.push({ op: 'model_description_changed', name, before: '', after: s(d.description) });
+      for (const [key, value] of Object.entries((d.tags ?? {}) as Record<string, string>))
+        ops.push({ op: 'model_tag_set', name, key, after: value });
+      return ops;
+    }
+    case 'registered_model.renamed':
+      return [{ op: 'model_renamed', name, from: s(d.previous_name), to: s(d.name) }];
+    case 'registered_model.deleted':
+      return [{ op: 'model_deleted', name }];
+    case 'registered_model.description_updated':
+      return [{ op: 'model_description_changed', name, after: s(d.description) }];
+    case 'registered_model_tag.set':
+      return [{ op: 'model_tag_set', name, key: s(d.key), after: s(d.value) }];
+    case 'registered_model_tag.deleted':
+      return [{ op: 'model_tag_deleted', name, key: s(d.key) }];
+    case 'model_version.created':
+      return [{ op: 'version_registered', name, version, after: s(d.source) }];
+    case 'model_version.deleted':
+      return [{ op: 'version_deleted', name, version }];
+    case 'model_version.description_updated':
+      return [{ op: 'version_description_changed', name, version, after: s(d.description) }];
+    case 'model_version.stage_transitioned':
+      return [{ op: 'stage_changed', name, version, from: s(d.from_stage), to: s(d.to_stage) }];
+    case 'model_version_tag.set':
+      return [{ op: 'version_tag_set', name, version, key: s(d.key), after: s(d.value) }];
+    case 'model_version_tag.deleted':
+      return [{ op: 'version_tag_deleted', name, version, key: s(d.key) }];
+    case 'model_version_alias.created':
+      return [
+        {
+          op: 'alias_set',
+          name,
+          alias: s(d.alias),
+          after: Number(d.version),
+          ...(d.previous_version !== undefined ? { before: Number(d.previous_version) } : {}),
+        },
+      ];
+    case 'model_version_alias.deleted':
+      return [{ op: 'alias_deleted', name, alias: s(d.alias), before: Number(d.previous_version) }];
+    case 'registry.policies_changed':
+      return [{ op: 'registry_changed', before: d.previous_policies, after: d.policies }];
+  }
 }
 
 /**

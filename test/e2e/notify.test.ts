@@ -1,12 +1,13 @@
 // `mreg notify` as a process, delivering to receivers that are processes of their own and check signatures
 // the way MLflow's documentation tells users to. What each test proves is listed in docs/EVENTS.md.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RegistryEvent } from '../../src/events/types.js';
 import { mreg, mregOk } from '../helpers/cli.js';
 import { importVersions } from '../helpers/events.js';
-import { freshRegistry, git } from '../helpers/registry.js';
+import { startGitHttpServer } from '../helpers/git-http-server.js';
+import { freshRegistry, git, tempDir } from '../helpers/registry.js';
 import { addWebhooks, startNotify, startReceiver, until } from '../helpers/webhooks.js';
 
 const SECRET = 'tests-signing-secret-6f1c';
@@ -116,8 +117,10 @@ describe('mreg notify', () => {
     await first.exited;
     const beforeRestart = rx.accepted().length;
     expect(beforeRestart).toBeLessThan(500);
-    // The lock of the killed process is taken over; the rest is delivered from the cursor.
-    await mregOk(['notify', '--once', '--repo', dir, ...FAST], { env: ENV });
+    // The lock of the killed process is taken over; the rest is delivered from the cursor (a backlog this long
+    // is derived by a second process).
+    const rest = await mregOk(['notify', '--once', '--verbose', '--repo', dir, ...FAST], { env: ENV });
+    expect(rest.stderr).toMatch(/all: \d+ commits to catch up; deriving them in a second process/);
 
     const ids = rx.accepted();
     const index = new Map(events.map((e, i) => [e.id, i]));
@@ -269,6 +272,46 @@ describe('mreg notify', () => {
     expect(after[0]!.body!.data.rewound_from).toMatch(/^[0-9a-f]{40}$/);
     const [s] = await notifyStatus(dir);
     expect(s.last_rewind).toMatchObject({ to: keep });
+  });
+
+  it('a worker whose read fails (a git object missing for a while) tries again from its cursor, not stopping', async () => {
+    const { dir, registry: r } = await freshRegistry();
+    const rx = await startReceiver(dir, 'rx', { secret: SECRET });
+    await addWebhooks(dir, [
+      { name: 'deploy', url: rx.url, events: ['model_version.created'], secret_env: 'HOOK_SECRET' },
+    ]);
+    await r.createRegisteredModel('fraud');
+    await r.createModelVersion('fraud', 's3://b/1');
+    // The version file's blob goes missing (a gc racing a fetch, a disk hiccup): deriving the event fails.
+    const oid = (await git(dir, 'rev-parse', 'HEAD:models/fraud/versions/1.yaml')).trim();
+    const object = path.join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
+    const aside = path.join(await tempDir('mreg-notify-object-'), oid);
+    await rename(object, aside);
+    const notify = startNotify(['--repo', dir, ...FAST], ENV);
+    await until(() => /deploy: .*trying again in 2 s/.test(notify.stderr()), 30_000, 'the failed read to be logged');
+    expect(rx.deliveries()).toHaveLength(0);
+    await rename(aside, object);
+    await until(() => rx.accepted().length === 1, 30_000, 'the delivery after the object came back');
+    expect(rx.deliveries()[0]!.body!.data).toMatchObject({ name: 'fraud', version: '1', source: 's3://b/1' });
+  });
+
+  it('--remote URL: follows a git host through its own clone', async () => {
+    const { dir, registry: r } = await freshRegistry();
+    const rx = await startReceiver(dir, 'rx', { secret: SECRET });
+    await addWebhooks(dir, [
+      { name: 'deploy', url: rx.url, events: ['model_version.created'], secret_env: 'HOOK_SECRET' },
+    ]);
+    await r.createRegisteredModel('fraud');
+    await r.createModelVersion('fraud', 's3://b/1');
+    const root = await tempDir('mreg-notify-remote-');
+    await git(root, 'clone', '-q', '--bare', dir, path.join(root, 'registry.git'));
+    const server = await startGitHttpServer(root);
+    onTestFinished(() => server.close());
+    const clone = path.join(root, 'clone');
+    await mregOk(['notify', '--once', '--remote', server.url('registry.git'), '--repo', clone, ...FAST], { env: ENV });
+    expect(rx.accepted()).toHaveLength(1);
+    // The cursor lives in the clone's git directory.
+    expect((await readdir(path.join(clone, 'mreg', 'notify'))).sort()).toEqual(['deploy.jsonl']);
   });
 
   it('only the models a webhook names; --test sends a signed ping; one notify per repository', async () => {

@@ -2,6 +2,7 @@
 // the push webhook of a --remote replica, and what /metrics and the UI say about mreg notify's webhooks.
 // The CLI, the library and the daemon must give the same events with the same ids.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildDaemonConfig } from '../../src/daemon/config.js';
@@ -15,6 +16,7 @@ import { mregOk } from '../helpers/cli.js';
 import { serveRepo } from '../helpers/daemon.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
 import { freshRegistry, git, tempDir } from '../helpers/registry.js';
+import { until } from '../helpers/webhooks.js';
 
 async function history(r: Awaited<ReturnType<typeof freshRegistry>>['registry']): Promise<void> {
   await r.createRegisteredModel('fraud', { tags: { team: 'risk' } });
@@ -225,6 +227,76 @@ describe('daemon events', () => {
       'mreg_git_hooks_total{outcome="ignored"} 1',
       'mreg_git_hooks_total{outcome="rejected"} 3',
     ]);
+  });
+
+  it('a push webhook that arrives while a fetch is in flight is followed by a fetch of its own', async () => {
+    const root = await tempDir('mreg-hook-race-');
+    const { dir: work, registry: r } = await freshRegistry();
+    await r.createRegisteredModel('fraud');
+    await git(root, 'clone', '-q', '--bare', work, path.join(root, 'registry.git'));
+    const server = await startGitHttpServer(root);
+    onTestFinished(() => server.close());
+    await git(work, 'remote', 'add', 'origin', server.url('registry.git'));
+    // The replica reaches the host through a relay that can hold the host's answers: a fetch then sees the
+    // host as it was when it asked, however late the answer arrives.
+    const upstream = new URL(server.url('registry.git'));
+    let hold: Promise<void> | undefined;
+    let release = (): void => undefined;
+    let held = 0;
+    const relay = http.createServer((req, res) => {
+      const up = http.request(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const send = (): void => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(Buffer.concat(chunks));
+            };
+            // (Only answers to POSTs: with git's protocol v2 the refs come in the answer to the first one.)
+            if (hold && req.method === 'POST') {
+              held++;
+              void hold.then(send);
+            } else send();
+          });
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((ok) => relay.listen(0, '127.0.0.1', ok));
+    onTestFinished(() => new Promise<void>((ok) => relay.close(() => ok())));
+    const url = `http://127.0.0.1:${(relay.address() as { port: number }).port}${upstream.pathname}`;
+    const secret = 'hook-secret-for-tests';
+    const config = buildDaemonConfig(
+      { repo: path.join(root, 'replica'), port: 0, snapshot: false, pollMs: 60_000, remote: url, interval: 3600 },
+      { MREG_GIT_HOOK_SECRET: secret },
+    );
+    const d = await startDaemon(config, { logger: createLogger('silent') });
+    onTestFinished(() => d.stop());
+    await d.ready;
+    const hook = (after: string) => {
+      const body = JSON.stringify({ ref: 'refs/heads/main', after });
+      const sig = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+      return fetch(`${d.url}/api/v1/hooks/git`, { method: 'POST', headers: { 'X-Hub-Signature-256': sig }, body });
+    };
+    const push = async (): Promise<string> => {
+      await git(work, 'push', '-q', 'origin', 'HEAD:main');
+      return (await git(work, 'rev-parse', 'HEAD')).trim();
+    };
+
+    await r.createModelVersion('fraud', 's3://b/1');
+    const first = await push();
+    hold = new Promise<void>((ok) => (release = ok));
+    expect((await hook(first)).status).toBe(202);
+    await until(() => held > 0, 10_000, 'the first fetch to ask the host');
+    // A second push lands while the first fetch, which asked before it, is still in flight.
+    await r.createModelVersion('fraud', 's3://b/2');
+    const second = await push();
+    expect((await hook(second)).status).toBe(202);
+    hold = undefined;
+    release();
+    await until(() => d.holder.current?.commit === second, 20_000, 'the second push to be served');
   });
 
   it('the push webhook is refused without a secret or a remote', async () => {

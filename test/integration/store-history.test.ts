@@ -9,7 +9,8 @@ import {
   type HistoryOptions,
   type HistoryResume,
 } from '../../src/store/history.js';
-import { freshRegistry, git } from '../helpers/registry.js';
+import { Registry } from '../../src/index.js';
+import { AUTHOR, freshRegistry, git } from '../helpers/registry.js';
 
 async function walk(
   repo: GitReader,
@@ -98,5 +99,53 @@ describe('registryHistory for one version', () => {
     const limited = await walk(repo, tip, { limit: 2 });
     expect(limited.entries).toHaveLength(2);
     expect(limited.resume.last).toBe(limited.entries[1]!.commit);
+  });
+
+  it('pages over a merge: a page finishes the merge it starts, so every entry is shown once', async () => {
+    const { dir, registry: r, clock } = await freshRegistry();
+    await r.registerModelVersion('m', 's3://b/1');
+    await git(dir, 'checkout', '-q', '-b', 'pr');
+    const pr = await Registry.open(dir, { author: AUTHOR, clock });
+    for (let i = 0; i < 3; i++) await pr.setModelVersionTag('m', '1', 'k', String(i));
+    await git(dir, 'checkout', '-q', 'main');
+    await r.registerModelVersion('other', 's3://o/1');
+    await git(
+      dir,
+      '-c',
+      'user.name=Rita',
+      '-c',
+      'user.email=rita@example.com',
+      'merge',
+      '-q',
+      '--no-ff',
+      'pr',
+      '-m',
+      'Merge pr',
+    );
+    await r.setRegisteredModelTag('m', 'after', 'merge');
+    const repo = await GitReader.open(dir);
+    const tip = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    const all = await walk(repo, tip, {});
+    expect(all.entries.map((e) => (e.via ? 'via' : e.parents.length > 1 ? 'merge' : 'own'))).toEqual([
+      'own',
+      'merge',
+      'via',
+      'via',
+      'via',
+      'own',
+      'own',
+      'own',
+    ]);
+    // Pages of at most 2 entries: the page that reaches the merge shows all it brought in.
+    const pages: string[][] = [];
+    for (let start: string | undefined = tip; start;) {
+      const page = await walk(repo, start, { limit: 2, scan: 1_000 });
+      pages.push(page.entries.map((e) => e.commit));
+      start = page.resume.last === undefined ? undefined : page.resume.next;
+    }
+    expect(pages.map((p) => p.length)).toEqual([5, 2, 1]);
+    expect(pages.flat()).toEqual(all.entries.map((e) => e.commit));
+    // Without `scan`, `limit` is exact.
+    expect((await walk(repo, tip, { limit: 3 })).entries).toHaveLength(3);
   });
 });

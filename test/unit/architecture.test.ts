@@ -85,6 +85,12 @@ const RULES: Rule[] = [
     to: [...STORE_WRITE_SIDE, 'registry/'],
   },
   {
+    name: "the daemon reads notify's state but can never write it",
+    kind: 'unreachable',
+    from: ['daemon/'],
+    to: ['notify/state.ts', 'notify/notifier.ts'],
+  },
+  {
     name: 'the read side of the store never reaches its write side',
     kind: 'unreachable',
     from: STORE_READ_SIDE,

@@ -64,12 +64,28 @@ export const eventsCommand = defineCommand<Args>({
       opts.signal = stop.signal;
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
     }
-    for await (const e of readEvents(repoDir(a), opts)) {
-      if (out.json) out.print(JSON.stringify(e));
-      else
-        out.print(
-          `${humanTime(e.time)}  ${e.commit.slice(0, 10)}  ${e.author.name || '(rewind)'}  ${describeEvent(e)}`,
-        );
+    // Lines are written in batches (a write per event costs a system call each, which is much of the time of a
+    // long listing), and at least every 10 ms, so --follow stays prompt.
+    let batch = '';
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (batch) out.print(batch);
+      batch = '';
+    };
+    try {
+      for await (const e of readEvents(repoDir(a), opts)) {
+        batch +=
+          (out.json
+            ? JSON.stringify(e)
+            : `${humanTime(e.time)}  ${e.commit.slice(0, 10)}  ${e.author.name || '(rewind)'}  ${describeEvent(e)}`) +
+          '\n';
+        if (batch.length >= 64 * 1024) flush();
+        else timer ??= setTimeout(flush, 10);
+      }
+    } finally {
+      flush();
     }
   },
 });

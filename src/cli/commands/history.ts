@@ -1,4 +1,5 @@
-// mreg history: the audit log from git — when, who, which commit, what changed — newest first, following renames.
+// mreg history: the audit log from git — when, who, which commit, what changed — newest first, following renames;
+// a change that a merge brought in is shown under the commit that made it, with the merge that brought it.
 import { describeOperation } from '../../domain/diff.js';
 import { RegistryError } from '../../errors.js';
 import type { HistoryEntry, HistoryQuery } from '../../registry/registry.js';
@@ -80,5 +81,11 @@ export const historyCommand = defineCommand<Args>({
 function entryText(e: HistoryEntry, bold: (s: string) => string = (s) => s): string[] {
   const head = `${bold(e.commit.slice(0, 10))}  ${humanTime(e.time)}  ${e.author.name} <${e.author.email}>`;
   const ops = e.operations.length ? e.operations.map(describeOperation) : [e.message.split('\n')[0]!];
-  return [head, ...ops.map((l) => '    ' + l)];
+  // The approval trail: the merge that brought this commit into the branch, and who made it.
+  const via = e.via
+    ? [
+        `  merged in ${e.via.commit.slice(0, 10)}  ${humanTime(e.via.time)}  ${e.via.author.name} <${e.via.author.email}>`,
+      ]
+    : [];
+  return [head, ...via, ...ops.map((l) => '    ' + l)];
 }

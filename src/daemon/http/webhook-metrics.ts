@@ -1,7 +1,7 @@
 // /metrics lines about events: the push webhook's outcomes, open event streams, and the state `mreg notify`
 // keeps for each webhook under the git directory (read when scraped: a few small files), so an alert can fire
 // on a parked webhook.
-import { readAllStatusSync } from '../../notify/state.js';
+import { readAllStatusSync } from '../../notify/status-read.js';
 import type { GitHookCounts } from './git-hook.js';
 
 function esc(v: string): string {

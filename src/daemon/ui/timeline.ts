@@ -2,7 +2,13 @@
 // changes), each commit as a row with its time, author, short oid and operations rendered with links.
 import type { Operation } from '../../domain/diff.js';
 import { parseStage } from '../../domain/stages.js';
-import { registryHistory, type HistoryEntry, type HistoryOptions, type HistoryResume } from '../../store/history.js';
+import {
+  registryHistory,
+  type CommitRef,
+  type HistoryEntry,
+  type HistoryOptions,
+  type HistoryResume,
+} from '../../store/history.js';
 import { formatCount, shortOid, timeTag } from './format.js';
 import { html, type Child, type Html } from './html.js';
 import { stageBadge } from './layout.js';
@@ -183,6 +189,11 @@ function renderOps(view: View, e: HistoryEntry): Html {
   }</ul>`;
 }
 
+/** The approval trail of a commit a merge brought in: that merge, who made it and when. */
+function mergedIn(via: CommitRef, browse: (commit: string) => string): Html {
+  return html`<div class="via muted">merged in <a class="oid" href="${browse(via.commit)}" title="${firstLine(via.message, 140)}">${shortOid(via.commit)}</a> by <span class="who" title="${via.author.email}">${via.author.name}</span> ${timeTag(via.time, true)}</div>`;
+}
+
 /** A list of history entries; `browse(commit)` is where a commit's oid links to (the page as of it). */
 export function timeline(
   view: View,
@@ -196,7 +207,7 @@ export function timeline(
 <div class="when">${timeTag(e.time, true)}</div>
 <div>
 <div class="meta"><span class="who" title="${e.author.email}">${e.author.name}</span><a class="oid" href="${browse(e.commit)}" title="Browse the registry as of commit ${e.commit}">${shortOid(e.commit)}</a>${e.parents.length > 1 ? html`<span class="chip">merge</span>` : ''}<span class="msg">${msg}</span></div>
-${renderOps(view, e)}
+${e.via ? mergedIn(e.via, browse) : ''}${renderOps(view, e)}
 </div>
 </li>`;
   })}</ol>`;

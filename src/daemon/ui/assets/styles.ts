@@ -214,6 +214,7 @@ dl.props dd code { background: #f6f8fa; border: 1px solid var(--hairline); borde
 .timeline .who { font-weight: 600; }
 .timeline .oid { font-family: var(--mono); font-size: 12px; background: #f6f8fa; border: 1px solid var(--hairline); border-radius: 4px; padding: 0 5px; }
 .timeline .msg { color: var(--text); overflow-wrap: anywhere; }
+.timeline .via { font-size: 13px; margin-top: 2px; }
 .ops { list-style: none; margin: 6px 0 0; padding: 0; display: grid; gap: 3px; font-size: 13px; }
 .ops li { overflow-wrap: anywhere; padding-left: 14px; position: relative; }
 .ops li::before { content: ""; position: absolute; left: 2px; top: 0.6em; width: 5px; height: 5px; border-radius: 50%; background: #afb8c1; }

@@ -1,7 +1,7 @@
 // Webhooks (`/ui/webhooks`): the webhooks of the served registry.yaml and how `mreg notify` is doing with each
 // (the state it keeps under the git directory): delivered, retrying or parked, the last delivery and error.
 import type { RegistryFile } from '../../../domain/state.js';
-import { readAllStatusSync, type WebhookStatus } from '../../../notify/state.js';
+import { readAllStatusSync, type WebhookStatus } from '../../../notify/status-read.js';
 import { formatCount, timeTag } from '../format.js';
 import { html, type Html } from '../html.js';
 import { commandsPanel, emptyState, page } from '../layout.js';
