@@ -3,6 +3,7 @@ import type { UriResolution } from '../domain/queries.js';
 
 export type { Lineage } from '../domain/queries.js';
 import type { Author } from './config.js';
+import type { KeepSettings } from './write.js';
 
 export interface RegistryOptions {
   /** Commit author; default MREG_AUTHOR_NAME/EMAIL, then git config. */
@@ -20,6 +21,12 @@ export interface RegistryOptions {
   lockTimeoutMs?: number;
   /** The branch that `protected` policies judge a write by; default the branch written to. */
   policyBranch?: string;
+  /**
+   * A long-lived writer (what `mreg gateway` runs): the branch's state stays in memory and the commits of writes
+   * that arrive together are chained under one ref update, each its own commit — through the same planners,
+   * checks, policies and messages as any write.
+   */
+  keep?: KeepSettings;
 }
 
 export interface SearchOptions {

@@ -2,7 +2,14 @@
 // only what a tree diff says changed since the loaded commit.
 import type { Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
-import { dirModelFile, dirVersionsFolder, MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import {
+  dirModelFile,
+  dirVersionFile,
+  dirVersionsFolder,
+  MODELS_DIR,
+  parsePath,
+  REGISTRY_FILE,
+} from '../domain/layout.js';
 import {
   EMPTY_REGISTRY,
   type ModelEntry,
@@ -247,7 +254,55 @@ export async function loadWorkTree(repo: GitReader): Promise<Loaded> {
 export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string): Promise<Loaded> {
   if (prev.commit === commit) return prev;
   const changes = await repo.diff(prev.commit, commit);
-  const reader: FileReader = { read: (p) => repo.readFileAt(commit, p) };
+  return patchLoaded(
+    prev,
+    commit,
+    changes.map((ch) => ({ path: ch.path, bytes: ch.after === null ? null : () => repo.readBlob(ch.after!) })),
+    { read: (p) => repo.readFileAt(commit, p) },
+  );
+}
+
+/**
+ * Moves a loaded state to the commit a writer just made on top of `prev.commit`, from the files it wrote (path →
+ * bytes; null deletes a file or a whole folder): nothing is read back from git. The result is what reloadCommit
+ * would load — the same parsing, folder checks and problems — and `prev` is not modified.
+ */
+export async function applyChanges(
+  prev: Loaded,
+  commit: string,
+  files: ReadonlyMap<string, Uint8Array | null>,
+): Promise<Loaded> {
+  const changes: FileUpdate[] = [];
+  for (const [path, bytes] of files) {
+    if (bytes !== null) {
+      changes.push({ path, bytes: () => Promise.resolve(bytes) });
+      continue;
+    }
+    const kind = parsePath(path).kind;
+    if (kind !== 'other') changes.push({ path, bytes: null });
+    if (kind !== 'other' && kind !== 'stray') continue;
+    // A folder (a deleted model's): every file the state knows below it goes.
+    for (const rec of prev.dirs.values()) {
+      const base = `${MODELS_DIR}/${rec.dir}`;
+      if (base !== path && !base.startsWith(path + '/') && !path.startsWith(base + '/')) continue;
+      const known = [
+        ...(rec.model ? [dirModelFile(rec.dir)] : []),
+        ...[...rec.versions.keys()].map((n) => dirVersionFile(rec.dir, n)),
+        ...rec.fileProblems.keys(),
+      ];
+      for (const f of known) if (f.startsWith(path + '/')) changes.push({ path: f, bytes: null });
+    }
+  }
+  return patchLoaded(prev, commit, changes, { read: async (p) => files.get(p) ?? null });
+}
+
+/** One changed file: its new bytes (read lazily), or null when it is gone. */
+interface FileUpdate {
+  path: string;
+  bytes: (() => Promise<Uint8Array>) | null;
+}
+
+async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], reader: FileReader): Promise<Loaded> {
   const touched = new Map<string, MutableDir>();
   let registry: (Parsed & { kind: 'registry' }) | undefined = {
     kind: 'registry',
@@ -272,7 +327,7 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
   for (const ch of changes) {
     const where = parsePath(ch.path);
     if (where.kind === 'other') continue;
-    if (ch.after === null) {
+    if (ch.bytes === null) {
       if (where.kind === 'registry') registry = undefined;
       else if (where.kind === 'model') {
         const d = dirOf(where.dir);
@@ -285,7 +340,7 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
       } else if (where.dir !== undefined) dirOf(where.dir).fileProblems.delete(ch.path);
       continue;
     }
-    const parsed = parseFile(ch.path, await repo.readBlob(ch.after));
+    const parsed = parseFile(ch.path, await ch.bytes());
     switch (parsed.kind) {
       case 'registry':
         registry = parsed;
