@@ -85,6 +85,7 @@ export class Registry {
       new Writer(repo, branch, author, {
         commit: opts.commit !== false,
         remote: opts.push ? (typeof opts.push === 'string' ? opts.push : 'origin') : undefined,
+        remoteUrl: opts.pushUrl,
         // Several gateways on one remote race at every push; the loser fetches and re-plans at once.
         maxAttempts: opts.maxAttempts ?? (opts.keep && opts.push ? 40 : 8),
         lockTimeoutMs: opts.lockTimeoutMs,

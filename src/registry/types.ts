@@ -14,6 +14,8 @@ export interface RegistryOptions {
   commit?: boolean;
   /** Push every write to this remote (true = `origin`), re-applying it on the new head when another writer got there first. */
   push?: boolean | string;
+  /** The URL of that remote, when the repository does not configure it. */
+  pushUrl?: string;
   /** Milliseconds since the epoch; injected for deterministic tests. */
   clock?: () => number;
   /** How many times a write is re-planned after losing a race (ref moved, push rejected). */

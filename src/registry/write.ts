@@ -45,6 +45,8 @@ export interface WriteSettings {
   commit: boolean;
   /** Push every write to this remote. */
   remote: string | undefined;
+  /** The remote's URL, when the repository does not configure it (a gateway's --remote clone). */
+  remoteUrl?: string | undefined;
   maxAttempts: number;
   lockTimeoutMs: number | undefined;
   /** The branch `protected` policies judge by. */
@@ -59,7 +61,7 @@ export interface KeepSettings {
   /** A state loaded elsewhere in the process (the daemon's), used instead of loading when it is at the tip. */
   known?: () => Loaded | undefined;
   /** Refuses a planned change beyond the registry's checks (the gateway's rules). @throws RegistryError */
-  guard?: (change: Change, state: RegistryState) => void;
+  guard?: (change: Change, registry: RegistryFile) => void;
   /** Awaited with each published state before the writes in it are acknowledged (the gateway serves it). */
   onPublished?: (loaded: Loaded) => Promise<void>;
   /** Writes chained under one ref update at most. Default 64. */
@@ -362,7 +364,7 @@ export class Writer {
     const files = serialize(change);
     const registry = await base.registry();
     this.check(registry, change, files, job.need === 'all');
-    this.settings.keep?.guard?.(change, base.loaded?.state ?? { registry, models: new Map() });
+    this.settings.keep?.guard?.(change, registry);
     if (!this.settings.commit) {
       await this.repo.writeWorkTree(files);
       return { value: job.result(change, entries), info: { commit: null, message: change.message } };
@@ -430,7 +432,8 @@ export class Writer {
 
   /** Before planning: bring the local branch up to the remote's tip when it is behind. */
   private async syncWithRemote(remote: string): Promise<void> {
-    const remoteTip = await this.repo.fetch({ remote, branch: this.branch });
+    const url = this.settings.remoteUrl;
+    const remoteTip = await this.repo.fetch({ remote, branch: this.branch, ...(url ? { url } : {}) });
     const local = await this.repo.resolveBranch(this.branch);
     if (!remoteTip || remoteTip === local) return;
     if (!local || (await this.repo.isAncestor(local, remoteTip))) {
@@ -449,7 +452,12 @@ export class Writer {
     const expected = await this.repo.resolveRemoteBranch(remote, this.branch);
     // A push that cannot be made (credentials, host, permission) leaves nothing behind: the commit goes too.
     const r = await this.repo
-      .push({ remote, branch: this.branch, expectedRemoteTip: expected })
+      .push({
+        remote,
+        branch: this.branch,
+        expectedRemoteTip: expected,
+        ...(this.settings.remoteUrl ? { url: this.settings.remoteUrl } : {}),
+      })
       .catch(async (e: unknown) => {
         await this.repo.resetBranch(this.branch, oid, parent);
         throw e;

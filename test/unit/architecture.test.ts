@@ -79,10 +79,22 @@ const RULES: Rule[] = [
     allow: STORE_READ_SIDE,
   },
   {
-    name: 'the daemon never reaches the write side of the store nor the library',
+    name: 'the daemon never reaches the write side of the store, the library nor the gateway',
     kind: 'unreachable',
     from: ['daemon/'],
-    to: [...STORE_WRITE_SIDE, 'registry/'],
+    to: [...STORE_WRITE_SIDE, 'registry/', 'gateway/'],
+  },
+  {
+    name: 'the gateway writes through the library, never the store',
+    kind: 'ban',
+    from: ['gateway/'],
+    to: ['store/', 'cli/'],
+  },
+  {
+    name: '`mreg serve` never reaches the gateway (the daemon is handed write handlers only by it)',
+    kind: 'unreachable',
+    from: ['cli/commands/serve.ts'],
+    to: ['gateway/', 'cli/commands/gateway.ts'],
   },
   {
     name: 'the read side of the store never reaches its write side',
