@@ -19,13 +19,17 @@ export interface GatewayFlags extends DaemonFlags {
   maxBatch?: number;
 }
 
-export function buildGatewayConfig(flags: GatewayFlags, cwd = process.cwd()): GatewayConfig {
+export function buildGatewayConfig(
+  flags: GatewayFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): GatewayConfig {
   const { auth, private: isPrivate, maxBatch, ...daemon } = flags;
   return Object.freeze({
     // The gateway serves its own commits as it makes them; others' (a CLI or native git on the same repository,
     // rare beside a gateway) are picked up by polling the tip every second rather than by watching the refs,
     // whose every update by the gateway itself would cost a directory scan.
-    daemon: buildDaemonConfig({ watch: false, pollMs: 1_000, ...daemon }, undefined, cwd),
+    daemon: buildDaemonConfig({ watch: false, pollMs: 1_000, ...daemon }, env, cwd),
     authFile: auth === undefined ? undefined : path.resolve(cwd, auth),
     private: isPrivate === true,
     maxBatch: maxBatch ?? 64,
