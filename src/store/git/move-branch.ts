@@ -126,7 +126,8 @@ async function moveTo(
     current === null ? null : w.objects.readCommit(current).then((c) => c.tree),
     w.objects.readCommit(target),
   ]);
-  const ops = await diffTrees(w.objects, oldTree, info.tree, '');
+  // Only a checkout needs the file-level diff: a bare repository's branch moves by its ref alone.
+  const ops = w.paths.bare ? [] : await diffTrees(w.objects, oldTree, info.tree, '');
   await moveBranch(w, {
     branch,
     expected: current,
