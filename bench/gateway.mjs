@@ -4,7 +4,8 @@
 // bare repository and on one with a work tree. Every write is its own commit; the run checks that the branch
 // gained exactly one commit per acknowledged write. Reference measured in the same run: the library's own
 // write path (Registry.createModelVersion in this process: plan, check, commit, one ref update per call — what
-// a CLI write costs without the process start). MLflow 2.22 on sqlite did 143–238 create_model_version/s
+// a CLI write costs without the process start), and the gateway's long-lived write loop alone (a Registry with
+// `keep`, in this process: the writer's own cost, without HTTP or the daemon). MLflow 2.22 on sqlite did 143–238 create_model_version/s
 // sequentially on this kind of machine (issue 11), and keeps no history.
 //
 //   npm run build && node bench/gateway.mjs [--sizes 10000,100000] [--layouts bare,worktree] [--writes 500]
@@ -140,6 +141,26 @@ async function run(size, layout) {
       if (i >= 3) lib.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     const libPerS = 1000 / pct(lib, 50);
+
+    // The same long-lived write loop the gateway runs, in this process without HTTP or the daemon: what the
+    // writer itself costs, apart from serving.
+    const kept = await Registry.open(dir, { author: { name: 'Bench', email: 'bench@example.com' }, keep: {} });
+    const as = kept.actingAs({ name: 'bench', email: 'bench@example.com' });
+    let k = 0;
+    const keptWrite = () =>
+      as.createModelVersion(synthModelName((k * 7919) % models, models), `s3://bench/kept-${k++}`);
+    for (let i = 0; i < 20; i++) await keptWrite();
+    let t1 = performance.now();
+    for (let i = 0; i < WRITES; i++) await keptWrite();
+    const keptSeq = WRITES / ((performance.now() - t1) / 1000);
+    t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = 0; i < WRITES / CLIENTS; i++) await keptWrite();
+      }),
+    );
+    const keptPar = WRITES / ((performance.now() - t1) / 1000);
+    await kept.close();
     const row = {
       versions: size,
       layout,
@@ -155,13 +176,17 @@ async function run(size, layout) {
       commits_per_write: +(gained / (2 * WRITES)).toFixed(3),
       distinct_commits: acked === 2 * WRITES,
       library_per_s: Math.round(libPerS),
+      writer_sequential_per_s: Math.round(keptSeq),
+      writer_clients10_per_s: Math.round(keptPar),
     };
     console.log(
       `gateway ${size} versions, ${layout}: sequential ${row.sequential_per_s} writes/s (p50 ${row.sequential_p50_ms} ms, ` +
         `${row.sequential_cpu_ms} ms CPU each; target ≥ 250 at 10k), 10 clients ${row.clients10_per_s} writes/s ` +
         `(p50 ${row.clients10_p50_ms} ms, ${row.clients10_cpu_ms} ms CPU each; target ≥ 500 at 10k); ` +
         `${gained} commits for ${2 * WRITES} writes; library per-call path ${row.library_per_s} writes/s ` +
-        `(gateway ${(row.sequential_per_s / libPerS).toFixed(1)}× sequential, ${(row.clients10_per_s / libPerS).toFixed(1)}× with 10 clients); start ${startMs} ms`,
+        `(gateway ${(row.sequential_per_s / libPerS).toFixed(1)}× sequential, ${(row.clients10_per_s / libPerS).toFixed(1)}× with 10 clients); ` +
+        `the long-lived writer alone, in process: ${row.writer_sequential_per_s} writes/s sequential, ` +
+        `${row.writer_clients10_per_s} with 10 callers; start ${startMs} ms`,
     );
     return row;
   } finally {
