@@ -18,6 +18,7 @@ import {
   type RegistryState,
   type VersionFile,
 } from '../domain/state.js';
+import { LayeredMap } from '../util/layered-map.js';
 import type { GitReader } from './git/reader.js';
 import { lineOfKey, parseDocumentText } from './yaml.js';
 
@@ -136,7 +137,7 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
 function assemble(
   commit: string | null,
   registry: (Parsed & { kind: 'registry' }) | undefined,
-  dirs: Map<string, DirRecord>,
+  dirs: ReadonlyMap<string, DirRecord>,
 ): Loaded {
   const models = new Map<string, ModelEntry>();
   for (const rec of dirs.values()) {
@@ -366,15 +367,13 @@ async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], 
         break;
     }
   }
-  const dirs = new Map(prev.dirs);
   const changed = new Map<string, DirRecord | undefined>();
   for (const d of touched.values()) {
     const gone = !d.model && d.versions.size === 0 && d.fileProblems.size === 0;
-    const rec = gone ? undefined : await finishDir(d, reader);
-    changed.set(d.dir, rec);
-    if (rec) dirs.set(d.dir, rec);
-    else dirs.delete(d.dir);
+    changed.set(d.dir, gone ? undefined : await finishDir(d, reader));
   }
+  // Not a copy of every folder's record: the next state shares the unchanged ones (util/layered-map.ts).
+  const dirs = LayeredMap.derive(prev.dirs, changed);
   return reassemble(prev, commit, registry, dirs, changed) ?? assemble(commit, registry, dirs);
 }
 
@@ -392,21 +391,23 @@ function reassemble(
   changed: ReadonlyMap<string, DirRecord | undefined>,
 ): Loaded | undefined {
   if (prev.problems.length || !registry || registry.problems.length) return undefined;
-  const models = new Map(prev.state.models);
+  const prevModels = prev.state.models;
+  const models = new Map<string, ModelEntry | undefined>();
   for (const [dir, rec] of changed) {
     const old = prev.dirs.get(dir)?.model?.name;
-    if (old !== undefined && old !== rec?.model?.name && models.get(old)?.dir === dir) models.delete(old);
+    if (old !== undefined && old !== rec?.model?.name && prevModels.get(old)?.dir === dir) models.set(old, undefined);
   }
   for (const rec of changed.values()) {
     if (rec?.problems.length) return undefined;
     if (!rec?.model) continue;
-    const holder = models.get(rec.model.name);
+    const name = rec.model.name;
+    const holder = models.has(name) ? models.get(name) : prevModels.get(name);
     if (holder !== undefined && holder.dir !== rec.dir) return undefined;
-    models.set(rec.model.name, { dir: rec.dir, file: rec.model, versions: rec.versions });
+    models.set(name, { dir: rec.dir, file: rec.model, versions: rec.versions });
   }
   return {
     commit,
-    state: { registry: registry.doc ?? EMPTY_REGISTRY, models },
+    state: { registry: registry.doc ?? EMPTY_REGISTRY, models: LayeredMap.derive(prevModels, models) },
     problems: [],
     dirs,
     registryProblems: [],
