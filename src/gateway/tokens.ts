@@ -15,8 +15,8 @@ import { RegistryError } from '../errors.js';
 import { Registry } from '../registry/registry.js';
 import { withFileLock } from '../util/lock.js';
 
-export const ROLES = ['reader', 'writer'] as const;
-export type Role = (typeof ROLES)[number];
+const ROLES = ['reader', 'writer'] as const;
+type Role = (typeof ROLES)[number];
 
 export interface TokenRecord {
   /** Who: the commit author's name for this token's writes. */
@@ -35,7 +35,7 @@ interface TokenFileDoc {
   tokens: TokenRecord[];
 }
 
-export const TOKEN_PREFIX = 'mreg_';
+const TOKEN_PREFIX = 'mreg_';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const EMAIL = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
 const HASH = /^sha256:[0-9a-f]{64}$/;

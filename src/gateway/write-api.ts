@@ -207,7 +207,7 @@ const deleteModelVersionTag: Op = async (r, p) => {
 };
 
 /** Every registry write endpoint MLflow binds, with its method (spec §1). */
-export const WRITE_ENDPOINTS: ReadonlyArray<readonly [string, string, Op]> = [
+const WRITE_ENDPOINTS: ReadonlyArray<readonly [string, string, Op]> = [
   ['registered-models/create', 'POST', createRegisteredModel],
   ['registered-models/rename', 'POST', renameRegisteredModel],
   ['registered-models/update', 'PATCH', updateRegisteredModel],

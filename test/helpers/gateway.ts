@@ -153,14 +153,3 @@ export function spawnGateway(args: string[], env: Record<string, string | undefi
     });
   });
 }
-
-/** Polls until the gateway answers /readyz with a served commit. */
-export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = await fetch(url + '/readyz').catch(() => undefined);
-    if (r?.status === 200) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${url} not ready after ${timeoutMs} ms`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
