@@ -432,8 +432,7 @@ export class Writer {
 
   /** Before planning: bring the local branch up to the remote's tip when it is behind. */
   private async syncWithRemote(remote: string): Promise<void> {
-    const url = this.settings.remoteUrl;
-    const remoteTip = await this.repo.fetch({ remote, branch: this.branch, ...(url ? { url } : {}) });
+    const remoteTip = await this.fetch(remote);
     const local = await this.repo.resolveBranch(this.branch);
     if (!remoteTip || remoteTip === local) return;
     if (!local || (await this.repo.isAncestor(local, remoteTip))) {
@@ -445,6 +444,22 @@ export class Writer {
       'RESOURCE_CONFLICT',
       `Local branch '${this.branch}' and ${remote}/${this.branch} have diverged: pull (or rebase) first.`,
     );
+  }
+
+  /**
+   * Fetches the remote branch, trying again twice on a transient failure: another fetch into the same
+   * remote-tracking ref (the gateway's follower) makes git's ref lock fail, and the network has its moments.
+   */
+  private async fetch(remote: string): Promise<string | null> {
+    const url = this.settings.remoteUrl;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.repo.fetch({ remote, branch: this.branch, ...(url ? { url } : {}) });
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof RegistryError) || e.code !== 'TEMPORARILY_UNAVAILABLE') throw e;
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 50 * attempt));
+      }
+    }
   }
 
   /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
