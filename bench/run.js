@@ -19,6 +19,7 @@ const ALL = [
   'ui-pages',
   'import',
   'events',
+  'gateway',
 ];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = (wanted.length ? wanted : ALL).filter((n) => existsSync(path.join(here, `${n}.mjs`)));

@@ -23,6 +23,7 @@ import { renameCommand } from './commands/rename.js';
 import { resolveCommand } from './commands/resolve.js';
 import { searchCommand, versionsCommand } from './commands/search.js';
 import { tagCommand } from './commands/tag.js';
+import { tokenCommand } from './commands/token.js';
 import { transitionCommand } from './commands/transition.js';
 import { validateCommand } from './commands/validate.js';
 import { debugWanted, globalOptions, UsageError, writeOptions } from './options.js';
@@ -54,6 +55,7 @@ const READS: CommandModule[] = [
   exportCommand,
   eventsCommand,
   notifyCommand,
+  tokenCommand,
 ];
 
 /**
@@ -65,6 +67,16 @@ async function serve(argv: string[]): Promise<CommandModule> {
   return {
     command: 'serve',
     describe: 'Serve the registry read-only: MLflow REST API, models:/ resolution, /metrics and the web UI',
+    handler: () => undefined,
+  };
+}
+
+/** `gateway` pulls in the daemon and the write loop: loaded, like `serve`, only when it may run. */
+async function gateway(argv: string[]): Promise<CommandModule> {
+  if (argv.includes('gateway')) return (await import('./commands/gateway.js')).gatewayCommand;
+  return {
+    command: 'gateway',
+    describe: "Serve MLflow's REST API with its registry writes (token-authenticated), each write one commit",
     handler: () => undefined,
   };
 }
@@ -121,7 +133,7 @@ export async function main(
       '$0 <command> [options]\n\nA git-backed model registry with MLflow semantics: YAML files in git, one commit per write.',
     )
     .command(WRITES.map((c) => wrap(c, true)))
-    .command([...READS, await serve(argv)].map((c) => wrap(c, false)))
+    .command([...READS, await serve(argv), await gateway(argv)].map((c) => wrap(c, false)))
     // `mreg completion >> ~/.bashrc` (or ~/.zshrc): yargs' script, which calls back `mreg --get-yargs-completions`.
     .completion('completion', 'Print a shell completion script for bash or zsh (mreg completion >> ~/.bashrc)')
     .demandCommand(1, 'Give a command; see mreg --help.')
@@ -148,7 +160,9 @@ export async function main(
   } catch (thrown) {
     const e = thrown instanceof HandlerFailure ? thrown.error : thrown;
     if (e instanceof UsageError) {
-      const names = new Set([...WRITES, ...READS].map((c) => String(c.command).split(' ')[0]).concat('serve'));
+      const names = new Set(
+        [...WRITES, ...READS].map((c) => String(c.command).split(' ')[0]).concat('serve', 'gateway'),
+      );
       const cmd = argv.find((a) => names.has(a));
       io.stderr.write(`mreg: ${e.message}\nRun 'mreg ${cmd ? cmd + ' ' : ''}--help'.\n`);
       return EXIT.usage;

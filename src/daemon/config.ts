@@ -46,6 +46,11 @@ export interface DaemonConfig {
   readonly debounceMs: number;
   /** Backstop poll of the branch tip. */
   readonly pollMs: number;
+  /**
+   * Watch the refs for changes (chokidar); false = the poll alone. A writer in the same process (the gateway)
+   * serves its own commits as it makes them, and watching its own ref updates would cost more than its writes.
+   */
+  readonly watch: boolean;
   readonly logLevel: LogLevel;
   readonly limits: DaemonLimits;
   /** The secret a git host signs push webhooks with (MREG_GIT_HOOK_SECRET); none: the route refuses them. */
@@ -63,6 +68,7 @@ export interface DaemonFlags {
   snapshotDelayMs?: number;
   debounceMs?: number;
   pollMs?: number;
+  watch?: boolean;
   logLevel?: LogLevel;
   limits?: Partial<DaemonLimits>;
 }
@@ -133,6 +139,7 @@ export function buildDaemonConfig(
     snapshotDelayMs: flags.snapshotDelayMs ?? 30_000,
     debounceMs: flags.debounceMs ?? 75,
     pollMs: flags.pollMs ?? 2_000,
+    watch: flags.watch ?? true,
     logLevel,
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...flags.limits }),
     gitHookSecret: env.MREG_GIT_HOOK_SECRET && env.MREG_GIT_HOOK_SECRET !== '' ? env.MREG_GIT_HOOK_SECRET : undefined,

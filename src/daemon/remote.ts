@@ -9,7 +9,7 @@ import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import type { ServingStatus } from './ui-deps.js';
 
-const REMOTE_NAME = 'origin';
+export const REMOTE_NAME = 'origin';
 
 /** The ref a --remote daemon serves. */
 export function trackingRef(branch: string): string {

@@ -8,7 +8,7 @@ import { redactUrl } from '../store/transport/remote-url.js';
 import type { DaemonConfig } from './config.js';
 import { createAt } from './at.js';
 import { StateHolder } from './holder.js';
-import { App, type UiHandler } from './http/app.js';
+import { App, type Guard, type UiHandler, type WriteRoutes } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/node.js';
 import { createLogger, type Logger } from './log.js';
@@ -16,6 +16,7 @@ import { RemoteFollower, trackingRef } from './remote.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 import { handleUi } from './ui/index.js';
 import type { Served } from './ui-deps.js';
+import type { Loaded } from '../store/load.js';
 import { RefWatcher, Reloader } from './watcher.js';
 
 export interface Daemon {
@@ -32,12 +33,18 @@ export interface Daemon {
   readonly ready: Promise<void>;
   /** Checks the branch tip now (what a ref event does). */
   check(): Promise<void>;
+  /** Serves a state a writer in this process committed (see Reloader.adopt); resolves once it is served. */
+  adopt(loaded: Loaded): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   logger?: Logger;
   ui?: UiHandler;
+  /** Write endpoints (the gateway): `mreg serve` passes none, and its write endpoints answer PERMISSION_DENIED. */
+  writes?: WriteRoutes;
+  /** Checked before every read route (the gateway's --private). */
+  guard?: Guard;
 }
 
 async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitReader> {
@@ -73,6 +80,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     // `follower` is created below; a push webhook can only arrive once the server listens.
     gitHook: { remote: !!config.remote, secret: config.gitHookSecret, fetchNow: () => void follower?.fetchAfterNow() },
     ...(config.remote ? { replica: () => follower?.status() } : {}),
+    ...(opts.writes ? { writes: opts.writes } : {}),
+    ...(opts.guard ? { guard: opts.guard } : {}),
   });
   const server = createHttpServer(app, config.limits, logger);
   await new Promise<void>((resolve, reject) => {
@@ -104,6 +113,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
   const watcher = new RefWatcher(repo.gitdir, branch, () => reloader.check(), {
     debounceMs: config.debounceMs,
     pollMs: config.pollMs,
+    events: config.watch,
     logger,
   });
   const follower = config.remote
@@ -190,6 +200,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     metrics,
     ready,
     check: () => reloader.check(),
+    adopt: (loaded) => reloader.adopt(loaded),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -38,8 +38,20 @@ export class Reloader {
   private seed: Loaded | undefined;
   /** The last state that did not validate (a cheap starting point for the walk back). */
   private broken: Loaded | undefined;
+  /** A state a writer in this process just committed (see adopt). */
+  private offered: Loaded | undefined;
 
   constructor(private readonly d: ReloaderDeps) {}
+
+  /**
+   * A writer in this process (the gateway) committed `loaded`: serve it without reading it back when it is the
+   * tip, else load the tip from it. Resolves once the served state is at least the tip seen after the call, so
+   * the writer can acknowledge: a read that follows sees the write. Every swap still happens here, one at a time.
+   */
+  adopt(loaded: Loaded): Promise<void> {
+    this.offered = loaded;
+    return this.check();
+  }
 
   stop(): void {
     this.stopped = true;
@@ -124,6 +136,9 @@ export class Reloader {
       holder.fail(this.failure(null, [], `cannot read branch '${branch}': ${(e as Error).message}`));
       return;
     }
+    // Taken after the tip is read: a writer's offer made while the read was in flight is used, not loaded again.
+    const offered = this.offered;
+    this.offered = undefined;
     const cur = holder.current;
     if (!tip) {
       if (!holder.lastError || holder.lastError.commit !== null) {
@@ -142,7 +157,7 @@ export class Reloader {
     const t0 = performance.now();
     let next: Loaded;
     try {
-      const from = cur?.loaded ?? this.seed;
+      const from = offered ?? cur?.loaded ?? this.seed;
       try {
         next = from ? await reloadCommit(repo, from, tip) : await loadCommit(repo, tip);
       } catch (e) {
@@ -179,7 +194,8 @@ export class Reloader {
     this.failedTip = undefined;
     holder.swap({ commit: tip, loaded: next, loadedAt: Date.now() });
     metrics.observeReload(true, seconds);
-    logger.info('serving new commit', {
+    // A writer's own commits (the gateway's, many a second) are routine: only other commits are news.
+    (next === offered ? logger.debug : logger.info).call(logger, 'serving new commit', {
       branch,
       commit: tip,
       previous: cur?.commit ?? null,
@@ -192,6 +208,8 @@ export interface WatcherOptions {
   debounceMs: number;
   pollMs: number;
   logger: Logger;
+  /** false: no file-system events, the poll alone. */
+  events?: boolean;
 }
 
 /** Turns ref events and a poll into Reloader checks. */
@@ -209,6 +227,11 @@ export class RefWatcher {
   ) {}
 
   async start(): Promise<void> {
+    if (this.opts.events === false) {
+      this.poll = setInterval(() => void this.fire(), this.opts.pollMs);
+      this.poll.unref();
+      return;
+    }
     const dir = path.posix.dirname(this.branch);
     // A nested branch (team/main) lives in a subdirectory; depth 0 keeps the watch to one folder.
     const refsDir = path.join(this.gitdir, 'refs', 'heads', ...(dir === '.' ? [] : dir.split('/')));

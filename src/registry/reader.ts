@@ -71,7 +71,7 @@ export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
   return r.doc;
 }
 
-function brokenFile(problems: Problem[]): RegistryError {
+export function brokenFile(problems: Problem[]): RegistryError {
   const several = new Set(problems.map((p) => p.path)).size > 1;
   return new RegistryError(
     'INVALID_STATE',

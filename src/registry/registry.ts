@@ -61,7 +61,7 @@ import { findAuthor, type Author } from './config.js';
 import { commitReader, loadModel, workTreeReader, type Need, type Reader } from './reader.js';
 import { commitSummary, historyOf } from './history.js';
 import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
-import { Writer, type WriteInfo } from './write.js';
+import { Writer, type Plan, type RunOptions, type WriteInfo } from './write.js';
 
 export type { WriteInfo } from './write.js';
 export type { CommitRef, HistoryEntry } from '../store/history.js';
@@ -71,20 +71,66 @@ export type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri
 export class Registry {
   private loaded: Loaded | undefined;
   private readonly writer: Writer;
+  /** This Registry's last write (a Registry made by actingAs shares the writer, not this). */
+  private last: WriteInfo = { commit: null, message: null };
 
   private constructor(
     private readonly repo: GitWriter,
     readonly branch: string,
     author: Author | undefined,
     private readonly opts: RegistryOptions,
+    shared?: { writer: Writer; as: Author },
   ) {
-    this.writer = new Writer(repo, branch, author, {
-      commit: opts.commit !== false,
-      remote: opts.push ? (typeof opts.push === 'string' ? opts.push : 'origin') : undefined,
-      maxAttempts: opts.maxAttempts ?? 8,
-      lockTimeoutMs: opts.lockTimeoutMs,
-      policyBranch: opts.policyBranch ?? branch,
-      now: () => (opts.clock ? opts.clock() : Date.now()),
+    this.writer =
+      shared?.writer ??
+      new Writer(repo, branch, author, {
+        commit: opts.commit !== false,
+        remote: opts.push ? (typeof opts.push === 'string' ? opts.push : 'origin') : undefined,
+        remoteUrl: opts.pushUrl,
+        // Several gateways on one remote race at every push; the loser fetches and re-plans at once.
+        maxAttempts: opts.maxAttempts ?? (opts.keep && opts.push ? 40 : 8),
+        lockTimeoutMs: opts.lockTimeoutMs,
+        policyBranch: opts.policyBranch ?? branch,
+        now: () => (opts.clock ? opts.clock() : Date.now()),
+        ...(opts.keep ? { keep: opts.keep } : {}),
+      });
+    this.as = shared?.as;
+  }
+
+  /** The author of this Registry's writes when it was made by actingAs. */
+  private readonly as: Author | undefined;
+
+  /**
+   * The same registry, writing as `author` (each commit's author and each new version's user_id; the registry's
+   * own author stays the committer). Cheap: the writer, its queue and its kept state are shared — what the
+   * gateway makes for each authenticated request.
+   */
+  actingAs(author: Author): Registry {
+    return new Registry(this.repo, this.branch, author, this.opts, { writer: this.writer, as: author });
+  }
+
+  /** The long-lived writer's counters and state (see RegistryOptions.keep). */
+  get writes(): Pick<Writer, 'stats' | 'state'> {
+    return this.writer;
+  }
+
+  /** Finishes the writes already queued, then refuses new ones (a long-lived writer's shutdown). */
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+
+  /** Every write of this Registry goes through the one write loop, acting as its author when it has one. */
+  private write<T>(
+    names: string[],
+    need: Need,
+    plan: Plan,
+    result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
+    how: RunOptions = {},
+  ): Promise<T> {
+    return this.writer.run(names, need, plan, result, {
+      ...(this.as ? { author: this.as, user: this.as.name } : {}),
+      ...how,
+      report: (info) => (this.last = info),
     });
   }
 
@@ -101,7 +147,7 @@ export class Registry {
 
   /** The last write's commit, for callers that want to print or push it. */
   get lastWrite(): WriteInfo {
-    return this.writer.lastWrite;
+    return this.last;
   }
 
   /** How returned model versions are shaped: MLflow's fields, plus the lineage keys when opened with `lineage`. */
@@ -143,13 +189,14 @@ export class Registry {
     plan: (state: RegistryState, ctx: OpContext) => Change | null,
     opts: { author?: Author; now?: number } = {},
   ): Promise<WriteInfo> {
-    return this.writer.run(
+    await this.write(
       [],
       'all',
       (ctx, _entries, state) => plan(state!, ctx),
-      () => this.lastWrite,
+      () => undefined,
       { ...opts, wholeState: (commit) => this.stateAt(commit) },
     );
+    return this.lastWrite;
   }
 
   private async stateAt(commit: string | null): Promise<RegistryState> {
@@ -197,6 +244,7 @@ export class Registry {
       Object.entries(files).map(([p, text]) => [p, text === null ? null : new TextEncoder().encode(text)] as const),
     );
     await this.writer.commitOtherFiles(changes, message);
+    this.last = this.writer.lastWrite;
     return this.lastWrite;
   }
 
@@ -212,7 +260,7 @@ export class Registry {
     opts: { tags?: unknown; description?: string | null } = {},
   ): Promise<MlflowRegisteredModel> {
     assertValidName(name);
-    return this.writer.run(
+    return this.write(
       [name],
       'model',
       (ctx, [existing]) =>
@@ -233,7 +281,7 @@ export class Registry {
   ): Promise<MlflowRegisteredModel> {
     assertValidName(name);
     const description = typeof opts === 'string' || opts === null ? opts : opts.description;
-    return this.writer.run(
+    return this.write(
       [name],
       'all',
       (ctx, [e]) => updateRegisteredModel(ctx, must(e, name), description),
@@ -245,7 +293,7 @@ export class Registry {
   async renameRegisteredModel(name: string, newName: string): Promise<MlflowRegisteredModel> {
     assertValidName(name);
     assertValidName(newName, 'new_name');
-    return this.writer.run(
+    return this.write(
       [name, newName],
       'all',
       (ctx, [e, target]) => renameRegisteredModel(ctx, must(e, name), target, newName),
@@ -256,7 +304,7 @@ export class Registry {
   /** Deletes the model and all its versions. @throws RESOURCE_DOES_NOT_EXIST */
   async deleteRegisteredModel(name: string): Promise<void> {
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       // Every version: a protected policy judges the stages the deletion removes.
       'all',
@@ -267,7 +315,7 @@ export class Registry {
 
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       'model',
       (ctx, [e]) => setRegisteredModelTag(ctx, must(e, name), key, value),
@@ -277,7 +325,7 @@ export class Registry {
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       'model',
       (ctx, [e]) => deleteRegisteredModelTag(ctx, must(e, name), key),
@@ -289,7 +337,7 @@ export class Registry {
   async setRegisteredModelAlias(name: string, alias: string, version: string | number): Promise<void> {
     assertValidName(name);
     const n = parseVersion(version);
-    await this.writer.run(
+    await this.write(
       [name],
       [n],
       (ctx, [e]) => setRegisteredModelAlias(ctx, must(e, name), alias, n),
@@ -299,7 +347,7 @@ export class Registry {
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       'model',
       (ctx, [e]) => deleteRegisteredModelAlias(ctx, must(e, name), alias),
@@ -339,7 +387,7 @@ export class Registry {
     opts: Omit<CreateVersionInput, 'source'> = {},
   ): Promise<MlflowModelVersion> {
     assertValidName(name);
-    return this.writer.run(
+    return this.write(
       [name],
       'model',
       (ctx, [e]) => createModelVersion(ctx, must(e, name), { ...opts, source }),
@@ -369,7 +417,7 @@ export class Registry {
     const model = { name, tags: opts.modelTags, description: opts.modelDescription ?? null };
     const message = `${name}: created; v1 registered`;
     const extras = { stage: opts.stage, archiveExisting: opts.archiveExistingVersions, aliases: opts.aliases };
-    return this.writer.run(
+    return this.write(
       [name],
       // A stage needs every version: archiving and the stage policies read them.
       opts.stage !== undefined ? 'all' : 'model',
@@ -406,7 +454,7 @@ export class Registry {
     const n = parseVersion(version);
     assertValidName(name);
     const description = typeof opts === 'string' || opts === null ? opts : opts.description;
-    return this.writer.run(
+    return this.write(
       [name],
       [n],
       (ctx, [e]) => updateModelVersion(ctx, mustVersion(e, name, n), n, description),
@@ -427,7 +475,7 @@ export class Registry {
     const n = parseVersion(version);
     assertValidName(name);
     canonicalStage(stage);
-    return this.writer.run(
+    return this.write(
       [name],
       'all',
       (ctx, [e]) =>
@@ -439,7 +487,7 @@ export class Registry {
   async deleteModelVersion(name: string, version: string | number): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       [n],
       (ctx, [e]) => deleteModelVersion(ctx, mustVersion(e, name, n), n),
@@ -450,7 +498,7 @@ export class Registry {
   async setModelVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       [n],
       (ctx, [e]) => setModelVersionTag(ctx, mustVersion(e, name, n), n, key, value),
@@ -461,7 +509,7 @@ export class Registry {
   async deleteModelVersionTag(name: string, version: string | number, key: string): Promise<void> {
     const n = parseVersion(version);
     assertValidName(name);
-    await this.writer.run(
+    await this.write(
       [name],
       [n],
       (ctx, [e]) => deleteModelVersionTag(ctx, mustVersion(e, name, n), n, key),
@@ -501,7 +549,7 @@ export class Registry {
       tags: srcVersion.tags ?? [],
     };
     const message = `${dstName}: created; v1 copied from ${src.name} v${src.version}`;
-    return this.writer.run(
+    return this.write(
       [dstName],
       'model',
       (ctx, [e]) => registerModelVersion(ctx, e, { name: dstName }, input, message),

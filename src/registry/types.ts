@@ -4,6 +4,7 @@ import type { UriResolution } from '../domain/queries.js';
 
 export type { Lineage } from '../domain/queries.js';
 import type { Author } from './config.js';
+import type { KeepSettings } from './write.js';
 
 export interface RegistryOptions {
   /** Commit author; default MREG_AUTHOR_NAME/EMAIL, then git config. */
@@ -14,6 +15,8 @@ export interface RegistryOptions {
   commit?: boolean;
   /** Push every write to this remote (true = `origin`), re-applying it on the new head when another writer got there first. */
   push?: boolean | string;
+  /** The URL of that remote, when the repository does not configure it. */
+  pushUrl?: string;
   /** Milliseconds since the epoch; injected for deterministic tests. */
   clock?: () => number;
   /** How many times a write is re-planned after losing a race (ref moved, push rejected). */
@@ -31,6 +34,12 @@ export interface RegistryOptions {
    * writes still plan on the branch head.
    */
   at?: AtInput;
+  /**
+   * A long-lived writer (what `mreg gateway` runs): the branch's state stays in memory and the commits of writes
+   * that arrive together are chained under one ref update, each its own commit — through the same planners,
+   * checks, policies and messages as any write.
+   */
+  keep?: KeepSettings;
 }
 
 export interface SearchOptions {

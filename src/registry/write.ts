@@ -1,18 +1,31 @@
-// The write path of the library: under the repository's write lock, read the head, plan (a pure planner from
-// domain/ops), check (schema of each written document, invariants, policies), then commit — or, with
-// `commit: false`, write the working tree. A lost race (the ref moved under us, a push rejected) re-plans on
-// the new head, a bounded number of times.
+// The write path of the library, the only one: the CLI's one-off writes and the gateway's stream of writes both
+// come through Writer.run. Under the repository's write lock, for each write: plan (a pure planner from
+// domain/ops) on the models as the branch has them, check (schema of each written document, invariants,
+// policies, a caller's guard), build the commit — or, with `commit: false`, write the working tree. Writes that
+// queue while a batch is being committed form the next batch: each write stays its own commit, authored by its
+// caller, chained on the previous one, and the batch is published by ONE compare-and-swap of the branch (with a
+// remote, one push) before any of its writes is acknowledged. A lost race (the ref moved, the push was rejected)
+// re-plans the whole batch on the new head, a bounded number of times, so numbers stay distinct and nothing is
+// half-applied.
+//
+// Where the models come from is the one difference between a one-off writer and a long-lived one (`keep`):
+// the first reads only the files a write needs from the head commit; the second keeps the branch's whole state
+// in memory and moves it on from the files it writes (store/load.applyChanges), never reading back from git,
+// and holds the write lock for a busy period rather than for each write.
 import { RefMovedError, RegistryError, type Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
+import { encodeName } from '../domain/names.js';
 import { parsePath } from '../domain/layout.js';
 import type { Change, OpContext } from '../domain/ops/change.js';
 import { checkChangePolicies } from '../domain/policies.js';
-import type { ModelEntry, RegistryState } from '../domain/state.js';
+import type { ModelEntry, RegistryFile, RegistryState } from '../domain/state.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
+import { applyChanges, loadCommit, reloadCommit, type Loaded } from '../store/load.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { authorUnknown, type Author } from './config.js';
 import {
+  brokenFile,
   commitReader,
   hasRegistryFile,
   listProblems,
@@ -34,11 +47,31 @@ export interface WriteSettings {
   commit: boolean;
   /** Push every write to this remote. */
   remote: string | undefined;
+  /** The remote's URL, when the repository does not configure it (a gateway's --remote clone). */
+  remoteUrl?: string | undefined;
   maxAttempts: number;
   lockTimeoutMs: number | undefined;
   /** The branch `protected` policies judge by. */
   policyBranch: string;
   now: () => number;
+  /** A long-lived writer (the gateway): keeps the branch's state in memory. */
+  keep?: KeepSettings;
+}
+
+/** How a long-lived writer keeps and publishes its state. */
+export interface KeepSettings {
+  /** A state loaded elsewhere in the process (the daemon's), used instead of loading when it is at the tip. */
+  known?: () => Loaded | undefined;
+  /** Refuses a planned change beyond the registry's checks (the gateway's rules). @throws RegistryError */
+  guard?: (change: Change, registry: RegistryFile) => void;
+  /** Awaited with each published state before the writes in it are acknowledged (the gateway serves it). */
+  onPublished?: (loaded: Loaded) => Promise<void>;
+  /** Writes chained under one ref update at most. Default 64. */
+  maxBatch?: number;
+  /** How long the write lock is kept once the queue is empty. Default 25 ms. */
+  lingerMs?: number;
+  /** Longest hold of the write lock while busy; then it is released for a moment. Default 1,000 ms. */
+  maxHoldMs?: number;
 }
 
 /** A planner over the current models of `names` (undefined: no such model); null plans nothing (a no-op). */
@@ -48,15 +81,62 @@ export type Plan = (ctx: OpContext, entries: Array<ModelEntry | undefined>, stat
 export interface RunOptions {
   /** The commit's author (the registry's author stays the committer). */
   author?: Author;
+  /** The user_id a new version records (default: the registry's author's name). */
+  user?: string;
   /** The time the change is planned at, instead of the clock. */
   now?: number;
   /** Hands the planner the whole registry at the commit the write plans on. */
   wholeState?: (commit: string | null) => Promise<RegistryState>;
+  /** Told what this write did (its commit), once it is acknowledged. */
+  report?: (info: WriteInfo) => void;
 }
+
+/** Counters for /metrics and the benchmark. */
+export interface WriterStats {
+  batches: number;
+  commits: number;
+  writes: number;
+  /** Batches re-planned after a lost race. */
+  retries: number;
+}
+
+interface Job {
+  names: string[];
+  need: Need;
+  plan: Plan;
+  result: (change: Change | null, entries: Array<ModelEntry | undefined>) => unknown;
+  how: RunOptions;
+  resolve(value: unknown): void;
+  reject(e: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown; info: WriteInfo } | { ok: false; error: unknown };
+
+/** The models a batch plans on: the commit it builds on, and how to read them. */
+interface Base {
+  commit: string | null;
+  entries(names: string[], need: Need): Promise<Array<ModelEntry | undefined>>;
+  registry(): Promise<RegistryFile>;
+  /** Whether registry.yaml is there: a git repository without it is not a registry. */
+  isRegistry(): Promise<boolean>;
+  /** The base once `files` are committed on top of this one as `commit`. */
+  next(commit: string, files: ChangeSet): Promise<Base>;
+  /** The state in memory (a long-lived writer's). */
+  loaded?: Loaded;
+}
+
+/** Pause before the lock is taken again after a long hold, so other writers of the repository get a turn. */
+const YIELD_MS = 30;
 
 export class Writer {
   /** The last write's commit. */
   lastWrite: WriteInfo = { commit: null, message: null };
+  readonly stats: WriterStats = { batches: 0, commits: 0, writes: 0, retries: 0 };
+  private kept: Loaded | undefined;
+  private readonly queue: Job[] = [];
+  private draining: Promise<unknown> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private closed = false;
 
   constructor(
     private readonly repo: GitWriter,
@@ -71,6 +151,11 @@ export class Writer {
     return this.identity;
   }
 
+  /** The state the last published batch left (a long-lived writer's; undefined before its first write). */
+  get state(): Loaded | undefined {
+    return this.kept;
+  }
+
   /** The side a write plans on: the branch head, or the working tree. */
   async reader(): Promise<Reader> {
     if (!this.settings.commit) return workTreeReader(this.repo);
@@ -79,72 +164,29 @@ export class Writer {
 
   /**
    * Runs one write of the models `names` (reading the versions `need` names), returning what `result` makes
-   * of the change (null for a no-op) and the models as they were.
+   * of the change (null for a no-op) and the models as they were. Resolves once the write is committed (and
+   * pushed), with the other writes of its batch.
    */
-  async run<T>(
+  run<T>(
     names: string[],
     need: Need,
     plan: Plan,
     result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
     how: RunOptions = {},
   ): Promise<T> {
-    const { maxAttempts, lockTimeoutMs } = this.settings;
-    if (!this.identity) throw authorUnknown();
-    return this.repo.withWriteLock(
-      async () => {
-        let lastError: unknown;
-        for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-          if (this.settings.remote) await this.syncWithRemote(this.settings.remote);
-          const reader = await this.reader();
-          if (this.settings.commit && !reader.commit) {
-            throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
-          }
-          // A git repository that is not a registry (the wrong --repo, a code checkout) is never written to.
-          if (!(await hasRegistryFile(reader))) throw notARegistry(this.repo.dir, this.branch, this.settings.commit);
-          const entries = await Promise.all(names.map((n) => loadModel(reader, n, need)));
-          const state = how.wholeState ? await how.wholeState(reader.commit) : undefined;
-          const ctx: OpContext = { now: how.now ?? this.settings.now(), user: this.author.name };
-          const change = plan(ctx, entries, state);
-          if (!change) {
-            this.lastWrite = { commit: null, message: null };
-            return result(null, entries);
-          }
-          const files = serialize(change);
-          await this.check(reader, change, files, need === 'all');
-          if (!this.settings.commit) {
-            await this.repo.writeWorkTree(files);
-            this.lastWrite = { commit: null, message: change.message };
-            return result(change, entries);
-          }
-          try {
-            const oid = await this.repo.commit({
-              branch: this.branch,
-              parent: reader.commit,
-              changes: files,
-              message: change.message + '\n',
-              author: this.signature(ctx.now, how.author),
-              committer: this.signature(ctx.now),
-            });
-            if (this.settings.remote && !(await this.pushOrRewind(this.settings.remote, reader.commit!, oid))) {
-              lastError = new RegistryError(
-                'RESOURCE_CONFLICT',
-                `Push to ${this.settings.remote} was rejected ${attempt} times: another writer keeps winning.`,
-              );
-              continue;
-            }
-            this.lastWrite = { commit: oid, message: change.message };
-            return result(change, entries);
-          } catch (e) {
-            // A native git commit slipped in between our read and our ref update, or git held the ref lock.
-            if (!(e instanceof RefMovedError)) throw e;
-            lastError = e;
-            await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-          }
-        }
-        throw lastError ?? new RegistryError('RESOURCE_CONFLICT', 'The write lost every race for the branch head.');
-      },
-      lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {},
-    );
+    if (this.closed)
+      return Promise.reject(new RegistryError('TEMPORARILY_UNAVAILABLE', 'The writer is shutting down; retry.'));
+    if (!this.identity) return Promise.reject(authorUnknown());
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ names, need, plan, result, how, resolve: resolve as Job['resolve'], reject });
+      this.wake();
+    });
+  }
+
+  /** Finishes the writes already queued, then refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.draining) await this.draining;
   }
 
   /**
@@ -175,12 +217,192 @@ export class Writer {
     });
   }
 
+  // ---------------------------------------------------------------- the queue and the lock
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+    if (this.draining) return;
+    let yielded = false;
+    this.draining = this.drain()
+      .then((held) => (yielded = held))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.queue.length === 0) return;
+        if (yielded) setTimeout(() => this.wake(), YIELD_MS);
+        else this.wake();
+      });
+  }
+
+  /** Resolves true when a write arrives, false after `ms`. */
+  private waitForWork(ms: number): Promise<boolean> {
+    if (this.queue.length) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve(false);
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+    });
+  }
+
+  /** One busy period under the write lock; true when it ended because it held the lock too long. */
+  private async drain(): Promise<boolean> {
+    const keep = this.settings.keep;
+    const maxBatch = keep?.maxBatch ?? 64;
+    const linger = keep ? (keep.lingerMs ?? 25) : 0;
+    const maxHold = keep?.maxHoldMs ?? 1_000;
+    const { lockTimeoutMs } = this.settings;
+    try {
+      return await this.repo.withWriteLock(
+        async () => {
+          const since = Date.now();
+          for (;;) {
+            if (this.queue.length === 0 && (this.closed || !(await this.waitForWork(linger)))) return false;
+            await this.processBatch(this.queue.splice(0, maxBatch));
+            if (keep && Date.now() - since >= maxHold) return true;
+          }
+        },
+        lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {},
+      );
+    } catch (e) {
+      // The write lock could not be taken (another writer held it too long): what waits fails with that.
+      for (const job of this.queue.splice(0)) job.reject(e);
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- one batch
+
+  private async processBatch(batch: Job[]): Promise<void> {
+    const { maxAttempts, remote } = this.settings;
+    let lastError: unknown;
+    let outcomes: Outcome[] = [];
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      // A long-lived writer builds on the commit it published last; the ref's compare-and-swap (or the push)
+      // tells when another writer moved the branch meanwhile, and the retry reads the tip.
+      const optimistic = attempt === 1 && this.kept !== undefined && this.settings.commit;
+      let start: Base;
+      try {
+        if (remote && !optimistic) await this.syncWithRemote(remote);
+        start = await this.base(optimistic);
+        if (this.settings.commit && !start.commit)
+          throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
+        // A git repository that is not a registry (the wrong --repo, a code checkout) is never written to.
+        if (!(await start.isRegistry())) throw notARegistry(this.repo.dir, this.branch, this.settings.commit);
+      } catch (e) {
+        return this.settle(
+          batch,
+          batch.map(() => ({ ok: false, error: e })),
+        );
+      }
+      let base = start;
+      let commits = 0;
+      let lastMessage = '';
+      outcomes = [];
+      for (const job of batch) {
+        try {
+          const r = await this.one(job, base);
+          if (r.base) {
+            base = r.base;
+            commits++;
+            lastMessage = r.info.message!;
+          }
+          outcomes.push({ ok: true, value: r.value, info: r.info });
+        } catch (e) {
+          outcomes.push({ ok: false, error: e });
+        }
+      }
+      if (commits === 0) {
+        // No compare-and-swap vouches for the state these answers (errors, no-ops) came from: when another
+        // writer moved the branch meanwhile, answer from the tip instead.
+        if (optimistic && (await this.repo.resolveBranch(this.branch).catch(() => start.commit)) !== start.commit)
+          continue;
+        return this.settle(batch, outcomes);
+      }
+      try {
+        this.repo.flushObjects();
+        await this.publish(start.commit!, base.commit!, commits === 1 ? lastMessage : `${commits} writes`);
+      } catch (e) {
+        this.repo.dropObjects();
+        if (e instanceof LostRace || e instanceof RefMovedError) {
+          lastError =
+            e instanceof LostRace
+              ? new RegistryError(
+                  'RESOURCE_CONFLICT',
+                  `Push to ${remote} was rejected ${attempt} times: another writer keeps winning.`,
+                )
+              : e;
+          this.stats.retries++;
+          // The first retries go at once (the loser is already behind); later ones spread out with jitter.
+          if (attempt > 1) await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(200, 20 * attempt)));
+          continue;
+        }
+        return this.settle(batch, failCommitted(outcomes, e));
+      }
+      this.stats.batches++;
+      this.stats.commits += commits;
+      if (this.settings.keep) {
+        this.kept = base.loaded;
+        await this.settings.keep.onPublished?.(this.kept!);
+      }
+      return this.settle(batch, outcomes);
+    }
+    lastError ??= new RegistryError('RESOURCE_CONFLICT', 'The write lost every race for the branch head.');
+    return this.settle(batch, failCommitted(outcomes, lastError));
+  }
+
+  private settle(batch: Job[], outcomes: Outcome[]): void {
+    this.stats.writes += batch.length;
+    batch.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (!o.ok) return job.reject(o.error);
+      this.lastWrite = o.info;
+      job.how.report?.(o.info);
+      job.resolve(o.value);
+    });
+  }
+
+  /** Plans, checks and builds one write on `base`: the commit's objects stay in memory until the batch is published. */
+  private async one(job: Job, base: Base): Promise<{ value: unknown; info: WriteInfo; base?: Base }> {
+    const entries = await base.entries(job.names, job.need);
+    const state = job.how.wholeState ? await job.how.wholeState(base.commit) : undefined;
+    const ctx: OpContext = { now: job.how.now ?? this.settings.now(), user: job.how.user ?? this.author.name };
+    const change = job.plan(ctx, entries, state);
+    if (!change) return { value: job.result(null, entries), info: { commit: null, message: null } };
+    const files = serialize(change);
+    const registry = await base.registry();
+    this.check(registry, change, files, job.need === 'all');
+    this.settings.keep?.guard?.(change, registry);
+    if (!this.settings.commit) {
+      await this.repo.writeWorkTree(files);
+      return { value: job.result(change, entries), info: { commit: null, message: change.message } };
+    }
+    const oid = await this.repo.writeCommit({
+      parent: base.commit,
+      changes: files,
+      message: change.message + '\n',
+      author: this.signature(ctx.now, job.how.author),
+      committer: this.signature(ctx.now),
+    });
+    return {
+      value: job.result(change, entries),
+      info: { commit: oid, message: change.message },
+      base: await base.next(oid, files),
+    };
+  }
+
   private signature(ms: number, who: Author = this.author): Signature {
     return { name: who.name, email: who.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
   }
 
   /** Schema of every written document (as written), invariants of every fully loaded model, and policies. */
-  private async check(reader: Reader, change: Change, files: ChangeSet, complete: boolean): Promise<void> {
+  private check(registry: RegistryFile, change: Change, files: ChangeSet, complete: boolean): void {
     const problems: Problem[] = [];
     for (const [path, d] of change.writes) {
       const r = parseDocumentText(d.kind === 'model' ? 'model' : 'model-version', path, files.get(path)!);
@@ -188,18 +410,43 @@ export class Writer {
     }
     if (problems.length) throw rejected(problems);
     if (complete) for (const after of change.after.values()) if (after) problems.push(...checkModel(after));
-    const registry = await readRegistryFile(reader);
     problems.push(
       ...checkChangePolicies([registry], change.before, change.after, { branch: this.settings.policyBranch }),
     );
     if (problems.length) throw rejected(problems);
   }
 
-  // ---------------------------------------------------------------- remotes
+  // ---------------------------------------------------------------- where the models come from
+
+  private async base(optimistic: boolean): Promise<Base> {
+    if (!this.settings.commit) return fileBase(this.repo, null, true);
+    if (optimistic) return memoryBase(this.kept!);
+    const tip = await this.repo.resolveBranch(this.branch);
+    if (!this.settings.keep || tip === null) return fileBase(this.repo, tip, false);
+    return memoryBase(await this.follow(tip));
+  }
+
+  /** Brings the kept state to `commit` (another writer moved the branch): reuse, or reload what changed. */
+  private async follow(commit: string): Promise<Loaded> {
+    if (this.kept?.commit === commit) return this.kept;
+    const known = this.settings.keep?.known?.();
+    if (known?.commit === commit) return (this.kept = known);
+    this.kept = this.kept ? await reloadCommit(this.repo, this.kept, commit) : await loadCommit(this.repo, commit);
+    return this.kept;
+  }
+
+  // ---------------------------------------------------------------- publishing, and remotes
+
+  /** Moves the branch from `base` to `head` (and pushes it): LostRace or RefMovedError when another writer won. */
+  private async publish(base: string, head: string, subject: string): Promise<void> {
+    await this.repo.resetBranch(this.branch, base, head, `commit: ${subject}`);
+    const remote = this.settings.remote;
+    if (remote && !(await this.pushOrRewind(remote, base, head))) throw new LostRace();
+  }
 
   /** Before planning: bring the local branch up to the remote's tip when it is behind. */
   private async syncWithRemote(remote: string): Promise<void> {
-    const remoteTip = await this.repo.fetch({ remote, branch: this.branch });
+    const remoteTip = await this.fetch(remote);
     const local = await this.repo.resolveBranch(this.branch);
     if (!remoteTip || remoteTip === local) return;
     if (!local || (await this.repo.isAncestor(local, remoteTip))) {
@@ -213,12 +460,33 @@ export class Writer {
     );
   }
 
+  /**
+   * Fetches the remote branch, trying again twice on a transient failure: another fetch into the same
+   * remote-tracking ref (the gateway's follower) makes git's ref lock fail, and the network has its moments.
+   */
+  private async fetch(remote: string): Promise<string | null> {
+    const url = this.settings.remoteUrl;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.repo.fetch({ remote, branch: this.branch, ...(url ? { url } : {}) });
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof RegistryError) || e.code !== 'TEMPORARILY_UNAVAILABLE') throw e;
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 50 * attempt));
+      }
+    }
+  }
+
   /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
   private async pushOrRewind(remote: string, parent: string, oid: string): Promise<boolean> {
     const expected = await this.repo.resolveRemoteBranch(remote, this.branch);
     // A push that cannot be made (credentials, host, permission) leaves nothing behind: the commit goes too.
     const r = await this.repo
-      .push({ remote, branch: this.branch, expectedRemoteTip: expected })
+      .push({
+        remote,
+        branch: this.branch,
+        expectedRemoteTip: expected,
+        ...(this.settings.remoteUrl ? { url: this.settings.remoteUrl } : {}),
+      })
       .catch(async (e: unknown) => {
         await this.repo.resetBranch(this.branch, oid, parent);
         throw e;
@@ -228,6 +496,46 @@ export class Writer {
     await this.repo.resetBranch(this.branch, oid, parent);
     return false;
   }
+}
+
+/** The remote refused the push: another writer got there first. */
+class LostRace extends Error {}
+
+/** Only the writes that made a commit failed with the batch; the others' answers stand. */
+function failCommitted(outcomes: Outcome[], error: unknown): Outcome[] {
+  return outcomes.map((o) => (o.ok && o.info.commit ? { ok: false, error } : o));
+}
+
+/** Reads only what a write needs: from a commit (chained commits read through the writer's memory), or the working tree. */
+function fileBase(repo: GitWriter, commit: string | null, workTree: boolean): Base {
+  const reader = workTree ? workTreeReader(repo) : commitReader(repo, commit);
+  return {
+    commit,
+    entries: (names, need) => Promise.all(names.map((n) => loadModel(reader, n, need))),
+    registry: () => readRegistryFile(reader),
+    isRegistry: () => hasRegistryFile(reader),
+    next: async (oid) => fileBase(repo, oid, workTree),
+  };
+}
+
+/** The whole state in memory: a write reads nothing, and the next state comes from the files written. */
+function memoryBase(loaded: Loaded): Base {
+  return {
+    commit: loaded.commit,
+    loaded,
+    entries: async (names) => {
+      if (loaded.registryProblems.length) throw brokenFile(loaded.registryProblems);
+      return names.map((name) => {
+        const rec = loaded.dirs.get(encodeName(name));
+        if (rec && rec.fileProblems.size) throw brokenFile([...rec.fileProblems.values()].flat());
+        return loaded.state.models.get(name);
+      });
+    },
+    registry: async () => loaded.state.registry,
+    // The kept state was loaded from a commit that had registry.yaml, and only registry writes move it on.
+    isRegistry: async () => true,
+    next: async (oid, files) => memoryBase(await applyChanges(loaded, oid, files)),
+  };
 }
 
 /** Every written document in canonical YAML, and every deleted path: serialized once, checked and committed as is. */

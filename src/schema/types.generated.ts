@@ -125,6 +125,23 @@ export interface RegistryFile {
      */
     secret_env?: string;
   }[];
+  /**
+   * What writes through `mreg gateway` (MLflow's REST API, authenticated by token) may change, on top of the policies every write obeys. Absent: whatever the policies allow.
+   */
+  gateway?: {
+    /**
+     * The stages the gateway may move a version into or out of: a transition, a version archived by archive_existing_versions, a version (or model) deleted while in a stage. Any other stage changes only through git (a reviewed pull request, or `mreg`). Absent: every stage.
+     *
+     * Items: A model version's stage, in its canonical spelling.
+     */
+    stages?: ("None" | "Staging" | "Production" | "Archived")[];
+    /**
+     * The aliases the gateway may set, move or delete (deleting a version drops the aliases that point at it). Absent: every alias; [] none.
+     *
+     * Items: An alias: letters, digits, underscores and dashes; at most 255 characters.
+     */
+    aliases?: string[];
+  };
 }
 
 /**

@@ -2,7 +2,14 @@
 // only what a tree diff says changed since the loaded commit.
 import type { Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
-import { dirModelFile, dirVersionsFolder, MODELS_DIR, parsePath, REGISTRY_FILE } from '../domain/layout.js';
+import {
+  dirModelFile,
+  dirVersionFile,
+  dirVersionsFolder,
+  MODELS_DIR,
+  parsePath,
+  REGISTRY_FILE,
+} from '../domain/layout.js';
 import {
   EMPTY_REGISTRY,
   type ModelEntry,
@@ -11,6 +18,7 @@ import {
   type RegistryState,
   type VersionFile,
 } from '../domain/state.js';
+import { LayeredMap } from '../util/layered-map.js';
 import type { GitReader } from './git/reader.js';
 import { lineOfKey, parseDocumentText } from './yaml.js';
 
@@ -129,7 +137,7 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
 function assemble(
   commit: string | null,
   registry: (Parsed & { kind: 'registry' }) | undefined,
-  dirs: Map<string, DirRecord>,
+  dirs: ReadonlyMap<string, DirRecord>,
 ): Loaded {
   const models = new Map<string, ModelEntry>();
   for (const rec of dirs.values()) {
@@ -247,7 +255,55 @@ export async function loadWorkTree(repo: GitReader): Promise<Loaded> {
 export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string): Promise<Loaded> {
   if (prev.commit === commit) return prev;
   const changes = await repo.diff(prev.commit, commit);
-  const reader: FileReader = { read: (p) => repo.readFileAt(commit, p) };
+  return patchLoaded(
+    prev,
+    commit,
+    changes.map((ch) => ({ path: ch.path, bytes: ch.after === null ? null : () => repo.readBlob(ch.after!) })),
+    { read: (p) => repo.readFileAt(commit, p) },
+  );
+}
+
+/**
+ * Moves a loaded state to the commit a writer just made on top of `prev.commit`, from the files it wrote (path →
+ * bytes; null deletes a file or a whole folder): nothing is read back from git. The result is what reloadCommit
+ * would load — the same parsing, folder checks and problems — and `prev` is not modified.
+ */
+export async function applyChanges(
+  prev: Loaded,
+  commit: string,
+  files: ReadonlyMap<string, Uint8Array | null>,
+): Promise<Loaded> {
+  const changes: FileUpdate[] = [];
+  for (const [path, bytes] of files) {
+    if (bytes !== null) {
+      changes.push({ path, bytes: () => Promise.resolve(bytes) });
+      continue;
+    }
+    const kind = parsePath(path).kind;
+    if (kind !== 'other') changes.push({ path, bytes: null });
+    if (kind !== 'other' && kind !== 'stray') continue;
+    // A folder (a deleted model's): every file the state knows below it goes.
+    for (const rec of prev.dirs.values()) {
+      const base = `${MODELS_DIR}/${rec.dir}`;
+      if (base !== path && !base.startsWith(path + '/') && !path.startsWith(base + '/')) continue;
+      const known = [
+        ...(rec.model ? [dirModelFile(rec.dir)] : []),
+        ...[...rec.versions.keys()].map((n) => dirVersionFile(rec.dir, n)),
+        ...rec.fileProblems.keys(),
+      ];
+      for (const f of known) if (f.startsWith(path + '/')) changes.push({ path: f, bytes: null });
+    }
+  }
+  return patchLoaded(prev, commit, changes, { read: async (p) => files.get(p) ?? null });
+}
+
+/** One changed file: its new bytes (read lazily), or null when it is gone. */
+interface FileUpdate {
+  path: string;
+  bytes: (() => Promise<Uint8Array>) | null;
+}
+
+async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], reader: FileReader): Promise<Loaded> {
   const touched = new Map<string, MutableDir>();
   let registry: (Parsed & { kind: 'registry' }) | undefined = {
     kind: 'registry',
@@ -272,7 +328,7 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
   for (const ch of changes) {
     const where = parsePath(ch.path);
     if (where.kind === 'other') continue;
-    if (ch.after === null) {
+    if (ch.bytes === null) {
       if (where.kind === 'registry') registry = undefined;
       else if (where.kind === 'model') {
         const d = dirOf(where.dir);
@@ -285,7 +341,7 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
       } else if (where.dir !== undefined) dirOf(where.dir).fileProblems.delete(ch.path);
       continue;
     }
-    const parsed = parseFile(ch.path, await repo.readBlob(ch.after));
+    const parsed = parseFile(ch.path, await ch.bytes());
     switch (parsed.kind) {
       case 'registry':
         registry = parsed;
@@ -311,12 +367,51 @@ export async function reloadCommit(repo: GitReader, prev: Loaded, commit: string
         break;
     }
   }
-  const dirs = new Map(prev.dirs);
+  const changed = new Map<string, DirRecord | undefined>();
   for (const d of touched.values()) {
-    if (!d.model && d.versions.size === 0 && d.fileProblems.size === 0) dirs.delete(d.dir);
-    else dirs.set(d.dir, await finishDir(d, reader));
+    const gone = !d.model && d.versions.size === 0 && d.fileProblems.size === 0;
+    changed.set(d.dir, gone ? undefined : await finishDir(d, reader));
   }
-  return assemble(commit, registry, dirs);
+  // Not a copy of every folder's record: the next state shares the unchanged ones (util/layered-map.ts).
+  const dirs = LayeredMap.derive(prev.dirs, changed);
+  return reassemble(prev, commit, registry, dirs, changed) ?? assemble(commit, registry, dirs);
+}
+
+/**
+ * assemble() for a few changed folders of a servable state, in O(changes) plus one copy of the models map: the
+ * models of untouched folders keep their entry objects. Undefined when the shortcut does not hold (a problem
+ * anywhere, or a name claimed by two folders): assemble() then does it in full. A long-lived writer moves its
+ * state on after every commit, and rebuilding every model's entry each time showed in its profile.
+ */
+function reassemble(
+  prev: Loaded,
+  commit: string,
+  registry: (Parsed & { kind: 'registry' }) | undefined,
+  dirs: ReadonlyMap<string, DirRecord>,
+  changed: ReadonlyMap<string, DirRecord | undefined>,
+): Loaded | undefined {
+  if (prev.problems.length || !registry || registry.problems.length) return undefined;
+  const prevModels = prev.state.models;
+  const models = new Map<string, ModelEntry | undefined>();
+  for (const [dir, rec] of changed) {
+    const old = prev.dirs.get(dir)?.model?.name;
+    if (old !== undefined && old !== rec?.model?.name && prevModels.get(old)?.dir === dir) models.set(old, undefined);
+  }
+  for (const rec of changed.values()) {
+    if (rec?.problems.length) return undefined;
+    if (!rec?.model) continue;
+    const name = rec.model.name;
+    const holder = models.has(name) ? models.get(name) : prevModels.get(name);
+    if (holder !== undefined && holder.dir !== rec.dir) return undefined;
+    models.set(name, { dir: rec.dir, file: rec.model, versions: rec.versions });
+  }
+  return {
+    commit,
+    state: { registry: registry.doc ?? EMPTY_REGISTRY, models: LayeredMap.derive(prevModels, models) },
+    problems: [],
+    dirs,
+    registryProblems: [],
+  };
 }
 
 /**

@@ -39,6 +39,18 @@ import { eventMetrics } from './webhook-metrics.js';
 
 export type UiHandler = (request: Request, deps: UiDeps) => Promise<Response>;
 
+/**
+ * A write endpoint's handler, handed in by a process that writes (the gateway; `mreg serve` has none and
+ * answers PERMISSION_DENIED): it authenticates, reads its parameters (mlflowParams) and answers.
+ */
+export type WriteHandler = (input: RequestInput, method: string, served: Served | undefined) => Promise<Reply>;
+
+/** MLflow endpoint name (`model-versions/create`) → method → handler. */
+export type WriteRoutes = ReadonlyMap<string, ReadonlyMap<string, WriteHandler>>;
+
+/** Runs before every read route (MLflow reads, resolve, events, the UI): a Reply answers instead (401 on a private gateway). */
+export type Guard = (input: RequestInput) => Promise<Reply | undefined> | Reply | undefined;
+
 export interface AppDeps {
   holder: StateHolder;
   metrics: Metrics;
@@ -55,6 +67,10 @@ export interface AppDeps {
   gitHook?: Omit<GitHookDeps, 'counts' | 'branch'>;
   /** A replica's remote and last fetch, for the UI. */
   replica?: () => ServingStatus['replica'];
+  /** Write endpoints' handlers (the gateway). */
+  writes?: WriteRoutes;
+  /** Checked before each read route; health, readiness and metrics stay open. Turns the reply cache off. */
+  guard?: Guard;
 }
 
 /** A reply ready for the wire: body bytes and a flat header list (node's raw form). */
@@ -125,7 +141,7 @@ export class App {
       label: '/api/v1/resolve',
       metrics: m.route('/api/v1/resolve'),
       cacheable: true,
-      run: (input, method, served) => this.resolve(input, method, served),
+      run: (input, method, served) => this.guarded(input, () => this.resolve(input, method, served)),
     });
     const simple = (path: string, fn: () => Reply): void => {
       this.routes.set(path, {
@@ -144,8 +160,12 @@ export class App {
     this.events = new DaemonEvents(deps.repo, deps.holder);
     const route = (path: string, cacheable: boolean, run: Route['run']): void =>
       void this.routes.set(path, { label: path, metrics: m.route(path), cacheable, run });
-    route('/api/v1/events', true, (input, method, served) => this.events.page(input, method, served));
-    route('/api/v1/events/stream', false, (input, method, served) => this.events.stream(input, method, served));
+    route('/api/v1/events', true, (input, method, served) =>
+      this.guarded(input, () => this.events.page(input, method, served)),
+    );
+    route('/api/v1/events/stream', false, (input, method, served) =>
+      this.guarded(input, () => this.events.stream(input, method, served)),
+    );
     route('/api/v1/hooks/git', false, (input, method) =>
       gitHook(input, method, {
         remote: false,
@@ -176,7 +196,7 @@ export class App {
       ui: true,
       run: (input, method, served) =>
         method === 'GET'
-          ? this.ui(input, served)
+          ? this.guarded(input, () => this.ui(input, served))
           : {
               status: 405,
               body: `Method ${method} is not allowed here; the web UI is read-only (GET, HEAD).\n`,
@@ -195,14 +215,23 @@ export class App {
       run: async (input, method, served) => {
         const handler = ep.read.get(method);
         if (!handler) {
+          const write = this.deps.writes?.get(ep.name)?.get(method);
+          if (write) return write(input, method, served);
           if (ep.write.includes(method)) return permissionDenied(input.path, method);
           return methodNotAllowed(input.path, method, allow);
         }
-        const params = await mlflowParams(input, method);
-        if (!served) return notLoaded();
-        return answerMlflow(handler, served, params);
+        return this.guarded(input, async () => {
+          const params = await mlflowParams(input, method);
+          if (!served) return notLoaded();
+          return answerMlflow(handler, served, params);
+        });
       },
     };
+  }
+
+  private async guarded(input: RequestInput, run: () => Promise<Reply> | Reply): Promise<Reply> {
+    const denied = this.deps.guard ? await this.deps.guard(input) : undefined;
+    return denied ?? run();
   }
 
   private async resolve(input: RequestInput, method: string, served: Served | undefined): Promise<Reply> {
@@ -272,7 +301,8 @@ export class App {
    * read of the served state and one map lookup by the request target (path?query) as received.
    */
   cached(target: string): WireReply | undefined {
-    if (this.deps.holder.current !== this.cacheOf) return undefined;
+    // A guarded App checks every request's credentials: no reply is reused without that check.
+    if (this.deps.guard || this.deps.holder.current !== this.cacheOf) return undefined;
     const hit = this.cache.get(target);
     if (!hit) return undefined;
     hit.metrics.observe('GET', hit.wire.status, 0);
@@ -311,6 +341,7 @@ export class App {
     const wire = toWire(reply, reply.commit !== undefined ? reply.commit : served?.commit, route.ui === true);
     if (
       route.cacheable &&
+      !this.deps.guard &&
       served &&
       input.method === 'GET' &&
       input.rawQuery !== '' &&
@@ -404,7 +435,7 @@ export function tooLong(limit: number): WireReply {
 }
 
 /** MLflow's request fields: the query of a GET (or its JSON body when it has no query), the JSON body of a POST. */
-async function mlflowParams(input: RequestInput, method: string): Promise<Params> {
+export async function mlflowParams(input: RequestInput, method: string): Promise<Params> {
   if (method === 'GET') {
     if (input.rawQuery !== '') return new QueryParams(input.rawQuery);
     return new BodyParams(parseJsonBody(await input.readBody()));

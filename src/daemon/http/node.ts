@@ -96,6 +96,7 @@ function nodeInput(req: IncomingMessage, target: string, maxBody: number): Reque
     method: req.method ?? 'GET',
     path: q < 0 ? target : target.slice(0, q),
     rawQuery: q < 0 ? '' : target.slice(q + 1),
+    ...(req.socket.remoteAddress !== undefined ? { remoteAddress: req.socket.remoteAddress } : {}),
     header: (name) => {
       const v = req.headers[name.toLowerCase()];
       return Array.isArray(v) ? v.join(', ') : v;

@@ -39,6 +39,8 @@ export interface RequestInput {
   /** The query string without '?', as received ('' when none). */
   rawQuery: string;
   header(name: string): string | undefined;
+  /** The client's address (the socket's peer), when known. */
+  remoteAddress?: string;
   /** The body as text; rejects with BodyTooLarge past the limit. Read at most once. */
   readBody(): Promise<string>;
   /** The same request as a Web Request (for the UI handler). */
@@ -136,7 +138,7 @@ function pyType(v: unknown): string {
   return 'dict';
 }
 
-function badType(name: string, v: unknown): RegistryError {
+export function badType(name: string, v: unknown): RegistryError {
   return RegistryError.invalid(
     `Invalid value ${shownValue(v)} for parameter '${name}' supplied: Hint: Value was of type '${pyType(v)}'. See the API docs for more information about request parameters.`,
     { param: name },

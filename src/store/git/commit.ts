@@ -45,14 +45,45 @@ export async function commit(
   },
 ): Promise<string> {
   const branch = checkBranchName(opts.branch);
+  const built = await buildCommit(w, opts);
+  const committer = opts.committer ?? opts.author;
+  const subject = opts.message.split('\n', 1)[0] ?? '';
+  await moveBranch(w, {
+    branch,
+    expected: opts.parent,
+    newOid: built.oid,
+    newTree: built.root,
+    ops: [...built.ops.values()].sort((x, y) => comparePaths(x.path, y.path)),
+    content: async (op) => built.contents.get(op.path) ?? w.objects.readBlob(op.oid!),
+    who: committer,
+    reflog: `commit${opts.parent === null ? ' (initial)' : ''}: ${subject}`,
+  });
+  return built.oid;
+}
+
+/**
+ * Writes the objects of a commit of `changes` on top of `parent` — blobs, the trees on changed paths, the
+ * commit — through `w.writer` (which may keep them in memory until a flush) and returns its oid, moving no
+ * ref: a long-lived writer chains several commits and publishes them with one ref update.
+ */
+export async function writeCommit(
+  w: WriteContext,
+  opts: { parent: string | null; changes: ChangeSet; message: string; author: Signature; committer?: Signature },
+): Promise<string> {
+  return (await buildCommit(w, opts)).oid;
+}
+
+async function buildCommit(
+  w: WriteContext,
+  opts: { parent: string | null; changes: ChangeSet; message: string; author: Signature; committer?: Signature },
+): Promise<{ oid: string; root: string; ops: Map<string, FileOp>; contents: Map<string, Uint8Array> }> {
   if (opts.parent !== null && !OID_RE.test(opts.parent))
     throw RegistryError.invalid(`Invalid parent commit '${opts.parent}'.`);
   const tree = buildChangeTree(opts.changes);
-  const committer = opts.committer ?? opts.author;
   const parentTree = opts.parent === null ? null : (await w.objects.readCommit(opts.parent)).tree;
 
-  // 1. Objects: blobs, the trees on changed paths, the commit. Unreferenced until the ref moves, so a
-  //    crash here leaves only garbage that `git gc` prunes.
+  // Objects: blobs, the trees on changed paths, the commit. Unreferenced until the ref moves, so a crash
+  // here leaves only garbage that `git gc` prunes.
   const ops = new Map<string, FileOp>();
   const contents = new Map<string, Uint8Array>();
   const root =
@@ -61,22 +92,10 @@ export async function commit(
     tree: root,
     parents: opts.parent === null ? [] : [opts.parent],
     author: opts.author,
-    committer,
+    committer: opts.committer ?? opts.author,
     message: opts.message,
   });
-
-  const subject = opts.message.split('\n', 1)[0] ?? '';
-  await moveBranch(w, {
-    branch,
-    expected: opts.parent,
-    newOid: oid,
-    newTree: root,
-    ops: [...ops.values()].sort((x, y) => comparePaths(x.path, y.path)),
-    content: async (op) => contents.get(op.path) ?? w.objects.readBlob(op.oid!),
-    who: committer,
-    reflog: `commit${opts.parent === null ? ' (initial)' : ''}: ${subject}`,
-  });
-  return oid;
+  return { oid, root, ops, contents };
 }
 
 /**

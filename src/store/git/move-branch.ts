@@ -101,11 +101,17 @@ export async function fastForward(w: WriteContext, branch: string, oid: string):
  * when the branch is not at `from`), updating the checkout by the diff of the two commits. Used to drop
  * a local commit whose push lost a race, before re-applying the operation on the remote's new tip.
  */
-export async function resetBranch(w: WriteContext, branch: string, from: string, to: string): Promise<void> {
+export async function resetBranch(
+  w: WriteContext,
+  branch: string,
+  from: string | null,
+  to: string,
+  reflog?: string,
+): Promise<void> {
   checkBranchName(branch);
   const target = await commitOid(w, to);
   if (from === target) return;
-  await moveTo(w, branch, from, target, `reset: moving to ${target}`);
+  await moveTo(w, branch, from, target, reflog ?? `reset: moving to ${target}`);
 }
 
 /** Moves a branch from `current` to the existing commit `target`, the checkout following by their diff. */
@@ -120,7 +126,8 @@ async function moveTo(
     current === null ? null : w.objects.readCommit(current).then((c) => c.tree),
     w.objects.readCommit(target),
   ]);
-  const ops = await diffTrees(w.objects, oldTree, info.tree, '');
+  // Only a checkout needs the file-level diff: a bare repository's branch moves by its ref alone.
+  const ops = w.paths.bare ? [] : await diffTrees(w.objects, oldTree, info.tree, '');
   await moveBranch(w, {
     branch,
     expected: current,

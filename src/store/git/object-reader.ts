@@ -49,6 +49,8 @@ export class ObjectReader {
   private readonly packs: PackReader;
   private readonly trees = new Lru<readonly TreeEntry[]>(TREE_CACHE_ENTRIES);
   private readonly commits = new Lru<CommitInfo>(COMMIT_CACHE_SIZE);
+  /** Objects a deferring writer holds in memory, not yet on disk (object-writer.ts). */
+  private pending: ReadonlyMap<string, RawObject> | undefined;
 
   /** `commondir` holds `objects/`; `label` names the repository in error messages. */
   constructor(
@@ -71,7 +73,14 @@ export class ObjectReader {
   /** Reads an object's type and body. @throws RESOURCE_DOES_NOT_EXIST for an invalid or unknown oid. */
   async readRaw(oid: string): Promise<RawObject> {
     if (!OID_RE.test(oid)) throw new RegistryError('RESOURCE_DOES_NOT_EXIST', `Invalid object id '${oid}'.`, { oid });
+    const held = this.pending?.get(oid);
+    if (held) return held;
     return this.limit(() => this.readRawNow(oid));
+  }
+
+  /** Reads the objects a deferring writer of this repository holds in memory too (see ObjectWriter). */
+  readPendingFrom(pending: ReadonlyMap<string, RawObject>): void {
+    this.pending = pending;
   }
 
   /**

@@ -85,18 +85,43 @@ export function sortTreeEntries(entries: TreeEntry[]): TreeEntry[] {
   return entries.sort((x, y) => compareTreeNames(x.path, x.type === 'tree', y.path, y.type === 'tree'));
 }
 
+/**
+ * Each entry's serialized bytes, kept with the (frozen, cached) entry object. The trees built from a cached tree
+ * share its unchanged entries (commit.ts keeps them), so a long-lived writer rewriting the `models/` tree after a
+ * one-entry change encodes one entry and copies the others' bytes, instead of encoding every mode, name and id.
+ */
+const entryBytes = new WeakMap<TreeEntry, Buffer>();
+
+function encodeEntry(e: TreeEntry): Buffer {
+  const mode = treeModeBytes(e.mode);
+  const out = Buffer.allocUnsafe(mode.length + 2 + Buffer.byteLength(e.path) + 20);
+  let pos = out.write(mode, 0, 'latin1');
+  out[pos++] = 0x20;
+  pos += out.write(e.path, pos, 'utf8');
+  out[pos++] = 0;
+  out.write(e.oid, pos, 20, 'hex');
+  return out;
+}
+
 export function serializeTree(entries: readonly TreeEntry[]): Buffer {
-  // Two passes writing straight into one buffer: no per-entry Buffer (the `models/` tree has 10k entries).
+  const parts: Buffer[] = new Array<Buffer>(entries.length);
   let size = 0;
-  for (const e of entries) size += treeModeBytes(e.mode).length + 2 + Buffer.byteLength(e.path) + 20;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    let b = entryBytes.get(e);
+    if (!b) {
+      b = encodeEntry(e);
+      // Only frozen entries (the caches' own) are immutable: a mutable one could change under the cached bytes.
+      if (Object.isFrozen(e)) entryBytes.set(e, b);
+    }
+    parts[i] = b;
+    size += b.length;
+  }
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
-  for (const e of entries) {
-    pos += out.write(treeModeBytes(e.mode), pos, 'latin1');
-    out[pos++] = 0x20;
-    pos += out.write(e.path, pos, 'utf8');
-    out[pos++] = 0;
-    pos += out.write(e.oid, pos, 20, 'hex');
+  for (const b of parts) {
+    out.set(b, pos);
+    pos += b.length;
   }
   return out;
 }

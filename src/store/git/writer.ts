@@ -7,7 +7,7 @@
 // through git.writeRef, git.commit or git.add (gotchas 4-7, 17). In a checkout, the index is patched in
 // place (checkout.ts) so native git sees a clean tree and never commits from a stale index (gotcha 18).
 import path from 'node:path';
-import { commit } from './commit.js';
+import { commit, writeCommit } from './commit.js';
 import { fastForward, resetBranch } from './move-branch.js';
 import { ObjectWriter } from './object-writer.js';
 import type { Signature } from './objects.js';
@@ -25,6 +25,8 @@ export type { PushResult } from './push.js';
 export class GitWriter extends GitReader {
   private readonly lock: WriteLock;
   private readonly w: WriteContext;
+  /** The same, with an object writer that keeps objects in memory until flushObjects() (writeCommit). */
+  private readonly deferred: WriteContext;
 
   protected constructor(paths: RepoPaths) {
     const lock = new WriteLock(paths);
@@ -35,6 +37,10 @@ export class GitWriter extends GitReader {
       ...this.git,
       writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects')),
       tracker: lock.tracker,
+    };
+    this.deferred = {
+      ...this.w,
+      writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects'), true),
     };
   }
 
@@ -84,6 +90,32 @@ export class GitWriter extends GitReader {
   }
 
   /**
+   * Builds a commit of `changes` on top of `parent` (which may itself be a commit built here and not yet
+   * flushed) and returns its oid, moving no ref. Its objects stay in memory, readable through this repository,
+   * until flushObjects() writes them: a long-lived writer chains several commits this way and publishes them
+   * together with one resetBranch.
+   */
+  async writeCommit(opts: {
+    parent: string | null;
+    changes: ChangeSet;
+    message: string;
+    author: Signature;
+    committer?: Signature;
+  }): Promise<string> {
+    return writeCommit(this.deferred, opts);
+  }
+
+  /** Writes the objects writeCommit kept in memory (before any ref points at them). Returns how many were new. */
+  flushObjects(): number {
+    return this.deferred.writer.flush();
+  }
+
+  /** Forgets the objects writeCommit kept in memory: their commits will never be published. */
+  dropObjects(): void {
+    this.deferred.writer.drop();
+  }
+
+  /**
    * For --no-commit: applies the changes to the working tree files only (not the index, not the ref).
    * A null deletes the file or the whole directory, then any directory left empty.
    * @throws INVALID_STATE on a bare repository.
@@ -103,12 +135,13 @@ export class GitWriter extends GitReader {
   }
 
   /**
-   * Moves refs/heads/<branch> from `from` to `to` whatever their relation (compare-and-swap: RESOURCE_CONFLICT
-   * when the branch is not at `from`), updating the checkout by the diff of the two commits. Used to drop
-   * a local commit whose push lost a race, before re-applying the operation on the remote's new tip.
+   * Moves refs/heads/<branch> from `from` (null: absent) to `to` whatever their relation (compare-and-swap:
+   * RefMovedError when the branch is not at `from`), updating the checkout by the diff of the two commits.
+   * Publishes commits chained by writeCommit (`reflog` says what they are), and drops a local commit whose
+   * push lost a race, before re-applying the operation on the remote's new tip.
    */
-  async resetBranch(branch: string, from: string, to: string): Promise<void> {
-    return resetBranch(this.w, branch, from, to);
+  async resetBranch(branch: string, from: string | null, to: string, reflog?: string): Promise<void> {
+    return resetBranch(this.w, branch, from, to, reflog);
   }
 
   /**

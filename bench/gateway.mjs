@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// The gateway's write throughput (issue 11): REST `model-versions/create` through `mreg gateway` (a real process
+// on 127.0.0.1, keep-alive clients), sequentially and with 10 concurrent clients, at 10k and 100k versions, on a
+// bare repository and on one with a work tree. Every write is its own commit; the run checks that the branch
+// gained exactly one commit per acknowledged write. Reference measured in the same run: the library's own
+// write path (Registry.createModelVersion in this process: plan, check, commit, one ref update per call — what
+// a CLI write costs without the process start), and the gateway's long-lived write loop alone (a Registry with
+// `keep`, in this process: the writer's own cost, without HTTP or the daemon). MLflow 2.22 on sqlite did 143–238 create_model_version/s
+// sequentially on this kind of machine (issue 11), and keeps no history.
+//
+//   npm run build && node bench/gateway.mjs [--sizes 10000,100000] [--layouts bare,worktree] [--writes 500]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { makeSyntheticRegistry, synthModelName } from '../scripts/lib/synth.mjs';
+import { BIN, importDist, options } from './lib/common.mjs';
+
+const { Registry } = await importDist('index.js');
+const { addToken, tokenFileOf } = await importDist('gateway/tokens.js');
+const opts = options({ sizes: '10000,100000', layouts: 'bare,worktree', writes: 500 });
+const SIZES = String(opts.sizes).split(',').map(Number);
+const LAYOUTS = String(opts.layouts).split(',');
+const WRITES = Number(opts.writes);
+const CLIENTS = 10;
+const env = {
+  ...process.env,
+  MREG_LOG_LEVEL: 'warn',
+  MREG_AUTHOR_NAME: 'Bench',
+  MREG_AUTHOR_EMAIL: 'bench@example.com',
+};
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+/** CPU milliseconds a process has used (Linux), or NaN elsewhere. */
+function cpuOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
+  } catch {
+    return NaN;
+  }
+}
+
+function startGateway(dir) {
+  const child = spawn(process.execPath, [BIN, 'gateway', '--repo', dir, '--port', '0', '--no-snapshot'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.on('exit', (c) => reject(new Error(`mreg gateway exited ${c}`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /mreg gateway: (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: new URL(m[1]) });
+    });
+  });
+}
+
+async function run(size, layout) {
+  const models = size / 10;
+  const dir = mkdtempSync(path.join(os.tmpdir(), `mreg-bench-gateway-${size}-`));
+  try {
+    process.stderr.write(`building ${size} versions (${models} models, ${layout}) …\n`);
+    await makeSyntheticRegistry(dir, { models, versionsPerModel: 10, bare: layout === 'bare' });
+    const { token } = await addToken(await tokenFileOf(dir), { name: 'bench', email: 'bench@example.com' });
+    const t0 = Date.now();
+    const { child, url } = await startGateway(dir);
+    const startMs = Date.now() - t0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+    let n = 0;
+    const commits = new Set();
+    const create = () =>
+      new Promise((resolve, reject) => {
+        const i = n++;
+        const body = JSON.stringify({ name: synthModelName((i * 7919) % models, models), source: `s3://bench/${i}` });
+        const t = process.hrtime.bigint();
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/api/2.0/mlflow/model-versions/create',
+            method: 'POST',
+            agent,
+            headers: {
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(body),
+              Authorization: `Bearer ${token}`,
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode !== 200) return reject(new Error(`write ${i}: HTTP ${res.statusCode}`));
+              commits.add(res.headers['x-mreg-commit']);
+              resolve(Number(process.hrtime.bigint() - t) / 1e6);
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const count = () => Number(execFileSync('git', ['rev-list', '--count', 'main'], { cwd: dir, encoding: 'utf8' }));
+    for (let i = 0; i < 20; i++) await create(); // warm: JIT, caches
+    const before = count();
+    const acked0 = commits.size;
+
+    const seq = [];
+    let cpu0 = cpuOf(child.pid);
+    let w0 = performance.now();
+    for (let i = 0; i < WRITES; i++) seq.push(await create());
+    const seqSeconds = (performance.now() - w0) / 1000;
+    const seqCpu = (cpuOf(child.pid) - cpu0) / WRITES;
+
+    const par = [];
+    cpu0 = cpuOf(child.pid);
+    w0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = 0; i < WRITES / CLIENTS; i++) par.push(await create());
+      }),
+    );
+    const parSeconds = (performance.now() - w0) / 1000;
+    const parCpu = (cpuOf(child.pid) - cpu0) / WRITES;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    agent.destroy();
+    const gained = count() - before;
+    const acked = commits.size - acked0;
+
+    // Reference: the library's per-call write path on the same repository, in this process.
+    const registry = await Registry.open(dir, { author: { name: 'Bench', email: 'bench@example.com' } });
+    const lib = [];
+    for (let i = 0; i < 23; i++) {
+      const t = process.hrtime.bigint();
+      await registry.createModelVersion(synthModelName(i % models, models), `s3://bench/lib-${i}`);
+      if (i >= 3) lib.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const libPerS = 1000 / pct(lib, 50);
+
+    // The same long-lived write loop the gateway runs, in this process without HTTP or the daemon: what the
+    // writer itself costs, apart from serving.
+    const kept = await Registry.open(dir, { author: { name: 'Bench', email: 'bench@example.com' }, keep: {} });
+    const as = kept.actingAs({ name: 'bench', email: 'bench@example.com' });
+    let k = 0;
+    const keptWrite = () =>
+      as.createModelVersion(synthModelName((k * 7919) % models, models), `s3://bench/kept-${k++}`);
+    for (let i = 0; i < 20; i++) await keptWrite();
+    let t1 = performance.now();
+    for (let i = 0; i < WRITES; i++) await keptWrite();
+    const keptSeq = WRITES / ((performance.now() - t1) / 1000);
+    t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = 0; i < WRITES / CLIENTS; i++) await keptWrite();
+      }),
+    );
+    const keptPar = WRITES / ((performance.now() - t1) / 1000);
+    await kept.close();
+    const row = {
+      versions: size,
+      layout,
+      start_ms: startMs,
+      sequential_per_s: Math.round(WRITES / seqSeconds),
+      sequential_p50_ms: +pct(seq, 50).toFixed(2),
+      sequential_p99_ms: +pct(seq, 99).toFixed(2),
+      sequential_cpu_ms: +seqCpu.toFixed(2),
+      clients10_per_s: Math.round(WRITES / parSeconds),
+      clients10_p50_ms: +pct(par, 50).toFixed(2),
+      clients10_p99_ms: +pct(par, 99).toFixed(2),
+      clients10_cpu_ms: +parCpu.toFixed(2),
+      commits_per_write: +(gained / (2 * WRITES)).toFixed(3),
+      distinct_commits: acked === 2 * WRITES,
+      library_per_s: Math.round(libPerS),
+      writer_sequential_per_s: Math.round(keptSeq),
+      writer_clients10_per_s: Math.round(keptPar),
+    };
+    console.log(
+      `gateway ${size} versions, ${layout}: sequential ${row.sequential_per_s} writes/s (p50 ${row.sequential_p50_ms} ms, ` +
+        `${row.sequential_cpu_ms} ms CPU each; target ≥ 250 at 10k), 10 clients ${row.clients10_per_s} writes/s ` +
+        `(p50 ${row.clients10_p50_ms} ms, ${row.clients10_cpu_ms} ms CPU each; target ≥ 500 at 10k); ` +
+        `${gained} commits for ${2 * WRITES} writes; library per-call path ${row.library_per_s} writes/s ` +
+        `(gateway ${(row.sequential_per_s / libPerS).toFixed(1)}× sequential, ${(row.clients10_per_s / libPerS).toFixed(1)}× with 10 clients); ` +
+        `the long-lived writer alone, in process: ${row.writer_sequential_per_s} writes/s sequential, ` +
+        `${row.writer_clients10_per_s} with 10 callers; start ${startMs} ms`,
+    );
+    return row;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const load = () => os.loadavg()[0].toFixed(1);
+const results = [];
+console.log(`${os.cpus().length} CPUs, load average ${load()} at the start`);
+for (const size of SIZES) for (const layout of LAYOUTS) results.push(await run(size, layout));
+console.log(
+  `load average ${load()} at the end; MLflow 2.22 on sqlite (issue 11): 143–238 create_model_version/s sequential`,
+);
+console.log(JSON.stringify({ bench: 'gateway', results }));
