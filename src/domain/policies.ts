@@ -138,8 +138,8 @@ export function checkPolicies(
       });
     }
   }
-  const aliasesBefore = before?.file.aliases ?? {};
-  const aliasesAfter = after.file.aliases ?? {};
+  const aliasesBefore = before?.aliases ?? {};
+  const aliasesAfter = after.aliases;
   const moved = new Set<string>();
   for (const a of new Set([...Object.keys(aliasesBefore), ...Object.keys(aliasesAfter)])) {
     if (aliasesBefore[a] !== aliasesAfter[a]) moved.add(a);
@@ -169,7 +169,7 @@ function protectedDeletion(
     if (rule.branches.includes(ctx.branch ?? '')) continue;
     const guarded =
       [...before.versions.values()].some((v) => (rule.stages ?? []).includes(v.stage)) ||
-      Object.keys(before.file.aliases ?? {}).some((a) => (rule.aliases ?? []).includes(a));
+      Object.keys(before.aliases).some((a) => (rule.aliases ?? []).includes(a));
     if (guarded)
       out.push({
         path: dirModelFile(before.dir),

@@ -5,9 +5,10 @@
 import { RefMovedError, RegistryError, formatProblem, type Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import { parsePath } from '../domain/layout.js';
-import type { Change, OpContext } from '../domain/ops/change.js';
+import type { Change, Doc, OpContext } from '../domain/ops/change.js';
 import { checkChangePolicies } from '../domain/policies.js';
-import type { ModelEntry, RegistryState } from '../domain/state.js';
+import type { ModelEntry, RegistryFile, RegistryState } from '../domain/state.js';
+import type { SchemaName } from '../schema/validate.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
@@ -83,7 +84,11 @@ export class Writer {
           if (this.settings.commit && !reader.commit) {
             throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
           }
-          const entries = await Promise.all(names.map((n) => loadModel(reader, n, need)));
+          // A limit on None counts every version a registration adds to: then it reads them all.
+          const registry = await readRegistryFile(reader);
+          const needed =
+            need === 'model' && registry.policies?.max_versions_per_stage?.None !== undefined ? 'all' : need;
+          const entries = await Promise.all(names.map((n) => loadModel(reader, n, needed)));
           const state = how.wholeState ? await how.wholeState(reader.commit) : undefined;
           const ctx: OpContext = { now: how.now ?? this.settings.now(), user: this.author.name };
           const change = plan(ctx, entries, state);
@@ -92,7 +97,7 @@ export class Writer {
             return result(null, entries);
           }
           const files = serialize(change);
-          await this.check(reader, change, files, need === 'all');
+          await this.check(registry, change, files, needed === 'all');
           if (!this.settings.commit) {
             await this.repo.writeWorkTree(files);
             this.lastWrite = { commit: null, message: change.message };
@@ -161,15 +166,14 @@ export class Writer {
   }
 
   /** Schema of every written document (as written), invariants of every fully loaded model, and policies. */
-  private async check(reader: Reader, change: Change, files: ChangeSet, complete: boolean): Promise<void> {
+  private async check(registry: RegistryFile, change: Change, files: ChangeSet, complete: boolean): Promise<void> {
     const problems: Problem[] = [];
     for (const [path, d] of change.writes) {
-      const r = parseDocumentText(d.kind === 'model' ? 'model' : 'model-version', path, files.get(path)!);
+      const r = parseDocumentText(SCHEMA_OF[d.kind], path, files.get(path)!);
       if (!r.ok) problems.push(...r.problems);
     }
     if (problems.length) throw rejected(problems);
     if (complete) for (const after of change.after.values()) if (after) problems.push(...checkModel(after));
-    const registry = await readRegistryFile(reader);
     problems.push(
       ...checkChangePolicies([registry], change.before, change.after, { branch: this.settings.policyBranch }),
     );
@@ -211,12 +215,20 @@ export class Writer {
   }
 }
 
+/** The schema of each kind of document a change writes. */
+const SCHEMA_OF: Record<Doc['kind'], SchemaName> = {
+  model: 'model',
+  version: 'model-version',
+  alias: 'alias',
+  tombstone: 'tombstone',
+};
+
 /** Every written document in canonical YAML, and every deleted path: serialized once, checked and committed as is. */
 function serialize(change: Change): ChangeSet {
   const files: ChangeSet = new Map();
   for (const path of change.deletes) files.set(path, null);
   for (const [path, d] of change.writes) {
-    files.set(path, new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)));
+    files.set(path, new TextEncoder().encode(stringifyDocument(SCHEMA_OF[d.kind], d.doc)));
   }
   return files;
 }

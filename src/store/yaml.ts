@@ -194,3 +194,19 @@ export function stringifyDocument(kind: SchemaName, doc: object): string {
 export function canonicalDocument<T extends object>(kind: SchemaName, doc: T): T {
   return ordered(kind, doc as Record<string, unknown>) as T;
 }
+
+/**
+ * The `format_version` a registry.yaml declares, read without the schema (which accepts only the current one),
+ * or undefined when the file does not say or cannot be read.
+ */
+export function declaredFormat(bytes: Uint8Array): number | undefined {
+  try {
+    const doc = YAML.parse(new TextDecoder().decode(bytes.subarray(0, MAX_FILE_BYTES)), {
+      ...PARSE_OPTIONS,
+    }) as unknown;
+    const v = doc && typeof doc === 'object' ? (doc as Record<string, unknown>).format_version : undefined;
+    return Number.isInteger(v) ? (v as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
