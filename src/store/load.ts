@@ -83,6 +83,12 @@ export function parseRegistryFile(
   return r;
 }
 
+/** The format_version registry.yaml declares at a commit (undefined: no file, or it does not say). */
+export async function declaredFormatAt(repo: GitReader, commit: string): Promise<number | undefined> {
+  const bytes = await repo.readFileAt(commit, REGISTRY_FILE);
+  return bytes ? declaredFormat(bytes) : undefined;
+}
+
 function parseFile(path: string, bytes: Uint8Array): Parsed {
   const where = parsePath(path);
   switch (where.kind) {

@@ -210,3 +210,12 @@ export function declaredFormat(bytes: Uint8Array): number | undefined {
     return undefined;
   }
 }
+
+/** A YAML document as plain data, without a schema (for files in an older format); undefined when it is not YAML. */
+export function parsePlain(bytes: Uint8Array): unknown {
+  try {
+    return YAML.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes), { ...PARSE_OPTIONS }) as unknown;
+  } catch {
+    return undefined;
+  }
+}
