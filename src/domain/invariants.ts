@@ -99,12 +99,14 @@ export function checkRegistry(state: RegistryState): ModelProblem[] {
  */
 export function checkNumbersKept(
   pairs: ReadonlyArray<readonly [ModelEntry | undefined, ModelEntry | undefined]>,
+  /** A version file that is there but broken (reported on its own): its number is not lost. */
+  isBroken: (after: ModelEntry, n: number) => boolean = () => false,
 ): Problem[] {
   const out: Problem[] = [];
   for (const [before, after] of pairs) {
     if (!before || !after) continue;
     for (const n of [...before.versions.keys(), ...before.deleted.keys()].sort((a, b) => a - b)) {
-      if (after.versions.has(n) || after.deleted.has(n)) continue;
+      if (after.versions.has(n) || after.deleted.has(n) || isBroken(after, n)) continue;
       out.push({
         path: dirVersionFile(after.dir, n),
         line: 1,

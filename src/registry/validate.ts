@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
-import { REGISTRY_FILE } from '../domain/layout.js';
+import { dirTombstoneFile, dirVersionFile, REGISTRY_FILE } from '../domain/layout.js';
 import { pairModels } from '../domain/diff.js';
 import { checkNumbersKept } from '../domain/invariants.js';
 import { checkChangePolicies, type PolicyProblem } from '../domain/policies.js';
@@ -124,7 +124,13 @@ export async function validateRepository(repo: GitReader, opts: ValidateOptions 
       },
     );
     // Numbers are never reused: a version removed without its tombstone is caught against the base.
-    problems.push(...checkNumbersKept(pairModels(pair.before.models, pair.after.models)));
+    problems.push(
+      ...checkNumbersKept(pairModels(pair.before.models, pair.after.models), (after, n) =>
+        [dirVersionFile(after.dir, n), dirTombstoneFile(after.dir, n)].some(
+          (p) => loaded.dirs.get(after.dir)?.fileProblems.has(p) ?? false,
+        ),
+      ),
+    );
     const read = (p: string) =>
       target === null ? Promise.resolve(readWorkTreeSync(repo.dir, p)) : repo.readFileAt(target, p);
     problems.push(...(await withLines(read, refused)));
