@@ -220,8 +220,9 @@ export async function* registryHistory(
           found[0]!.before !== null &&
           found[0]!.after !== null;
         if (!modelEditOnly) changes.push(...found);
-        if (opts.aliases === true) {
-          // Aliases live in their own files (format 2): the folder is small, so diff it when it changed.
+        if (opts.aliases === true && (await at(parent, modelFilePath(name))) !== null) {
+          // Aliases live in their own files (format 2): the folder is small, so diff it when it changed. A
+          // folder that is new here (a creation, or a rename's target) carries its aliases over: not a move.
           const folder = dirAliasesFolder(encodeName(name));
           if ((await at(parent, folder)) !== (await at(oid, folder)))
             changes.push(...(await repo.diff(parent, oid, folder)));
