@@ -73,7 +73,6 @@ describe('mreg register --push against a real smart-HTTP remote', () => {
         expect(doc.source).toBe(r.source);
         expect(doc.run_id).toBe(`w${r.writer}r${r.i}`);
       }
-      const files = (await git(bare, 'ls-tree', '--name-only', 'main', 'models/fraud/versions/')).trim().split('\n');
       expect(files).toHaveLength(WRITERS * PER_WRITER);
 
       // One linear commit per registration on top of the first; nothing overwritten, the remote is sound.

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parsePath } from '../../src/domain/layout.js';
 import { parseDocumentText } from '../../src/store/yaml.js';
 import { assertBuilt, BIN, cliEnv, mregOk, ROOT } from '../helpers/cli.js';
 import { reportFigures } from '../helpers/figures.js';
@@ -339,7 +340,15 @@ describe('crash safety (SIGKILL during writes)', () => {
       const start = pos + header.length + 1;
       const bytes = Buffer.from(batch.slice(start, start + size), 'latin1');
       pos = start + size + 1;
-      const kind = b.p.endsWith('/model.yaml') ? 'model' : 'model-version';
+      const where = parsePath(b.p);
+      const kind =
+        where.kind === 'model'
+          ? 'model'
+          : where.kind === 'alias'
+            ? 'alias'
+            : where.kind === 'tombstone'
+              ? 'tombstone'
+              : 'model-version';
       const r = parseDocumentText(kind, b.p, bytes);
       expect(r.ok, `${b.p} (${b.oid}): ${r.ok ? '' : JSON.stringify(r.problems)}`).toBe(true);
     }
