@@ -115,7 +115,7 @@ async function importVersions(dir, models, count) {
     if (n === 1) buf += 'from refs/heads/main^0\n';
     buf += file(
       `models/${m}/model.yaml`,
-      `name: ${m}\nlatest_version: ${v}\ncreated_at: ${iso(0)}\nupdated_at: ${iso(n)}\n`,
+      `name: ${m}\ncreated_at: ${iso(0)}\nupdated_at: ${iso(0)}\n`, // format 2: unchanged by a registration
     );
     buf += file(
       `models/${m}/versions/${v}.yaml`,

@@ -20,8 +20,9 @@ const name = (i) => `model-${String(i).padStart(3, '0')}`;
 const STAGES = ['Staging', 'Production', 'Archived'];
 const AUTHORS = ['CI <ci@example.com>', 'Alice <alice@example.com>', 'Bob <bob@example.com>'];
 
-function modelYaml(i, latest, created, updated) {
-  return `name: ${name(i)}\nlatest_version: ${latest}\ncreated_at: ${iso(created)}\nupdated_at: ${iso(updated)}\n`;
+// Format 2: model.yaml holds model-level fields only (a registration leaves it as it is).
+function modelYaml(i, _latest, created) {
+  return `name: ${name(i)}\ncreated_at: ${iso(created)}\nupdated_at: ${iso(created)}\n`;
 }
 function versionYaml(i, v, stage, created, updated) {
   return `version: ${v}\nsource: s3://bench/${name(i)}/${v}\nrun_id: r${i}x${v}\nstage: ${stage}\nstatus: READY\nuser_id: ci\ncreated_at: ${iso(created)}\nupdated_at: ${iso(updated)}\n`;
@@ -45,7 +46,7 @@ async function build() {
       }) + body,
     );
   let t = T0;
-  let body = file('registry.yaml', 'format_version: 1\nname: history bench\n');
+  let body = file('registry.yaml', 'format_version: 2\nname: history bench\n');
   const latest = new Array(MODELS).fill(0);
   const stage = Array.from({ length: MODELS }, () => []);
   const created = new Array(MODELS).fill(T0);

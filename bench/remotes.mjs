@@ -7,7 +7,7 @@
 //
 //   node bench/remotes.mjs [--models 10000] [--runs 5] [--transports file,ssh,http] [--keep DIR]
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,15 +97,13 @@ try {
       mregCpu.push(cpu);
       if (i === 0) console.log(`  ${transport}: ${out.trim()}`);
 
-      // Native git: the same change — a new version file and the model file that counts it.
+      // Native git: the same change — a new version file (format 2: nothing else changes).
       const m = freshModel();
       const dir = path.join(clone, 'models', m);
       writeFileSync(
         path.join(dir, 'versions', '11.yaml'),
         `version: 11\nsource: s3://bench/native/${Date.now()}-${i}\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`,
       );
-      const model = path.join(dir, 'model.yaml');
-      writeFileSync(model, readFileSync(model, 'utf8').replace(/^latest_version: \d+$/m, 'latest_version: 11'));
       let wallSum = 0;
       let cpuSum = 0;
       for (const args of [

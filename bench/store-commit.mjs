@@ -24,8 +24,8 @@ const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'u
 const name = (m) => `model-${String(m).padStart(5, '0')}`;
 const yaml = (m, v) =>
   `# yaml-language-server: $schema=../../../schemas/model-version.schema.json\nversion: ${v}\nsource: s3://bucket/${name(m)}/${v}/model\nrun_id: ${(m * 31 + v).toString(16).padStart(32, '0')}\nrun_link: ''\nstage: None\nstatus: READY\nstatus_message: ''\ndescription: ''\ntags: {}\nuser_id: bench\ncreated_at: '2026-01-01T00:00:00.000Z'\nupdated_at: '2026-01-01T00:00:00.000Z'\n`;
-const modelYaml = (m, latest) =>
-  `name: ${name(m)}\ndescription: ''\ntags: {}\naliases: {}\nlatest_version: ${latest}\ncreated_at: '2026-01-01T00:00:00.000Z'\nupdated_at: '2026-01-01T00:00:00.000Z'\n`;
+const modelYaml = (m) =>
+  `name: ${name(m)}\ndescription: ''\ntags: {}\ncreated_at: '2026-01-01T00:00:00.000Z'\nupdated_at: '2026-01-01T00:00:00.000Z'\n`;
 
 async function build() {
   await fsp.rm(dir, { recursive: true, force: true });
@@ -42,9 +42,9 @@ async function build() {
     }),
   ];
   const inline = (p, content) => chunks.push(fastImportFile(p, content));
-  inline('registry.yaml', 'format_version: 1\n');
+  inline('registry.yaml', 'format_version: 2\n');
   for (let m = 0; m < MODELS; m++) {
-    inline(`models/${name(m)}/model.yaml`, modelYaml(m, 9));
+    inline(`models/${name(m)}/model.yaml`, modelYaml(m));
     for (let v = 1; v <= 9; v++) inline(`models/${name(m)}/versions/${v}.yaml`, yaml(m, v));
   }
   const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, env, input: chunks.join(''), maxBuffer: 1 << 28 });
@@ -62,10 +62,9 @@ const ours = [];
 const native = [];
 let model = Math.floor(Math.random() * MODELS);
 let seconds = 1_800_000_000;
-const latestOf = async (m) => {
-  const text = await fsp.readFile(path.join(dir, `models/${name(m)}/model.yaml`), 'utf8');
-  return Number(/latest_version: (\d+)/.exec(text)[1]);
-};
+// Format 2: the highest number is the highest version file (this bench deletes none).
+const latestOf = async (m) =>
+  Math.max(...(await fsp.readdir(path.join(dir, `models/${name(m)}/versions`))).map((f) => Number(f.split('.')[0])));
 
 for (let round = 0; round < ROUNDS; round++) {
   // Ours: the whole write (blobs, path trees, commit, ref CAS, work-tree files, index patch).
@@ -78,10 +77,7 @@ for (let round = 0; round < ROUNDS; round++) {
       repo.commit({
         branch: 'main',
         parent,
-        changes: new Map([
-          [`models/${name(m)}/versions/${next}.yaml`, enc.encode(yaml(m, next))],
-          [`models/${name(m)}/model.yaml`, enc.encode(modelYaml(m, next))],
-        ]),
+        changes: new Map([[`models/${name(m)}/versions/${next}.yaml`, enc.encode(yaml(m, next))]]),
         message: `${name(m)}: register v${next}`,
         author: { name: 'Bench', email: 'bench@example.com', timestamp: seconds++, timezoneOffset: 0 },
       }),
@@ -92,9 +88,8 @@ for (let round = 0; round < ROUNDS; round++) {
   {
     const m = (model = (model + 7919) % MODELS);
     const next = (await latestOf(m)) + 1;
-    const files = [`models/${name(m)}/versions/${next}.yaml`, `models/${name(m)}/model.yaml`];
+    const files = [`models/${name(m)}/versions/${next}.yaml`];
     await fsp.writeFile(path.join(dir, files[0]), yaml(m, next));
-    await fsp.writeFile(path.join(dir, files[1]), modelYaml(m, next));
     const elapsed = timer();
     git('add', '--', ...files);
     git('commit', '-q', '-m', `${name(m)}: register v${next}`);

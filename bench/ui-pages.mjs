@@ -42,10 +42,10 @@ async function makeLongHistory(dir, n) {
       seconds: when,
       message: i === 0 ? 'init' : `history-model: v${i} registered`,
     });
-    if (i === 0) out += file('registry.yaml', 'format_version: 1\n');
+    if (i === 0) out += file('registry.yaml', 'format_version: 2\n');
     out += file(
       'models/history-model/model.yaml',
-      `name: history-model\nlatest_version: ${i}\ncreated_at: ${iso(t0)}\nupdated_at: ${iso(when)}\n`,
+      `name: history-model\ncreated_at: ${iso(t0)}\nupdated_at: ${iso(t0)}\n`,
     );
     if (i > 0)
       out += file(

@@ -22,7 +22,7 @@ if (keep && existsSync(path.join(keep, '.git'))) {
   const elapsed = timer();
   await makeSyntheticRegistry(dir, { models, versionsPerModel: versions });
   console.log(
-    `built ${models * versions} versions (${models * (versions + 1) + 1} files) with git fast-import in ${fmt(elapsed() / 1000, 1)} s: ${dir}`,
+    `built ${models * versions} versions (${models * (versions + 1 + (versions >= 10 ? 2 : 0)) + 1} files, alias files included) with git fast-import in ${fmt(elapsed() / 1000, 1)} s: ${dir}`,
   );
 }
 

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['registry.schema.json', 'model.schema.json', 'model-version.schema.json'];
+const FILES = [
+  'registry.schema.json',
+  'model.schema.json',
+  'model-version.schema.json',
+  'alias.schema.json',
+  'tombstone.schema.json',
+];
 
 export async function generateTypes() {
   const parts = [

@@ -6,7 +6,9 @@
 // archive_existing_versions (v8 → Archived), then v9 to Staging and v1 to Archived; aliases
 // champion→10 and challenger→9; tags team/task/owner; v10 tagged validated=true, v9 validated=pending.
 // Timestamps follow the same sequence (all models created, then every model's versions, then every
-// model's transitions), so orderings by time match MLflow's. Files are in mreg's canonical YAML form.
+// model's transitions), so orderings by time match MLflow's. Files are in mreg's canonical YAML form, format 2:
+// aliases in aliases/<alias>.yaml, transitioned versions with stage_updated_at, model.yaml's updated_at its
+// creation (the model's last-updated time is derived from the versions).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -52,12 +54,19 @@ function times(i, v, models, n) {
 function synthModelYaml(i, models, n) {
   const name = synthModelName(i, models);
   const created = SYNTH_T0 + i * 15;
-  const updated = n >= 10 ? times(i, 1, models, n).updated : n > 0 ? times(i, n, models, n).created : created;
   const tasks = i % 2 === 0 ? 'regression' : 'classification';
   let s = `name: ${name}\ndescription: benchmark model ${i}\ntags:\n  team: team-${i % 5}\n  task: ${tasks}\n  owner: owner-${i % 7}@example.com\n`;
-  if (n >= 10) s += `aliases:\n  champion: 10\n  challenger: 9\n`;
-  s += `latest_version: ${n}\ncreated_at: ${iso(created)}\nupdated_at: ${iso(updated)}\n`;
+  s += `created_at: ${iso(created)}\nupdated_at: ${iso(created)}\n`;
   return s;
+}
+
+/** The alias files of model i: [file name under aliases/, text]. */
+function synthAliasFiles(i, models, n) {
+  if (n < 10) return [];
+  return [
+    ['challenger.yaml', 'alias: challenger\nversion: 9\n'],
+    ['champion.yaml', 'alias: champion\nversion: 10\n'],
+  ];
 }
 
 export function synthVersionYaml(i, v, models, n) {
@@ -67,6 +76,7 @@ export function synthVersionYaml(i, v, models, n) {
   if (n >= 10 && v === 10) s += `tags:\n  validated: "true"\n`;
   if (n >= 10 && v === 9) s += `tags:\n  validated: pending\n`;
   s += `created_at: ${iso(created)}\nupdated_at: ${iso(updated)}\n`;
+  if (updated !== created) s += `stage_updated_at: ${iso(updated)}\n`;
   return s;
 }
 
@@ -89,11 +99,13 @@ export async function makeSyntheticRegistry(
   const when = Math.floor((SYNTH_T0 + 86_400_000) / 1000);
   await fi.write(
     fastImportCommit({ ref: `refs/heads/${branch}`, who: 'mreg synth <synth@example.com>', seconds: when, message }) +
-      fastImportFile('registry.yaml', 'format_version: 1\nname: synthetic\n'),
+      fastImportFile('registry.yaml', 'format_version: 2\nname: synthetic\n'),
   );
   for (let i = 0; i < models; i++) {
     const dirName = `models/${synthModelName(i, models)}`;
     await fi.write(fastImportFile(`${dirName}/model.yaml`, synthModelYaml(i, models, versionsPerModel)));
+    for (const [file, text] of synthAliasFiles(i, models, versionsPerModel))
+      await fi.write(fastImportFile(`${dirName}/aliases/${file}`, text));
     for (let v = 1; v <= versionsPerModel; v++)
       await fi.write(fastImportFile(`${dirName}/versions/${v}.yaml`, synthVersionYaml(i, v, models, versionsPerModel)));
   }

@@ -17,6 +17,7 @@ import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { migrateCommand } from './commands/migrate.js';
 import { notifyCommand } from './commands/notify.js';
 import { registerCommand } from './commands/register.js';
 import { renameCommand } from './commands/rename.js';
@@ -44,6 +45,7 @@ const WRITES: CommandModule[] = [
 ];
 const READS: CommandModule[] = [
   initCommand,
+  migrateCommand,
   getCommand,
   searchCommand,
   versionsCommand,

@@ -3,7 +3,9 @@
 // call; `stop()` releases everything it started.
 import type { AddressInfo } from 'node:net';
 import { RegistryError } from '../errors.js';
+import { FORMAT_VERSION, olderFormatMessage } from '../domain/state.js';
 import { GitReader } from '../store/git/reader.js';
+import { declaredFormatAt } from '../store/load.js';
 import { redactUrl } from '../store/transport/remote-url.js';
 import type { DaemonConfig } from './config.js';
 import { createAt } from './at.js';
@@ -59,11 +61,24 @@ async function openRepo(config: DaemonConfig, logger: Logger): Promise<GitReader
   }
 }
 
+/**
+ * A registry in an older format is not served at all (as every other command refuses it): the one fix is
+ * `mreg migrate`. Checked at the branch tip when there is one; a replica's remote is judged once fetched.
+ * @throws INVALID_STATE
+ */
+async function refuseOlderFormat(repo: GitReader, branch: string): Promise<void> {
+  const tip = await repo.resolveBranch(branch).catch(() => null);
+  const found = tip ? await declaredFormatAt(repo, tip) : undefined;
+  if (found !== undefined && found < FORMAT_VERSION)
+    throw new RegistryError('INVALID_STATE', olderFormatMessage(found));
+}
+
 export async function startDaemon(config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
   const startedAt = Date.now();
   const logger = opts.logger ?? createLogger(config.logLevel);
   const repo = await openRepo(config, logger);
   const branch = config.branch ?? (config.remote ? 'main' : ((await repo.currentBranch()) ?? 'main'));
+  await refuseOlderFormat(repo, branch);
   const holder = new StateHolder();
   const metrics = new Metrics();
   const at = createAt(repo, branch, holder);

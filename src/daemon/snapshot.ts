@@ -8,15 +8,28 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ModelEntry, ModelFile, RegistryFile, VersionFile } from '../domain/state.js';
-import type { DirRecord, Loaded } from '../store/load.js';
+import {
+  FORMAT_VERSION,
+  type AliasFile,
+  type ModelEntry,
+  type ModelFile,
+  type RegistryFile,
+  type TombstoneFile,
+  type VersionFile,
+} from '../domain/state.js';
+import { entryOf, type DirRecord, type Loaded } from '../store/load.js';
 
-/** Bump when the stored shape (or the parsed document types) change: older snapshots are then ignored. */
-const SNAPSHOT_FORMAT = 1;
+/**
+ * Bump when the stored shape (or the parsed document types) change: older snapshots are then ignored. 2: the
+ * registry's format 2 (alias files and tombstones); a snapshot also records the registry format it holds, so
+ * one is never reused across formats.
+ */
+const SNAPSHOT_FORMAT = 2;
 const SNAPSHOT_FILE = 'snapshot.jsonl';
 
 interface Header {
   mreg_snapshot: number;
+  registry_format: number;
   commit: string;
   registry: RegistryFile;
   dirs: number;
@@ -46,6 +59,7 @@ export async function readSnapshot(gitdir: string): Promise<Loaded | undefined> 
     const header = JSON.parse(text.slice(0, pos)) as Header;
     if (
       header.mreg_snapshot !== SNAPSHOT_FORMAT ||
+      header.registry_format !== FORMAT_VERSION ||
       typeof header.commit !== 'string' ||
       !/^[0-9a-f]{40}$/.test(header.commit)
     )
@@ -54,13 +68,38 @@ export async function readSnapshot(gitdir: string): Promise<Loaded | undefined> 
     const models = new Map<string, ModelEntry>();
     while (pos < end) {
       const next = text.indexOf('\n', pos + 1);
-      const [dir, model, versions] = JSON.parse(text.slice(pos + 1, next)) as [string, ModelFile, VersionFile[]];
-      if (typeof dir !== 'string' || !model || typeof model.name !== 'string' || !Array.isArray(versions))
+      const [dir, model, versions, aliases, deleted] = JSON.parse(text.slice(pos + 1, next)) as [
+        string,
+        ModelFile,
+        VersionFile[],
+        Array<[string, AliasFile]>,
+        TombstoneFile[],
+      ];
+      if (
+        typeof dir !== 'string' ||
+        !model ||
+        typeof model.name !== 'string' ||
+        !Array.isArray(versions) ||
+        !Array.isArray(aliases) ||
+        !Array.isArray(deleted)
+      )
         return undefined;
       const vmap = new Map<number, VersionFile>();
       for (const v of versions) vmap.set(v.version, v);
-      dirs.set(dir, { dir, model, versions: vmap, problems: [], fileProblems: new Map() });
-      models.set(model.name, { dir, file: model, versions: vmap });
+      const amap = new Map(aliases);
+      const dmap = new Map(deleted.map((d) => [d.version, d]));
+      const entry: ModelEntry = entryOf(dir, model, vmap, amap.values(), dmap.values());
+      dirs.set(dir, {
+        dir,
+        model,
+        versions: vmap,
+        aliases: amap,
+        deleted: dmap,
+        entry,
+        problems: [],
+        fileProblems: new Map(),
+      });
+      models.set(model.name, entry);
       pos = next;
     }
     if (dirs.size !== header.dirs) return undefined;
@@ -105,6 +144,7 @@ export async function writeSnapshot(gitdir: string, loaded: Loaded, signal?: Abo
     const records = [...loaded.dirs.values()].filter((d) => d.model);
     const header: Header = {
       mreg_snapshot: SNAPSHOT_FORMAT,
+      registry_format: FORMAT_VERSION,
       commit: loaded.commit,
       registry: loaded.state.registry,
       dirs: records.length,
@@ -113,7 +153,8 @@ export async function writeSnapshot(gitdir: string, loaded: Loaded, signal?: Abo
     let chunk = '';
     for (let i = 0; i < records.length; i++) {
       const d = records[i]!;
-      chunk += JSON.stringify([d.dir, d.model, [...d.versions.values()]]) + '\n';
+      chunk +=
+        JSON.stringify([d.dir, d.model, [...d.versions.values()], [...d.aliases], [...d.deleted.values()]]) + '\n';
       if (i % 200 === 199) {
         await write(chunk);
         chunk = '';

@@ -115,7 +115,7 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
       ops.push({ op: 'model_tag_set', name: m.name, key, after: value });
     for (const n of [...after!.versions.keys()].sort((a, b) => a - b))
       ops.push(...versionOps(m.name, undefined, after!.versions.get(n)));
-    for (const [alias, v] of Object.entries(m.aliases ?? {}))
+    for (const [alias, v] of Object.entries(after!.aliases))
       ops.push({ op: 'alias_set', name: m.name, alias, after: v });
     return ops;
   }
@@ -140,8 +140,8 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
   );
   const numbers = [...new Set([...before.versions.keys(), ...after.versions.keys()])].sort((a, b) => a - b);
   for (const n of numbers) out.push(...versionOps(name, before.versions.get(n), after.versions.get(n)));
-  const ab = before.file.aliases ?? {};
-  const aa = after.file.aliases ?? {};
+  const ab = before.aliases;
+  const aa = after.aliases;
   for (const [alias, v] of Object.entries(aa))
     if (ownValue(ab, alias) !== v) out.push({ op: 'alias_set', name, alias, before: ownValue(ab, alias), after: v });
   for (const [alias, v] of Object.entries(ab))
@@ -154,7 +154,7 @@ export function diffModels(before: ModelEntry | undefined, after: ModelEntry | u
  * version numbers — which is what `mreg rename` (and a `git mv` plus an edit of `name:`) produces.
  */
 function isRename(a: ModelEntry, b: ModelEntry): boolean {
-  if (a.file.created_at !== b.file.created_at || a.file.latest_version !== b.file.latest_version) return false;
+  if (a.file.created_at !== b.file.created_at || a.latestVersion !== b.latestVersion) return false;
   const av = [...a.versions.keys()].sort((x, y) => x - y).join(',');
   const bv = [...b.versions.keys()].sort((x, y) => x - y).join(',');
   return av === bv;

@@ -13,7 +13,7 @@ import { RegistryError } from '../errors.js';
 
 export const MAX_NAME_LENGTH = 256;
 /** Leaves room under the common 255-byte file name limit. */
-const MAX_DIR_LENGTH = 240;
+export const MAX_DIR_LENGTH = 240;
 
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;

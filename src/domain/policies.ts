@@ -1,7 +1,7 @@
 // Registry-wide policies from registry.yaml, checked on what a change does (before → after of each model).
 import type { Problem } from '../errors.js';
 import { pairModels } from './diff.js';
-import { dirModelFile, dirVersionFile } from './layout.js';
+import { dirAliasFile, dirModelFile, dirVersionFile } from './layout.js';
 import type { ModelEntry, RegistryFile, VersionFile } from './state.js';
 import { STAGES } from './stages.js';
 
@@ -138,8 +138,8 @@ export function checkPolicies(
       });
     }
   }
-  const aliasesBefore = before?.file.aliases ?? {};
-  const aliasesAfter = after.file.aliases ?? {};
+  const aliasesBefore = before?.aliases ?? {};
+  const aliasesAfter = after.aliases;
   const moved = new Set<string>();
   for (const a of new Set([...Object.keys(aliasesBefore), ...Object.keys(aliasesAfter)])) {
     if (aliasesBefore[a] !== aliasesAfter[a]) moved.add(a);
@@ -148,8 +148,8 @@ export function checkPolicies(
     for (const rule of p.protected ?? []) {
       if ((rule.aliases ?? []).includes(alias) && !rule.branches.includes(ctx.branch ?? '')) {
         out.push({
-          path: dirModelFile(after.dir),
-          pointer: `/aliases/${alias}`,
+          path: dirAliasFile(after.dir, alias),
+          pointer: '/version',
           message: `policy: alias '${alias}' of ${name} may only change on ${rule.branches.join(', ')}${ctx.branch ? ` (this is ${ctx.branch})` : ''}`,
         });
       }
@@ -169,7 +169,7 @@ function protectedDeletion(
     if (rule.branches.includes(ctx.branch ?? '')) continue;
     const guarded =
       [...before.versions.values()].some((v) => (rule.stages ?? []).includes(v.stage)) ||
-      Object.keys(before.file.aliases ?? {}).some((a) => (rule.aliases ?? []).includes(a));
+      Object.keys(before.aliases).some((a) => (rule.aliases ?? []).includes(a));
     if (guarded)
       out.push({
         path: dirModelFile(before.dir),

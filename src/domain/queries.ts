@@ -1,7 +1,7 @@
 // Read-side questions over a RegistryState (or single entries): get, latest, by alias, download URI, search.
 import { RegistryError } from '../errors.js';
 import { isLatestAlias, parseVersion } from './rules.js';
-import { aliasesOf, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
+import { aliasesOf, ownValue, type ModelEntry, type RegistryState, type VersionFile } from './state.js';
 import { canonicalStage, type Stage } from './stages.js';
 import type { ModelUri } from './uri.js';
 
@@ -59,7 +59,7 @@ function versionByAlias(entry: ModelEntry, alias: string): VersionFile {
     if (!v) throw RegistryError.notFound(`Latest version not found for model ${entry.file.name}.`);
     return v;
   }
-  const n = entry.file.aliases?.[alias];
+  const n = ownValue(entry.aliases, alias);
   const v = n === undefined ? undefined : entry.versions.get(n);
   if (!v) throw RegistryError.invalid(`Registered model alias ${alias} not found.`, { alias });
   return v;
@@ -175,7 +175,7 @@ export function resolveModelUri(entry: ModelEntry | undefined, u: ModelUri): Uri
     name: entry.file.name,
     version: String(v.version),
     stage: v.stage,
-    aliases: aliasesOf(entry.file, v.version),
+    aliases: aliasesOf(entry, v.version),
     source: v.source,
     artifact_uri: u.path ? `${base.replace(/\/+$/, '')}/${u.path}` : base,
     run_id: v.run_id ?? '',

@@ -54,7 +54,7 @@ function modelRows(state: RegistryState): readonly ModelRow[] {
       name: entry.file.name,
       tags: entry.file.tags ?? {},
       created_ms: toMs(entry.file.created_at),
-      updated_ms: toMs(entry.file.updated_at),
+      updated_ms: toMs(entry.lastUpdated),
     }));
     modelRowCache.set(state, rows);
   }

@@ -69,7 +69,7 @@ async function side(
 function withoutVersions(e: ModelEntry | undefined, drop: ReadonlySet<number>): ModelEntry | undefined {
   if (!e || drop.size === 0) return e;
   const versions = new Map([...e.versions].filter(([n]) => !drop.has(n)));
-  return { dir: e.dir, file: e.file, versions };
+  return { ...e, versions };
 }
 
 /**

@@ -20,7 +20,7 @@ export function addModelFacts(out: Facts, e: ModelEntry, name: string = e.file.n
   out.set(key('m', name), true);
   if (e.file.description) out.set(key('md', name), e.file.description);
   for (const [k, v] of Object.entries(e.file.tags ?? {})) out.set(key('mt', name, k), v);
-  for (const [a, v] of Object.entries(e.file.aliases ?? {})) out.set(key('a', name, a), v);
+  for (const [a, v] of Object.entries(e.aliases)) out.set(key('a', name, a), v);
   for (const [n, v] of e.versions) {
     out.set(key('v', name, n), true);
     out.set(key('s', name, n), v.stage);

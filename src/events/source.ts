@@ -25,7 +25,13 @@ export function changedDirs(changes: readonly FileChange[], into: ChangedDirs = 
   for (const c of changes) {
     const where = parsePath(c.path);
     if (where.kind === 'registry') into.registry = true;
-    else if (where.kind === 'model' || where.kind === 'version') {
+    // Format 2: an alias or a tombstone file changes its model's facts too (the loader reads them with the model).
+    else if (
+      where.kind === 'model' ||
+      where.kind === 'version' ||
+      where.kind === 'alias' ||
+      where.kind === 'tombstone'
+    ) {
       let set = into.dirs.get(where.dir);
       if (!set) into.dirs.set(where.dir, (set = new Set()));
       if (where.kind === 'version') set.add(where.version);

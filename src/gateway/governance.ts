@@ -57,8 +57,8 @@ function checkStages(allowed: readonly string[], name: string, before?: ModelEnt
 }
 
 function checkAliases(allowed: readonly string[], name: string, before?: ModelEntry, after?: ModelEntry): void {
-  const was = before?.file.aliases ?? {};
-  const is = after?.file.aliases ?? {};
+  const was: Readonly<Record<string, number>> = before?.aliases ?? {};
+  const is: Readonly<Record<string, number>> = after?.aliases ?? {};
   for (const alias of new Set([...Object.keys(was), ...Object.keys(is)])) {
     if (was[alias] === is[alias] || allowed.includes(alias)) continue;
     const what =

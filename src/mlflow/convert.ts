@@ -1,7 +1,7 @@
 // The one place where the files' vocabulary becomes MLflow's wire form:
 // stage → current_stage, ISO → epoch ms, maps → [{key, value}], version number → string.
-import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
-import { aliasesOf } from '../domain/state.js';
+import type { ModelEntry, VersionFile } from '../domain/state.js';
+import { aliasesOf, sortedAliases } from '../domain/state.js';
 import { latestPerStage, versionLineage } from '../domain/queries.js';
 import type { Page } from '../domain/search.js';
 import { toMs } from '../domain/time.js';
@@ -29,9 +29,10 @@ export interface VersionOptions {
   lineage?: boolean;
 }
 
-export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: VersionOptions = {}): MlflowModelVersion {
+/** A version of `entry` in MLflow's shape; its aliases sorted by name, as MLflow 2.22 lists them. */
+export function toMlflowModelVersion(entry: ModelEntry, v: VersionFile, opts: VersionOptions = {}): MlflowModelVersion {
   const out: MlflowModelVersion = {
-    name: model.name,
+    name: entry.file.name,
     version: String(v.version),
     creation_timestamp: toMs(v.created_at),
     last_updated_timestamp: toMs(v.updated_at),
@@ -47,7 +48,7 @@ export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: Ver
   if (tags) out.tags = tags;
   out.run_link = v.run_link ?? '';
   if (opts.withAliases !== false) {
-    const aliases = aliasesOf(model, v.version);
+    const aliases = aliasesOf(entry, v.version);
     if (aliases.length) out.aliases = aliases;
   }
   if (opts.lineage) Object.assign(out, versionLineage(v));
@@ -57,19 +58,18 @@ export function toMlflowModelVersion(model: ModelFile, v: VersionFile, opts: Ver
 export function toMlflowRegisteredModel(entry: ModelEntry, opts: { lineage?: boolean } = {}): MlflowRegisteredModel {
   const m = entry.file;
   const out: MlflowRegisteredModel = { name: m.name, creation_timestamp: toMs(m.created_at) };
-  const updated = toMs(m.updated_at);
+  // Derived when the model was loaded: model.yaml's updated_at, versions' creation and stage changes, deletions.
+  const updated = toMs(entry.lastUpdated);
   if (updated) out.last_updated_timestamp = updated;
   if (m.description) out.description = m.description;
   const latest = latestPerStage(entry);
   if (latest.length)
     out.latest_versions = latest.map((v) =>
-      toMlflowModelVersion(m, v, { withAliases: false, lineage: opts.lineage === true }),
+      toMlflowModelVersion(entry, v, { withAliases: false, lineage: opts.lineage === true }),
     );
   const tags = tagList(m.tags);
   if (tags) out.tags = tags;
-  const aliases = Object.entries(m.aliases ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([alias, version]) => ({ alias, version: String(version) }));
+  const aliases = sortedAliases(entry).map(([alias, version]) => ({ alias, version: String(version) }));
   if (aliases.length) out.aliases = aliases;
   return out;
 }
@@ -93,7 +93,7 @@ export function toMlflowSearchVersionsResponse(
   const out: MlflowSearchVersionsResponse = {};
   if (page.items.length)
     out.model_versions = page.items.map((r) =>
-      toMlflowModelVersion(r.model.file, r.version, { withAliases: false, lineage: opts.lineage === true }),
+      toMlflowModelVersion(r.model, r.version, { withAliases: false, lineage: opts.lineage === true }),
     );
   if (page.nextPageToken) out.next_page_token = page.nextPageToken;
   return out;

@@ -137,21 +137,16 @@ function tagMap(list: MlflowTag[] | undefined): Record<string, string> | undefin
 }
 
 /**
- * A registered model as the model file holds it. `latestVersion` is decided by the caller (it also counts
- * numbers seen before); aliases are given as already checked against the live versions.
+ * A registered model as the model file holds it: its `updated_at` is MLflow's last_updated_timestamp, so the
+ * value derived from it and the versions' times is MLflow's again.
  */
-export function toModelFile(
-  m: MlflowRegisteredModel,
-  latestVersion: number,
-  aliases: Record<string, number> | undefined,
-): ModelFile {
+export function toModelFile(m: MlflowRegisteredModel): ModelFile {
   const created = toIso(m.creation_timestamp);
   const updated = m.last_updated_timestamp !== undefined ? toIso(m.last_updated_timestamp) : created;
-  const file: ModelFile = { name: m.name, latest_version: latestVersion, created_at: created, updated_at: updated };
+  const file: ModelFile = { name: m.name, created_at: created, updated_at: updated };
   if (m.description) file.description = m.description;
   const t = tagMap(m.tags);
   if (t) file.tags = t;
-  if (aliases && Object.keys(aliases).length) file.aliases = aliases;
   return file;
 }
 

@@ -147,7 +147,7 @@ async function loadDirs(
   for (const dir of dirs) {
     const rec = loaded?.dirs.get(dir);
     if (loaded) {
-      if (rec?.model) models.set(rec.model.name, { dir, file: rec.model, versions: rec.versions });
+      if (rec?.entry) models.set(rec.entry.file.name, rec.entry);
       continue;
     }
     const r = await loadModelDir(reader, dir, { versions: true });

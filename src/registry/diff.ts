@@ -1,6 +1,8 @@
 // `mreg diff` as a library function: what a head (a commit, or the working tree) changes since its merge base
 // with a base, as registry operations (domain/diff.ts), read only from the model folders that differ.
-import type { Problem } from '../errors.js';
+import { RegistryError, type Problem } from '../errors.js';
+import { FORMAT_VERSION, olderFormatMessage } from '../domain/state.js';
+import { declaredFormatAt } from '../store/load.js';
 import { diffStates, type Operation } from '../domain/diff.js';
 import { GitReader } from '../store/git/reader.js';
 import { statePair } from './changes.js';
@@ -35,6 +37,16 @@ export async function diffRegistry(dir: string, base: string, opts: DiffOptions 
   const head = useWorkTree ? null : await repo.resolveRevision(opts.head ?? 'HEAD');
   const headCommit = head ?? (await repo.resolveRevision('HEAD').catch(() => null));
   const from = headCommit ? ((await repo.mergeBase(baseCommit, headCommit)) ?? baseCommit) : baseCommit;
+  // Both sides must be read in this format: a diff across `mreg migrate` would show the files' move as changes.
+  for (const side of [from, headCommit]) {
+    const found = side ? await declaredFormatAt(repo, side) : undefined;
+    if (found !== undefined && found < FORMAT_VERSION)
+      throw new RegistryError('INVALID_STATE', `${shortRef(side!)}: ${olderFormatMessage(found)}`);
+  }
   const pair = await statePair(repo, from, head, opts.onProgress ? { onProgress: opts.onProgress } : {});
   return { base: from, head, operations: diffStates(pair.before, pair.after), problems: pair.problems };
+}
+
+function shortRef(oid: string): string {
+  return oid.slice(0, 10);
 }

@@ -1,7 +1,7 @@
 // `initRegistry`: an empty registry — a git repository (made if needed) with registry.yaml in its first commit.
 import { RegistryError } from '../errors.js';
 import { REGISTRY_FILE } from '../domain/layout.js';
-import type { RegistryFile } from '../domain/state.js';
+import { FORMAT_VERSION, type RegistryFile } from '../domain/state.js';
 import { GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
@@ -36,7 +36,7 @@ export async function initRegistry(dir: string, opts: InitOptions = {}): Promise
     throw RegistryError.alreadyExists(`${dir} already holds a registry (registry.yaml exists on '${useBranch}').`);
   }
   const author = await resolveAuthor(repo.gitdir, opts.author);
-  const registryFile: RegistryFile = { ...opts.registry, format_version: 1 };
+  const registryFile: RegistryFile = { ...opts.registry, format_version: FORMAT_VERSION };
   const text = stringifyDocument('registry', registryFile);
   const parsed = parseDocumentText('registry', REGISTRY_FILE, text);
   if (!parsed.ok) throw rejected(parsed.problems);

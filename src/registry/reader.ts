@@ -6,7 +6,7 @@ import { dirVersionFile, REGISTRY_FILE } from '../domain/layout.js';
 import { encodeName } from '../domain/names.js';
 import { EMPTY_REGISTRY, type ModelEntry, type RegistryFile, type VersionFile } from '../domain/state.js';
 import type { GitReader } from '../store/git/reader.js';
-import { loadModelDir } from '../store/load.js';
+import { loadModelDir, parseRegistryFile } from '../store/load.js';
 import { parseDocumentText } from '../store/yaml.js';
 
 /** Files of one side: a commit (`commit` its oid; null with no commit = nothing) or the working tree. */
@@ -66,9 +66,12 @@ export async function loadModel(reader: Reader, name: string, need: Need): Promi
 export async function readRegistryFile(reader: Reader): Promise<RegistryFile> {
   const bytes = await reader.read(REGISTRY_FILE);
   if (!bytes) return EMPTY_REGISTRY;
-  const r = parseDocumentText<RegistryFile>('registry', REGISTRY_FILE, bytes);
-  if (!r.ok) throw brokenFile(r.problems);
-  return r.doc;
+  const r = parseRegistryFile(REGISTRY_FILE, bytes);
+  if (r.ok) return r.doc;
+  // An older format is not a broken file: one command fixes it.
+  if (r.problems.length === 1 && r.problems[0]!.message.includes("'mreg migrate'"))
+    throw new RegistryError('INVALID_STATE', r.problems[0]!.message, { problems: r.problems });
+  throw brokenFile(r.problems);
 }
 
 export function brokenFile(problems: Problem[]): RegistryError {

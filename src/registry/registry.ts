@@ -58,7 +58,7 @@ import type { HistoryEntry } from '../store/history.js';
 import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
 import { resolveAt } from '../store/resolve-at.js';
 import { findAuthor, type Author } from './config.js';
-import { commitReader, loadModel, workTreeReader, type Need, type Reader } from './reader.js';
+import { commitReader, loadModel, readRegistryFile, workTreeReader, type Need, type Reader } from './reader.js';
 import { commitSummary, historyOf } from './history.js';
 import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
 import { Writer, type Plan, type RunOptions, type WriteInfo } from './write.js';
@@ -140,6 +140,10 @@ export class Registry {
     const branch = opts.branch ?? (await repo.currentBranch()) ?? 'main';
     if (opts.commit === false && repo.bare)
       throw new RegistryError('INVALID_STATE', `${dir} is a bare repository: --no-commit needs a working tree.`);
+    // A registry in an older format is refused by every command but `mreg migrate` (registry/migrate.ts).
+    await readRegistryFile(
+      opts.commit === false ? workTreeReader(repo) : commitReader(repo, await repo.resolveBranch(branch)),
+    );
     // Reads need no author; a write without one is refused when it is made, as git refuses a commit.
     const author = await findAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
@@ -361,13 +365,13 @@ export class Registry {
     assertValidName(name);
     const entry = await loadModel(await this.reader(), name, 'all');
     const v = modelVersionByAlias(entry, name, alias);
-    return toMlflowModelVersion(entry!.file, v, this.shape);
+    return toMlflowModelVersion(entry!, v, this.shape);
   }
 
   /** get_latest_versions: the highest version in each (requested) stage. */
   async getLatestVersions(name: string, stages?: string[] | null): Promise<MlflowModelVersion[]> {
     const entry = await this.requireModel(name, 'all');
-    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry.file, v, this.shape));
+    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry, v, this.shape));
   }
 
   async searchRegisteredModels(opts: SearchOptions = {}): Promise<MlflowSearchModelsResponse> {
@@ -438,7 +442,7 @@ export class Registry {
   /** @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
   async getModelVersion(name: string, version: string | number): Promise<MlflowModelVersion> {
     const [entry, v] = await this.readVersion(name, version);
-    return toMlflowModelVersion(entry.file, v, this.shape);
+    return toMlflowModelVersion(entry, v, this.shape);
   }
 
   /** A version's lineage beyond MLflow's fields: digest, code commit, data set, storage location, author. @throws RESOURCE_DOES_NOT_EXIST */
@@ -618,7 +622,7 @@ function mustVersion(e: ModelEntry | undefined, name: string, n: number): ModelE
 /** A version as a change leaves it (default: the model's newest), in MLflow's shape. */
 function versionAfter(change: Change, name: string, n: number | undefined, shape: Shape): MlflowModelVersion {
   const after = change.after.get(name)!;
-  return toMlflowModelVersion(after.file, after.versions.get(n ?? after.file.latest_version)!, shape);
+  return toMlflowModelVersion(after, after.versions.get(n ?? after.latestVersion)!, shape);
 }
 
 /** The library's search options as the domain's query (`filterString` is MlflowClient's name, `filter` REST's). */

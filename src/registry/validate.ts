@@ -16,7 +16,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { isRegistryError, RegistryError } from '../errors.js';
-import { REGISTRY_FILE } from '../domain/layout.js';
+import { dirTombstoneFile, dirVersionFile, REGISTRY_FILE } from '../domain/layout.js';
+import { pairModels } from '../domain/diff.js';
+import { checkNumbersKept } from '../domain/invariants.js';
 import { checkChangePolicies, type PolicyProblem } from '../domain/policies.js';
 import { GitReader } from '../store/git/reader.js';
 import { loadTree, type Loaded } from '../store/load.js';
@@ -123,6 +125,14 @@ async function validateRepository(repo: GitReader, opts: ValidateOptions = {}): 
         skip: (m) => pair.brokenBefore.has(m.dir),
       },
     );
+    // Numbers are never reused: a version removed without its tombstone is caught against the base.
+    problems.push(
+      ...checkNumbersKept(pairModels(pair.before.models, pair.after.models), (after, n) =>
+        [dirVersionFile(after.dir, n), dirTombstoneFile(after.dir, n)].some(
+          (p) => loaded.dirs.get(after.dir)?.fileProblems.has(p) ?? false,
+        ),
+      ),
+    );
     const read = (p: string) =>
       target === null ? Promise.resolve(readWorkTreeSync(repo.dir, p)) : repo.readFileAt(target, p);
     problems.push(...(await withLines(read, refused)));
@@ -188,7 +198,8 @@ async function withLines(
 
 function countFiles(loaded: Loaded): number {
   let n = 1; // registry.yaml
-  for (const d of loaded.dirs.values()) n += (d.model ? 1 : 0) + d.versions.size + d.fileProblems.size;
+  for (const d of loaded.dirs.values())
+    n += (d.model ? 1 : 0) + d.versions.size + d.aliases.size + d.deleted.size + d.fileProblems.size;
   return n;
 }
 

@@ -16,9 +16,10 @@ import { RefMovedError, RegistryError, type Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import { encodeName } from '../domain/names.js';
 import { parsePath } from '../domain/layout.js';
-import type { Change, OpContext } from '../domain/ops/change.js';
+import type { Change, Doc, OpContext } from '../domain/ops/change.js';
 import { checkChangePolicies } from '../domain/policies.js';
 import type { ModelEntry, RegistryFile, RegistryState } from '../domain/state.js';
+import type { SchemaName } from '../schema/validate.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
 import { applyChanges, loadCommit, reloadCommit, type Loaded } from '../store/load.js';
@@ -370,14 +371,17 @@ export class Writer {
 
   /** Plans, checks and builds one write on `base`: the commit's objects stay in memory until the batch is published. */
   private async one(job: Job, base: Base): Promise<{ value: unknown; info: WriteInfo; base?: Base }> {
-    const entries = await base.entries(job.names, job.need);
+    // A limit on None counts every version a registration adds to: then it reads them all.
+    const registry = await base.registry();
+    const need =
+      job.need === 'model' && registry.policies?.max_versions_per_stage?.None !== undefined ? 'all' : job.need;
+    const entries = await base.entries(job.names, need);
     const state = job.how.wholeState ? await job.how.wholeState(base.commit) : undefined;
     const ctx: OpContext = { now: job.how.now ?? this.settings.now(), user: job.how.user ?? this.author.name };
     const change = job.plan(ctx, entries, state);
     if (!change) return { value: job.result(null, entries), info: { commit: null, message: null } };
     const files = serialize(change);
-    const registry = await base.registry();
-    this.check(registry, change, files, job.need === 'all');
+    this.check(registry, change, files, need === 'all');
     this.settings.keep?.guard?.(change, registry);
     if (!this.settings.commit) {
       await this.repo.writeWorkTree(files);
@@ -405,7 +409,7 @@ export class Writer {
   private check(registry: RegistryFile, change: Change, files: ChangeSet, complete: boolean): void {
     const problems: Problem[] = [];
     for (const [path, d] of change.writes) {
-      const r = parseDocumentText(d.kind === 'model' ? 'model' : 'model-version', path, files.get(path)!);
+      const r = parseDocumentText(SCHEMA_OF[d.kind], path, files.get(path)!);
       if (!r.ok) problems.push(...r.problems);
     }
     if (problems.length) throw rejected(problems);
@@ -538,12 +542,20 @@ function memoryBase(loaded: Loaded): Base {
   };
 }
 
+/** The schema of each kind of document a change writes. */
+const SCHEMA_OF: Record<Doc['kind'], SchemaName> = {
+  model: 'model',
+  version: 'model-version',
+  alias: 'alias',
+  tombstone: 'tombstone',
+};
+
 /** Every written document in canonical YAML, and every deleted path: serialized once, checked and committed as is. */
 function serialize(change: Change): ChangeSet {
   const files: ChangeSet = new Map();
   for (const path of change.deletes) files.set(path, null);
   for (const [path, d] of change.writes) {
-    files.set(path, new TextEncoder().encode(stringifyDocument(d.kind === 'model' ? 'model' : 'model-version', d.doc)));
+    files.set(path, new TextEncoder().encode(stringifyDocument(SCHEMA_OF[d.kind], d.doc)));
   }
   return files;
 }

@@ -5,9 +5,9 @@
  */
 export interface RegistryFile {
   /**
-   * The version of this file format.
+   * The version of this file format: 2 (format 1 is rewritten by `mreg migrate`).
    */
-  format_version: 1;
+  format_version: 2;
   /**
    * A display name for the registry.
    */
@@ -145,7 +145,7 @@ export interface RegistryFile {
 }
 
 /**
- * One registered model: models/<dir>/model.yaml. The folder name is derived from `name` (see the README).
+ * One registered model: models/<dir>/model.yaml. The folder name is derived from `name` (see the README). Aliases live in aliases/<alias>.yaml, deleted version numbers in deleted/<n>.yaml.
  */
 export interface ModelFile {
   /**
@@ -157,19 +157,6 @@ export interface ModelFile {
    */
   description?: string;
   tags?: Tags;
-  /**
-   * Aliases of this model, alias to version number.
-   */
-  aliases?: {
-    /**
-     * A model version number, counted from 1.
-     */
-    [k: string]: number;
-  };
-  /**
-   * The highest version number ever assigned to this model (0 before the first). It never goes down, so a deleted version's number is never reused.
-   */
-  latest_version: number;
   /**
    * An instant in UTC, ISO-8601 with milliseconds.
    */
@@ -248,4 +235,36 @@ export interface VersionFile {
    * An instant in UTC, ISO-8601 with milliseconds.
    */
   updated_at: string;
+  /**
+   * An instant in UTC, ISO-8601 with milliseconds.
+   */
+  stage_updated_at?: string;
+}
+
+/**
+ * One alias of a model: models/<dir>/aliases/<enc(alias)>.yaml, where the file name is the alias encoded as model names are.
+ */
+export interface AliasFile {
+  /**
+   * An alias: letters, digits, underscores and dashes; at most 255 characters.
+   */
+  alias: string;
+  /**
+   * A model version number, counted from 1.
+   */
+  version: number;
+}
+
+/**
+ * A deleted model version: models/<dir>/deleted/<n>.yaml. Its number is never reused, and its deletion time counts towards the model's last-updated time.
+ */
+export interface TombstoneFile {
+  /**
+   * A model version number, counted from 1.
+   */
+  version: number;
+  /**
+   * An instant in UTC, ISO-8601 with milliseconds.
+   */
+  deleted_at: string;
 }

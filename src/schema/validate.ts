@@ -3,13 +3,21 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { ModelFile, RegistryFile, VersionFile } from './types.generated.js';
+import type { AliasFile, ModelFile, RegistryFile, TombstoneFile, VersionFile } from './types.generated.js';
 
 const require = createRequire(import.meta.url);
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
-export type SchemaName = 'registry' | 'model' | 'model-version';
+export type SchemaName = 'registry' | 'model' | 'model-version' | 'alias' | 'tombstone';
+
+const SCHEMA_FILES: Record<SchemaName, string> = {
+  registry: 'registry.schema.json',
+  model: 'model.schema.json',
+  'model-version': 'model-version.schema.json',
+  alias: 'alias.schema.json',
+  tombstone: 'tombstone.schema.json',
+};
 
 function loadSchema(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8')) as Record<string, unknown>;
@@ -19,6 +27,8 @@ type Validators = {
   registry: ValidateFunction<RegistryFile>;
   model: ValidateFunction<ModelFile>;
   'model-version': ValidateFunction<VersionFile>;
+  alias: ValidateFunction<AliasFile>;
+  tombstone: ValidateFunction<TombstoneFile>;
 };
 let compiled: Validators | undefined;
 
@@ -39,6 +49,8 @@ function validators(): Validators {
         registry: ajv.compile<RegistryFile>(loadSchema('registry.schema.json')),
         model: ajv.compile<ModelFile>(loadSchema('model.schema.json')),
         'model-version': ajv.compile<VersionFile>(loadSchema('model-version.schema.json')),
+        alias: ajv.compile<AliasFile>(loadSchema('alias.schema.json')),
+        tombstone: ajv.compile<TombstoneFile>(loadSchema('tombstone.schema.json')),
       };
     }
   }
@@ -110,7 +122,5 @@ export function validateDocument(kind: SchemaName, doc: unknown): SchemaViolatio
 
 /** Canonical key order of each document kind: the order of the schema's `properties`. */
 export function keyOrder(kind: SchemaName): string[] {
-  const file =
-    kind === 'registry' ? 'registry.schema.json' : kind === 'model' ? 'model.schema.json' : 'model-version.schema.json';
-  return Object.keys((loadSchema(file) as { properties: Record<string, unknown> }).properties);
+  return Object.keys((loadSchema(SCHEMA_FILES[kind]) as { properties: Record<string, unknown> }).properties);
 }

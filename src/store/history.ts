@@ -11,6 +11,7 @@ import { commitEvents } from '../events/commits.js';
 import { linearize, rangeCommits } from '../events/graph.js';
 import type { EventDraft } from '../events/types.js';
 import {
+  dirAliasesFolder,
   dirModelFile,
   MODELS_DIR,
   modelDir,
@@ -21,7 +22,7 @@ import {
   versionFilePath,
 } from '../domain/layout.js';
 import { encodeName } from '../domain/names.js';
-import type { ModelEntry, ModelFile, VersionFile } from '../domain/state.js';
+import { modelEntry, type AliasFile, type ModelEntry, type ModelFile, type VersionFile } from '../domain/state.js';
 import type { CommitInfo, FileChange, GitReader } from './git/reader.js';
 import { parseDocumentText } from './yaml.js';
 
@@ -85,7 +86,7 @@ const MAX_PARSED = 4096;
 
 async function readDoc<T>(
   repo: GitReader,
-  kind: 'model' | 'model-version',
+  kind: 'model' | 'model-version' | 'alias',
   path: string,
   oid: string | null,
 ): Promise<T | undefined> {
@@ -107,7 +108,7 @@ async function entriesFor(
   const byDir = new Map<string, FileChange[]>();
   for (const ch of changes) {
     const where = parsePath(ch.path);
-    if (where.kind !== 'model' && where.kind !== 'version') continue;
+    if (where.kind !== 'model' && where.kind !== 'version' && where.kind !== 'alias') continue;
     let list = byDir.get(where.dir);
     if (!list) byDir.set(where.dir, (list = []));
     list.push(ch);
@@ -121,15 +122,25 @@ async function entriesFor(
       let file: ModelFile | undefined;
       if (modelChange) file = await readDoc<ModelFile>(repo, 'model', modelChange.path, modelOid);
       const versions = new Map<number, VersionFile>();
+      // Only the alias files that changed: an alias unchanged on both sides is absent from both.
+      const aliases: Record<string, number> = {};
       for (const c of list) {
         const where = parsePath(c.path);
+        if (where.kind === 'alias') {
+          const a = await readDoc<AliasFile>(repo, 'alias', c.path, c[side]);
+          if (a) aliases[a.alias] = a.version;
+        }
         if (where.kind !== 'version') continue;
         const v = await readDoc<VersionFile>(repo, 'model-version', c.path, c[side]);
         if (v) versions.set(where.version, v);
       }
-      if (file) sides[side] = { dir, file, versions };
+      if (file) sides[side] = modelEntry({ dir, file, versions, aliases });
       // model.yaml did not change: the caller fills in the file as it stood at that side's commit.
-      else if (!modelChange) sides[side] = { dir, file: undefined as unknown as ModelFile, versions };
+      else if (!modelChange)
+        sides[side] = {
+          ...modelEntry({ dir, file: {} as ModelFile, versions, aliases }),
+          file: undefined as unknown as ModelFile,
+        };
     }
     out.set(dir, sides);
   }
@@ -157,7 +168,7 @@ async function operationsOf(
         const file = at
           ? await readDoc<ModelFile>(repo, 'model', path, await repo.oidAt(at, path)).catch(() => undefined)
           : undefined;
-        if (file) sides[side] = { ...e, file };
+        if (file) sides[side] = modelEntry({ ...e, file });
         else delete sides[side];
       }
     }
@@ -280,14 +291,21 @@ export async function* registryHistory(
           const [b, a] = [await at(parent, p), await at(oid, p)];
           if (b !== a) found.push({ path: p, before: b, after: a });
         }
-        // A model file edited in place (every registration bumps latest_version) says nothing about this
-        // version unless its aliases are asked for: creation, deletion and renames add or remove the file.
+        // A model file edited in place says nothing about this version: creation, deletion and renames add
+        // or remove the file.
         const modelEditOnly =
           found.length === 1 &&
           parsePath(found[0]!.path).kind === 'model' &&
           found[0]!.before !== null &&
           found[0]!.after !== null;
-        if (!(modelEditOnly && opts.aliases !== true)) changes.push(...found);
+        if (!modelEditOnly) changes.push(...found);
+        if (opts.aliases === true && (await at(parent, modelFilePath(name))) !== null) {
+          // Aliases live in their own files (format 2): the folder is small, so diff it when it changed. A
+          // folder that is new here (a creation, or a rename's target) carries its aliases over: not a move.
+          const folder = dirAliasesFolder(encodeName(name));
+          if ((await at(parent, folder)) !== (await at(oid, folder)))
+            changes.push(...(await repo.diff(parent, oid, folder)));
+        }
       }
       parentOids = there;
       lastParent = parent;

@@ -1,8 +1,12 @@
 // Commits (or the working tree) → RegistryState + Problems. Full loads read every file once; reloads read
-// only what a tree diff says changed since the loaded commit.
+// only what a tree diff says changed since the loaded commit. A model folder's files (model.yaml, versions/,
+// aliases/, deleted/) become one ModelEntry, whose derived values (latestVersion, lastUpdated) are computed
+// here, once per folder that changed.
 import type { Problem } from '../errors.js';
 import { checkModel } from '../domain/invariants.js';
 import {
+  dirAliasesFolder,
+  dirDeletedFolder,
   dirModelFile,
   dirVersionFile,
   dirVersionsFolder,
@@ -10,17 +14,23 @@ import {
   parsePath,
   REGISTRY_FILE,
 } from '../domain/layout.js';
+import { encodeName } from '../domain/names.js';
 import {
   EMPTY_REGISTRY,
+  FORMAT_VERSION,
+  modelEntry,
+  olderFormatMessage,
+  type AliasFile,
   type ModelEntry,
   type ModelFile,
   type RegistryFile,
   type RegistryState,
+  type TombstoneFile,
   type VersionFile,
 } from '../domain/state.js';
 import { LayeredMap } from '../util/layered-map.js';
 import type { GitReader } from './git/reader.js';
-import { lineOfKey, parseDocumentText } from './yaml.js';
+import { declaredFormat, lineOfKey, parseDocumentText } from './yaml.js';
 
 /** What a loaded commit holds. `problems` empty means the state is servable. */
 export interface Loaded {
@@ -37,6 +47,12 @@ export interface DirRecord {
   dir: string;
   model?: ModelFile;
   versions: ReadonlyMap<number, VersionFile>;
+  /** Alias files by their file stem (the encoded alias). */
+  aliases: ReadonlyMap<string, AliasFile>;
+  /** Tombstones by version number. */
+  deleted: ReadonlyMap<number, TombstoneFile>;
+  /** The model as the folder holds it, when model.yaml is readable. */
+  entry?: ModelEntry;
   /** Problems of the files in this folder (parse, schema, stray files) and of the folder's invariants. */
   problems: Problem[];
   fileProblems: ReadonlyMap<string, Problem[]>;
@@ -51,14 +67,35 @@ type Parsed =
   | { kind: 'registry'; doc?: RegistryFile; problems: Problem[] }
   | { kind: 'model'; dir: string; doc?: ModelFile; problems: Problem[] }
   | { kind: 'version'; dir: string; version: number; doc?: VersionFile; problems: Problem[] }
+  | { kind: 'alias'; dir: string; encoded: string; doc?: AliasFile; problems: Problem[] }
+  | { kind: 'tombstone'; dir: string; version: number; doc?: TombstoneFile; problems: Problem[] }
   | { kind: 'stray'; dir?: string; problems: Problem[] }
   | { kind: 'other' };
+
+/** registry.yaml; one in an older format is a single problem naming `mreg migrate`. */
+export function parseRegistryFile(
+  path: string,
+  bytes: Uint8Array,
+): { ok: true; doc: RegistryFile } | { ok: false; problems: Problem[] } {
+  const r = parseDocumentText<RegistryFile>('registry', path, bytes);
+  if (r.ok) return r;
+  const found = declaredFormat(bytes);
+  if (found !== undefined && found < FORMAT_VERSION)
+    return { ok: false, problems: [{ path, line: 1, message: olderFormatMessage(found) }] };
+  return r;
+}
+
+/** The format_version registry.yaml declares at a commit (undefined: no file, or it does not say). */
+export async function declaredFormatAt(repo: GitReader, commit: string): Promise<number | undefined> {
+  const bytes = await repo.readFileAt(commit, REGISTRY_FILE);
+  return bytes ? declaredFormat(bytes) : undefined;
+}
 
 function parseFile(path: string, bytes: Uint8Array): Parsed {
   const where = parsePath(path);
   switch (where.kind) {
     case 'registry': {
-      const r = parseDocumentText<RegistryFile>('registry', path, bytes);
+      const r = parseRegistryFile(path, bytes);
       return r.ok ? { kind: 'registry', doc: r.doc, problems: [] } : { kind: 'registry', problems: r.problems };
     }
     case 'model': {
@@ -73,12 +110,53 @@ function parseFile(path: string, bytes: Uint8Array): Parsed {
         ? { kind: 'version', dir: where.dir, version: where.version, doc: r.doc, problems: [] }
         : { kind: 'version', dir: where.dir, version: where.version, problems: r.problems };
     }
+    case 'alias': {
+      const r = parseDocumentText<AliasFile>('alias', path, bytes);
+      if (!r.ok) return { kind: 'alias', dir: where.dir, encoded: where.encoded, problems: r.problems };
+      // The file name is the alias, encoded as model names are: it keeps aliases unique, even on a case-insensitive disk.
+      const problems: Problem[] =
+        encodeName(r.doc.alias) === where.encoded
+          ? []
+          : [
+              {
+                path,
+                line: 1,
+                message: `file name does not match alias ${JSON.stringify(r.doc.alias)} (expected '${encodeName(r.doc.alias)}.yaml')`,
+              },
+            ];
+      return {
+        kind: 'alias',
+        dir: where.dir,
+        encoded: where.encoded,
+        ...(problems.length ? {} : { doc: r.doc }),
+        problems,
+      };
+    }
+    case 'tombstone': {
+      const r = parseDocumentText<TombstoneFile>('tombstone', path, bytes);
+      if (!r.ok) return { kind: 'tombstone', dir: where.dir, version: where.version, problems: r.problems };
+      const problems: Problem[] =
+        r.doc.version === where.version
+          ? []
+          : [{ path, line: 1, message: `tombstone of version ${r.doc.version} is stored in ${where.version}.yaml` }];
+      return {
+        kind: 'tombstone',
+        dir: where.dir,
+        version: where.version,
+        ...(problems.length ? {} : { doc: r.doc }),
+        problems,
+      };
+    }
     case 'stray':
       return {
         kind: 'stray',
         ...(where.dir !== undefined ? { dir: where.dir } : {}),
         problems: [
-          { path, line: 1, message: `unexpected file: a model folder holds model.yaml and versions/<n>.yaml only` },
+          {
+            path,
+            line: 1,
+            message: `unexpected file: a model folder holds model.yaml, versions/<n>.yaml, aliases/<alias>.yaml and deleted/<n>.yaml only`,
+          },
         ],
       };
     default:
@@ -90,16 +168,86 @@ interface MutableDir {
   dir: string;
   model?: ModelFile;
   versions: Map<number, VersionFile>;
+  aliases: Map<string, AliasFile>;
+  deleted: Map<number, TombstoneFile>;
   fileProblems: Map<string, Problem[]>;
+}
+
+function mutableDir(dir: string, old?: DirRecord): MutableDir {
+  return {
+    dir,
+    ...(old?.model ? { model: old.model } : {}),
+    versions: new Map(old?.versions ?? []),
+    aliases: new Map(old?.aliases ?? []),
+    deleted: new Map(old?.deleted ?? []),
+    fileProblems: new Map(old?.fileProblems ?? []),
+  };
+}
+
+/** Records one parsed file of a model folder (a parse that failed removes what the file held). */
+function applyParsed(d: MutableDir, parsed: Parsed, path: string): void {
+  switch (parsed.kind) {
+    case 'model':
+      if (parsed.doc) d.model = parsed.doc;
+      else delete d.model;
+      break;
+    case 'version':
+      if (parsed.doc) d.versions.set(parsed.version, parsed.doc);
+      else d.versions.delete(parsed.version);
+      break;
+    case 'alias':
+      if (parsed.doc) d.aliases.set(parsed.encoded, parsed.doc);
+      else d.aliases.delete(parsed.encoded);
+      break;
+    case 'tombstone':
+      if (parsed.doc) d.deleted.set(parsed.version, parsed.doc);
+      else d.deleted.delete(parsed.version);
+      break;
+    default:
+      break;
+  }
+  if ('problems' in parsed && parsed.problems.length) d.fileProblems.set(path, parsed.problems);
+  else d.fileProblems.delete(path);
+}
+
+/** Forgets a file of a model folder that is gone. */
+function removePath(d: MutableDir, path: string): void {
+  const where = parsePath(path);
+  if (where.kind === 'model') delete d.model;
+  else if (where.kind === 'version') d.versions.delete(where.version);
+  else if (where.kind === 'alias') d.aliases.delete(where.encoded);
+  else if (where.kind === 'tombstone') d.deleted.delete(where.version);
+  d.fileProblems.delete(path);
+}
+
+/** A folder's model entry from its parsed files. */
+export function entryOf(
+  dir: string,
+  model: ModelFile,
+  versions: ReadonlyMap<number, VersionFile>,
+  aliases: Iterable<AliasFile>,
+  deleted: Iterable<TombstoneFile>,
+): ModelEntry {
+  const aliasMap: Record<string, number> = {};
+  for (const a of aliases) aliasMap[a.alias] = a.version;
+  return modelEntry({
+    dir,
+    file: model,
+    versions,
+    aliases: aliasMap,
+    deleted: new Map([...deleted].map((t) => [t.version, t.deleted_at])),
+  });
 }
 
 async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> {
   const problems: Problem[] = [...d.fileProblems.values()].flat();
+  let entry: ModelEntry | undefined;
   if (!d.model) {
     if (!d.fileProblems.has(dirModelFile(d.dir))) {
       problems.push({ path: dirModelFile(d.dir), line: 1, message: 'model folder has no model.yaml' });
     }
   } else {
+    entry = entryOf(d.dir, d.model, d.versions, d.aliases.values(), d.deleted.values());
     // An alias to a version whose file is broken is reported once, by that file: the version exists.
     const broken = new Set(
       [...d.fileProblems.keys()].flatMap((path) => {
@@ -107,14 +255,9 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
         return where.kind === 'version' ? [where.version] : [];
       }),
     );
-    const aliases = d.model.aliases ?? {};
-    const found = checkModel({ dir: d.dir, file: d.model, versions: d.versions }).filter(
+    const found = checkModel(entry).filter(
       (p) =>
-        !(
-          p.pointer?.startsWith('/aliases/') &&
-          broken.has(aliases[p.pointer.slice('/aliases/'.length)] ?? -1) &&
-          p.message.includes('does not exist')
-        ),
+        !(p.alias !== undefined && broken.has(entry!.aliases[p.alias] ?? -1) && p.message.includes('does not exist')),
     );
     for (const p of found) {
       let line = 1;
@@ -129,6 +272,9 @@ async function finishDir(d: MutableDir, reader: FileReader): Promise<DirRecord> 
     dir: d.dir,
     ...(d.model ? { model: d.model } : {}),
     versions: d.versions,
+    aliases: d.aliases,
+    deleted: d.deleted,
+    ...(entry ? { entry } : {}),
     problems,
     fileProblems: d.fileProblems,
   };
@@ -140,13 +286,13 @@ function assemble(
   dirs: ReadonlyMap<string, DirRecord>,
 ): Loaded {
   const models = new Map<string, ModelEntry>();
-  for (const rec of dirs.values()) {
-    if (rec.model) models.set(rec.model.name, { dir: rec.dir, file: rec.model, versions: rec.versions });
-  }
+  for (const rec of dirs.values()) if (rec.entry) models.set(rec.entry.file.name, rec.entry);
   const registryProblems: Problem[] = registry
     ? registry.problems
     : [{ path: REGISTRY_FILE, line: 1, message: 'registry.yaml is missing' }];
-  const problems = [...registryProblems, ...[...dirs.values()].flatMap((d) => d.problems)];
+  // A registry in an older format is one problem (run `mreg migrate`), not one per file read the new way.
+  const older = registryProblems.some((p) => p.message.includes("Run 'mreg migrate'"));
+  const problems = older ? registryProblems : [...registryProblems, ...[...dirs.values()].flatMap((d) => d.problems)];
   return {
     commit,
     state: { registry: registry?.doc ?? EMPTY_REGISTRY, models },
@@ -169,7 +315,7 @@ async function loadFiles(
   let next = 0;
   const dirOf = (dir: string): MutableDir => {
     let d = dirs.get(dir);
-    if (!d) dirs.set(dir, (d = { dir, versions: new Map(), fileProblems: new Map() }));
+    if (!d) dirs.set(dir, (d = mutableDir(dir)));
     return d;
   };
   async function worker(): Promise<void> {
@@ -178,31 +324,8 @@ async function loadFiles(
       const bytes = await reader.read(path);
       if (!bytes) continue;
       const parsed = parseFile(path, bytes);
-      apply(parsed, path);
-    }
-  }
-  function apply(parsed: Parsed, path: string): void {
-    switch (parsed.kind) {
-      case 'registry':
-        registry = parsed;
-        break;
-      case 'model': {
-        const d = dirOf(parsed.dir);
-        if (parsed.doc) d.model = parsed.doc;
-        if (parsed.problems.length) d.fileProblems.set(path, parsed.problems);
-        break;
-      }
-      case 'version': {
-        const d = dirOf(parsed.dir);
-        if (parsed.doc) d.versions.set(parsed.version, parsed.doc);
-        if (parsed.problems.length) d.fileProblems.set(path, parsed.problems);
-        break;
-      }
-      case 'stray': {
-        if (parsed.dir === undefined) break;
-        dirOf(parsed.dir).fileProblems.set(path, parsed.problems);
-        break;
-      }
+      if (parsed.kind === 'registry') registry = parsed;
+      else if (parsed.kind !== 'other' && parsed.dir !== undefined) applyParsed(dirOf(parsed.dir), parsed, path);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, relevant.length) }, worker));
@@ -289,6 +412,8 @@ export async function applyChanges(
       const known = [
         ...(rec.model ? [dirModelFile(rec.dir)] : []),
         ...[...rec.versions.keys()].map((n) => dirVersionFile(rec.dir, n)),
+        ...[...rec.aliases.keys()].map((stem) => `${dirAliasesFolder(rec.dir)}/${stem}.yaml`),
+        ...[...rec.deleted.keys()].map((n) => `${dirDeletedFolder(rec.dir)}/${n}.yaml`),
         ...rec.fileProblems.keys(),
       ];
       for (const f of known) if (f.startsWith(path + '/')) changes.push({ path: f, bytes: null });
@@ -313,16 +438,7 @@ async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], 
   if (prev.commit === null && prev.registryProblems.length) registry = undefined;
   const dirOf = (dir: string): MutableDir => {
     let d = touched.get(dir);
-    if (!d) {
-      const old = prev.dirs.get(dir);
-      d = {
-        dir,
-        ...(old?.model ? { model: old.model } : {}),
-        versions: new Map(old?.versions ?? []),
-        fileProblems: new Map(old?.fileProblems ?? []),
-      };
-      touched.set(dir, d);
-    }
+    if (!d) touched.set(dir, (d = mutableDir(dir, prev.dirs.get(dir))));
     return d;
   };
   for (const ch of changes) {
@@ -330,46 +446,17 @@ async function patchLoaded(prev: Loaded, commit: string, changes: FileUpdate[], 
     if (where.kind === 'other') continue;
     if (ch.bytes === null) {
       if (where.kind === 'registry') registry = undefined;
-      else if (where.kind === 'model') {
-        const d = dirOf(where.dir);
-        delete d.model;
-        d.fileProblems.delete(ch.path);
-      } else if (where.kind === 'version') {
-        const d = dirOf(where.dir);
-        d.versions.delete(where.version);
-        d.fileProblems.delete(ch.path);
-      } else if (where.dir !== undefined) dirOf(where.dir).fileProblems.delete(ch.path);
+      else if (where.dir !== undefined) removePath(dirOf(where.dir), ch.path);
       continue;
     }
     const parsed = parseFile(ch.path, await ch.bytes());
-    switch (parsed.kind) {
-      case 'registry':
-        registry = parsed;
-        break;
-      case 'model': {
-        const d = dirOf(parsed.dir);
-        if (parsed.doc) d.model = parsed.doc;
-        else delete d.model;
-        if (parsed.problems.length) d.fileProblems.set(ch.path, parsed.problems);
-        else d.fileProblems.delete(ch.path);
-        break;
-      }
-      case 'version': {
-        const d = dirOf(parsed.dir);
-        if (parsed.doc) d.versions.set(parsed.version, parsed.doc);
-        else d.versions.delete(parsed.version);
-        if (parsed.problems.length) d.fileProblems.set(ch.path, parsed.problems);
-        else d.fileProblems.delete(ch.path);
-        break;
-      }
-      case 'stray':
-        if (parsed.dir !== undefined) dirOf(parsed.dir).fileProblems.set(ch.path, parsed.problems);
-        break;
-    }
+    if (parsed.kind === 'registry') registry = parsed;
+    else if (parsed.kind !== 'other' && parsed.dir !== undefined) applyParsed(dirOf(parsed.dir), parsed, ch.path);
   }
   const changed = new Map<string, DirRecord | undefined>();
   for (const d of touched.values()) {
-    const gone = !d.model && d.versions.size === 0 && d.fileProblems.size === 0;
+    const gone =
+      !d.model && d.versions.size === 0 && d.aliases.size === 0 && d.deleted.size === 0 && d.fileProblems.size === 0;
     changed.set(d.dir, gone ? undefined : await finishDir(d, reader));
   }
   // Not a copy of every folder's record: the next state shares the unchanged ones (util/layered-map.ts).
@@ -403,7 +490,8 @@ function reassemble(
     const name = rec.model.name;
     const holder = models.has(name) ? models.get(name) : prevModels.get(name);
     if (holder !== undefined && holder.dir !== rec.dir) return undefined;
-    models.set(name, { dir: rec.dir, file: rec.model, versions: rec.versions });
+    if (!rec.entry) return undefined;
+    models.set(name, rec.entry);
   }
   return {
     commit,
@@ -417,6 +505,8 @@ function reassemble(
 /**
  * One model folder, read through `reader` (a commit or the working tree); versions only when asked: all of
  * them, or only the numbers listed (what changed in a commit, so a model with 10,000 versions costs a few reads).
+ * Aliases are always read; tombstones are read with all versions, and otherwise only counted (the numbers in
+ * their folder's listing), which is all a registration needs: the next number.
  */
 export async function loadModelDir(
   reader: FileReader & { list(dir: string): Promise<string[] | null> },
@@ -428,23 +518,54 @@ export async function loadModelDir(
   if (!bytes) return { problems: [] };
   const m = parseDocumentText<ModelFile>('model', modelPath, bytes);
   if (!m.ok) return { problems: m.problems };
-  const versions = new Map<number, VersionFile>();
   const problems: Problem[] = [];
-  if (opts.versions) {
-    const folder = dirVersionsFolder(dir);
-    const names = opts.versions === true ? ((await reader.list(folder)) ?? []) : opts.versions.map((n) => `${n}.yaml`);
+  const readAll = async <T>(folder: string, names: readonly string[], kind: Parsed['kind']): Promise<T[]> => {
+    const out: T[] = [];
     await Promise.all(
       names.map(async (file) => {
         const path = `${folder}/${file}`;
-        const where = parsePath(path);
-        if (where.kind !== 'version') return;
+        if (parsePath(path).kind !== kind) return;
         const b = await reader.read(path);
         if (!b) return;
-        const v = parseDocumentText<VersionFile>('model-version', path, b);
-        if (v.ok) versions.set(where.version, v.doc);
-        else problems.push(...v.problems);
+        const parsed = parseFile(path, b);
+        if ('doc' in parsed && parsed.doc) out.push(parsed.doc as T);
+        else if ('problems' in parsed) problems.push(...parsed.problems);
       }),
     );
-  }
-  return { entry: { dir, file: m.doc, versions }, problems };
+    return out;
+  };
+  const numbersIn = (names: readonly string[] | null) =>
+    (names ?? []).flatMap((f) => {
+      const x = /^([1-9][0-9]{0,9})\.yaml$/.exec(f);
+      return x ? [Number(x[1])] : [];
+    });
+  const versionsFolder = dirVersionsFolder(dir);
+  const deletedFolder = dirDeletedFolder(dir);
+  const aliasFolder = dirAliasesFolder(dir);
+  const [versionNames, deletedNames, aliasNames] = await Promise.all([
+    reader.list(versionsFolder),
+    reader.list(deletedFolder),
+    reader.list(aliasFolder),
+  ]);
+  const wanted: readonly string[] =
+    opts.versions === true
+      ? (versionNames ?? [])
+      : Array.isArray(opts.versions)
+        ? opts.versions.map((n) => `${n}.yaml`)
+        : [];
+  const [versionDocs, aliasDocs, tombstones] = await Promise.all([
+    readAll<VersionFile>(versionsFolder, wanted, 'version'),
+    readAll<AliasFile>(aliasFolder, aliasNames ?? [], 'alias'),
+    opts.versions === true
+      ? readAll<TombstoneFile>(deletedFolder, deletedNames ?? [], 'tombstone')
+      : Promise.resolve([]),
+  ]);
+  const versions = new Map<number, VersionFile>();
+  for (const v of versionDocs.sort((a, b) => a.version - b.version)) versions.set(v.version, v);
+  const entry = entryOf(dir, m.doc, versions, aliasDocs, tombstones);
+  // A partial load still knows every number (from the folders' listings): the highest decides the next registration.
+  let latest = entry.latestVersion;
+  for (const n of numbersIn(versionNames)) if (n > latest) latest = n;
+  for (const n of numbersIn(deletedNames)) if (n > latest) latest = n;
+  return { entry: { ...entry, latestVersion: latest }, problems };
 }

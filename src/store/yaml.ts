@@ -189,3 +189,28 @@ export function stringifyDocument(kind: SchemaName, doc: object): string {
     version: '1.2',
   });
 }
+
+/**
+ * The `format_version` a registry.yaml declares, read without the schema (which accepts only the current one),
+ * or undefined when the file does not say or cannot be read.
+ */
+export function declaredFormat(bytes: Uint8Array): number | undefined {
+  try {
+    const doc = YAML.parse(new TextDecoder().decode(bytes.subarray(0, MAX_FILE_BYTES)), {
+      ...PARSE_OPTIONS,
+    }) as unknown;
+    const v = doc && typeof doc === 'object' ? (doc as Record<string, unknown>).format_version : undefined;
+    return Number.isInteger(v) ? (v as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A YAML document as plain data, without a schema (for files in an older format); undefined when it is not YAML. */
+export function parsePlain(bytes: Uint8Array): unknown {
+  try {
+    return YAML.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes), { ...PARSE_OPTIONS }) as unknown;
+  } catch {
+    return undefined;
+  }
+}

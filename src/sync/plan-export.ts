@@ -122,7 +122,7 @@ function createVersions(entry: ModelEntry, from: number, upTo: number): ExportAc
 
 function aliasActions(entry: ModelEntry, have: Record<string, number>): ExportAction[] {
   const out: ExportAction[] = [];
-  const want = entry.file.aliases ?? {};
+  const want = entry.aliases;
   for (const [alias, version] of Object.entries(want))
     if (have[alias] !== version) out.push({ kind: 'set-alias', alias, version });
   for (const alias of Object.keys(have)) if (!(alias in want)) out.push({ kind: 'delete-alias', alias });
@@ -139,7 +139,7 @@ function planModel(entry: ModelEntry, there: SnapshotModel | undefined, opts: Ex
       from: 0,
       actions: [
         { kind: 'create-model', body: createRegisteredModelBody(entry.file) },
-        ...createVersions(entry, 1, entry.file.latest_version),
+        ...createVersions(entry, 1, entry.latestVersion),
         ...aliasActions(entry, {}),
       ],
       differences: [],

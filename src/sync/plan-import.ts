@@ -13,7 +13,7 @@ import { byCodePoint, describeOperation, diffModels, type Operation } from '../d
 import { checkModel } from '../domain/invariants.js';
 import { encodeName, nameProblem } from '../domain/names.js';
 import { Draft, type Change } from '../domain/ops/change.js';
-import type { ModelEntry, RegistryState, VersionFile } from '../domain/state.js';
+import { modelEntry, ownValue, type ModelEntry, type RegistryState, type VersionFile } from '../domain/state.js';
 import { toModelFile, toVersionFile } from '../mlflow/from-wire.js';
 import { validateDocument } from '../schema/validate.js';
 import type { MlflowSnapshot, SnapshotModel } from './snapshot.js';
@@ -142,7 +142,8 @@ function canonicalEntry(e: ModelEntry | undefined): string {
   const model = stable({
     ...e.file,
     tags: pairs(e.file.tags),
-    aliases: pairs(e.file.aliases)?.sort(([a], [b]) => byCodePoint(a, b)),
+    aliases: pairs(e.aliases)?.sort(([a], [b]) => byCodePoint(a, b)),
+    deleted: [...e.deleted].sort(([a], [b]) => a - b),
   });
   const versions = [...e.versions.keys()].sort((a, b) => a - b).map((n) => canonicalVersion(e.versions.get(n)));
   return `${model}\n${versions.join('\n')}`;
@@ -166,11 +167,12 @@ interface Target {
 }
 
 /**
- * The model as the registry should hold it. `keepLatest` is the latest_version git already has for this
- * model (0 if none): numbers of versions deleted before they were ever seen cannot be known, but numbers
- * once seen are never given out again.
+ * The model as the registry should hold it. `current` is git's entry for the same model (undefined if none):
+ * numbers of versions deleted before they were ever seen cannot be known, but numbers once seen are never
+ * given out again — every number up to the highest without a live version gets a tombstone (its time kept
+ * from git, else MLflow's last-updated time, so the derived last-updated time stays MLflow's).
  */
-export function targetOf(sm: SnapshotModel, keepLatest: number): Target {
+export function targetOf(sm: SnapshotModel, current: ModelEntry | undefined): Target {
   const problems: string[] = [];
   const notes: string[] = [];
   const name = sm.model.name;
@@ -185,9 +187,11 @@ export function targetOf(sm: SnapshotModel, keepLatest: number): Target {
     if (versions.has(n)) aliases[a.alias] = n;
     else notes.push(`${name}: alias ${a.alias} points to v${a.version}, which MLflow has deleted: not imported`);
   }
-  const latest = Math.max(keepLatest, ...versions.keys(), 0);
-  const file = toModelFile(sm.model, latest, aliases);
-  const entry: ModelEntry = { dir: bad ? '' : encodeName(name), file, versions };
+  const latest = Math.max(current?.latestVersion ?? 0, ...versions.keys(), 0);
+  const file = toModelFile(sm.model);
+  const deleted = new Map<number, string>();
+  for (let n = 1; n <= latest; n++) if (!versions.has(n)) deleted.set(n, current?.deleted.get(n) || file.updated_at);
+  const entry = modelEntry({ dir: bad ? '' : encodeName(name), file, versions, aliases, deleted });
   if (!bad) {
     for (const p of validateDocument('model', file))
       problems.push(`${p.instancePath.slice(1) || 'model'}: ${p.message}`);
@@ -245,7 +249,7 @@ export function planModel(
   const sm = snapshot.models.get(key.name);
   const current = state.models.get(key.from ?? key.name);
   const sameModel = current && sm && current.file.created_at === new Date(sm.model.creation_timestamp).toISOString();
-  const t = sm ? targetOf(sm, sameModel ? current.file.latest_version : 0) : undefined;
+  const t = sm ? targetOf(sm, sameModel ? current : undefined) : undefined;
   notes.push(...(t?.notes ?? []));
   if (t?.problems.length) return { kind: 'invalid', invalid: { name: key.name, problems: t.problems } };
   const target = t?.entry;
@@ -439,11 +443,23 @@ function addStep(draft: Draft, step: ModelStep): void {
     return;
   }
   const same = step.from ? undefined : current;
-  draft.putModel(target, same);
+  // Only the files whose facts differ, as every write does.
+  if (
+    same &&
+    stable({ ...same.file, tags: pairs(same.file.tags) }) === stable({ ...target.file, tags: pairs(target.file.tags) })
+  )
+    draft.setAfter(target, same);
+  else draft.putModel(target, same);
   for (const v of target.versions.values()) {
     if (canonicalVersion(same?.versions.get(v.version)) !== canonicalVersion(v)) draft.putVersion(target, v);
   }
-  for (const n of same?.versions.keys() ?? []) if (!target.versions.has(n)) draft.deleteVersion(same!, n);
+  for (const n of same?.versions.keys() ?? [])
+    if (!target.versions.has(n)) draft.deleteVersion(same!, n, target.deleted.get(n) ?? target.lastUpdated);
+  for (const [n, at] of target.deleted) if (same?.deleted.get(n) !== at) draft.putTombstone(target, n, at);
+  for (const n of same?.deleted.keys() ?? []) if (!target.deleted.has(n)) draft.removeTombstone(same!, n);
+  for (const [a, n] of Object.entries(target.aliases))
+    if (ownValue(same?.aliases, a) !== n) draft.putAlias(target, a, n);
+  for (const a of Object.keys(same?.aliases ?? {})) if (!Object.hasOwn(target.aliases, a)) draft.deleteAlias(same!, a);
 }
 
 /** Several steps as one Change (the first import is one commit), with a summary subject. */

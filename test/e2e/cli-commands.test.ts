@@ -40,7 +40,7 @@ describe('mreg init', () => {
     expect(r.stdout).toMatch(/^Initialised an empty registry in .* \(branch main\) \[[0-9a-f]{10}\]\n$/);
     expect(r.stderr).toBe('');
     expect((await git(dir, 'log', '--format=%s|%an')).trim()).toBe('registry: initialised|CLI Tester');
-    expect(await readFile(path.join(dir, 'registry.yaml'), 'utf8')).toContain('format_version: 1');
+    expect(await readFile(path.join(dir, 'registry.yaml'), 'utf8')).toContain('format_version: 2');
     await expectCleanRepo(dir);
     const again = await mreg(['init', '--repo', dir]);
     expect(again.code).toBe(1);
@@ -462,7 +462,7 @@ describe('terminals', () => {
       await mkdir(path.join(dir, 'models', `m${i}`), { recursive: true });
       await writeFile(
         path.join(dir, 'models', `m${i}`, 'model.yaml'),
-        `name: m${i}\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`,
+        `name: m${i}\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n`,
       );
     }
     const progress = await onTty(['validate'], dir);

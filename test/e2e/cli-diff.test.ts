@@ -140,13 +140,21 @@ const EQUIVALENTS: Array<[string, string[], (dir: string) => Promise<void>]> = [
       await editYaml(d, V(1), (v) => (v.stage = 'Archived'));
     },
   ],
-  ['alias move', ['alias', 'fraud', 'champion', '2'], (d) => editYaml(d, M, (m) => ((m.aliases as Doc).champion = 2))],
+  [
+    'alias move',
+    ['alias', 'fraud', 'champion', '2'],
+    (d) => editYaml(d, 'models/fraud/aliases/champion.yaml', (a) => (a.version = 2)),
+  ],
   [
     'alias set',
     ['alias', 'fraud', 'challenger', '2'],
-    (d) => editYaml(d, M, (m) => ((m.aliases as Doc).challenger = 2)),
+    (d) => writeYaml(d, 'models/fraud/aliases/challenger.yaml', { alias: 'challenger', version: 2 }),
   ],
-  ['alias delete', ['alias', 'fraud', 'champion', '--delete'], (d) => editYaml(d, M, (m) => delete m.aliases)],
+  [
+    'alias delete',
+    ['alias', 'fraud', 'champion', '--delete'],
+    (d) => rm(path.join(d, 'models/fraud/aliases/champion.yaml')),
+  ],
   ['model tag', ['tag', 'fraud', 'tier=1'], (d) => editYaml(d, M, (m) => ((m.tags as Doc).tier = '1'))],
   ['model tag change', ['tag', 'fraud', 'team=ops'], (d) => editYaml(d, M, (m) => ((m.tags as Doc).team = 'ops'))],
   ['model tag delete', ['tag', 'fraud', '--delete', 'team'], (d) => editYaml(d, M, (m) => delete m.tags)],
@@ -170,7 +178,6 @@ const EQUIVALENTS: Array<[string, string[], (dir: string) => Promise<void>]> = [
     'register',
     ['register', 'fraud', '--source', 's3://b/fraud/3', '--run-id', 'r3'],
     async (d) => {
-      await editYaml(d, M, (m) => (m.latest_version = 3));
       await writeYaml(d, V(3), {
         version: 3,
         source: 's3://b/fraud/3',
@@ -182,7 +189,14 @@ const EQUIVALENTS: Array<[string, string[], (dir: string) => Promise<void>]> = [
       });
     },
   ],
-  ['delete version', ['delete', 'fraud', '2'], (d) => rm(path.join(d, V(2)))],
+  [
+    'delete version',
+    ['delete', 'fraud', '2'],
+    async (d) => {
+      await rm(path.join(d, V(2)));
+      await writeYaml(d, 'models/fraud/deleted/2.yaml', { version: 2, deleted_at: NOW });
+    },
+  ],
   [
     'create',
     ['create', 'new-model', '--tag', 'a=b'],
@@ -190,7 +204,6 @@ const EQUIVALENTS: Array<[string, string[], (dir: string) => Promise<void>]> = [
       writeYaml(d, 'models/new-model/model.yaml', {
         name: 'new-model',
         tags: { a: 'b' },
-        latest_version: 0,
         created_at: NOW,
         updated_at: NOW,
       }),

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mreg, mregOk } from '../helpers/cli.js';
 import { expectCleanRepo, git, tempDir } from '../helpers/registry.js';
 
-const POLICIES = `format_version: 1
+const POLICIES = `format_version: 2
 name: test registry
 policies:
   transitions:
@@ -59,20 +59,14 @@ function lineOf(text: string, needle: string): number {
 
 describe('--no-commit', () => {
   it.each([
-    [
-      ['register', 'fraud', '--source', 's3://b/fraud/3', '--no-commit'],
-      ['?? models/fraud/versions/3.yaml', ' M models/fraud/model.yaml'],
-    ],
-    [
-      ['transition', 'fraud', '2', 'Archived', '--no-commit'],
-      [' M models/fraud/model.yaml', ' M models/fraud/versions/2.yaml'],
-    ],
+    [['register', 'fraud', '--source', 's3://b/fraud/3', '--no-commit'], ['?? models/fraud/versions/3.yaml']],
+    [['transition', 'fraud', '2', 'Archived', '--no-commit'], [' M models/fraud/versions/2.yaml']],
     [['tag', 'fraud', '2', 'k=v', '--no-commit'], [' M models/fraud/versions/2.yaml']],
     [['describe', 'fraud', 'hello', '--no-commit'], [' M models/fraud/model.yaml']],
-    [['alias', 'fraud', 'challenger', '2', '--no-commit'], [' M models/fraud/model.yaml']],
+    [['alias', 'fraud', 'challenger', '2', '--no-commit'], ['?? models/fraud/aliases/challenger.yaml']],
     [
       ['delete', 'fraud', '2', '--no-commit'],
-      [' D models/fraud/versions/2.yaml', ' M models/fraud/model.yaml'],
+      [' D models/fraud/versions/2.yaml', '?? models/fraud/deleted/'],
     ],
     [['create', 'churn', '--no-commit'], ['?? models/churn/']],
     [
@@ -129,21 +123,21 @@ describe('mreg validate', () => {
   it('prints every problem as path:line: message (the line of the offending key) and exits 1', async () => {
     const dir = await policed();
     await edit(dir, 'models/fraud/versions/2.yaml', 'stage: Staging', 'stgae: Staging');
-    await edit(dir, 'models/fraud/model.yaml', 'champion: 1', 'champion: 9');
+    await edit(dir, 'models/fraud/aliases/champion.yaml', 'version: 1', 'version: 9');
     await mkdir(path.join(dir, 'models/Churn'), { recursive: true });
     await writeFile(
       path.join(dir, 'models/Churn/model.yaml'),
-      'name: Churn\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
+      'name: Churn\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
     );
     await writeFile(path.join(dir, 'models/fraud/versions/notes.txt'), 'hello\n');
     await writeFile(path.join(dir, 'models/fraud/versions/5.yaml'), 'version: 5\nsource: [unclosed\n');
-    const model = await readFile(path.join(dir, 'models/fraud/model.yaml'), 'utf8');
+    const alias = await readFile(path.join(dir, 'models/fraud/aliases/champion.yaml'), 'utf8');
     const v2 = await readFile(path.join(dir, 'models/fraud/versions/2.yaml'), 'utf8');
     const r = await mreg(['validate'], { cwd: dir });
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toContain(
-      `models/fraud/model.yaml:${lineOf(model, 'champion')}: alias 'champion' points to version 9, which does not exist`,
+      `models/fraud/aliases/champion.yaml:${lineOf(alias, 'version')}: alias 'champion' points to version 9, which does not exist`,
     );
     expect(lines).toContain(`models/fraud/versions/2.yaml:${lineOf(v2, 'stgae')}: unknown key 'stgae'`);
     expect(lines).toContain("models/fraud/versions/2.yaml:1: missing required key 'stage'");
@@ -151,7 +145,7 @@ describe('mreg validate', () => {
       `models/Churn/model.yaml:1: folder 'models/Churn' does not match model name "Churn" (expected 'models/^churn')`,
     );
     expect(lines).toContain(
-      'models/fraud/versions/notes.txt:1: unexpected file: a model folder holds model.yaml and versions/<n>.yaml only',
+      'models/fraud/versions/notes.txt:1: unexpected file: a model folder holds model.yaml, versions/<n>.yaml, aliases/<alias>.yaml and deleted/<n>.yaml only',
     );
     expect(lines.some((l) => /^models\/fraud\/versions\/5\.yaml:\d+: invalid YAML: /.test(l))).toBe(true);
     for (const l of lines) expect(l).toMatch(/^[^:\s]+:\d+: .+$/);
@@ -190,6 +184,29 @@ describe('mreg validate', () => {
     const missing = await mreg(['validate', '--ref', 'no-such-ref'], { cwd: dir });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^mreg: [A-Z_]+: .*no-such-ref.*\n$/);
+  });
+});
+
+describe('numbers are never reused (format 2)', () => {
+  it('a version file removed by hand without its tombstone fails against the base; with the tombstone it passes', async () => {
+    const dir = await policed();
+    await git(dir, 'checkout', '-q', '-b', 'tidy');
+    await rm(path.join(dir, 'models/fraud/versions/2.yaml'));
+    const r = await mreg(['validate', '--base', 'main'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'models/fraud/versions/2.yaml:1: version 2 of fraud was removed without a tombstone: a deleted version must leave models/fraud/deleted/2.yaml so its number is never reused',
+    );
+    await mkdir(path.join(dir, 'models/fraud/deleted'));
+    await writeFile(
+      path.join(dir, 'models/fraud/deleted/2.yaml'),
+      'version: 2\ndeleted_at: 2026-06-01T00:00:00.000Z\n',
+    );
+    await mregOk(['validate', '--base', 'main'], { cwd: dir });
+    // A tombstone beside a live version of the same number is refused on its own.
+    await git(dir, 'checkout', '-q', 'main', '--', 'models/fraud/versions/2.yaml');
+    const both = await mreg(['validate'], { cwd: dir });
+    expect(both.stdout).toContain('models/fraud/deleted/2.yaml:1: version 2 is both live');
   });
 });
 
@@ -285,7 +302,7 @@ describe('policies', () => {
     const dir = await policed();
     await git(dir, 'checkout', '-q', '-b', 'sneaky');
     await edit(dir, 'registry.yaml', /  protected:[\s\S]*$/, '');
-    await edit(dir, 'models/fraud/model.yaml', 'champion: 1', 'champion: 2');
+    await edit(dir, 'models/fraud/aliases/champion.yaml', 'version: 1', 'version: 2');
     const r = await mreg(['validate', '--base', 'main'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("policy: alias 'champion' of fraud may only change on main (this is sneaky)");

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parsePath } from '../../src/domain/layout.js';
 import { parseDocumentText } from '../../src/store/yaml.js';
 import { assertBuilt, BIN, cliEnv, mregOk, ROOT } from '../helpers/cli.js';
 import { reportFigures } from '../helpers/figures.js';
@@ -38,7 +39,7 @@ const out = (line) => process.stdout.write(line + '\\n');
 const models = ${JSON.stringify(MODELS)};
 const reg = await Registry.open(dir, { author: { name: 'Writer ' + wid, email: 'w' + wid + '@example.com' }, lockTimeoutMs: 60000 });
 const latest = new Map(models.map((m) => [m, 0]));
-for (const [name, e] of (await reg.state()).models) latest.set(name, e.file.latest_version);
+for (const [name, e] of (await reg.state()).models) latest.set(name, e.latestVersion);
 out('ready');
 for (let i = 0; ; i++) {
   const id = 'w' + wid + '.' + seedText + '.' + i;
@@ -310,12 +311,11 @@ describe('crash safety (SIGKILL during writes)', () => {
       };
       expect(doc.run_id, `${r.name} v${r.version}`).toBe(r.id);
     }
-    // Version numbers are exactly 1..latest_version per model: none skipped by a killed write, none reused.
+    // Version numbers are exactly 1..N per model: none skipped by a killed write, none reused.
     for (const name of [...MODELS, 'cli']) {
-      const model = YAML.parse(await git(dir, 'show', `main:models/${name}/model.yaml`)) as { latest_version: number };
       const files = (await git(dir, 'ls-tree', '--name-only', 'main', `models/${name}/versions/`)).trim().split('\n');
       const numbers = files.map((f) => Number(path.basename(f, '.yaml'))).sort((a, b) => a - b);
-      expect(numbers).toEqual(Array.from({ length: model.latest_version }, (_, i) => i + 1));
+      expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
     }
     // No partial file in any commit: every version of every file ever committed parses and validates
     // (validate --ref above covers the tip; this covers what earlier commits held).
@@ -340,7 +340,15 @@ describe('crash safety (SIGKILL during writes)', () => {
       const start = pos + header.length + 1;
       const bytes = Buffer.from(batch.slice(start, start + size), 'latin1');
       pos = start + size + 1;
-      const kind = b.p.endsWith('/model.yaml') ? 'model' : 'model-version';
+      const where = parsePath(b.p);
+      const kind =
+        where.kind === 'model'
+          ? 'model'
+          : where.kind === 'alias'
+            ? 'alias'
+            : where.kind === 'tombstone'
+              ? 'tombstone'
+              : 'model-version';
       const r = parseDocumentText(kind, b.p, bytes);
       expect(r.ok, `${b.p} (${b.oid}): ${r.ok ? '' : JSON.stringify(r.problems)}`).toBe(true);
     }

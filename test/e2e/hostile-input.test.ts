@@ -349,7 +349,7 @@ describe('hostile input: files of a pull request', () => {
     const version = (extra = '') =>
       `version: 1\nsource: s3://x/1\nstage: None\nstatus: READY\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
     const model = (name: string, extra = '') =>
-      `name: ${JSON.stringify(name)}\nlatest_version: 1\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
+      `name: ${JSON.stringify(name)}\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n${extra}`;
     const files: Record<string, string | Buffer> = {
       'models/billion/model.yaml': lol.join('\n') + '\n',
       'models/deep/model.yaml': 'name: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n',
@@ -462,7 +462,7 @@ describe('hostile input: files of a pull request', () => {
     await mkdir(outside);
     await writeFile(
       path.join(outside, 'model.yaml'),
-      'name: fraud\nlatest_version: 0\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
+      'name: fraud\ncreated_at: 2026-01-01T00:00:00.000Z\nupdated_at: 2026-01-01T00:00:00.000Z\n',
     );
     await mkdir(path.join(sb.dir, 'models'));
     await symlink(outside, path.join(sb.dir, 'models/fraud'));

@@ -92,9 +92,10 @@ describe('mreg import replayed from a real MLflow server', () => {
     expect(r.stdout).toMatch(
       /^import from MLflow server http:\/\/127\.0\.0\.1:\d+: 5 models, 7 versions \[[0-9a-f]{10}\]$/m,
     );
-    // Exact numbers with gaps, and latest_version keeping deleted numbers from coming back.
-    const fraud = await git(dir, 'show', 'HEAD:models/fraud/model.yaml');
-    expect(fraud).toContain('latest_version: 5');
+    // Exact numbers with gaps, and tombstones keeping deleted numbers from coming back.
+    expect(
+      (await git(dir, 'ls-tree', '--name-only', 'HEAD', 'models/fraud/deleted/')).split('\n').filter(Boolean),
+    ).toEqual(['models/fraud/deleted/4.yaml']);
     expect(
       (await git(dir, 'ls-tree', '--name-only', 'HEAD', 'models/fraud/versions/')).split('\n').filter(Boolean),
     ).toEqual([

@@ -120,7 +120,7 @@ export async function pictureAt(dir: string, commit: string): Promise<Picture> {
     out.models[name] = {
       description: e.file.description ?? '',
       tags: { ...(e.file.tags ?? {}) },
-      aliases: { ...(e.file.aliases ?? {}) },
+      aliases: { ...e.aliases },
       versions,
     };
   }
@@ -142,10 +142,9 @@ export async function importVersions(dir: string, model: string, count: number, 
     const t = Math.floor(Date.UTC(2026, 1, 1) / 1000) + v;
     stream += `commit refs/heads/${branch}\nauthor Importer <importer@example.com> ${t} +0000\ncommitter Importer <importer@example.com> ${t} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
     if (v === 1) stream += `from refs/heads/${branch}^0\n`;
-    stream += file(
-      `models/${model}/model.yaml`,
-      `name: ${model}\nlatest_version: ${v}\ncreated_at: ${iso(0)}\nupdated_at: ${iso(v)}\n`,
-    );
+    // Format 2: model.yaml is written once, with the first version.
+    if (v === 1)
+      stream += file(`models/${model}/model.yaml`, `name: ${model}\ncreated_at: ${iso(0)}\nupdated_at: ${iso(0)}\n`);
     stream += file(
       `models/${model}/versions/${v}.yaml`,
       `version: ${v}\nsource: s3://bucket/${model}/${v}\nstage: None\nstatus: READY\ncreated_at: ${iso(v)}\nupdated_at: ${iso(v)}\n`,

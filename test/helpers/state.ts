@@ -5,7 +5,14 @@ import { encodeName } from '../../src/domain/names.js';
 import { checkModel } from '../../src/domain/invariants.js';
 import type { Change, OpContext } from '../../src/domain/ops/change.js';
 import { RegistryError } from '../../src/errors.js';
-import type { ModelEntry, ModelFile, RegistryFile, RegistryState, VersionFile } from '../../src/domain/state.js';
+import {
+  modelEntry,
+  type ModelEntry,
+  type ModelFile,
+  type RegistryFile,
+  type RegistryState,
+  type VersionFile,
+} from '../../src/domain/state.js';
 
 type Stage = VersionFile['stage'];
 
@@ -28,31 +35,33 @@ export type VersionSpec = Stage | Partial<Omit<VersionFile, 'version'>>;
 export interface ModelSpec extends Partial<Omit<ModelFile, 'name'>> {
   /** Version number → spec. */
   versions?: Record<number, VersionSpec>;
+  /** Alias → version number (aliases/<alias>.yaml). */
+  aliases?: Record<string, number>;
+  /** The highest number ever assigned: every number up to it without a version gets a tombstone (deleted/<n>.yaml). */
+  latest_version?: number;
 }
 
 /**
- * A model as a load would give it: `latest_version` is the highest version given (override it to model deleted
- * versions), the model was created at BUILT_AT and last updated when its newest version was.
+ * A model as a load would give it: the model was created (and model.yaml last changed) at BUILT_AT; numbers up to
+ * `latest_version` without a version are tombstones dated when their number was created, so the derived
+ * last-updated time is the newest version's creation.
  * @example buildModel('fraud', { aliases: { champion: 2 }, versions: { 1: 'Archived', 2: 'Production' } })
  */
 export function buildModel(name: string, spec: ModelSpec = {}): ModelEntry {
-  const { versions = {}, ...fields } = spec;
+  const { versions = {}, aliases = {}, latest_version, ...fields } = spec;
   const numbers = Object.keys(versions)
     .map(Number)
     .sort((a, b) => a - b);
-  const newest = numbers.at(-1) ?? 0;
-  const file: ModelFile = {
-    name,
-    latest_version: newest,
-    created_at: builtIso(),
-    updated_at: builtIso(newest),
-    ...fields,
-  };
-  return {
+  const file: ModelFile = { name, created_at: builtIso(), updated_at: builtIso(), ...fields };
+  const deleted = new Map<number, string>();
+  for (let n = 1; n <= (latest_version ?? 0); n++) if (!numbers.includes(n)) deleted.set(n, builtIso(n));
+  return modelEntry({
     dir: encodeName(name),
     file,
     versions: new Map(numbers.map((n) => [n, buildVersion(name, n, versions[n])])),
-  };
+    aliases,
+    deleted,
+  });
 }
 
 export function buildVersion(name: string, n: number, spec: VersionSpec = 'None'): VersionFile {
@@ -74,7 +83,7 @@ export function buildState(
   registry: Omit<RegistryFile, 'format_version'> = {},
 ): RegistryState {
   return {
-    registry: { format_version: 1, ...registry },
+    registry: { format_version: 2, ...registry },
     models: new Map(Object.entries(models).map(([name, spec]) => [name, buildModel(name, spec)])),
   };
 }
@@ -120,11 +129,21 @@ export function incoherence(change: Change): string[] {
   }
   for (const [path, d] of change.writes) {
     const where = parsePath(path);
-    const entry = where.kind === 'model' || where.kind === 'version' ? dirs.get(where.dir) : undefined;
+    const entry =
+      where.kind === 'registry' || where.kind === 'other' || where.kind === 'stray' ? undefined : dirs.get(where.dir);
     if (!entry) out.push(`${path} belongs to no model in after`);
     else if (where.kind === 'model' && !isDeepStrictEqual(d.doc, entry.file)) out.push(`${path} differs from after`);
     else if (where.kind === 'version' && !isDeepStrictEqual(d.doc, entry.versions.get(where.version)))
       out.push(`${path} differs from after`);
+    else if (where.kind === 'alias') {
+      const a = d.doc as { alias: string; version: number };
+      if (encodeName(a.alias) !== where.encoded || entry.aliases[a.alias] !== a.version)
+        out.push(`${path} differs from after`);
+    } else if (where.kind === 'tombstone') {
+      const tomb = d.doc as { version: number; deleted_at: string };
+      if (tomb.version !== where.version || entry.deleted.get(where.version) !== tomb.deleted_at)
+        out.push(`${path} differs from after`);
+    }
   }
   const beforeDirs = new Set([...change.before.values()].map((e) => e.dir));
   for (const path of change.deletes) {

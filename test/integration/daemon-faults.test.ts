@@ -129,8 +129,8 @@ describe('daemon under faults', () => {
       d,
       dir,
       good,
-      { [`models/${M0}/model.yaml`]: model0.replace('champion: 10', 'champion: 99') },
-      { [`models/${M0}/model.yaml`]: model0 },
+      { [`models/${M0}/aliases/champion.yaml`]: 'alias: champion\nversion: 99\n' },
+      { [`models/${M0}/aliases/champion.yaml`]: 'alias: champion\nversion: 10\n' },
       /alias 'champion' points to version 99/,
     );
     // A folder that does not match its model's name (a traversal-looking name in the file).

@@ -60,7 +60,6 @@ describe('one write, one commit', () => {
       tags:
         "true": yes
         n: "123"
-      latest_version: 0
       created_at: 2026-01-01T12:00:01.000Z
       updated_at: 2026-01-01T12:00:01.000Z
       "

@@ -31,3 +31,25 @@ describe('deleting a model under a protected stage', () => {
     expect((await git(dir, 'log', '-1', '--format=%s')).trim()).toBe('fraud: deleted');
   });
 });
+
+describe('max_versions_per_stage on None', () => {
+  it('refuses the registration that would exceed it (a registration used to read only the model file)', async () => {
+    const dir = await tempDir();
+    const clock = tickingClock();
+    await initRegistry(dir, { author: AUTHOR, clock, registry: { policies: { max_versions_per_stage: { None: 2 } } } });
+    const registry = await Registry.open(dir, { author: AUTHOR, clock });
+    await registry.registerModelVersion('fraud', 's3://b/1');
+    await registry.createModelVersion('fraud', 's3://b/2');
+    const head = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    await expectCode(
+      registry.createModelVersion('fraud', 's3://b/3'),
+      'PERMISSION_DENIED',
+      'policy: fraud would have 3 versions in None; at most 2 allowed',
+    );
+    expect((await git(dir, 'rev-parse', 'HEAD')).trim()).toBe(head);
+    await expectCleanRepo(dir);
+    // Another stage frees a place: the next registration is allowed.
+    await registry.transitionModelVersionStage('fraud', 1, 'Staging');
+    expect((await registry.createModelVersion('fraud', 's3://b/3')).version).toBe('3');
+  });
+});

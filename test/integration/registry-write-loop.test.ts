@@ -69,7 +69,7 @@ describe('the write loop', () => {
     await git(dir, 'config', 'user.email', 'native@example.com');
     await writeFile(
       `${dir}/registry.yaml`,
-      'format_version: 1\npolicies:\n  transitions:\n    Production: [Staging]\n',
+      'format_version: 2\npolicies:\n  transitions:\n    Production: [Staging]\n',
     );
     await git(dir, 'commit', '-q', '-am', 'policy');
     await expectCode(

@@ -41,7 +41,7 @@ describe('registryHistory for one version', () => {
     await r.createModelVersion('a', 's3://b/2');
     await r.transitionModelVersionStage('a', 2, 'Staging');
     await r.setRegisteredModelTag('a', 'team', 'risk'); // model file only
-    await r.createModelVersion('a', 's3://b/3'); // another version (and latest_version)
+    await r.createModelVersion('a', 's3://b/3'); // another version
     await r.setRegisteredModelAlias('a', 'champion', 2);
     await r.renameRegisteredModel('a', 'b');
     await r.transitionModelVersionStage('b', 2, 'Production');

@@ -1,6 +1,12 @@
 // The daemon's HTTP layer as functions: Web Request in, Response out, no socket, no git.
 import { describe, expect, it } from 'vitest';
-import type { ModelEntry, ModelFile, RegistryState, VersionFile } from '../../src/domain/state.js';
+import {
+  modelEntry,
+  type ModelEntry,
+  type ModelFile,
+  type RegistryState,
+  type VersionFile,
+} from '../../src/domain/state.js';
 import { StateHolder } from '../../src/daemon/holder.js';
 import { App } from '../../src/daemon/http/app.js';
 import { Metrics } from '../../src/daemon/http/metrics.js';
@@ -27,11 +33,26 @@ function version(n: number, stage: VersionFile['stage'], extra: Partial<VersionF
   };
 }
 
-function stateOf(models: Array<{ file: ModelFile; versions: VersionFile[] }>): RegistryState {
+function stateOf(
+  models: Array<{ file: ModelFile; versions: VersionFile[]; aliases?: Record<string, number>; latest?: number }>,
+): RegistryState {
   const map = new Map<string, ModelEntry>();
-  for (const m of models)
-    map.set(m.file.name, { dir: m.file.name, file: m.file, versions: new Map(m.versions.map((v) => [v.version, v])) });
-  return { registry: { format_version: 1 }, models: map };
+  for (const m of models) {
+    const deleted = new Map<number, string>();
+    for (let n = 1; n <= (m.latest ?? 0); n++)
+      if (!m.versions.some((v) => v.version === n)) deleted.set(n, m.file.updated_at);
+    map.set(
+      m.file.name,
+      modelEntry({
+        dir: m.file.name,
+        file: m.file,
+        versions: new Map(m.versions.map((v) => [v.version, v])),
+        aliases: m.aliases ?? {},
+        deleted,
+      }),
+    );
+  }
+  return { registry: { format_version: 2 }, models: map };
 }
 
 function served(commit: string, state: RegistryState): Served {
@@ -43,14 +64,13 @@ const fraud: ModelFile = {
   name: 'fraud',
   description: 'Card fraud scorer',
   tags: { team: 'risk' },
-  aliases: { champion: 3, challenger: 2 },
-  latest_version: 4,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:02:00.000Z',
 };
 const STATE = stateOf([
   {
     file: fraud,
+    aliases: { champion: 3, challenger: 2 },
     versions: [
       version(1, 'Archived'),
       version(2, 'Staging', { tags: { validated: 'pending' } }),
@@ -61,7 +81,6 @@ const STATE = stateOf([
   {
     file: {
       name: 'empty',
-      latest_version: 0,
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
     },
@@ -318,7 +337,7 @@ describe('state, cache and operations endpoints', () => {
     expect(a.headers.get('x-mreg-commit')).toBe(C1);
     const a2 = await call(`${API}/model-versions/get?name=fraud&version=3`);
     expect(await a2.text()).toBe(await a.text());
-    const moved = stateOf([{ file: { ...fraud, aliases: {} }, versions: [version(3, 'Archived')] }]);
+    const moved = stateOf([{ file: fraud, versions: [version(3, 'Archived')] }]);
     holder.swap(served(C2, moved));
     const b = await call(`${API}/model-versions/get?name=fraud&version=3`);
     expect(b.headers.get('x-mreg-commit')).toBe(C2);

@@ -2,6 +2,7 @@
 // which addresses a webhook may reach, Retry-After, and the read-ahead that overlaps deriving with delivering.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { modelEntry } from '../../src/domain/state.js';
 import { eventsOfFacts, mergeChanges, type Facts } from '../../src/events/facts.js';
 import { formatEventId, parseEventId, type RegistryEvent } from '../../src/events/types.js';
 import { isPrivateAddress } from '../../src/notify/address.js';
@@ -63,9 +64,9 @@ describe('facts to events', () => {
       [k('v', 'fraud', 2)]: true,
       [k('s', 'fraud', 2)]: 'Staging',
     });
-    const entry = {
+    const entry = modelEntry({
       dir: 'fraud',
-      file: { name: 'fraud', latest_version: 2, created_at: '', updated_at: '' },
+      file: { name: 'fraud', created_at: '', updated_at: '' },
       versions: new Map([
         [
           2,
@@ -79,7 +80,7 @@ describe('facts to events', () => {
           },
         ],
       ]),
-    };
+    });
     const ev = eventsOfFacts(before, after, new Map([['fraud', entry]]));
     expect(ev.map((e) => [e.type, e.data])).toEqual([
       [

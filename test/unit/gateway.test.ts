@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createModelVersion, deleteModelVersion, transitionModelVersionStage } from '../../src/domain/ops/versions.js';
 import { deleteRegisteredModel, renameRegisteredModel, setRegisteredModelAlias } from '../../src/domain/ops/models.js';
-import type { ModelEntry, VersionFile } from '../../src/domain/state.js';
+import { modelEntry, type ModelEntry, type VersionFile } from '../../src/domain/state.js';
 import { parseAuthorization } from '../../src/gateway/auth.js';
 import { checkGatewayRules } from '../../src/gateway/governance.js';
 import { FailureThrottle } from '../../src/gateway/throttle.js';
@@ -19,11 +19,7 @@ function model(stages: Array<VersionFile['stage']>, aliases: Record<string, numb
       { version: i + 1, source: `s3://b/${i + 1}`, stage, status: 'READY', created_at: T, updated_at: T },
     ]),
   );
-  return {
-    dir: 'fraud',
-    file: { name: 'fraud', latest_version: stages.length, aliases, created_at: T, updated_at: T },
-    versions,
-  };
+  return modelEntry({ dir: 'fraud', file: { name: 'fraud', created_at: T, updated_at: T }, versions, aliases });
 }
 
 describe('parseAuthorization', () => {

@@ -10,7 +10,13 @@ import { createModelVersion, registerModelVersion } from '../../src/domain/ops/v
 import { checkChangePolicies } from '../../src/domain/policies.js';
 import { modelVersionByAlias, resolveModelUri } from '../../src/domain/queries.js';
 import { compileModelSearch, compileVersionSearch, pageByNumber, selectModels } from '../../src/domain/search.js';
-import type { ModelEntry, RegistryFile, RegistryState, VersionFile } from '../../src/domain/state.js';
+import {
+  modelEntry,
+  type ModelEntry,
+  type RegistryFile,
+  type RegistryState,
+  type VersionFile,
+} from '../../src/domain/state.js';
 import type { Stage } from '../../src/domain/stages.js';
 import { parseModelUri } from '../../src/domain/uri.js';
 
@@ -28,17 +34,12 @@ function model(
       { version: i + 1, source: `s3://${name}/${i + 1}`, stage, status: 'READY', created_at: at, updated_at: at },
     ]),
   );
-  return {
+  return modelEntry({
     dir: encodeName(name),
-    file: {
-      name,
-      latest_version: stages.length,
-      created_at: at,
-      updated_at: at,
-      ...(extra.aliases ? { aliases: extra.aliases } : {}),
-    },
+    file: { name, created_at: at, updated_at: at },
     versions,
-  };
+    aliases: extra.aliases ?? {},
+  });
 }
 
 function codeOf(f: () => unknown): string {
@@ -75,7 +76,7 @@ describe('the alias rule', () => {
 
 describe('checkChangePolicies', () => {
   const guarded: RegistryFile = {
-    format_version: 1,
+    format_version: 2,
     policies: { transitions: { Production: ['Staging'] }, protected: [{ branches: ['main'], stages: ['Production'] }] },
   };
 
@@ -124,13 +125,13 @@ describe('checkChangePolicies', () => {
     const copy: RegistryFile = JSON.parse(JSON.stringify(guarded));
     expect(checkChangePolicies([guarded, copy], before, after, { branch: 'main' })).toHaveLength(1);
     expect(checkChangePolicies([guarded], before, after, { branch: 'main', skip: (m) => m.dir === 'm' })).toEqual([]);
-    expect(checkChangePolicies([{ format_version: 1 }], before, after, { branch: 'x' })).toEqual([]);
+    expect(checkChangePolicies([{ format_version: 2 }], before, after, { branch: 'x' })).toEqual([]);
   });
 });
 
 describe('one search', () => {
   const state: RegistryState = {
-    registry: { format_version: 1 },
+    registry: { format_version: 2 },
     models: new Map(['b', 'a', 'c'].map((n) => [n, model(n, ['None', 'Staging'])])),
   };
 
@@ -171,7 +172,7 @@ describe('merging planned changes', () => {
     );
     expect(change.message).toBe('m: created; v1 registered');
     expect([...change.writes.keys()]).toEqual(['models/m/model.yaml', 'models/m/versions/1.yaml']);
-    expect(change.after.get('m')?.file.latest_version).toBe(1);
+    expect(change.after.get('m')?.latestVersion).toBe(1);
     const existing = createRegisteredModel(ctx, undefined, { name: 'm' }).after.get('m')!;
     expect(registerModelVersion(ctx, existing, { name: 'm' }, { source: 's3://m/1' }, 'unused').message).toBe(
       'm: v1 registered',
@@ -184,11 +185,7 @@ describe('merging planned changes', () => {
     const second = createModelVersion(ctx, first.after.get('m')!, { source: 's3://m/3' });
     const merged = mergeChanges(first, second, 'two');
     expect(merged.before.get('m')).toBe(a);
-    expect(merged.after.get('m')?.file.latest_version).toBe(3);
-    expect([...merged.writes.keys()].sort()).toEqual([
-      'models/m/model.yaml',
-      'models/m/versions/2.yaml',
-      'models/m/versions/3.yaml',
-    ]);
+    expect(merged.after.get('m')?.latestVersion).toBe(3);
+    expect([...merged.writes.keys()].sort()).toEqual(['models/m/versions/2.yaml', 'models/m/versions/3.yaml']);
   });
 });

@@ -82,20 +82,34 @@ describe('createRegisteredModel', () => {
       name: 'fraud',
       description: 'Card fraud',
       tags: { team: 'risk' },
-      latest_version: 0,
       created_at: NOW_ISO,
       updated_at: NOW_ISO,
     };
     expect(change.message).toBe('fraud: created');
     expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file });
-    expect(change.after).toEqual(new Map([['fraud', { dir: 'fraud', file, versions: new Map() }]]));
+    expect(change.after).toEqual(
+      new Map([
+        [
+          'fraud',
+          {
+            dir: 'fraud',
+            file,
+            versions: new Map(),
+            aliases: {},
+            deleted: new Map(),
+            latestVersion: 0,
+            lastUpdated: NOW_ISO,
+          },
+        ],
+      ]),
+    );
     expect(change.before).toEqual(new Map());
   });
 
   it('leaves out an empty description and empty tags', () => {
     const change = createRegisteredModel(CTX, undefined, { name: 'fraud', tags: [], description: '' });
     expect(filesOf(change)).toEqual({
-      'models/fraud/model.yaml': { name: 'fraud', latest_version: 0, created_at: NOW_ISO, updated_at: NOW_ISO },
+      'models/fraud/model.yaml': { name: 'fraud', created_at: NOW_ISO, updated_at: NOW_ISO },
     });
   });
 
@@ -160,7 +174,8 @@ describe('updateRegisteredModel', () => {
     const file = { ...before.file, description: 'Scores card payments', updated_at: NOW_ISO };
     expect(change.message).toBe('fraud: description updated');
     expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file });
-    expect(change.after).toEqual(new Map([['fraud', { ...before, file }]]));
+    // The model's last-updated time (derived) is the update's.
+    expect(change.after).toEqual(new Map([['fraud', { ...before, file, lastUpdated: NOW_ISO }]]));
     expect(change.before).toEqual(new Map([['fraud', before]]));
     expect(file.created_at).toBe(builtIso());
   });
@@ -188,6 +203,7 @@ describe('renameRegisteredModel', () => {
       [`${dir}/versions/1.yaml`]: v(1),
       [`${dir}/versions/2.yaml`]: v(2),
       [`${dir}/versions/3.yaml`]: v(3),
+      [`${dir}/aliases/champion.yaml`]: { alias: 'champion', version: 2 },
     });
     expect(change.after).toEqual(
       new Map([
@@ -202,12 +218,16 @@ describe('renameRegisteredModel', () => {
               [2, v(2)],
               [3, v(3)],
             ]),
+            aliases: { champion: 2 },
+            deleted: new Map(),
+            latestVersion: 3,
+            lastUpdated: NOW_ISO,
           },
         ],
       ]),
     );
     expect(change.before).toEqual(new Map([['fraud', before]]));
-    expect(file).toMatchObject({ created_at: builtIso(), aliases: { champion: 2 }, tags: { team: 'risk' } });
+    expect(file).toMatchObject({ created_at: builtIso(), tags: { team: 'risk' } });
   });
 
   it('refuses a name another model has, with RESOURCE_ALREADY_EXISTS', () => {
@@ -303,17 +323,18 @@ describe('setRegisteredModelAlias', () => {
   it('points a new alias at a version; no timestamp moves', () => {
     const before = fraud();
     const change = setRegisteredModelAlias(CTX, before, 'challenger', 3)!;
-    const file = { ...before.file, aliases: { champion: 2, challenger: 3 } };
     expect(change.message).toBe('fraud: alias challenger → v3');
-    expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file });
-    expect(change.after).toEqual(new Map([['fraud', { ...before, file }]]));
+    // Only the alias's own file: model.yaml is untouched, so a registration on another branch merges.
+    expect(filesOf(change)).toEqual({ 'models/fraud/aliases/challenger.yaml': { alias: 'challenger', version: 3 } });
+    expect(change.after).toEqual(new Map([['fraud', { ...before, aliases: { champion: 2, challenger: 3 } }]]));
     expect(change.before).toEqual(new Map([['fraud', before]]));
   });
 
   it('moves an alias and says where it was', () => {
     const change = setRegisteredModelAlias(CTX, fraud(), 'champion', 3)!;
     expect(change.message).toBe('fraud: alias champion → v3 (was v2)');
-    expect(change.after.get('fraud')!.file.aliases).toEqual({ champion: 3 });
+    expect(change.after.get('fraud')!.aliases).toEqual({ champion: 3 });
+    expect(filesOf(change)).toEqual({ 'models/fraud/aliases/champion.yaml': { alias: 'champion', version: 3 } });
   });
 
   it('plans nothing when the alias already points there', () => {
@@ -321,7 +342,7 @@ describe('setRegisteredModelAlias', () => {
   });
 
   it.each(['v1a', 'version1', 'champion-v1', 'Champ', 'чемпион'])('accepts the alias %j', (alias) => {
-    expect(setRegisteredModelAlias(CTX, fraud(), alias, 1)!.after.get('fraud')!.file.aliases).toEqual({
+    expect(setRegisteredModelAlias(CTX, fraud(), alias, 1)!.after.get('fraud')!.aliases).toEqual({
       champion: 2,
       [alias]: 1,
     });
@@ -330,7 +351,7 @@ describe('setRegisteredModelAlias', () => {
   it.each(PROTOTYPE_NAMES)('sets the alias %j (an Object.prototype member) as a new one', (alias) => {
     const change = setRegisteredModelAlias(CTX, fraud(), alias, 3)!;
     expect(change.message).toBe(`fraud: alias ${alias} → v3`);
-    expect(Object.getOwnPropertyDescriptor(change.after.get('fraud')!.file.aliases, alias)?.value).toBe(3);
+    expect(Object.getOwnPropertyDescriptor(change.after.get('fraud')!.aliases, alias)?.value).toBe(3);
   });
 
   it.each(BAD_ALIASES)('refuses an alias %s', (_, alias, message) => {
@@ -352,10 +373,9 @@ describe('deleteRegisteredModelAlias', () => {
   it('removes the alias and says where it pointed; no timestamp moves', () => {
     const before = fraud();
     const change = deleteRegisteredModelAlias(CTX, before, 'champion')!;
-    const file = { ...before.file, aliases: {} };
     expect(change.message).toBe('fraud: alias champion deleted (was v2)');
-    expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file });
-    expect(change.after).toEqual(new Map([['fraud', { ...before, file }]]));
+    expect(filesOf(change)).toEqual({ 'models/fraud/aliases/champion.yaml': null });
+    expect(change.after).toEqual(new Map([['fraud', { ...before, aliases: {} }]]));
   });
 
   it('plans nothing for an absent alias, or a model without aliases', () => {

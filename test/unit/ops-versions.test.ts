@@ -74,16 +74,17 @@ describe('createModelVersion', () => {
       created_at: NOW_ISO,
       updated_at: NOW_ISO,
     };
-    const file = { ...before.file, latest_version: 4, updated_at: NOW_ISO };
     expect(change.message).toBe('fraud: v4 registered');
-    expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file, 'models/fraud/versions/4.yaml': v4 });
+    // Only the new version's file: two registrations on two branches conflict only when they claim one number.
+    expect(filesOf(change)).toEqual({ 'models/fraud/versions/4.yaml': v4 });
     expect(change.after).toEqual(
       new Map([
         [
           'fraud',
           {
             ...before,
-            file,
+            latestVersion: 4,
+            lastUpdated: NOW_ISO,
             versions: new Map([
               [2, before.versions.get(2)],
               [4, v4],
@@ -114,8 +115,8 @@ describe('createModelVersion', () => {
     });
   });
 
-  it('needs only the model file: the number comes from latest_version, not from the versions loaded', () => {
-    const modelOnly = { ...buildModel('fraud', { latest_version: 41 }), versions: new Map() };
+  it('needs only the numbers: the next one comes from latestVersion, not from the versions loaded', () => {
+    const modelOnly = { ...buildModel('fraud', { versions: { 41: 'None' } }), versions: new Map() };
     expect(createModelVersion(CTX, modelOnly, { source: 's3://b/42' }).message).toBe('fraud: v42 registered');
   });
 
@@ -198,12 +199,12 @@ describe('transitionModelVersionStage', () => {
   it('moves the version; the version and the model are updated now; other Production versions stay (MLflow)', () => {
     const before = fraud();
     const change = transitionModelVersionStage(CTX, before, 3, 'Production', false);
-    const v3 = edited(before, 3, { stage: 'Production', updated_at: NOW_ISO });
-    const file = { ...before.file, updated_at: NOW_ISO };
+    const v3 = edited(before, 3, { stage: 'Production', updated_at: NOW_ISO, stage_updated_at: NOW_ISO });
     expect(change.message).toBe('fraud: v3 Staging → Production');
-    expect(filesOf(change)).toEqual({ 'models/fraud/model.yaml': file, 'models/fraud/versions/3.yaml': v3 });
+    // model.yaml is not written: the model's last-updated time derives from stage_updated_at.
+    expect(filesOf(change)).toEqual({ 'models/fraud/versions/3.yaml': v3 });
     expect(change.after).toEqual(
-      new Map([['fraud', { ...before, file, versions: new Map(before.versions).set(3, v3) }]]),
+      new Map([['fraud', { ...before, lastUpdated: NOW_ISO, versions: new Map(before.versions).set(3, v3) }]]),
     );
     expect(change.before).toEqual(new Map([['fraud', before]]));
   });
@@ -245,11 +246,14 @@ describe('transitionModelVersionStage', () => {
       versions: { 1: 'Production', 2: 'Production', 3: 'Staging', 4: 'Staging', 5: 'None' },
     });
     const change = transitionModelVersionStage(CTX, before, 4, 'production', true);
-    const archived = { stage: 'Archived' as const, updated_at: NOW_ISO };
+    const archived = { stage: 'Archived' as const, updated_at: NOW_ISO, stage_updated_at: NOW_ISO };
     expect(change.message).toBe('fraud: v4 Staging → Production; archived v1, v2');
     expect(filesOf(change)).toEqual({
-      'models/fraud/model.yaml': { ...before.file, updated_at: NOW_ISO },
-      'models/fraud/versions/4.yaml': edited(before, 4, { stage: 'Production', updated_at: NOW_ISO }),
+      'models/fraud/versions/4.yaml': edited(before, 4, {
+        stage: 'Production',
+        updated_at: NOW_ISO,
+        stage_updated_at: NOW_ISO,
+      }),
       'models/fraud/versions/1.yaml': edited(before, 1, archived),
       'models/fraud/versions/2.yaml': edited(before, 2, archived),
     });
@@ -260,7 +264,6 @@ describe('transitionModelVersionStage', () => {
     const change = transitionModelVersionStage(CTX, before, 3, 'Staging', true);
     expect(change.message).toBe('fraud: v3 None → Staging; archived v2');
     expect(Object.keys(filesOf(change)).sort()).toEqual([
-      'models/fraud/model.yaml',
       'models/fraud/versions/2.yaml',
       'models/fraud/versions/3.yaml',
     ]);
@@ -283,7 +286,8 @@ describe('transitionModelVersionStage', () => {
     const change = transitionModelVersionStage(CTX, fraud(), 2, 'Production', false);
     expect(change.message).toBe('fraud: v2 Production → Production');
     expect(change.after.get('fraud')!.versions.get(2)!.updated_at).toBe(NOW_ISO);
-    expect(change.after.get('fraud')!.file.updated_at).toBe(NOW_ISO);
+    expect(change.after.get('fraud')!.versions.get(2)!.stage_updated_at).toBe(NOW_ISO);
+    expect(change.after.get('fraud')!.lastUpdated).toBe(NOW_ISO);
   });
 
   it('to the stage the version is in, with archiveExisting: the others go, the version stays', () => {
@@ -311,22 +315,39 @@ describe('transitionModelVersionStage', () => {
 });
 
 describe('deleteModelVersion', () => {
-  it('deletes the file, drops the aliases that pointed at it and moves the model’s updated_at', () => {
+  it('replaces the file by a tombstone, drops the aliases that pointed at it and moves the model’s last-updated time', () => {
     const before = fraud({ aliases: { champion: 2, challenger: 3, shadow: 2 } });
     const change = deleteModelVersion(CTX, before, 2);
-    const file = { ...before.file, aliases: { challenger: 3 }, updated_at: NOW_ISO };
     expect(change.message).toBe('fraud: v2 deleted (aliases champion, shadow removed)');
-    expect(filesOf(change)).toEqual({ 'models/fraud/versions/2.yaml': null, 'models/fraud/model.yaml': file });
+    expect(filesOf(change)).toEqual({
+      'models/fraud/versions/2.yaml': null,
+      'models/fraud/deleted/2.yaml': { version: 2, deleted_at: NOW_ISO },
+      'models/fraud/aliases/champion.yaml': null,
+      'models/fraud/aliases/shadow.yaml': null,
+    });
     const versions = new Map(before.versions);
     versions.delete(2);
-    expect(change.after).toEqual(new Map([['fraud', { ...before, file, versions }]]));
+    expect(change.after).toEqual(
+      new Map([
+        [
+          'fraud',
+          {
+            ...before,
+            aliases: { challenger: 3 },
+            deleted: new Map([[2, NOW_ISO]]),
+            lastUpdated: NOW_ISO,
+            versions,
+          },
+        ],
+      ]),
+    );
     expect(change.before).toEqual(new Map([['fraud', before]]));
   });
 
   it('names no aliases when none pointed at it', () => {
     const change = deleteModelVersion(CTX, fraud(), 1);
     expect(change.message).toBe('fraud: v1 deleted');
-    expect(change.after.get('fraud')!.file.aliases).toEqual({ champion: 2 });
+    expect(change.after.get('fraud')!.aliases).toEqual({ champion: 2 });
   });
 
   it('names a dropped alias that is also an Object.prototype member', () => {
@@ -336,7 +357,8 @@ describe('deleteModelVersion', () => {
 
   it('never frees the number: after deleting the highest version, the next registration takes the one after it', () => {
     const after = deleteModelVersion(CTX, fraud(), 3).after.get('fraud')!;
-    expect(after.file.latest_version).toBe(3);
+    expect(after.latestVersion).toBe(3);
+    expect(after.deleted.has(3)).toBe(true);
     expect(createModelVersion(CTX, after, { source: 's3://b/4' }).message).toBe('fraud: v4 registered');
   });
 

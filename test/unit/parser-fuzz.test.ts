@@ -64,8 +64,6 @@ const MODEL: ModelFile = {
   name: 'fraud',
   description: 'Card fraud scoring',
   tags: { owner: 'risk-team' },
-  aliases: { champion: 7, challenger: 6 },
-  latest_version: 7,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-03-04T12:00:00.000Z',
 };

@@ -31,7 +31,7 @@ function fraud(spec: ModelSpec = {}, name = 'fraud'): ModelEntry {
 
 /** The problems `policies` find in what `change` does to fraud, on `ctx`'s branch. */
 function judge(policies: Policies | undefined, change: Change, ctx: PolicyContext = DEV, name = 'fraud') {
-  const registry: RegistryFile = policies ? { format_version: 1, policies } : { format_version: 1 };
+  const registry: RegistryFile = policies ? { format_version: 2, policies } : { format_version: 2 };
   return checkPolicies(registry, change.before.get(name), change.after.get(name) ?? undefined, ctx);
 }
 
@@ -306,8 +306,8 @@ describe('protected stages', () => {
 describe('protected aliases', () => {
   const policies: Policies = { protected: [{ branches: ['main'], aliases: ['champion'] }] };
   const problem = {
-    path: 'models/fraud/model.yaml',
-    pointer: '/aliases/champion',
+    path: 'models/fraud/aliases/champion.yaml',
+    pointer: '/version',
     message: "policy: alias 'champion' of fraud may only change on main (this is dev)",
   };
 
@@ -370,7 +370,7 @@ describe('a rename', () => {
     const change = rename();
     expect(
       checkPolicies(
-        { format_version: 1, policies: EVERY_RULE },
+        { format_version: 2, policies: EVERY_RULE },
         change.before.get('fraud'),
         change.after.get('fraud2')!,
         DEV,
@@ -380,7 +380,7 @@ describe('a rename', () => {
 
   it('would be refused if judged as a deletion and an unrelated creation, which is why it is paired', () => {
     const change = rename();
-    const registry: RegistryFile = { format_version: 1, policies: EVERY_RULE };
+    const registry: RegistryFile = { format_version: 2, policies: EVERY_RULE };
     expect(checkPolicies(registry, change.before.get('fraud'), undefined, DEV).map((p) => p.message)).toEqual([
       'policy: deleting fraud removes protected stages or aliases, which may only change on main',
     ]);
@@ -399,7 +399,7 @@ describe('a rename', () => {
     const before = fraud();
     expect(pairRenames([before], [promoted])).toEqual([[before, promoted]]);
     const policies: Policies = { protected: [{ branches: ['main'], stages: ['Production'] }] };
-    expect(checkPolicies({ format_version: 1, policies }, before, promoted, DEV)).toEqual([
+    expect(checkPolicies({ format_version: 2, policies }, before, promoted, DEV)).toEqual([
       {
         path: 'models/fraud2/versions/3.yaml',
         pointer: '/stage',

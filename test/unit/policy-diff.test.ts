@@ -3,7 +3,7 @@ import { policyChanges } from '../../src/domain/policy-diff.js';
 import type { RegistryFile } from '../../src/domain/state.js';
 
 const reg = (policies?: RegistryFile['policies']): RegistryFile =>
-  policies ? { format_version: 1, policies } : { format_version: 1 };
+  policies ? { format_version: 2, policies } : { format_version: 2 };
 
 describe('policyChanges', () => {
   it.each<[string, RegistryFile['policies'], RegistryFile['policies'], Array<[string, boolean]>]>([

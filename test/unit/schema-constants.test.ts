@@ -31,7 +31,6 @@ describe('constants restated from schemas/', () => {
     ['tag value length', MAX_TAG_VALUE_LENGTH, common.tags.additionalProperties.maxLength],
     ['alias length', MAX_ALIAS_LENGTH, common.aliasName.maxLength],
     ['version number', MAX_VERSION, common.versionNumber.maximum],
-    ['latest_version', MAX_VERSION, model.latest_version.maximum],
     ['model name length', MAX_NAME_LENGTH, model.name.maxLength],
   ])('%s: %i', (_what, constant, fromSchema) => {
     expect(constant).toBe(fromSchema);

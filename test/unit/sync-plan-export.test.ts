@@ -1,6 +1,6 @@
 // The export planner without HTTP: which REST writes recreate the registry in MLflow with the same numbers.
 import { describe, expect, it } from 'vitest';
-import type { ModelEntry, RegistryState, VersionFile } from '../../src/domain/state.js';
+import { modelEntry, type ModelEntry, type RegistryState, type VersionFile } from '../../src/domain/state.js';
 import { planExport } from '../../src/sync/plan-export.js';
 import type { MlflowSnapshot, SnapshotModel } from '../../src/sync/snapshot.js';
 
@@ -18,21 +18,27 @@ function v(n: number, extra: Partial<VersionFile> = {}): VersionFile {
   };
 }
 
+/** A model whose numbers up to `latest` without a version are tombstones. */
 function entry(
   name: string,
   latest: number,
   versions: VersionFile[],
-  extra: Partial<ModelEntry['file']> = {},
+  extra: Partial<ModelEntry['file']> & { aliases?: Record<string, number> } = {},
 ): ModelEntry {
-  return {
+  const { aliases = {}, ...fields } = extra;
+  const deleted = new Map<number, string>();
+  for (let n = 1; n <= latest; n++) if (!versions.some((x) => x.version === n)) deleted.set(n, AT);
+  return modelEntry({
     dir: name,
-    file: { name, latest_version: latest, created_at: AT, updated_at: AT, ...extra },
+    file: { name, created_at: AT, updated_at: AT, ...fields },
     versions: new Map(versions.map((x) => [x.version, x])),
-  };
+    aliases,
+    deleted,
+  });
 }
 
 const state = (...e: ModelEntry[]): RegistryState => ({
-  registry: { format_version: 1 },
+  registry: { format_version: 2 },
   models: new Map(e.map((x) => [x.file.name, x])),
 });
 

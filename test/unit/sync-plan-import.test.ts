@@ -51,7 +51,7 @@ function snapshot(...models: SnapshotModel[]): MlflowSnapshot {
 }
 
 function stateOf(...entries: ModelEntry[]): RegistryState {
-  return { registry: { format_version: 1 }, models: new Map(entries.map((e) => [e.file.name, e])) };
+  return { registry: { format_version: 2 }, models: new Map(entries.map((e) => [e.file.name, e])) };
 }
 
 /** The registry as a previous import left it, with the record that import wrote. */
@@ -92,19 +92,23 @@ const fraud = () =>
 
 describe('targetOf: MLflow wire form → the documents', () => {
   it('keeps exact numbers with gaps, timestamps, tag order; drops aliases of deleted versions with a note', () => {
-    const t = targetOf(fraud(), 0);
+    const t = targetOf(fraud(), undefined);
     expect(t.problems).toEqual([]);
     expect(t.notes).toEqual(['fraud: alias old points to v3, which MLflow has deleted: not imported']);
     expect([...t.entry.versions.keys()]).toEqual([1, 2, 4]);
     expect(t.entry.file).toEqual({
       name: 'fraud',
-      latest_version: 4,
       created_at: iso(T),
       updated_at: iso(T + 60_000),
       description: 'Card fraud',
       tags: { team: 'risk' },
-      aliases: { champion: 2 },
     });
+    expect(t.entry.aliases).toEqual({ champion: 2 });
+    // v3, deleted in MLflow, keeps its number as a tombstone dated with MLflow's last update, so the derived
+    // last-updated time is MLflow's.
+    expect(t.entry.deleted).toEqual(new Map([[3, iso(T + 60_000)]]));
+    expect(t.entry.latestVersion).toBe(4);
+    expect(t.entry.lastUpdated).toBe(iso(T + 60_000));
     const v2 = t.entry.versions.get(2)!;
     expect(Object.keys(v2.tags!)).toEqual(['b', 'a']);
     expect(v2).toMatchObject({ version: 2, stage: 'Production', status: 'READY', created_at: iso(T + 2000) });
@@ -115,8 +119,10 @@ describe('targetOf: MLflow wire form → the documents', () => {
   it('latest_version never goes below a number git has seen; a copy keeps its download location; user ids stay', () => {
     const m = model('copy', [version('copy', 1, { source: 'models:/fraud/2', user_id: 'ana' })]);
     m.storage.set(1, 's3://b/fraud/2');
-    const t = targetOf(m, 7);
-    expect(t.entry.file.latest_version).toBe(7);
+    const seen = targetOf(model('copy', [version('copy', 7)]), undefined).entry;
+    const t = targetOf(m, seen);
+    expect(t.entry.latestVersion).toBe(7);
+    expect([...t.entry.deleted.keys()]).toEqual([2, 3, 4, 5, 6, 7]);
     expect(t.entry.versions.get(1)).toMatchObject({
       source: 'models:/fraud/2',
       storage_location: 's3://b/fraud/2',
@@ -128,11 +134,11 @@ describe('targetOf: MLflow wire form → the documents', () => {
     ['team/fraud', 'name must not contain a path separator'],
     ['zero\u200bwidth', 'name must not contain invisible or bidirectional formatting characters'],
   ])('a name mreg cannot store (%j) is a problem, not a document', (name, problem) => {
-    expect(targetOf(model(name, [version(name, 1)]), 0).problems[0]).toContain(problem);
+    expect(targetOf(model(name, [version(name, 1)]), undefined).problems[0]).toContain(problem);
   });
 
   it('a value the schema refuses is a problem naming the version and field', () => {
-    const t = targetOf(model('m', [version('m', 1, { tags: [{ key: 'bad key!', value: 'x' }] })]), 0);
+    const t = targetOf(model('m', [version('m', 1, { tags: [{ key: 'bad key!', value: 'x' }] })]), undefined);
     expect(t.problems.join()).toMatch(/^v1 tags/);
   });
 });
@@ -167,8 +173,9 @@ describe('planImport: what to write, model by model', () => {
     expect(plan.steps.map((st) => stepSubject(st))).toEqual(['fraud: v1 deleted; v4 None → Staging; v5 registered']);
     const change = stepChange(plan.steps[0]!, after.server);
     expect([...change.deletes]).toEqual(['models/fraud/versions/1.yaml']);
+    // Only the files of what changed: model.yaml is untouched, v1 leaves a tombstone.
     expect([...change.writes.keys()].sort()).toEqual([
-      'models/fraud/model.yaml',
+      'models/fraud/deleted/1.yaml',
       'models/fraud/versions/4.yaml',
       'models/fraud/versions/5.yaml',
     ]);
@@ -194,7 +201,9 @@ describe('planImport: what to write, model by model', () => {
     again.versions.get(1)!.creation_timestamp = T + 500_001;
     again.versions.get(1)!.last_updated_timestamp = T + 500_001;
     const plan = planImport(snapshot(again), state, record);
-    expect(plan.steps[0]!.target!.file.latest_version).toBe(1);
+    expect(plan.steps[0]!.target!.latestVersion).toBe(1);
+    // The old model's tombstones go with it.
+    expect(stepChange(plan.steps[0]!, 'x').deletes).toContain('models/fraud/deleted/3.yaml');
   });
 
   const edited = (state: RegistryState): RegistryState => {
@@ -243,7 +252,7 @@ describe('planImport: what to write, model by model', () => {
     expect(fingerprintMlflow(a)).toBe(fingerprintMlflow(b));
     b.model.tags = [{ key: 'x', value: '1' }, ...b.model.tags!];
     expect(fingerprintMlflow(a)).not.toBe(fingerprintMlflow(b));
-    const e = targetOf(fraud(), 0).entry;
+    const e = targetOf(fraud(), undefined).entry;
     const shuffled: ModelEntry = { ...e, file: Object.fromEntries(Object.entries(e.file).reverse()) as typeof e.file };
     expect(fingerprintEntry(shuffled)).toBe(fingerprintEntry(e));
   });
@@ -252,7 +261,8 @@ describe('planImport: what to write, model by model', () => {
     const s = snapshot(fraud(), model('churn', [version('churn', 1)]));
     const change = stepsChange(planImport(s, stateOf(), undefined).steps, s.server);
     expect(change.message.split('\n')[0]).toBe('import from MLflow server http://mlflow.test: 2 models, 4 versions');
-    expect(change.writes.size).toBe(6);
+    // 2 model files, 4 versions, fraud's alias and its tombstone for v3.
+    expect(change.writes.size).toBe(8);
     expect([...change.after.keys()].sort()).toEqual(['churn', 'fraud']);
   });
 });

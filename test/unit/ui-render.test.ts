@@ -8,7 +8,7 @@ import { versionsPage } from '../../src/daemon/ui/pages/model.js';
 import { mregCommand, ph, shellQuote } from '../../src/daemon/ui/shell.js';
 import { summarize } from '../../src/daemon/ui/summaries.js';
 import { Links, modelPath, versionPath, withQuery } from '../../src/daemon/ui/view.js';
-import type { ModelEntry, VersionFile } from '../../src/domain/state.js';
+import { modelEntry, type ModelEntry, type VersionFile } from '../../src/domain/state.js';
 
 describe('html template', () => {
   it('escapes every interpolation: text, attributes and both quote characters', () => {
@@ -217,16 +217,15 @@ describe('versions table paging', () => {
         updated_at: '2026-01-01T00:00:00.000Z',
       });
     const latest = Math.max(0, ...numbers);
-    return {
+    // The numbers below the highest without a version were deleted: their tombstones.
+    const deleted = new Map<number, string>();
+    for (let n = 1; n <= latest; n++) if (!versions.has(n)) deleted.set(n, '2026-01-01T00:00:00.000Z');
+    return modelEntry({
       dir: 'm',
-      file: {
-        name: 'm',
-        latest_version: latest,
-        created_at: '2026-01-01T00:00:00.000Z',
-        updated_at: '2026-01-01T00:00:00.000Z',
-      },
+      file: { name: 'm', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
       versions,
-    };
+      deleted,
+    });
   }
   it('walks down from latest_version skipping deleted numbers, or up from 1, or slices a stage', () => {
     const e = entry([1, 2, 4, 5, 7, 8, 9], (n) => (n % 2 ? 'Staging' : 'None'));

@@ -54,7 +54,7 @@ function findVersion(state: RegistryState, p: Params): { entry: ModelEntry; v: V
 
 function getModelVersion(state: RegistryState, p: Params): Reply {
   const { entry, v } = findVersion(state, p);
-  return ok({ model_version: toMlflowModelVersion(entry.file, v) });
+  return ok({ model_version: toMlflowModelVersion(entry, v) });
 }
 
 function getDownloadUri(state: RegistryState, p: Params): Reply {
@@ -67,7 +67,7 @@ function getByAlias(state: RegistryState, p: Params): Reply {
   const alias = stringParam(p, 'alias', true);
   const entry = state.models.get(name);
   const v = modelVersionByAlias(entry, name, alias);
-  return ok({ model_version: toMlflowModelVersion(entry!.file, v) });
+  return ok({ model_version: toMlflowModelVersion(entry!, v) });
 }
 
 function getLatest(state: RegistryState, p: Params): Reply {
@@ -76,7 +76,7 @@ function getLatest(state: RegistryState, p: Params): Reply {
   const entry = state.models.get(name);
   if (!entry) throw modelNotFound(name);
   const versions = getLatestVersions(entry, stages);
-  return ok(versions.length ? { model_versions: versions.map((v) => toMlflowModelVersion(entry.file, v)) } : {});
+  return ok(versions.length ? { model_versions: versions.map((v) => toMlflowModelVersion(entry, v)) } : {});
 }
 
 function searchQuery(p: Params): SearchQuery {

@@ -1,6 +1,6 @@
 // What the list and model pages need about each model, computed once per model entry (a reload that does not
 // touch a model keeps its entry, so its summary survives) rather than once per request.
-import type { ModelEntry, RegistryState } from '../../domain/state.js';
+import { sortedAliases, type ModelEntry, type RegistryState } from '../../domain/state.js';
 import { STAGES, type Stage } from '../../domain/stages.js';
 import { toMs } from '../../domain/time.js';
 
@@ -32,7 +32,7 @@ export function summarize(entry: ModelEntry): ModelSummary {
   }
   for (const s of STAGES) stages[s].sort((a, b) => b - a);
   const aliasesByVersion = new Map<number, string[]>();
-  for (const [alias, v] of Object.entries(entry.file.aliases ?? {})) {
+  for (const [alias, v] of sortedAliases(entry)) {
     const list = aliasesByVersion.get(v);
     if (list) list.push(alias);
     else aliasesByVersion.set(v, [alias]);
@@ -45,7 +45,7 @@ export function summarize(entry: ModelEntry): ModelSummary {
     byStage: stages,
     aliasesByVersion,
     created_ms: toMs(entry.file.created_at),
-    updated_ms: toMs(entry.file.updated_at),
+    updated_ms: toMs(entry.lastUpdated),
   };
   byEntry.set(entry, summary);
   return summary;

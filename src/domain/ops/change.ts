@@ -1,8 +1,19 @@
 // A planned write: the documents to write and the paths to delete, plus the models as they will be.
-import { dirModelFile, dirPath, dirVersionFile } from '../layout.js';
-import type { ModelEntry, ModelFile, VersionFile } from '../state.js';
+import { dirAliasFile, dirModelFile, dirPath, dirTombstoneFile, dirVersionFile } from '../layout.js';
+import {
+  modelEntry,
+  type AliasFile,
+  type ModelEntry,
+  type ModelFile,
+  type TombstoneFile,
+  type VersionFile,
+} from '../state.js';
 
-type Doc = { kind: 'model'; doc: ModelFile } | { kind: 'version'; doc: VersionFile };
+export type Doc =
+  | { kind: 'model'; doc: ModelFile }
+  | { kind: 'version'; doc: VersionFile }
+  | { kind: 'alias'; doc: AliasFile }
+  | { kind: 'tombstone'; doc: TombstoneFile };
 
 export interface Change {
   /** One-line commit subject, e.g. `fraud: v7 Staging → Production`. */
@@ -37,9 +48,15 @@ export class Draft {
     if (before && !this.change.before.has(name)) this.change.before.set(name, before);
   }
 
-  putModel(entry: ModelEntry, before?: ModelEntry): void {
+  /** Records the model as the change leaves it, without writing any of its files. */
+  setAfter(entry: ModelEntry, before?: ModelEntry): void {
     this.touch(before, entry.file.name);
     this.change.after.set(entry.file.name, entry);
+  }
+
+  /** Records the model as the change leaves it and writes its model.yaml (a model-level field changed). */
+  putModel(entry: ModelEntry, before?: ModelEntry): void {
+    this.setAfter(entry, before);
     this.change.writes.set(dirModelFile(entry.dir), { kind: 'model', doc: entry.file });
   }
 
@@ -47,8 +64,29 @@ export class Draft {
     this.change.writes.set(dirVersionFile(entry.dir, v.version), { kind: 'version', doc: v });
   }
 
-  deleteVersion(entry: ModelEntry, n: number): void {
+  putAlias(entry: ModelEntry, alias: string, version: number): void {
+    this.change.writes.set(dirAliasFile(entry.dir, alias), { kind: 'alias', doc: { alias, version } });
+  }
+
+  deleteAlias(entry: ModelEntry, alias: string): void {
+    this.change.deletes.add(dirAliasFile(entry.dir, alias));
+  }
+
+  /** Removes a version's file and leaves its tombstone, so its number is never reused. */
+  deleteVersion(entry: ModelEntry, n: number, deletedAt: string): void {
     this.change.deletes.add(dirVersionFile(entry.dir, n));
+    this.putTombstone(entry, n, deletedAt);
+  }
+
+  removeTombstone(entry: ModelEntry, n: number): void {
+    this.change.deletes.add(dirTombstoneFile(entry.dir, n));
+  }
+
+  putTombstone(entry: ModelEntry, n: number, deletedAt: string): void {
+    this.change.writes.set(dirTombstoneFile(entry.dir, n), {
+      kind: 'tombstone',
+      doc: { version: n, deleted_at: deletedAt },
+    });
   }
 
   deleteModel(before: ModelEntry): void {
@@ -58,10 +96,23 @@ export class Draft {
   }
 }
 
+/** The entry with its versions edited; the derived values follow (a number, once assigned, stays counted). */
 export function withVersions(entry: ModelEntry, edit: (m: Map<number, VersionFile>) => void): ModelEntry {
   const versions = new Map(entry.versions);
   edit(versions);
-  return { ...entry, versions };
+  return rederive({ ...entry, versions });
+}
+
+/**
+ * An entry whose parts a planner changed, with latestVersion and lastUpdated carried forward: they never go
+ * back (the old values came from files a partial load may not have read), and grow with what the parts add.
+ */
+export function rederive(entry: ModelEntry): ModelEntry {
+  const fresh = modelEntry({ ...entry, numbers: [entry.latestVersion] });
+  return {
+    ...fresh,
+    lastUpdated: fresh.lastUpdated > entry.lastUpdated ? fresh.lastUpdated : entry.lastUpdated,
+  };
 }
 
 /**

@@ -3,9 +3,10 @@ import { RegistryError } from '../../errors.js';
 import { encodeName } from '../names.js';
 import { versionNotFound } from '../queries.js';
 import { normalizeTags, validateAliasName, validateTagKey, validateTagValue } from '../rules.js';
-import { ownValue, type ModelEntry, type ModelFile } from '../state.js';
+import { MAX_DIR_LENGTH } from '../names.js';
+import { modelEntry, ownValue, type ModelEntry, type ModelFile } from '../state.js';
 import { toIso } from '../time.js';
-import { Draft, type Change, type OpContext } from './change.js';
+import { Draft, rederive, type Change, type OpContext } from './change.js';
 
 function alreadyExists(name: string): RegistryError {
   return RegistryError.alreadyExists(`Registered Model (name=${name}) already exists.`, { name });
@@ -24,11 +25,11 @@ export function createRegisteredModel(
   const tags = normalizeTags(input.tags);
   if (existing) throw alreadyExists(input.name);
   const at = toIso(ctx.now);
-  const file: ModelFile = { name: input.name, latest_version: 0, created_at: at, updated_at: at };
+  const file: ModelFile = { name: input.name, created_at: at, updated_at: at };
   if (input.description) file.description = input.description;
   if (Object.keys(tags).length) file.tags = tags;
   const draft = new Draft(`${input.name}: created`);
-  draft.putModel({ dir: encodeName(input.name), file, versions: new Map() });
+  draft.putModel(modelEntry({ dir: encodeName(input.name), file }));
   return draft.change;
 }
 
@@ -42,7 +43,7 @@ export function updateRegisteredModel(
   if (description) file.description = description;
   else delete file.description;
   const draft = new Draft(`${entry.file.name}: description ${description ? 'updated' : 'cleared'}`);
-  draft.putModel({ ...entry, file }, entry);
+  draft.putModel(rederive({ ...entry, file }), entry);
   return draft.change;
 }
 
@@ -63,15 +64,19 @@ export function renameRegisteredModel(
   }
   if (target) throw alreadyExists(newName);
   const at = toIso(ctx.now);
-  const renamed: ModelEntry = {
+  const renamed = rederive({
+    ...entry,
     dir: encodeName(newName),
     file: { ...entry.file, name: newName, updated_at: at },
     versions: new Map([...entry.versions].map(([n, v]) => [n, { ...v, updated_at: at }])),
-  };
+  });
   const draft = new Draft(`${entry.file.name}: renamed to ${newName}`);
   draft.deleteModel(entry);
   draft.putModel(renamed);
+  // The folder moves whole: versions, aliases and tombstones (so numbers stay never reused).
   for (const v of renamed.versions.values()) draft.putVersion(renamed, v);
+  for (const [alias, n] of Object.entries(renamed.aliases)) draft.putAlias(renamed, alias, n);
+  for (const [n, at] of renamed.deleted) draft.putTombstone(renamed, n, at);
   return draft.change;
 }
 
@@ -114,22 +119,28 @@ export function setRegisteredModelAlias(
   version: number,
 ): Change | null {
   validateAliasName(alias, { forSet: true });
+  if (encodeName(alias).length > MAX_DIR_LENGTH) {
+    // Its file name: each non-ASCII letter takes several characters once encoded.
+    throw RegistryError.invalid(`Alias name '${alias}' is too long for a file name once encoded.`, { alias });
+  }
   if (!entry.versions.has(version)) throw versionNotFound(entry.file.name, version);
-  const previous = ownValue(entry.file.aliases, alias);
+  const previous = ownValue(entry.aliases, alias);
   if (previous === version) return null;
   const draft = new Draft(`${entry.file.name}: alias ${alias} → v${version}${previous ? ` (was v${previous})` : ''}`);
-  draft.putModel({ ...entry, file: { ...entry.file, aliases: { ...entry.file.aliases, [alias]: version } } }, entry);
+  draft.setAfter({ ...entry, aliases: { ...entry.aliases, [alias]: version } }, entry);
+  draft.putAlias(entry, alias, version);
   return draft.change;
 }
 
 /** Removes an alias; an absent alias is a no-op (null). */
 export function deleteRegisteredModelAlias(_ctx: OpContext, entry: ModelEntry, alias: unknown): Change | null {
   validateAliasName(alias, { forSet: false });
-  const was = ownValue(entry.file.aliases, alias);
+  const was = ownValue(entry.aliases, alias);
   if (was === undefined) return null;
-  const aliases = { ...entry.file.aliases };
+  const aliases = { ...entry.aliases };
   delete aliases[alias];
   const draft = new Draft(`${entry.file.name}: alias ${alias} deleted (was v${was})`);
-  draft.putModel({ ...entry, file: { ...entry.file, aliases } }, entry);
+  draft.setAfter({ ...entry, aliases }, entry);
+  draft.deleteAlias(entry, alias);
   return draft.change;
 }

@@ -23,15 +23,16 @@ export interface CreateVersionInput {
 }
 
 /**
- * Registers the next version: number = latest_version + 1, so numbers are never reused.
- * `entry` needs only its model file: existing versions are not read.
+ * Registers the next version: number = latestVersion + 1 (live and deleted numbers), so numbers are never
+ * reused. Writes only the new version's file: two registrations on two branches conflict only when they claim
+ * the same number. `entry` needs its numbers, not its versions' contents.
  * @throws INVALID_PARAMETER_VALUE for a missing or unsafe source or bad tags.
  */
 export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: CreateVersionInput): Change {
   validateSource(input.source);
   const tags = normalizeTags(input.tags);
   const at = toIso(ctx.now);
-  const n = entry.file.latest_version + 1;
+  const n = entry.latestVersion + 1;
   const v: VersionFile = {
     version: n,
     source: input.source,
@@ -49,11 +50,9 @@ export function createModelVersion(ctx: OpContext, entry: ModelEntry, input: Cre
   if (input.digest) v.digest = input.digest;
   if (input.codeCommit) v.code_commit = input.codeCommit;
   if (input.dataset) v.dataset = input.dataset;
-  const after = withVersions({ ...entry, file: { ...entry.file, latest_version: n, updated_at: at } }, (m) =>
-    m.set(n, v),
-  );
+  const after = withVersions(entry, (m) => m.set(n, v));
   const draft = new Draft(`${entry.file.name}: v${n} registered`);
-  draft.putModel(after, entry);
+  draft.setAfter(after, entry);
   draft.putVersion(after, v);
   return draft.change;
 }
@@ -116,12 +115,13 @@ export function transitionModelVersionStage(
   }
   const at = toIso(ctx.now);
   const archived: number[] = [];
-  const after = withVersions({ ...entry, file: { ...entry.file, updated_at: at } }, (m) => {
-    m.set(version, { ...current, stage, updated_at: at });
+  // stage_updated_at is what the model's last-updated time derives a transition from (model.yaml is not written).
+  const after = withVersions(entry, (m) => {
+    m.set(version, { ...current, stage, updated_at: at, stage_updated_at: at });
     if (!archiveExisting) return;
     for (const [n, v] of entry.versions) {
       if (n !== version && v.stage === stage) {
-        m.set(n, { ...v, stage: 'Archived', updated_at: at });
+        m.set(n, { ...v, stage: 'Archived', updated_at: at, stage_updated_at: at });
         archived.push(n);
       }
     }
@@ -129,24 +129,29 @@ export function transitionModelVersionStage(
   archived.sort((a, b) => a - b);
   const suffix = archived.length ? `; archived ${archived.map((n) => `v${n}`).join(', ')}` : '';
   const draft = new Draft(`${entry.file.name}: v${version} ${current.stage} → ${stage}${suffix}`);
-  draft.putModel(after, entry);
+  draft.setAfter(after, entry);
   draft.putVersion(after, after.versions.get(version)!);
   for (const n of archived) draft.putVersion(after, after.versions.get(n)!);
   return draft.change;
 }
 
-/** Deletes a version: its file goes, aliases pointing at it go, the model's updated_at moves; the number is never reused. */
+/**
+ * Deletes a version: its file goes and a tombstone (deleted/<n>.yaml, with the time) takes its place, so the
+ * number is never reused and the model's last-updated time moves; aliases pointing at it go.
+ */
 export function deleteModelVersion(ctx: OpContext, entry: ModelEntry, version: number): Change {
   requireVersion(entry, version);
-  const aliases = Object.fromEntries(Object.entries(entry.file.aliases ?? {}).filter(([, v]) => v !== version));
-  const dropped = Object.keys(entry.file.aliases ?? {}).filter((a) => !Object.hasOwn(aliases, a));
-  const file = { ...entry.file, aliases, updated_at: toIso(ctx.now) };
-  const after = withVersions({ ...entry, file }, (m) => m.delete(version));
+  const at = toIso(ctx.now);
+  const aliases = Object.fromEntries(Object.entries(entry.aliases).filter(([, v]) => v !== version));
+  const dropped = Object.keys(entry.aliases).filter((a) => !Object.hasOwn(aliases, a));
+  const deleted = new Map(entry.deleted).set(version, at);
+  const after = withVersions({ ...entry, aliases, deleted }, (m) => m.delete(version));
   const draft = new Draft(
     `${entry.file.name}: v${version} deleted${dropped.length ? ` (aliases ${dropped.join(', ')} removed)` : ''}`,
   );
-  draft.putModel(after, entry);
-  draft.deleteVersion(entry, version);
+  draft.setAfter(after, entry);
+  draft.deleteVersion(entry, version, at);
+  for (const a of dropped) draft.deleteAlias(entry, a);
   return draft.change;
 }
 

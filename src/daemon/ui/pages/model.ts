@@ -3,7 +3,7 @@
 // from the per-stage lists summarised once per model), never sorted per request.
 import { modelFilePath } from '../../../domain/layout.js';
 import { parseStage, STAGES, type Stage } from '../../../domain/stages.js';
-import type { ModelEntry, VersionFile } from '../../../domain/state.js';
+import { sortedAliases, type ModelEntry, type VersionFile } from '../../../domain/state.js';
 import { formatCount, plural, timeTag } from '../format.js';
 import { html, type Html } from '../html.js';
 import { commandsPanel, crumbs, kvTable, page, pager, stageBadge } from '../layout.js';
@@ -37,7 +37,7 @@ export function versionsPage(
   }
   const out: VersionFile[] = [];
   let seen = 0;
-  const top = Math.max(entry.file.latest_version, s.latest ?? 0);
+  const top = Math.max(entry.latestVersion, s.latest ?? 0);
   for (let k = 0; k < top && out.length < size; k++) {
     const v = entry.versions.get(ascending ? k + 1 : top - k);
     if (!v) continue;
@@ -84,7 +84,7 @@ export function modelPage(view: View, name: string): Rendered {
   const here = (q: { stage?: Stage | undefined; order?: string | undefined; page?: number | undefined }) =>
     view.links.model(name, q);
 
-  const aliases = Object.entries(m.aliases ?? {});
+  const aliases = sortedAliases(entry);
   const aliasRows = aliases.map(([a, v]): [string, Html] => {
     const ver = entry.versions.get(v);
     return [

@@ -2,6 +2,7 @@
 // page, filter and order in the URL. A filter MLflow rejects shows MLflow's message (400), not a crash.
 import { isRegistryError } from '../../../errors.js';
 import { pageByNumber, selectModels } from '../../../domain/search.js';
+import { sortedAliases } from '../../../domain/state.js';
 import { formatCount, timeTag } from '../format.js';
 import { html, raw, type Html } from '../html.js';
 import { commandsPanel, emptyState, page, pager, tagChips } from '../layout.js';
@@ -45,7 +46,7 @@ function stageVersions(view: View, s: ModelSummary, stage: 'Staging' | 'Producti
 }
 
 function aliasChips(view: View, s: ModelSummary): Html {
-  const aliases = Object.entries(s.entry.file.aliases ?? {});
+  const aliases = sortedAliases(s.entry);
   if (aliases.length === 0) return html`<span class="muted">—</span>`;
   const shown = aliases.slice(0, 4);
   return html`<span class="chips">${shown.map(
@@ -57,7 +58,7 @@ function aliasChips(view: View, s: ModelSummary): Html {
 function row(view: View, s: ModelSummary): Html {
   // `none` marks an empty cell, which narrow screens leave out of the row's card.
   const none = (empty: boolean): string => (empty ? ' none' : '');
-  const hasAliases = Object.keys(s.entry.file.aliases ?? {}).length > 0;
+  const hasAliases = Object.keys(s.entry.aliases).length > 0;
   return html`<tr>
 <td class="name" data-label="Name"><a href="${view.links.model(s.name)}">${s.name}</a></td>
 <td class="nowrap${none(s.latest === undefined)}" data-label="Latest">${s.latest !== undefined ? html`<a href="${view.links.version(s.name, s.latest)}">Version ${s.latest}</a>` : html`<span class="muted">—</span>`}</td>
@@ -65,7 +66,7 @@ function row(view: View, s: ModelSummary): Html {
 <td class="${none(s.byStage.Production.length === 0)}" data-label="Production">${stageVersions(view, s, 'Production')}</td>
 <td class="${none(!hasAliases)}" data-label="Aliases">${aliasChips(view, s)}</td>
 <td class="${none(Object.keys(s.tags).length === 0)}" data-label="Tags">${tagChips(s.tags, 3)}</td>
-<td class="time" data-label="Modified">${timeTag(s.entry.file.updated_at)}</td>
+<td class="time" data-label="Modified">${timeTag(s.entry.lastUpdated)}</td>
 </tr>`;
 }
 

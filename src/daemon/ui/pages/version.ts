@@ -49,7 +49,7 @@ function parseVersionNumber(segment: string): number | undefined {
 }
 
 function neighbour(entry: ModelEntry, n: number, step: 1 | -1): number | undefined {
-  const top = entry.file.latest_version;
+  const top = entry.latestVersion;
   for (let k = n + step, i = 0; k >= 1 && k <= top && i < NEIGHBOUR_SCAN; k += step, i++)
     if (entry.versions.has(k)) return k;
   return undefined;
@@ -113,7 +113,7 @@ export async function versionPage(view: View, name: string, segment: string): Pr
     const why =
       n === undefined
         ? html`<strong>${segment}</strong> is not a version number.`
-        : n <= entry.file.latest_version
+        : n <= entry.latestVersion
           ? html`Version ${n} of <strong>${name}</strong> was deleted${view.travel ? ' before this commit' : ''}: see <a href="${view.links.history({ model: name })}">the model's activity</a>.`
           : html`<strong>${name}</strong> has no version ${n}${latest !== undefined ? html` (the latest is <a href="${view.links.version(name, latest)}">version ${latest}</a>)` : ''}.`;
     return errorPage(view, 404, 'Version not found', why, path);
