@@ -21,7 +21,7 @@ const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'no
 /**
  * Each policy rule that differs between two registry.yaml documents, in the schema's order, with whether it
  * was relaxed. Keys other than `policies` (name, description, webhooks) are not policies and are not listed.
- * @example policyChanges({ format_version: 1, policies: { max_versions_per_stage: { Production: 1 } } }, { format_version: 1 })
+ * @example policyChanges({ format_version: 2, policies: { max_versions_per_stage: { Production: 1 } } }, { format_version: 2 })
  *   // → [{ rule: 'max_versions_per_stage.Production', before: 'at most 1', after: 'no limit', relaxed: true }]
  */
 export function policyChanges(before: RegistryFile, after: RegistryFile): PolicyChange[] {

@@ -79,7 +79,7 @@ describe.skipIf(skipReason !== undefined)('the MLflow Python client against mreg
       const { writeFile } = await import('node:fs/promises');
       await writeFile(
         path.join(dir, 'registry.yaml'),
-        'format_version: 1\ngateway:\n  stages: [None, Staging, Archived]\n',
+        'format_version: 2\ngateway:\n  stages: [None, Staging, Archived]\n',
       );
       await git(dir, 'commit', '-qam', 'Production through pull requests only');
       const refused = await run(

@@ -253,7 +253,7 @@ describe('sharp edges', { timeout: 180_000 }, () => {
     await git(dir, 'checkout', '-q', '-b', 'loosen');
     // The registry file as canonical YAML, as an editor of the pull request would leave it.
     const loosened = {
-      format_version: 1,
+      format_version: 2,
       policies: { max_versions_per_stage: { Production: 2 }, required_fields: { Production: ['digest' as const] } },
     };
     await writeFile(path.join(dir, 'registry.yaml'), stringifyDocument('registry', loosened));

@@ -11,7 +11,7 @@ async function setup(registry: Record<string, unknown> = {}) {
   const { dir, registry: reg } = await freshRegistry();
   if (Object.keys(registry).length) {
     const { stringify } = await import('yaml');
-    await writeFile(path.join(dir, 'registry.yaml'), stringify({ format_version: 1, ...registry }));
+    await writeFile(path.join(dir, 'registry.yaml'), stringify({ format_version: 2, ...registry }));
     await git(dir, 'commit', '-qam', 'rules');
   }
   await reg.createRegisteredModel('fraud');
@@ -240,7 +240,7 @@ describe('gateway: governance in registry.yaml', () => {
     expect(r.body.message).toContain('policy: fraud v1 may enter Production only from Staging');
     // Governance changes in git apply to the next write, without a restart.
     const { stringify } = await import('yaml');
-    await writeFile(path.join(dir, 'registry.yaml'), stringify({ format_version: 1, gateway: { stages: [] } }));
+    await writeFile(path.join(dir, 'registry.yaml'), stringify({ format_version: 2, gateway: { stages: [] } }));
     await git(dir, 'commit', '-qam', 'lock the gateway out of stages');
     const s = await gw.call(
       'POST',

@@ -115,8 +115,8 @@ function registryChanges(
   op: Operation,
 ): Array<{ rule?: string; before: string; after: string; relaxed: boolean; text: string }> {
   if (op.op !== 'registry_changed') return [];
-  const before = (op.before ?? { format_version: 1 }) as RegistryFile;
-  const after = (op.after ?? { format_version: 1 }) as RegistryFile;
+  const before = (op.before ?? { format_version: 2 }) as RegistryFile;
+  const after = (op.after ?? { format_version: 2 }) as RegistryFile;
   const out: Array<{ rule?: string; before: string; after: string; relaxed: boolean; text: string }> = policyChanges(
     before,
     after,
