@@ -1,4 +1,4 @@
-// Reads a whole MLflow registry over REST: two paged searches (models, then versions), the download URI of
+// Reads a whole MLflow registry over REST: two paged searches (models and versions, at once), the download URI of
 // each copied version, and — before the import deletes anything — a direct look-up of every model or version
 // the searches did not list, because offset-based paging can miss a row that moved while it was paging.
 import { parseModelVersion, parseRegisteredModel, WireShapeError } from '../mlflow/from-wire.js';
@@ -32,12 +32,23 @@ function parsed<T>(client: MlflowHttpClient, what: string, fn: () => T): T {
 
 /** Every registered model and live model version the server lists. */
 export async function readMlflowRegistry(client: MlflowHttpClient, progress?: ReadProgress): Promise<MlflowSnapshot> {
-  const rawModels = await client.searchAll(
-    'registered-models/search',
-    'registered_models',
-    {},
-    { pageSize: MODELS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('models', n) },
-  );
+  // Both listings at once: the models' pages cost MLflow far more than the versions' (it loads each model's
+  // latest versions), so the version pages fill the server's idle workers. A version of a model created after
+  // the model listing is left for the next import, as is one the version listing missed while paging.
+  const [rawModels, rawVersions] = await Promise.all([
+    client.searchAll(
+      'registered-models/search',
+      'registered_models',
+      {},
+      { pageSize: MODELS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('models', n) },
+    ),
+    client.searchAll(
+      'model-versions/search',
+      'model_versions',
+      {},
+      { pageSize: VERSIONS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('versions', n) },
+    ),
+  ]);
   const models = new Map<string, SnapshotModel>();
   rawModels.forEach((raw, i) => {
     const model = parsed(client, 'GET registered-models/search', () =>
@@ -45,12 +56,6 @@ export async function readMlflowRegistry(client: MlflowHttpClient, progress?: Re
     );
     models.set(model.name, { model, versions: new Map(), storage: new Map() });
   });
-  const rawVersions = await client.searchAll(
-    'model-versions/search',
-    'model_versions',
-    {},
-    { pageSize: VERSIONS_PAGE, parallel: PARALLEL_PAGES, onPage: (n) => progress?.('versions', n) },
-  );
   rawVersions.forEach((raw, i) => {
     const v = parsed(client, 'GET model-versions/search', () => parseModelVersion(raw, `$.model_versions[${i}]`));
     // A version of a model created after the model listing: the next import will see both.
