@@ -4,12 +4,12 @@
 // reviewer who promotes a version on a branch, checked as the CI job checks it; the pipeline registering again
 // meanwhile; the branch updated and merged as a host merges it (cleanly: format 2); and a replica that
 // follows the remote and serves the promoted stage through MLflow's REST API and /api/v1/resolve.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { cliEnv, mregOk } from '../helpers/cli.js';
 import { git as gitHere, run, tempDir } from '../helpers/registry.js';
-import { FAKE_SSH, serveProcess, untilServing } from '../helpers/remotes.js';
+import { FAKE_SSH, serveProcess, startAuthGitServer, untilServing } from '../helpers/remotes.js';
 
 interface Transport {
   name: string;
@@ -42,8 +42,14 @@ describe.each(TRANSPORTS)('team registry walkthrough over $name', (t) => {
     const git = async (dir: string, ...args: string[]) =>
       (await run('git', args, { cwd: dir, env: cliEnv(env) })).stdout;
 
-    // 1. The bare remote, made on the git host.
-    await mregOk(['init', '--bare', bare], { cwd: root, env });
+    // 1. The bare remote. Over ssh: made in place on the server. Over file://: as on a git host, an empty
+    //    repository there, and a registry made locally and pushed into it.
+    if (t.name.startsWith('ssh')) await mregOk(['init', '--bare', bare], { cwd: root, env });
+    else {
+      await git(root, 'init', '-q', '--bare', '--initial-branch=main', bare); // a host's default branch
+      await mregOk(['init', '--bare', 'registry.git'], { cwd: root, env });
+      await git(root, '-C', 'registry.git', 'push', '-q', url, 'main');
+    }
 
     // 2. The pipeline clones it and registers, pushing each registration.
     await git(root, 'clone', '-q', url, pipeline);
@@ -57,10 +63,13 @@ describe.each(TRANSPORTS)('team registry walkthrough over $name', (t) => {
     // 3. A reviewer clones, branches and promotes v1 without committing, then runs the CI checks.
     await git(root, 'clone', '-q', url, reviewer);
     await git(reviewer, 'switch', '-q', '-c', 'promote-fraud-v1');
-    await mregOk(['transition', 'fraud', '1', 'Production', '--no-commit', '--target-branch', 'main'], {
-      cwd: reviewer,
-      env,
-    });
+    await mregOk(
+      ['transition', 'fraud', '1', 'Production', '--archive-existing', '--no-commit', '--target-branch', 'main'],
+      {
+        cwd: reviewer,
+        env,
+      },
+    );
     expect(await readFile(path.join(reviewer, 'models/fraud/versions/1.yaml'), 'utf8')).toMatch(/^stage: Production$/m);
     await git(reviewer, 'commit', '-q', '-am', 'Promote fraud v1 to Production');
     await git(reviewer, 'push', '-q', '-u', 'origin', 'promote-fraud-v1');
@@ -136,4 +145,45 @@ describe.each(TRANSPORTS)('team registry walkthrough over $name', (t) => {
       expect(log).toMatch(/git-upload-pack/);
     }
   }, 240_000);
+});
+
+// Step 2 of the walkthrough over https: the README's credential-helper and extra-header lines, run as written
+// by a shell (only the host is this test's server), against a git server that demands the token.
+describe('team registry walkthrough: pipeline credentials over https', () => {
+  const TOKEN = 'ghs_walkthrough-0a1b2c';
+  const LINES = {
+    helper: (host: string) =>
+      `git config --global credential.${host}.helper ` +
+      `'!f() { echo username=x-access-token; echo "password=$REGISTRY_TOKEN"; }; f'`,
+    extraheader: (host: string) =>
+      `git config --global http.${host}/.extraheader ` +
+      `"AUTHORIZATION: basic $(printf 'x-access-token:%s' "$REGISTRY_TOKEN" | base64 | tr -d '\\n')"`,
+  };
+
+  it.each(Object.keys(LINES) as (keyof typeof LINES)[])(
+    '%s',
+    async (how) => {
+      const root = await tempDir('mreg-team-https-');
+      await mregOk(['init', '--bare', path.join(root, 'served', 'registry.git')]);
+      const server = await startAuthGitServer(path.join(root, 'served'), { user: 'x-access-token', password: TOKEN });
+      onTestFinished(() => server.close());
+      const gitconfig = path.join(root, 'gitconfig');
+      await writeFile(gitconfig, '');
+      const env = { GIT_CONFIG_GLOBAL: gitconfig, REGISTRY_TOKEN: TOKEN };
+      const url = server.url('registry.git');
+      await run('sh', ['-c', LINES[how](new URL(url).origin)], { cwd: root, env: cliEnv(env) });
+      await run('git', ['clone', '-q', url, 'registry'], { cwd: root, env: cliEnv(env) });
+      const r = await mregOk(['register', 'fraud', '--source', 's3://models/fraud/7', '--run-id', 'run-7', '--push'], {
+        cwd: path.join(root, 'registry'),
+        env,
+      });
+      expect(r.stdout).toMatch(/v1 registered \[[0-9a-f]{10}, pushed to origin\]/);
+      expect(r.stdout + r.stderr).not.toContain(TOKEN);
+      expect(server.counts.receivePack).toBe(1);
+      expect(
+        await gitHere(path.join(root, 'served', 'registry.git'), 'show', 'main:models/fraud/versions/1.yaml'),
+      ).toContain('s3://models/fraud/7');
+    },
+    120_000,
+  );
 });
