@@ -4,6 +4,7 @@
 // reviewer who promotes a version on a branch, checked as the CI job checks it; the pipeline registering again
 // meanwhile; the branch updated and merged as a host merges it (cleanly: format 2); and a replica that
 // follows the remote and serves the promoted stage through MLflow's REST API and /api/v1/resolve.
+import { createHmac } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -110,11 +111,17 @@ describe.each(TRANSPORTS)('team registry walkthrough over $name', (t) => {
     const head = await tip(bare, 'main');
     expect(head).toBe(await tip(reviewer));
     await git(bare, 'fsck', '--no-progress');
+    // A merge commit whose two sides both changed the registry: v3 on main, the promotion on the branch.
+    expect((await git(bare, 'rev-list', '--parents', '-n', '1', 'main')).trim().split(' ')).toHaveLength(3);
+    expect(await git(bare, 'diff', '--name-only', 'main^2', 'main')).toContain('models/fraud/versions/3.yaml');
+    expect(await git(bare, 'diff', '--name-only', 'main^1', 'main')).toContain('models/fraud/versions/1.yaml');
 
-    // 7. A replica for a serving cluster follows the remote and serves the promoted stage.
+    // 7. A replica for a serving cluster follows the remote and serves the promoted stage. Its poll is an
+    //    hour apart: what it picks up later comes through the host's push webhook.
+    const hookSecret = 'walkthrough-hook-secret';
     const replica = await serveProcess(
-      ['--remote', url, '--repo', path.join(root, 'replica'), '--interval', '0.2', '--host', '127.0.0.1'],
-      { cwd: root, env },
+      ['--remote', url, '--repo', path.join(root, 'replica'), '--interval', '3600', '--host', '127.0.0.1'],
+      { cwd: root, env: { ...env, MREG_GIT_HOOK_SECRET: hookSecret } },
     );
     await untilServing(replica, head);
     const v1 = await replica.get('/api/2.0/mlflow/model-versions/get?name=fraud&version=1');
@@ -131,10 +138,23 @@ describe.each(TRANSPORTS)('team registry walkthrough over $name', (t) => {
     expect(resolved.status).toBe(200);
     expect(JSON.parse(resolved.text)).toMatchObject({ name: 'fraud', version: '1', source: 's3://models/fraud/1' });
 
-    // 8. The pipeline pulls and registers again on top of the merge; the replica picks it up.
+    // 8. The pipeline pulls and registers again on top of the merge; the host's push webhook (signed as
+    //    GitHub signs) makes the replica fetch at once.
     await git(pipeline, 'pull', '-q', '--ff-only');
     await mregOk(['register', 'fraud', '--source', 's3://models/fraud/4', '--push'], { cwd: pipeline, env });
-    await untilServing(replica, await tip(bare, 'main'));
+    const pushed = await tip(bare, 'main');
+    const event = JSON.stringify({ ref: 'refs/heads/main', after: pushed });
+    const hook = await fetch(`${replica.url}/api/v1/hooks/git`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-GitHub-Event': 'push',
+        'X-Hub-Signature-256': 'sha256=' + createHmac('sha256', hookSecret).update(event).digest('hex'),
+      },
+      body: event,
+    });
+    expect(hook.status).toBe(202);
+    await untilServing(replica, pushed);
     const stillProd = await replica.get(`/api/v1/resolve?uri=${encodeURIComponent('models:/fraud/Production')}`);
     expect(JSON.parse(stillProd.text)).toMatchObject({ version: '1' });
 
