@@ -6,7 +6,7 @@ import { GitWriter } from '../store/git/writer.js';
 import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
 import { Registry } from './registry.js';
-import { rejected } from './write.js';
+import { rejected } from './write-check.js';
 
 export interface InitOptions {
   bare?: boolean;

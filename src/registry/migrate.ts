@@ -23,7 +23,7 @@ import type { ChangeSet } from '../store/git/writer.js';
 import { GitWriter } from '../store/git/writer.js';
 import { declaredFormat, parseDocumentText, parsePlain, stringifyDocument } from '../store/yaml.js';
 import { resolveAuthor, type Author } from './config.js';
-import { rejected } from './write.js';
+import { rejected } from './write-check.js';
 
 export interface MigrateOptions {
   /** Default: the checked-out branch. */

@@ -1,8 +1,8 @@
 // The Registry: MlflowClient's registry methods over a git repository, returning MLflow's JSON shapes. Reads
-// load only what they need (or the whole state, reloaded incrementally); writes go through write.ts; the
-// registry's history, `mreg validate` and `mreg diff` live beside it (history.ts, validate.ts, diff.ts).
-import { RegistryError, formatProblem } from '../errors.js';
-import { parseAt, type AtInput } from '../domain/at.js';
+// load only what they need (or the whole state, reloaded incrementally) and live in registry-reads.ts, which this
+// class extends; writes go through write.ts; the registry's history, `mreg validate` and `mreg diff` live beside
+// it (history.ts, validate.ts, diff.ts).
+import { RegistryError } from '../errors.js';
 import { assertValidName } from '../domain/names.js';
 import {
   createRegisteredModel,
@@ -25,80 +25,36 @@ import {
   type CreateVersionInput,
 } from '../domain/ops/versions.js';
 import { registerModelVersionWith } from '../domain/ops/register.js';
-import type { Change, OpContext } from '../domain/ops/change.js';
-import {
-  downloadUri,
-  getLatestVersions,
-  lineageOf,
-  modelNotFound,
-  modelVersionByAlias,
-  requireVersion,
-  resolveModelUri,
-  versionNotFound,
-} from '../domain/queries.js';
+import type { Change } from '../domain/ops/change.js';
+import { modelNotFound, versionNotFound } from '../domain/queries.js';
 import { parseVersion } from '../domain/rules.js';
-import { compileModelSearch, compileVersionSearch, type SearchQuery } from '../domain/search.js';
-import { STAGES, canonicalStage } from '../domain/stages.js';
-import type { ModelEntry, RegistryState, VersionFile } from '../domain/state.js';
-import { parseModelUri } from '../domain/uri.js';
-import {
-  toMlflowModelVersion,
-  toMlflowRegisteredModel,
-  toMlflowSearchModelsResponse,
-  toMlflowSearchVersionsResponse,
-} from '../mlflow/convert.js';
-import type {
-  MlflowModelVersion,
-  MlflowRegisteredModel,
-  MlflowSearchModelsResponse,
-  MlflowSearchVersionsResponse,
-} from '../mlflow/types.js';
+import { canonicalStage } from '../domain/stages.js';
+import type { ModelEntry } from '../domain/state.js';
+import { toMlflowModelVersion, toMlflowRegisteredModel } from '../mlflow/convert.js';
+import type { MlflowModelVersion, MlflowRegisteredModel } from '../mlflow/types.js';
 import { GitWriter } from '../store/git/writer.js';
-import type { HistoryEntry } from '../store/history.js';
-import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
-import { resolveAt } from '../store/resolve-at.js';
 import { findAuthor, type Author } from './config.js';
-import { commitReader, loadModel, readRegistryFile, workTreeReader, type Need, type Reader } from './reader.js';
-import { commitSummary, historyOf } from './history.js';
-import type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
-import { Writer, type Plan, type RunOptions, type WriteInfo } from './write.js';
+import { commitReader, readRegistryFile, workTreeReader } from './reader.js';
+import type { Shape } from './registry-reads.js';
+import { RegistryWrites } from './registry-writes.js';
+import type { RegistryOptions } from './types.js';
+import type { Writer } from './write.js';
 
 export type { WriteInfo } from './write.js';
 export type { CommitRef, HistoryEntry } from '../store/history.js';
 export type { CommitSummary, HistoryQuery, Lineage, RegistryOptions, ResolvedUri, SearchOptions } from './types.js';
 
 /** Opens or creates registries; the methods mirror MlflowClient's registry API and return MLflow's JSON shapes. */
-export class Registry {
-  private loaded: Loaded | undefined;
-  private readonly writer: Writer;
-  /** This Registry's last write (a Registry made by actingAs shares the writer, not this). */
-  private last: WriteInfo = { commit: null, message: null };
-
+export class Registry extends RegistryWrites {
   private constructor(
-    private readonly repo: GitWriter,
-    readonly branch: string,
+    repo: GitWriter,
+    branch: string,
     author: Author | undefined,
-    private readonly opts: RegistryOptions,
+    opts: RegistryOptions,
     shared?: { writer: Writer; as: Author },
   ) {
-    this.writer =
-      shared?.writer ??
-      new Writer(repo, branch, author, {
-        commit: opts.commit !== false,
-        remote: opts.push ? (typeof opts.push === 'string' ? opts.push : 'origin') : undefined,
-        remoteUrl: opts.pushUrl,
-        // Several gateways on one remote race at every push; the loser fetches and re-plans at once.
-        maxAttempts: opts.maxAttempts ?? (opts.keep && opts.push ? 40 : 8),
-        lockTimeoutMs: opts.lockTimeoutMs,
-        policyBranch: opts.policyBranch ?? branch,
-        now: () => (opts.clock ? opts.clock() : Date.now()),
-        ...(opts.keep ? { keep: opts.keep } : {}),
-      });
-    this.as = shared?.as;
+    super(repo, branch, author, opts, shared);
   }
-
-  /** The author of this Registry's writes when it was made by actingAs. */
-  private readonly as: Author | undefined;
 
   /**
    * The same registry, writing as `author` (each commit's author and each new version's user_id; the registry's
@@ -107,31 +63,6 @@ export class Registry {
    */
   actingAs(author: Author): Registry {
     return new Registry(this.repo, this.branch, author, this.opts, { writer: this.writer, as: author });
-  }
-
-  /** The long-lived writer's counters and state (see RegistryOptions.keep). */
-  get writes(): Pick<Writer, 'stats' | 'state'> {
-    return this.writer;
-  }
-
-  /** Finishes the writes already queued, then refuses new ones (a long-lived writer's shutdown). */
-  async close(): Promise<void> {
-    await this.writer.close();
-  }
-
-  /** Every write of this Registry goes through the one write loop, acting as its author when it has one. */
-  private write<T>(
-    names: string[],
-    need: Need,
-    plan: Plan,
-    result: (change: Change | null, entries: Array<ModelEntry | undefined>) => T,
-    how: RunOptions = {},
-  ): Promise<T> {
-    return this.writer.run(names, need, plan, result, {
-      ...(this.as ? { author: this.as, user: this.as.name } : {}),
-      ...how,
-      report: (info) => (this.last = info),
-    });
   }
 
   static async open(dir: string, opts: RegistryOptions = {}): Promise<Registry> {
@@ -147,109 +78,6 @@ export class Registry {
     // Reads need no author; a write without one is refused when it is made, as git refuses a commit.
     const author = await findAuthor(repo.gitdir, opts.author);
     return new Registry(repo, branch, author, opts);
-  }
-
-  /** The last write's commit, for callers that want to print or push it. */
-  get lastWrite(): WriteInfo {
-    return this.last;
-  }
-
-  /** How returned model versions are shaped: MLflow's fields, plus the lineage keys when opened with `lineage`. */
-  private get shape(): Shape {
-    return { lineage: this.opts.lineage === true };
-  }
-
-  private get workTreeMode(): boolean {
-    return this.opts.commit === false;
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  private pinned: string | undefined;
-
-  /** The commit reads see: the branch head (null before the first commit), or the one the `at` option names. */
-  async head(): Promise<string | null> {
-    if (this.opts.at === undefined) return this.repo.resolveBranch(this.branch);
-    return (this.pinned ??= await this.commitAt(this.opts.at));
-  }
-
-  private async reader(commitOverride?: string | null): Promise<Reader> {
-    if (this.workTreeMode && commitOverride === undefined) return workTreeReader(this.repo);
-    return commitReader(this.repo, commitOverride === undefined ? await this.head() : commitOverride);
-  }
-
-  /** The repository's git directory (where mreg keeps its own files: locks, an importer's record). */
-  get gitDir(): string {
-    return this.repo.gitdir;
-  }
-
-  /**
-   * Runs a caller's planner (an importer's) through the write loop: it sees the whole registry at the branch
-   * head — re-read if the write has to be re-planned — and returns one Change, or null when nothing is to be
-   * done; the Change is checked (schema, invariants, policies) and committed as one commit like any write.
-   * `author` (default: the registry's author, who is always the committer) and `now` are the commit's.
-   */
-  async applyPlanned(
-    plan: (state: RegistryState, ctx: OpContext) => Change | null,
-    opts: { author?: Author; now?: number } = {},
-  ): Promise<WriteInfo> {
-    await this.write(
-      [],
-      'all',
-      (ctx, _entries, state) => plan(state!, ctx),
-      () => undefined,
-      { ...opts, wholeState: (commit) => this.stateAt(commit) },
-    );
-    return this.lastWrite;
-  }
-
-  private async stateAt(commit: string | null): Promise<RegistryState> {
-    if (this.workTreeMode || commit === null) return (this.loaded = await loadWorkTree(this.repo)).state;
-    if (!this.loaded || this.loaded.commit === null) this.loaded = await loadCommit(this.repo, commit);
-    else if (this.loaded.commit !== commit) this.loaded = await reloadCommit(this.repo, this.loaded, commit);
-    // A planner over the whole registry must not mistake a model with a broken file for an absent one.
-    if (this.loaded.problems.length)
-      throw new RegistryError(
-        'INVALID_STATE',
-        `The registry has broken files: ${this.loaded.problems.map(formatProblem).join('; ')}`,
-      );
-    return this.loaded.state;
-  }
-
-  /** The whole registry at the branch head (or working tree), loaded once and then reloaded incrementally. */
-  async state(): Promise<RegistryState> {
-    return (await this.loadAll()).state;
-  }
-
-  private async loadAll(): Promise<Loaded> {
-    if (this.workTreeMode) return (this.loaded = await loadWorkTree(this.repo));
-    const head = await this.head();
-    if (!head)
-      throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
-    if (!this.loaded || this.loaded.commit === null) this.loaded = await loadCommit(this.repo, head);
-    else if (this.loaded.commit !== head) this.loaded = await reloadCommit(this.repo, this.loaded, head);
-    return this.loaded;
-  }
-
-  private async requireModel(name: unknown, need: Need, reader?: Reader): Promise<ModelEntry> {
-    assertValidName(name);
-    const entry = await loadModel(reader ?? (await this.reader()), name, need);
-    if (!entry) throw modelNotFound(name);
-    return entry;
-  }
-
-  /**
-   * Commits files that live beside the registry (a README, CI configuration) as one commit by this registry's
-   * author: `path → text`, null deletes. Registry files change only through the operations below.
-   * @throws INVALID_PARAMETER_VALUE for a path under models/ or registry.yaml
-   */
-  async commitFiles(files: Readonly<Record<string, string | null>>, message: string): Promise<WriteInfo> {
-    const changes = new Map(
-      Object.entries(files).map(([p, text]) => [p, text === null ? null : new TextEncoder().encode(text)] as const),
-    );
-    await this.writer.commitOtherFiles(changes, message);
-    this.last = this.writer.lastWrite;
-    return this.lastWrite;
   }
 
   // ---------------------------------------------------------------- registered models
@@ -271,11 +99,6 @@ export class Registry {
         createRegisteredModel(ctx, existing, { name, tags: opts.tags, description: opts.description ?? null }),
       (c) => toMlflowRegisteredModel(c!.after.get(name)!, this.shape),
     );
-  }
-
-  /** @throws RESOURCE_DOES_NOT_EXIST */
-  async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
-    return toMlflowRegisteredModel(await this.requireModel(name, 'all'), this.shape);
   }
 
   /** Sets (or with '' / null clears) the description. */
@@ -359,26 +182,6 @@ export class Registry {
     );
   }
 
-  /** The version an alias points at; `latest` means the highest live version. @throws INVALID_PARAMETER_VALUE for an unknown alias */
-  async getModelVersionByAlias(name: string, alias: string): Promise<MlflowModelVersion> {
-    if (alias === undefined || alias === null || alias === '') throw RegistryError.missing('alias');
-    assertValidName(name);
-    const entry = await loadModel(await this.reader(), name, 'all');
-    const v = modelVersionByAlias(entry, name, alias);
-    return toMlflowModelVersion(entry!, v, this.shape);
-  }
-
-  /** get_latest_versions: the highest version in each (requested) stage. */
-  async getLatestVersions(name: string, stages?: string[] | null): Promise<MlflowModelVersion[]> {
-    const entry = await this.requireModel(name, 'all');
-    return getLatestVersions(entry, stages).map((v) => toMlflowModelVersion(entry, v, this.shape));
-  }
-
-  async searchRegisteredModels(opts: SearchOptions = {}): Promise<MlflowSearchModelsResponse> {
-    const search = compileModelSearch(searchQuery(opts));
-    return toMlflowSearchModelsResponse(search(await this.state()), this.shape);
-  }
-
   // ---------------------------------------------------------------- model versions
 
   /**
@@ -428,26 +231,6 @@ export class Registry {
       (ctx, [e]) => registerModelVersionWith(ctx, e, model, { ...opts, source }, message, extras),
       (c) => versionAfter(c!, name, Math.max(...c!.after.get(name)!.versions.keys()), this.shape),
     );
-  }
-
-  /** One version's file and its model's, read alone. @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
-  private async readVersion(name: string, version: string | number): Promise<[ModelEntry, VersionFile]> {
-    const n = parseVersion(version);
-    assertValidName(name);
-    const entry = await loadModel(await this.reader(), name, [n]);
-    if (!entry) throw versionNotFound(name, n);
-    return [entry, requireVersion(entry, n)];
-  }
-
-  /** @throws RESOURCE_DOES_NOT_EXIST, INVALID_PARAMETER_VALUE */
-  async getModelVersion(name: string, version: string | number): Promise<MlflowModelVersion> {
-    const [entry, v] = await this.readVersion(name, version);
-    return toMlflowModelVersion(entry, v, this.shape);
-  }
-
-  /** A version's lineage beyond MLflow's fields: digest, code commit, data set, storage location, author. @throws RESOURCE_DOES_NOT_EXIST */
-  async getModelVersionLineage(name: string, version: string | number): Promise<Lineage> {
-    return lineageOf((await this.readVersion(name, version))[1]);
   }
 
   async updateModelVersion(
@@ -521,21 +304,6 @@ export class Registry {
     );
   }
 
-  /** Where to download the version's artifacts from. */
-  async getModelVersionDownloadUri(name: string, version: string | number): Promise<string> {
-    return downloadUri((await this.readVersion(name, version))[1]);
-  }
-
-  /** Always MLflow's four stages. */
-  getModelVersionStages(_name?: string, _version?: string | number): string[] {
-    return [...STAGES];
-  }
-
-  async searchModelVersions(opts: SearchOptions = {}): Promise<MlflowSearchVersionsResponse> {
-    const search = compileVersionSearch(searchQuery(opts));
-    return toMlflowSearchVersionsResponse(search(await this.state()), this.shape);
-  }
-
   /**
    * Copies a version (named by a models:/ URI) to another model, creating that model if needed — one commit.
    * The copy's source is `models:/<src>/<v>`; its download URI is the original's.
@@ -560,54 +328,9 @@ export class Registry {
       (c) => versionAfter(c!, dstName, undefined, this.shape),
     );
   }
-
-  // ---------------------------------------------------------------- models:/ URIs
-
-  /**
-   * Resolves `models:/name/N`, `models:/name/Stage`, `models:/name/latest` or `models:/name@alias`
-   * (with an optional trailing artifact path), now or — with `at` (a commit, ref or time) — as of then.
-   */
-  async resolve(uri: string, opts: { at?: AtInput } = {}): Promise<ResolvedUri> {
-    const u = parseModelUri(uri);
-    assertValidName(u.name);
-    const commit = opts.at !== undefined ? await this.commitAt(opts.at) : undefined;
-    const reader = await this.reader(commit);
-    const entry = await loadModel(reader, u.name, 'all');
-    return { uri, ...resolveModelUri(entry, u), commit: reader.commit };
-  }
-
-  /**
-   * The commit `at` names: a revision (a commit id, full or abbreviated, a branch, a tag, `HEAD~N`), or for a
-   * time (a Date, epoch ms, an ISO-8601 date or time) the newest commit on the branch's first-parent line
-   * made at or before it. domain/at.ts has the rule for ambiguous text; the daemon's `?at=` follows it too.
-   * @throws INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST (nothing that early)
-   */
-  async commitAt(at: AtInput): Promise<string> {
-    return resolveAt(this.repo, await this.repo.resolveBranch(this.branch), parseAt(at), { branch: this.branch });
-  }
-
-  // ---------------------------------------------------------------- history
-
-  /** A commit (any revision): its id, parents, committer time, author and message. @throws RESOURCE_DOES_NOT_EXIST */
-  async getCommit(revision: string): Promise<CommitSummary> {
-    return commitSummary(this.repo, revision);
-  }
-
-  /**
-   * The audit log: every commit of the branch that changed the registry — or one model, followed across
-   * renames, or one version of it — told as registry operations, newest first. A change a merge brought in is
-   * an entry of the commit that made it, with `via` naming the merge; the merge lists only what it changed
-   * itself.
-   * @throws INVALID_STATE for a branch without commits, INVALID_PARAMETER_VALUE for a bad version or ref
-   */
-  history(q: HistoryQuery = {}): AsyncGenerator<HistoryEntry> {
-    return historyOf(this.repo, this.branch, q);
-  }
 }
 
 // ---------------------------------------------------------------- helpers
-
-type Shape = { lineage: boolean };
 
 function must(e: ModelEntry | undefined, name: string): ModelEntry {
   if (!e) throw modelNotFound(name);
@@ -623,10 +346,4 @@ function mustVersion(e: ModelEntry | undefined, name: string, n: number): ModelE
 function versionAfter(change: Change, name: string, n: number | undefined, shape: Shape): MlflowModelVersion {
   const after = change.after.get(name)!;
   return toMlflowModelVersion(after, after.versions.get(n ?? after.latestVersion)!, shape);
-}
-
-/** The library's search options as the domain's query (`filterString` is MlflowClient's name, `filter` REST's). */
-function searchQuery(opts: SearchOptions): SearchQuery {
-  const orderBy = opts.orderBy === undefined || opts.orderBy === null ? undefined : [opts.orderBy].flat();
-  return { filter: opts.filterString ?? opts.filter, maxResults: opts.maxResults, orderBy, pageToken: opts.pageToken };
 }

@@ -12,30 +12,18 @@
 // the first reads only the files a write needs from the head commit; the second keeps the branch's whole state
 // in memory and moves it on from the files it writes (store/load.applyChanges), never reading back from git,
 // and holds the write lock for a busy period rather than for each write.
-import { RefMovedError, RegistryError, type Problem } from '../errors.js';
-import { checkModel } from '../domain/invariants.js';
-import { encodeName } from '../domain/names.js';
+import { RefMovedError, RegistryError } from '../errors.js';
+import type { Change, OpContext } from '../domain/ops/change.js';
 import { parsePath } from '../domain/layout.js';
-import type { Change, Doc, OpContext } from '../domain/ops/change.js';
-import { checkChangePolicies } from '../domain/policies.js';
 import type { ModelEntry, RegistryFile, RegistryState } from '../domain/state.js';
-import type { SchemaName } from '../schema/validate.js';
 import type { Signature } from '../store/git/reader.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
-import { applyChanges, loadCommit, reloadCommit, type Loaded } from '../store/load.js';
-import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
+import { loadCommit, reloadCommit, type Loaded } from '../store/load.js';
 import { authorUnknown, type Author } from './config.js';
-import {
-  brokenFile,
-  commitReader,
-  hasRegistryFile,
-  listProblems,
-  loadModel,
-  readRegistryFile,
-  workTreeReader,
-  type Need,
-  type Reader,
-} from './reader.js';
+import { commitReader, workTreeReader, type Need, type Reader } from './reader.js';
+import { fileBase, memoryBase, type Base } from './write-base.js';
+import { checkChange, notARegistry, serialize } from './write-check.js';
+import { LostRace, publish, syncWithRemote, type PublishTarget } from './write-publish.js';
 
 /** What a write did: the commit it made (null for a no-op or --no-commit). */
 export interface WriteInfo {
@@ -112,19 +100,6 @@ interface Job {
 }
 
 type Outcome = { ok: true; value: unknown; info: WriteInfo } | { ok: false; error: unknown };
-
-/** The models a batch plans on: the commit it builds on, and how to read them. */
-interface Base {
-  commit: string | null;
-  entries(names: string[], need: Need): Promise<Array<ModelEntry | undefined>>;
-  registry(): Promise<RegistryFile>;
-  /** Whether registry.yaml is there: a git repository without it is not a registry. */
-  isRegistry(): Promise<boolean>;
-  /** The base once `files` are committed on top of this one as `commit`. */
-  next(commit: string, files: ChangeSet): Promise<Base>;
-  /** The state in memory (a long-lived writer's). */
-  loaded?: Loaded;
-}
 
 /** Pause before the lock is taken again after a long hold, so other writers of the repository get a turn. */
 const YIELD_MS = 30;
@@ -290,7 +265,7 @@ export class Writer {
       const optimistic = attempt === 1 && this.kept !== undefined && this.settings.commit;
       let start: Base;
       try {
-        if (remote && !optimistic) await this.syncWithRemote(remote);
+        if (remote && !optimistic) await syncWithRemote(this.target, remote);
         start = await this.base(optimistic);
         if (this.settings.commit && !start.commit)
           throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
@@ -328,7 +303,7 @@ export class Writer {
       }
       try {
         this.repo.flushObjects();
-        await this.publish(start.commit!, base.commit!, commits === 1 ? lastMessage : `${commits} writes`);
+        await publish(this.target, start.commit!, base.commit!, commits === 1 ? lastMessage : `${commits} writes`);
       } catch (e) {
         this.repo.dropObjects();
         if (e instanceof LostRace || e instanceof RefMovedError) {
@@ -381,7 +356,7 @@ export class Writer {
     const change = job.plan(ctx, entries, state);
     if (!change) return { value: job.result(null, entries), info: { commit: null, message: null } };
     const files = serialize(change);
-    this.check(registry, change, files, need === 'all');
+    checkChange(registry, change, files, need === 'all', this.settings.policyBranch);
     this.settings.keep?.guard?.(change, registry);
     if (!this.settings.commit) {
       await this.repo.writeWorkTree(files);
@@ -405,19 +380,9 @@ export class Writer {
     return { name: who.name, email: who.email, timestamp: Math.floor(ms / 1000), timezoneOffset: 0 };
   }
 
-  /** Schema of every written document (as written), invariants of every fully loaded model, and policies. */
-  private check(registry: RegistryFile, change: Change, files: ChangeSet, complete: boolean): void {
-    const problems: Problem[] = [];
-    for (const [path, d] of change.writes) {
-      const r = parseDocumentText(SCHEMA_OF[d.kind], path, files.get(path)!);
-      if (!r.ok) problems.push(...r.problems);
-    }
-    if (problems.length) throw rejected(problems);
-    if (complete) for (const after of change.after.values()) if (after) problems.push(...checkModel(after));
-    problems.push(
-      ...checkChangePolicies([registry], change.before, change.after, { branch: this.settings.policyBranch }),
-    );
-    if (problems.length) throw rejected(problems);
+  /** Where batches are published: the branch, and the remote it is pushed to. */
+  private get target(): PublishTarget {
+    return { repo: this.repo, branch: this.branch, remote: this.settings.remote, remoteUrl: this.settings.remoteUrl };
   }
 
   // ---------------------------------------------------------------- where the models come from
@@ -438,140 +403,9 @@ export class Writer {
     this.kept = this.kept ? await reloadCommit(this.repo, this.kept, commit) : await loadCommit(this.repo, commit);
     return this.kept;
   }
-
-  // ---------------------------------------------------------------- publishing, and remotes
-
-  /** Moves the branch from `base` to `head` (and pushes it): LostRace or RefMovedError when another writer won. */
-  private async publish(base: string, head: string, subject: string): Promise<void> {
-    await this.repo.resetBranch(this.branch, base, head, `commit: ${subject}`);
-    const remote = this.settings.remote;
-    if (remote && !(await this.pushOrRewind(remote, base, head))) throw new LostRace();
-  }
-
-  /** Before planning: bring the local branch up to the remote's tip when it is behind. */
-  private async syncWithRemote(remote: string): Promise<void> {
-    const remoteTip = await this.fetch(remote);
-    const local = await this.repo.resolveBranch(this.branch);
-    if (!remoteTip || remoteTip === local) return;
-    if (!local || (await this.repo.isAncestor(local, remoteTip))) {
-      await this.repo.fastForward(this.branch, remoteTip);
-      return;
-    }
-    if (await this.repo.isAncestor(remoteTip, local)) return; // we are ahead: the push carries our commits too
-    throw new RegistryError(
-      'RESOURCE_CONFLICT',
-      `Local branch '${this.branch}' and ${remote}/${this.branch} have diverged: pull (or rebase) first.`,
-    );
-  }
-
-  /**
-   * Fetches the remote branch, trying again twice on a transient failure: another fetch into the same
-   * remote-tracking ref (the gateway's follower) makes git's ref lock fail, and the network has its moments.
-   */
-  private async fetch(remote: string): Promise<string | null> {
-    const url = this.settings.remoteUrl;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.repo.fetch({ remote, branch: this.branch, ...(url ? { url } : {}) });
-      } catch (e) {
-        if (attempt >= 3 || !(e instanceof RegistryError) || e.code !== 'TEMPORARILY_UNAVAILABLE') throw e;
-        await new Promise((r) => setTimeout(r, 20 + Math.random() * 50 * attempt));
-      }
-    }
-  }
-
-  /** Pushes `oid`; on rejection drops it (the branch goes back to `parent`) so the next attempt re-plans on the new remote tip. */
-  private async pushOrRewind(remote: string, parent: string, oid: string): Promise<boolean> {
-    const expected = await this.repo.resolveRemoteBranch(remote, this.branch);
-    // A push that cannot be made (credentials, host, permission) leaves nothing behind: the commit goes too.
-    const r = await this.repo
-      .push({
-        remote,
-        branch: this.branch,
-        expectedRemoteTip: expected,
-        ...(this.settings.remoteUrl ? { url: this.settings.remoteUrl } : {}),
-      })
-      .catch(async (e: unknown) => {
-        await this.repo.resetBranch(this.branch, oid, parent);
-        throw e;
-      });
-    // A successful push has moved the remote-tracking ref too.
-    if (r.ok) return true;
-    await this.repo.resetBranch(this.branch, oid, parent);
-    return false;
-  }
 }
-
-/** The remote refused the push: another writer got there first. */
-class LostRace extends Error {}
 
 /** Only the writes that made a commit failed with the batch; the others' answers stand. */
 function failCommitted(outcomes: Outcome[], error: unknown): Outcome[] {
   return outcomes.map((o) => (o.ok && o.info.commit ? { ok: false, error } : o));
-}
-
-/** Reads only what a write needs: from a commit (chained commits read through the writer's memory), or the working tree. */
-function fileBase(repo: GitWriter, commit: string | null, workTree: boolean): Base {
-  const reader = workTree ? workTreeReader(repo) : commitReader(repo, commit);
-  return {
-    commit,
-    entries: (names, need) => Promise.all(names.map((n) => loadModel(reader, n, need))),
-    registry: () => readRegistryFile(reader),
-    isRegistry: () => hasRegistryFile(reader),
-    next: async (oid) => fileBase(repo, oid, workTree),
-  };
-}
-
-/** The whole state in memory: a write reads nothing, and the next state comes from the files written. */
-function memoryBase(loaded: Loaded): Base {
-  return {
-    commit: loaded.commit,
-    loaded,
-    entries: async (names) => {
-      if (loaded.registryProblems.length) throw brokenFile(loaded.registryProblems);
-      return names.map((name) => {
-        const rec = loaded.dirs.get(encodeName(name));
-        if (rec && rec.fileProblems.size) throw brokenFile([...rec.fileProblems.values()].flat());
-        return loaded.state.models.get(name);
-      });
-    },
-    registry: async () => loaded.state.registry,
-    // The kept state was loaded from a commit that had registry.yaml, and only registry writes move it on.
-    isRegistry: async () => true,
-    next: async (oid, files) => memoryBase(await applyChanges(loaded, oid, files)),
-  };
-}
-
-/** The schema of each kind of document a change writes. */
-const SCHEMA_OF: Record<Doc['kind'], SchemaName> = {
-  model: 'model',
-  version: 'model-version',
-  alias: 'alias',
-  tombstone: 'tombstone',
-};
-
-/** Every written document in canonical YAML, and every deleted path: serialized once, checked and committed as is. */
-function serialize(change: Change): ChangeSet {
-  const files: ChangeSet = new Map();
-  for (const path of change.deletes) files.set(path, null);
-  for (const [path, d] of change.writes) {
-    files.set(path, new TextEncoder().encode(stringifyDocument(SCHEMA_OF[d.kind], d.doc)));
-  }
-  return files;
-}
-
-/** A refused write: every problem in the message (one line) and in `details`; a policy's code wins. */
-export function rejected(problems: Problem[]): RegistryError {
-  const code = problems.find((p) => p.code)?.code ?? 'INVALID_PARAMETER_VALUE';
-  const head = problems.length > 1 ? `Rejected (${problems.length} problems)` : 'Rejected';
-  return new RegistryError(code, `${head}: ${listProblems(problems)}`, { problems });
-}
-
-function notARegistry(dir: string, branch: string, committed: boolean): RegistryError {
-  const where = committed ? `branch '${branch}' has no registry.yaml` : 'its working tree has no registry.yaml';
-  return new RegistryError(
-    'INVALID_STATE',
-    `${dir} is a git repository but not a registry (${where}): run 'mreg init' there to make it one, or give --repo the registry's path.`,
-    { dir },
-  );
 }

@@ -6,7 +6,7 @@ import { modelEntry } from '../../src/domain/state.js';
 import { eventsOfFacts, mergeChanges, type Facts } from '../../src/events/facts.js';
 import { formatEventId, parseEventId, type RegistryEvent } from '../../src/events/types.js';
 import { isPrivateAddress } from '../../src/notify/address.js';
-import { readAhead } from '../../src/notify/notifier.js';
+import { readAhead } from '../../src/notify/event-source.js';
 import {
   asciiJson,
   entityAction,

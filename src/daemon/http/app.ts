@@ -32,10 +32,11 @@ import {
   type Params,
   type Reply,
   type RequestInput,
-  type StreamBody,
 } from './reply.js';
 import { resolveParams, resolveReply } from './resolve.js';
+import { webInput, webStream } from './web.js';
 import { eventMetrics } from './webhook-metrics.js';
+import { toWire, tooLong, type WireReply } from './wire.js';
 
 export type UiHandler = (request: Request, deps: UiDeps) => Promise<Response>;
 
@@ -73,15 +74,6 @@ export interface AppDeps {
   guard?: Guard;
 }
 
-/** A reply ready for the wire: body bytes and a flat header list (node's raw form). */
-export interface WireReply {
-  readonly status: number;
-  readonly body: Buffer;
-  /** [name, value, name, value, …] */
-  readonly headers: readonly string[];
-  readonly stream?: StreamBody;
-}
-
 interface CachedReply {
   readonly wire: WireReply;
   readonly metrics: RouteMetrics;
@@ -95,19 +87,6 @@ interface Route {
   readonly ui?: boolean;
   run(input: RequestInput, method: string, served: Served | undefined): Promise<Reply> | Reply;
 }
-
-/** Security headers of every HTML page (UI routes). The API answers JSON only and gets nosniff. */
-const UI_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  [
-    'Content-Security-Policy',
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-  ],
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['X-Frame-Options', 'DENY'],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-];
 
 const MAX_CACHED_BODY = 256 * 1024;
 const MAX_CACHE_ENTRIES = 20_000;
@@ -385,53 +364,10 @@ export class App {
   }
 }
 
-/** A streamed reply as a Web ReadableStream (tests without a socket); closes when the request is aborted. */
-function webStream(wire: WireReply, signal: AbortSignal): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  const closers: Array<() => void> = [];
-  let open = true;
-  let ctl: ReadableStreamDefaultController<Uint8Array> | undefined;
-  const close = (): void => {
-    if (!open) return;
-    open = false;
-    for (const fn of closers) fn();
-    try {
-      ctl?.close();
-    } catch {
-      // already cancelled
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      ctl = controller;
-      if (wire.body.length) controller.enqueue(new Uint8Array(wire.body));
-      signal.addEventListener('abort', close);
-      wire.stream!({
-        write: (chunk) => {
-          if (open) controller.enqueue(enc.encode(chunk));
-          return open;
-        },
-        buffered: () => Math.max(0, -(controller.desiredSize ?? 0)),
-        end: close,
-        onClose: (fn) => void closers.push(fn),
-      });
-    },
-    cancel: close,
-  });
-}
-
 function methodNotAllowed(path: string, method: string, allow: readonly string[]): Reply {
   return errorReply('BAD_REQUEST', `Method ${method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, 405, [
     ['Allow', allow.join(', ')],
   ]);
-}
-
-export function tooLong(limit: number): WireReply {
-  return toWire(
-    errorReply('BAD_REQUEST', `Request target exceeds ${limit} characters.`, 414, [['Connection', 'close']]),
-    undefined,
-    false,
-  );
 }
 
 /** MLflow's request fields: the query of a GET (or its JSON body when it has no query), the JSON body of a POST. */
@@ -445,58 +381,4 @@ export async function mlflowParams(input: RequestInput, method: string): Promise
   if (ct.split(';')[0]!.trim().toLowerCase() !== JSON_TYPE)
     throw RegistryError.invalid("Bad Request. Content-Type must be one of ['application/json'].");
   return new BodyParams(parseJsonBody(await input.readBody()));
-}
-
-function toWire(reply: Reply, commit: string | null | undefined, ui: boolean): WireReply {
-  const body =
-    typeof reply.body === 'string'
-      ? Buffer.from(reply.body, 'utf8')
-      : Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
-  // A streamed body has no length: node sends it chunked.
-  const h: string[] = reply.stream
-    ? ['Content-Type', reply.contentType]
-    : ['Content-Type', reply.contentType, 'Content-Length', String(body.length)];
-  if (commit) h.push('X-Mreg-Commit', commit);
-  const extra = reply.headers ?? [];
-  for (const [k, v] of extra) h.push(k, v);
-  if (ui) {
-    const has = new Set(extra.map(([k]) => k.toLowerCase()));
-    for (const [k, v] of UI_SECURITY_HEADERS) {
-      if (k === 'Content-Security-Policy' && has.has('content-security-policy')) {
-        // The UI's own policy stands, but framing is always refused.
-        const i = h.findIndex((x, j) => j % 2 === 0 && x.toLowerCase() === 'content-security-policy');
-        if (i >= 0 && !/frame-ancestors/i.test(h[i + 1]!)) h[i + 1] = `${h[i + 1]}; frame-ancestors 'none'`;
-      } else if (!has.has(k.toLowerCase())) h.push(k, v);
-    }
-  } else h.push('X-Content-Type-Options', 'nosniff');
-  return { status: reply.status, body, headers: h, ...(reply.stream ? { stream: reply.stream } : {}) };
-}
-
-function webInput(request: Request, url: URL, maxBody: number): RequestInput {
-  return {
-    method: request.method,
-    path: url.pathname,
-    rawQuery: url.search.length > 1 ? url.search.slice(1) : '',
-    header: (name) => request.headers.get(name) ?? undefined,
-    readBody: async () => {
-      const declared = Number(request.headers.get('content-length') ?? '0');
-      if (declared > maxBody) throw new BodyTooLarge(maxBody);
-      if (!request.body) return '';
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      const reader = request.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > maxBody) {
-          await reader.cancel();
-          throw new BodyTooLarge(maxBody);
-        }
-        chunks.push(value);
-      }
-      return Buffer.concat(chunks).toString('utf8');
-    },
-    toWebRequest: async () => request,
-  };
 }

@@ -3,7 +3,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { DaemonLimits } from '../config.js';
 import type { Logger } from '../log.js';
-import { tooLong, type App, type WireReply } from './app.js';
+import type { App } from './app.js';
+import { tooLong, type WireReply } from './wire.js';
 import { BodyTooLarge, type RequestInput } from './reply.js';
 
 export function createHttpServer(app: App, limits: DaemonLimits, logger: Logger): http.Server {
