@@ -3,7 +3,7 @@
 import { parseAt } from '../domain/at.js';
 import { RegistryError, formatProblem } from '../errors.js';
 import type { GitReader } from '../store/git/reader.js';
-import { reloadCommit } from '../store/load.js';
+import { reloadCommit } from '../store/load-patch.js';
 import { resolveAt } from '../store/resolve-at.js';
 import type { StateHolder } from './holder.js';
 import type { Served } from './ui-deps.js';

@@ -33,7 +33,8 @@ import type {
 } from '../mlflow/types.js';
 import type { GitWriter } from '../store/git/writer.js';
 import type { HistoryEntry } from '../store/history.js';
-import { loadCommit, loadWorkTree, reloadCommit, type Loaded } from '../store/load.js';
+import { loadCommit, loadWorkTree, type Loaded } from '../store/load.js';
+import { reloadCommit } from '../store/load-patch.js';
 import { resolveAt } from '../store/resolve-at.js';
 import { commitReader, loadModel, workTreeReader, type Need, type Reader } from './reader.js';
 import { commitSummary, historyOf } from './history.js';

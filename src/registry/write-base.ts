@@ -3,7 +3,8 @@
 import { encodeName } from '../domain/names.js';
 import type { ModelEntry, RegistryFile } from '../domain/state.js';
 import type { ChangeSet, GitWriter } from '../store/git/writer.js';
-import { applyChanges, type Loaded } from '../store/load.js';
+import { type Loaded } from '../store/load.js';
+import { applyChanges } from '../store/load-patch.js';
 import {
   brokenFile,
   commitReader,

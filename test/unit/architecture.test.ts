@@ -39,6 +39,7 @@ type Rule = {
 const STORE_READ_SIDE = [
   'store/git/reader.ts',
   'store/load.ts',
+  'store/load-patch.ts',
   'store/history.ts',
   'store/resolve-at.ts',
   'store/transport/remote-url.ts',
