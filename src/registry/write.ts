@@ -264,15 +264,22 @@ export class Writer {
       // A long-lived writer builds on the commit it published last; the ref's compare-and-swap (or the push)
       // tells when another writer moved the branch meanwhile, and the retry reads the tip.
       const optimistic = attempt === 1 && this.kept !== undefined && this.settings.commit;
+      // A one-off writer with a remote pushes first and fetches only when that is refused, as a git user does:
+      // the push's lease (the remote-tracking tip) catches a remote that moved, and the retry fetches. That
+      // saves a round trip to the remote on every write of an up-to-date clone. An answer that made no commit
+      // (an error, a no-op) is only given after fetching: the remote may know what this clone does not.
+      const pushFirst = attempt === 1 && !optimistic && this.settings.commit && maxAttempts > 1;
+      const fetched = !!remote && !optimistic && !pushFirst;
       let start: Base;
       try {
-        if (remote && !optimistic) await syncWithRemote(this.target, remote);
+        if (fetched) await syncWithRemote(this.target, remote);
         start = await this.base(optimistic);
         if (this.settings.commit && !start.commit)
           throw new RegistryError('INVALID_STATE', `Branch '${this.branch}' has no commits: run 'mreg init' first.`);
         // A git repository that is not a registry (the wrong --repo, a code checkout) is never written to.
         if (!(await start.isRegistry())) throw notARegistry(this.repo.dir, this.branch, this.settings.commit);
       } catch (e) {
+        if (remote && pushFirst) continue;
         return this.settle(
           batch,
           batch.map(() => ({ ok: false, error: e })),
@@ -300,6 +307,7 @@ export class Writer {
         // writer moved the branch meanwhile, answer from the tip instead.
         if (optimistic && (await this.repo.resolveBranch(this.branch).catch(() => start.commit)) !== start.commit)
           continue;
+        if (remote && pushFirst) continue;
         return this.settle(batch, outcomes);
       }
       try {
