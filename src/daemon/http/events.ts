@@ -77,7 +77,10 @@ export class DaemonEvents {
   readonly log: EventLog;
   private readonly streams = new Set<(s: Served) => void>();
 
-  constructor(repo: GitReader, holder: StateHolder) {
+  constructor(
+    repo: GitReader,
+    private readonly holder: StateHolder,
+  ) {
     this.log = new EventLog(repo);
     holder.onSwap((s) => {
       for (const fn of this.streams) fn(s);
@@ -155,7 +158,10 @@ export class DaemonEvents {
       since !== undefined ? await this.log.position(since, served.commit) : afterCommit(served.commit);
     const log = this.log;
     const streams = this.streams;
+    const holder = this.holder;
     const start = (sink: StreamSink): void => {
+      // The stream starts after the request was answered: a commit served in between must not be missed, so
+      // listen first, then read what is served now (a swap after this is delivered by onSwap).
       let tip = served.commit;
       let running: Promise<void> | undefined;
       let again = false;
@@ -194,6 +200,7 @@ export class DaemonEvents {
       const heartbeat = setInterval(() => sink.write(': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       streams.add(onSwap);
+      tip = holder.current?.commit ?? tip;
       sink.onClose(() => {
         closed = true;
         clearInterval(heartbeat);
