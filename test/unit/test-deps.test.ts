@@ -1,5 +1,6 @@
 // The suite stands on its own: nothing under test/ imports from bench/ (benchmarks may change or go without a test
-// noticing; what both need lives in scripts/lib/), and nothing reads the folder beside the checkout (../shared),
+// noticing; what both need lives in scripts/lib/), and nothing reads the folder beside the checkout (the
+// design notes' folder),
 // which a user's clone does not have — recorded data belongs in test/fixtures/.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +36,7 @@ function forbiddenReferences(file: string, text: string): string[] {
   }
   text.split('\n').forEach((line, i) => {
     if (BESIDE.some((re) => re.test(line)))
-      found.push(`${path.relative(ROOT, file)}:${i + 1} reads ../shared: ${line.trim()}`);
+      found.push(`${path.relative(ROOT, file)}:${i + 1} reads the folder beside the checkout: ${line.trim()}`);
   });
   return found;
 }
@@ -48,8 +49,8 @@ function codeFiles(dir: string): string[] {
   });
 }
 
-describe('test/ depends on neither bench/ nor ../shared', () => {
-  it('no file under test/ imports from bench/ or reads ../shared', () => {
+describe('test/ depends on neither bench/ nor the folder beside the checkout', () => {
+  it('no file under test/ imports from bench/ or reads the folder beside the checkout', () => {
     const files = codeFiles(TEST_DIR);
     // The scan reaches the whole suite, helpers included (the files that once broke the rule among them).
     expect(files.length).toBeGreaterThan(30);
@@ -79,9 +80,9 @@ describe('test/ depends on neither bench/ nor ../shared', () => {
     ['a Windows separator', `const R = '..\\${shared}\\mlflow-responses';`],
     ['two levels up', `const R = path.resolve(HERE, '../../../${shared}');`],
     ['through a longer path', `const R = \`\${ROOT}/../${shared}/mlflow-responses\`;`],
-  ])('a planted read of ../shared is found: %s', (_, text) => {
+  ])('a planted read of the folder beside the checkout is found: %s', (_, text) => {
     expect(forbiddenReferences(at, `// line one\n${text}`)).toEqual([
-      expect.stringMatching(/planted\.test\.ts:2 reads \.\.\/shared: /),
+      expect.stringMatching(/planted\.test\.ts:2 reads the folder beside the checkout: /),
     ]);
   });
 
@@ -92,7 +93,7 @@ describe('test/ depends on neither bench/ nor ../shared', () => {
       `const F = path.join(ROOT, 'test/fixtures/mlflow-responses');`,
       `import autocannon from 'autocannon';`,
       `import { x } from './bench-like.js';`,
-      `const shared = '../shared-cache'; // a sibling folder with another name`,
+      `const cache = '../${shared}-cache'; // a sibling folder with another name`,
       `// the benchmarks in bench/ measure this; shared state is reset below`,
     ].join('\n');
     expect(forbiddenReferences(at, text)).toEqual([]);

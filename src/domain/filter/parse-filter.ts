@@ -25,7 +25,7 @@ export interface Clause {
 export const MAX_FILTER_LENGTH = 100_000;
 
 // Python set reprs exactly as MLflow printed them (set order is hash-seeded in Python; these are the
-// orders captured from a real server, see shared/mlflow-responses/ERR-model-versions-search__bad-filter-key.json).
+// orders captured from a real server, see test/fixtures/mlflow-responses/ERR-model-versions-search__bad-filter-key.json).
 // The lineage keys are accepted too but left out of the message, which stays MLflow's word for word.
 const VALID_KEYS: Record<FilterKind, { keys: ReadonlySet<string>; repr: string }> = {
   model: { keys: new Set(['name']), repr: "{'name'}" },
