@@ -96,6 +96,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   url: string;
   pid: number;
+  /** What it printed so far. */
+  stdout(): string;
   stderr(): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -131,6 +133,7 @@ export function spawnGateway(args: string[], env: Record<string, string | undefi
           child,
           url: m[1]!,
           pid: child.pid!,
+          stdout: () => out,
           stderr: () => err,
           stop: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

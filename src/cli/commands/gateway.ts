@@ -1,5 +1,7 @@
 // mreg gateway: MLflow's REST API with its registry writes, each write one commit authored by its token's owner.
+import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
+import { untilStopSignal } from '../signals.js';
 
 interface Args extends GlobalArgs {
   port: number;
@@ -97,22 +99,14 @@ export const gatewayCommand = defineCommand<Args>({
     const tokens = gateway.tokens.size;
     process.stdout.write(
       `mreg gateway: ${gateway.url} — branch ${gateway.branch} of ${config.daemon.repoDir}` +
-        `${config.daemon.remote ? ` (each write pushed to ${config.daemon.remote.url})` : ''}; ` +
+        `${config.daemon.remote ? ` (each write pushed to ${redactUrl(config.daemon.remote.url)})` : ''}; ` +
         `${tokens} token${tokens === 1 ? '' : 's'} in ${gateway.tokens.file}; reads ${config.private ? 'need a token' : 'open'}\n`,
     );
     if (tokens === 0)
       process.stderr.write(
         `mreg gateway: no tokens yet: every write answers 401 until \`mreg token add NAME --email EMAIL\` adds one (no restart needed).\n`,
       );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    await untilStopSignal();
     await gateway.stop();
   },
 });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
+import { untilStopSignal } from '../signals.js';
 
 interface Args extends GlobalArgs {
   port: string;
@@ -94,15 +95,7 @@ export const serveCommand = defineCommand<Args>({
       process.stdout.write(
         `mreg serve: ${daemon.url} — branch ${daemon.branch} of ${config.repoDir}${config.remote ? ` (following ${redactUrl(config.remote.url)})` : ''}; read-only\n`,
       );
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          resolve();
-        };
-        process.on('SIGINT', done);
-        process.on('SIGTERM', done);
-      });
+      await untilStopSignal();
       await daemon.stop();
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true });
