@@ -10,8 +10,13 @@ import { createLogger } from '../../src/daemon/log.js';
 import { startDaemon } from '../../src/daemon/serve.js';
 import { readEvents } from '../../src/events/read-events.js';
 import type { RegistryEvent } from '../../src/events/types.js';
+import { StateHolder } from '../../src/daemon/holder.js';
+import { DaemonEvents } from '../../src/daemon/http/events.js';
+import type { RequestInput, StreamSink } from '../../src/daemon/http/reply.js';
+import type { Served } from '../../src/daemon/ui-deps.js';
 import { writeStatus } from '../../src/notify/state.js';
 import { GitReader } from '../../src/store/git/reader.js';
+import { loadCommit } from '../../src/store/load.js';
 import { mregOk } from '../helpers/cli.js';
 import { serveRepo } from '../helpers/daemon.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
@@ -40,7 +45,15 @@ async function readSse(
   const events: Array<{ id: string; type: string; data: RegistryEvent }> = [];
   const ids: string[] = [];
   while (events.length < count || ids.length < idsWanted) {
-    const { value, done } = await reader.read();
+    // Bounded: a stream that stops sending fails here with what it did send, not with the test's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`stream quiet for 20 s after ${events.length}/${count} events, ${ids.length} ids`)),
+        20_000,
+      );
+    });
+    const { value, done } = await Promise.race([reader.read(), quiet]).finally(() => clearTimeout(timer));
     if (done) break;
     buf += dec.decode(value, { stream: true });
     let i;
@@ -133,7 +146,9 @@ describe('daemon events', () => {
     const pending = readSse(res, first.length - 5 + 2);
     await r.createModelVersion('fraud', 's3://b/3');
     await r.transitionModelVersionStage('fraud', '3', 'Staging', { archiveExistingVersions: false });
-    const got = await pending;
+    const got = await pending.catch((e: Error) => {
+      throw new Error(`${e.message}; daemon log:\n${d.logs.join('\n')}`);
+    });
     got.stop();
     const all = (await d.get('/api/v1/events')).body.events as RegistryEvent[];
     expect(got.events.map((e) => e.id)).toEqual(all.slice(5).map((e) => e.id));
@@ -157,6 +172,58 @@ describe('daemon events', () => {
     expect(idOnly.ids).toEqual([`${d.holder.current!.commit}:999999999`]);
     expect((await fetch(`${d.url}/api/v1/events/stream?since=nope`)).status).toBe(400);
     expect((await d.get('/metrics')).text).toMatch(/^mreg_event_streams \d+$/m);
+  });
+
+  it('a commit served just as the stream finishes a read is still sent (no lost wake-up)', async () => {
+    // The HTTP server is not needed to hit the window: the stream is driven through its sink, and the next commit
+    // is swapped in right after the stream wrote the id line that ends a read — before the read's loop has let go.
+    const { dir, registry: r } = await freshRegistry();
+    await r.createRegisteredModel('fraud');
+    const repo = await GitReader.open(dir);
+    const holder = new StateHolder();
+    const at = async (): Promise<Served> => {
+      const commit = (await repo.resolveBranch('main'))!;
+      return { commit, loaded: await loadCommit(repo, commit), loadedAt: Date.now() };
+    };
+    holder.swap(await at());
+    const events = new DaemonEvents(repo, holder);
+    await r.createModelVersion('fraud', 's3://b/1');
+    const next = await at();
+
+    const chunks: string[] = [];
+    let swapped = false;
+    let sawNext!: () => void;
+    const done = new Promise<void>((res) => (sawNext = res));
+    const sink: StreamSink = {
+      write(chunk) {
+        chunks.push(chunk);
+        if (!swapped && chunk.startsWith('id: ') && chunk.endsWith(':999999999\n\n')) {
+          swapped = true;
+          queueMicrotask(() => holder.swap(next));
+        }
+        if (chunk === `id: ${next.commit}:999999999\n\n`) sawNext();
+        return true;
+      },
+      buffered: () => 0,
+      end() {},
+      onClose() {},
+    };
+    const reply = await events.stream(
+      {
+        method: 'GET',
+        path: '/api/v1/events/stream',
+        rawQuery: '',
+        header: () => undefined,
+      } as unknown as RequestInput,
+      'GET',
+      holder.current,
+    );
+    reply.stream!(sink);
+    const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 5_000).unref());
+    expect(await Promise.race([done.then(() => 'sent'), timeout])).toBe('sent');
+    // From now: only the next commit's one event, between the two id lines that end each read.
+    const sent = chunks.filter((c) => c.includes('\nevent: '));
+    expect(sent.map((c) => /\nevent: (\S+)/.exec(c)![1])).toEqual(['model_version.created']);
   });
 
   it('POST /api/v1/hooks/git: a signed push makes a --remote replica fetch at once', async () => {

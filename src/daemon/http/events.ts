@@ -163,35 +163,41 @@ export class DaemonEvents {
       // The stream starts after the request was answered: a commit served in between must not be missed, so
       // listen first, then read what is served now (a swap after this is delivered by onSwap).
       let tip = served.commit;
-      let running: Promise<void> | undefined;
+      let running = false;
       let again = false;
       let closed = false;
+      // One read at a time; a swap during a read asks for one more. `running` is cleared in the same synchronous
+      // step as the last look at `again` — a swap landing between the two would otherwise be dropped, and the
+      // client would wait for the next commit to hear of this one.
       const pump = (): void => {
-        if (running) {
-          again = true;
-          return;
-        }
-        running = (async () => {
-          do {
+        again = true;
+        if (running) return;
+        running = true;
+        void (async () => {
+          while (again && !closed) {
             again = false;
             const target = tip;
             try {
               for await (const e of log.read(target, pos)) {
-                if (closed) return;
+                if (closed) break;
                 pos = afterEvent(e);
                 if (wanted(filter, e)) sink.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-                if (sink.buffered() > MAX_STREAM_BACKLOG) return sink.end();
+                if (sink.buffered() > MAX_STREAM_BACKLOG) {
+                  closed = true;
+                  sink.end();
+                }
               }
+              if (closed) break;
               pos = afterCommit(target);
               sink.write(`id: ${target}:999999999\n\n`);
             } catch (e) {
               sink.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
-              return sink.end();
+              closed = true;
+              sink.end();
             }
-          } while (again && !closed);
-        })().finally(() => {
-          running = undefined;
-        });
+          }
+          running = false;
+        })();
       };
       const onSwap = (s: Served): void => {
         tip = s.commit;
