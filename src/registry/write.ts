@@ -241,6 +241,10 @@ export class Writer {
           const since = Date.now();
           for (;;) {
             if (this.queue.length === 0 && (this.closed || !(await this.waitForWork(linger)))) return false;
+            // Let the requests that arrived meanwhile join the batch: each is queued from its own I/O callback,
+            // and a batch's work resolves without returning to the event loop, so taking the queue at once
+            // would make every batch a batch of one (measured: 1.03 writes per batch with 10 clients).
+            if (keep) await new Promise((resolve) => setImmediate(resolve));
             await this.processBatch(this.queue.splice(0, maxBatch));
             if (keep && Date.now() - since >= maxHold) return true;
           }

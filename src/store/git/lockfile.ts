@@ -1,7 +1,12 @@
 // Native git's lockfile protocol (lockfile.c): `<file>.lock` created with O_CREAT|O_EXCL, written fully,
 // then renamed onto `<file>` to commit, or unlinked to roll back. Native git and we exclude each other
 // through it, which isomorphic-git never does (gotchas 5-7).
-import { promises as fsp } from 'node:fs';
+//
+// The system calls are synchronous: a lock file is a few bytes (an index a few megabytes) and each call takes
+// microseconds, where the promise API's thread-pool round trip costs 50–100 µs, several times that in a
+// process serving HTTP — a ref update is about ten of them (bench/gateway.mjs). Waiting for a live holder
+// stays asynchronous.
+import fs from 'node:fs';
 import path from 'node:path';
 import { RefMovedError } from '../../errors.js';
 
@@ -10,8 +15,8 @@ import { RefMovedError } from '../../errors.js';
  * (by path and inode) and removed at once by the next writer, instead of waiting for them to age.
  */
 export interface LockTracker {
-  acquired(lockPath: string, ino: number): Promise<void>;
-  released(lockPath: string): Promise<void>;
+  acquired(lockPath: string, ino: number): void;
+  released(lockPath: string): void;
 }
 
 export interface LockFileOptions {
@@ -26,6 +31,9 @@ export interface LockFileOptions {
 const GIT_LOCK_STALE_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** Folders a lock was created in by this process (a ref's folder is made once, not on every update). */
+const knownDirs = new Set<string>();
+
 export class GitLockFile {
   private done = false;
   private readonly heartbeat: NodeJS.Timeout;
@@ -33,14 +41,14 @@ export class GitLockFile {
   private constructor(
     readonly target: string,
     readonly lockPath: string,
-    private readonly handle: fsp.FileHandle,
+    private readonly fd: number,
     private readonly tracker: LockTracker | undefined,
   ) {
     // Keep the mtime fresh while held, so a slow step (waiting for index.lock, writing many work-tree
     // files) never makes our own lock look stale to another mreg process. Native git ignores mtimes.
     this.heartbeat = setInterval(() => {
       const now = new Date();
-      fsp.utimes(this.lockPath, now, now).catch(() => undefined);
+      fs.promises.utimes(this.lockPath, now, now).catch(() => undefined);
     }, 1_000);
     this.heartbeat.unref();
   }
@@ -51,27 +59,42 @@ export class GitLockFile {
     const staleMs = opts.staleMs ?? GIT_LOCK_STALE_MS;
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let backoff = 2;
-    await fsp.mkdir(path.dirname(target), { recursive: true });
+    const dir = path.dirname(target);
+    if (!knownDirs.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      knownDirs.add(dir);
+    }
+    let remade = false;
     for (;;) {
+      let fd: number | undefined;
       try {
-        const handle = await fsp.open(lockPath, 'wx', 0o666);
-        const lock = new GitLockFile(target, lockPath, handle, opts.tracker);
+        fd = fs.openSync(lockPath, 'wx', 0o666);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // The folder went away (a branch folder deleted by `git pack-refs --prune`): make it again.
+        if (code === 'ENOENT' && !remade) {
+          remade = true;
+          fs.mkdirSync(dir, { recursive: true });
+          continue;
+        }
+        if (code !== 'EEXIST') throw e;
+      }
+      if (fd !== undefined) {
+        const lock = new GitLockFile(target, lockPath, fd, opts.tracker);
         if (opts.tracker) {
           try {
-            await opts.tracker.acquired(lockPath, (await handle.stat()).ino);
+            opts.tracker.acquired(lockPath, fs.fstatSync(fd).ino);
           } catch (e) {
             await lock.rollback();
             throw e;
           }
         }
         return lock;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const st = await fsp.stat(lockPath).catch(() => undefined);
+      const st = statOrUndefined(lockPath);
       if (st && Date.now() - st.mtimeMs > staleMs) {
         // Left behind by a crashed writer (native git would refuse forever; we clean up).
-        await fsp.unlink(lockPath).catch(() => undefined);
+        unlinkQuietly(lockPath);
         continue;
       }
       if (Date.now() >= deadline) {
@@ -86,9 +109,10 @@ export class GitLockFile {
 
   /** Writes the whole new content and fsyncs it (before the rename that publishes it). */
   async write(data: Uint8Array | string | readonly Buffer[], fsync = true): Promise<void> {
-    if (Array.isArray(data)) await this.handle.writev(data as Buffer[]);
-    else await this.handle.writeFile(data as Uint8Array | string);
-    if (fsync) await this.handle.sync();
+    if (typeof data === 'string') fs.writeFileSync(this.fd, data);
+    else if (isBufferList(data)) for (const b of data) fs.writeFileSync(this.fd, b);
+    else fs.writeFileSync(this.fd, data);
+    if (fsync) fs.fsyncSync(this.fd);
   }
 
   /** Publishes the content: rename(2) onto the target, atomic for readers. */
@@ -96,14 +120,14 @@ export class GitLockFile {
     if (this.done) return;
     this.done = true;
     clearInterval(this.heartbeat);
-    await this.handle.close().catch(() => undefined);
+    closeQuietly(this.fd);
     try {
-      await fsp.rename(this.lockPath, this.target);
+      fs.renameSync(this.lockPath, this.target);
     } catch (e) {
-      await fsp.unlink(this.lockPath).catch(() => undefined);
+      unlinkQuietly(this.lockPath);
       throw e;
     } finally {
-      await this.tracker?.released(this.lockPath).catch(() => undefined);
+      this.release();
     }
   }
 
@@ -111,8 +135,44 @@ export class GitLockFile {
     if (this.done) return;
     this.done = true;
     clearInterval(this.heartbeat);
-    await this.handle.close().catch(() => undefined);
-    await fsp.unlink(this.lockPath).catch(() => undefined);
-    await this.tracker?.released(this.lockPath).catch(() => undefined);
+    closeQuietly(this.fd);
+    unlinkQuietly(this.lockPath);
+    this.release();
+  }
+
+  private release(): void {
+    try {
+      this.tracker?.released(this.lockPath);
+    } catch {
+      // The record of held locks is advisory: a stale entry is checked by inode before anything is removed.
+    }
+  }
+}
+
+function isBufferList(data: Uint8Array | readonly Buffer[]): data is readonly Buffer[] {
+  return Array.isArray(data);
+}
+
+function statOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function unlinkQuietly(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    // already gone
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // closed already
   }
 }

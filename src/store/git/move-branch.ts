@@ -1,13 +1,12 @@
 // Moving a branch: the ref's compare-and-swap under native git's lockfile protocol (refs.ts), with the
 // checkout brought along when the branch is checked out (checkout.ts) and the reflogs appended. A commit,
 // a fast-forward after a fetch and the rewind after a lost push race all move a branch this one way.
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from '../../errors.js';
 import { isAncestor } from './ancestry.js';
 import { journalPath, recoverCheckout, updateCheckout } from './checkout.js';
 import { checkBranchName, type Signature } from './objects.js';
-import { FSYNC_REFS } from './refs.js';
 import type { RepoPaths } from './repository.js';
 import { commitOid } from './revisions.js';
 import { diffTrees, type FileOp } from './tree-diff.js';
@@ -18,7 +17,8 @@ import type { WriteContext } from './write-context.js';
  *
  * Step order, and what a SIGKILL between two steps leaves behind:
  *   (objects already written)
- *   1. take `<ref>.lock` (O_EXCL), verify the ref still equals `expected`, write and fsync the new value
+ *   1. take `<ref>.lock` (O_EXCL), verify the ref still equals `expected`, write the new value (fsynced when
+ *      core.fsync asks)
  *      → crash: a stale ref lock; the ref is old; the next mreg writer removes the lock (stale takeover).
  *   2. take `index.lock`, check the changed paths have no uncommitted edits
  *      → crash: stale locks as above; nothing else changed.
@@ -46,7 +46,7 @@ export async function moveBranch(
   const refLock = await w.refs.lockForUpdate(refName, u.expected);
   let journaled = false;
   try {
-    await refLock.write(`${u.newOid}\n`, FSYNC_REFS);
+    await refLock.write(`${u.newOid}\n`, w.refs.fsync);
     const headBranch = await w.refs.headBranch();
     if (!w.paths.bare && headBranch === u.branch) {
       await recoverCheckout(w, u.branch, u.expected);
@@ -54,7 +54,7 @@ export async function moveBranch(
         journal: { branch: u.branch, from: u.expected, to: u.newOid },
       });
     }
-    if (w.paths.logRefUpdates || (await hasReflog(w.paths, refName))) {
+    if (w.paths.logRefUpdates || hasReflog(w.paths, refName)) {
       await w.refs.appendReflog(refName, u.expected, u.newOid, u.who, u.reflog);
       if (headBranch === u.branch) await w.refs.appendReflog('HEAD', u.expected, u.newOid, u.who, u.reflog);
     }
@@ -68,11 +68,8 @@ export async function moveBranch(
   if (journaled) await fsp.rm(journalPath(w.paths), { force: true });
 }
 
-async function hasReflog(paths: RepoPaths, refName: string): Promise<boolean> {
-  return fsp.stat(path.join(paths.commondir, 'logs', refName)).then(
-    () => true,
-    () => false,
-  );
+function hasReflog(paths: RepoPaths, refName: string): boolean {
+  return fs.existsSync(path.join(paths.commondir, 'logs', refName));
 }
 
 /**

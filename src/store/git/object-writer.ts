@@ -8,6 +8,7 @@ import fs, { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ObjectReader, RawObject } from './object-reader.js';
+import { zlibStored } from './zlib-stored.js';
 import {
   parseCommit,
   serializeCommit,
@@ -18,12 +19,6 @@ import {
 } from './objects.js';
 
 const deflate = promisify(zlib.deflate);
-/**
- * Loose objects are not fsynced, as native git's default (core.fsync=committed,-loose-object): the ref's
- * fsync before it is renamed commits the file system's journal, which writes the new objects' data too
- * (ext4's default data=ordered).
- */
-const FSYNC_OBJECTS = false;
 
 /**
  * Writes objects into a repository and tells its reader's caches about the trees and commits written.
@@ -42,22 +37,29 @@ export class ObjectWriter {
     private readonly objects: ObjectReader,
     private readonly objectsDir: string,
     private readonly defer = false,
+    /** fsync each object before it is renamed into place (core.fsync names `loose-object`; off by default, as in git). */
+    private readonly fsync = false,
   ) {
     if (defer) objects.readPendingFrom(this.pending);
   }
 
   write(type: ObjectType, body: Uint8Array): Promise<string> {
+    return this.writeOwned(type, Buffer.from(body));
+  }
+
+  /** write() of a buffer nobody else holds (a tree or commit serialized here): kept without a copy. */
+  private writeOwned(type: ObjectType, body: Buffer): Promise<string> {
     if (this.defer) {
       const oid = hashObject(type, body);
-      if (!this.pending.has(oid)) this.pending.set(oid, { type, body: Buffer.from(body) });
+      if (!this.pending.has(oid)) this.pending.set(oid, { type, body });
       return Promise.resolve(oid);
     }
-    return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, FSYNC_OBJECTS));
+    return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, this.fsync));
   }
 
   /** Writes a tree of entries already in git order (they are frozen and cached: never change them afterwards). */
   async writeTree(entries: TreeEntry[]): Promise<string> {
-    const oid = await this.write('tree', serializeTree(entries));
+    const oid = await this.writeOwned('tree', serializeTree(entries));
     this.objects.rememberTree(oid, entries);
     return oid;
   }
@@ -70,7 +72,7 @@ export class ObjectWriter {
     message: string;
   }): Promise<string> {
     const body = serializeCommit(c);
-    const oid = await this.write('commit', body);
+    const oid = await this.writeOwned('commit', body);
     this.objects.rememberCommit(parseCommit(oid, body));
     return oid;
   }
@@ -79,7 +81,7 @@ export class ObjectWriter {
   flush(): number {
     let written = 0;
     for (const [oid, o] of this.pending) {
-      if (writeLooseObjectSync(this.objectsDir, oid, o.type, o.body, this.knownDirs)) written++;
+      if (writeLooseObjectSync(this.objectsDir, oid, o.type, o.body, this.knownDirs, this.fsync)) written++;
       this.pending.delete(oid);
     }
     return written;
@@ -96,9 +98,10 @@ function hashObject(type: ObjectType, body: Uint8Array): string {
 }
 
 /**
- * writeLooseObject, synchronously (flush's loop). Trees are stored uncompressed (zlib level 0, what
- * core.looseCompression=0 writes): they are mostly SHA-1s, which deflate shrinks by a third at ten times the
- * CPU on the `models/` tree every commit rewrites; `git gc` packs and compresses them later.
+ * writeLooseObject, synchronously (flush's loop), stored uncompressed (zlib-stored.ts: what
+ * core.looseCompression=0 writes). Trees are mostly SHA-1s, which deflate shrinks by a third at ten times the
+ * CPU on the `models/` tree every commit rewrites, and a one-off zlib call costs more than a small YAML file
+ * saves; `git gc` packs and compresses them later.
  */
 function writeLooseObjectSync(
   objectsDir: string,
@@ -106,12 +109,12 @@ function writeLooseObjectSync(
   type: ObjectType,
   body: Uint8Array,
   knownDirs: Set<string>,
+  fsync: boolean,
 ): boolean {
   const dir = `${objectsDir}/${oid.slice(0, 2)}`;
   const file = `${dir}/${oid.slice(2)}`;
   if (fs.existsSync(file)) return false;
-  const header = Buffer.from(`${type} ${body.length}\0`);
-  const data = zlib.deflateSync(Buffer.concat([header, body]), { level: type === 'tree' ? 0 : 1 });
+  const data = zlibStored([Buffer.from(`${type} ${body.length}\0`), body]);
   if (!knownDirs.has(dir)) {
     fs.mkdirSync(dir, { recursive: true });
     knownDirs.add(dir);
@@ -119,7 +122,8 @@ function writeLooseObjectSync(
   const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
   const fd = fs.openSync(tmp, 'wx', 0o444);
   try {
-    fs.writeSync(fd, data);
+    fs.writeFileSync(fd, data);
+    if (fsync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

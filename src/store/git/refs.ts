@@ -1,19 +1,14 @@
 // Reading refs the way native git stores them (loose files, packed-refs, symbolic refs) and updating
 // them with a compare-and-swap under the lockfile protocol. isomorphic-git's ref writes are in place and
-// unchecked (gotchas 6-7), so refs are never written through it.
-import { promises as fsp } from 'node:fs';
+// unchecked (gotchas 6-7), so refs are never written through it. Ref files are tens of bytes: they are read
+// and appended to with synchronous calls, which take microseconds (see lockfile.ts).
+import fs from 'node:fs';
 import path from 'node:path';
 import { RefMovedError } from '../../errors.js';
 import { formatSignature, OID_RE, ZERO_OID, type Signature } from './objects.js';
 import { GitLockFile, type LockTracker } from './lockfile.js';
 
 export type RefValue = { oid: string } | { symref: string };
-
-/**
- * fsync a ref's lock file before it is renamed onto the ref, as native git does by default
- * (core.fsync=committed,-loose-object; loose objects and the index are not fsynced).
- */
-export const FSYNC_REFS = true;
 
 interface PackedRefs {
   key: string;
@@ -31,6 +26,8 @@ export class RefStore {
     readonly gitdir: string,
     readonly commondir: string,
     private readonly tracker?: LockTracker,
+    /** fsync a ref's lock file before it is renamed onto the ref (core.fsync names `reference`). */
+    readonly fsync = false,
   ) {}
 
   /** File of a ref: per-work-tree refs (HEAD, pseudo-refs, refs/worktree/…) live in gitdir, the rest in commondir. */
@@ -44,7 +41,7 @@ export class RefStore {
     for (let attempt = 0; ; attempt++) {
       let text: string;
       try {
-        text = await fsp.readFile(file, 'utf8');
+        text = fs.readFileSync(file, 'utf8');
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
@@ -63,7 +60,7 @@ export class RefStore {
     const file = path.join(this.commondir, 'packed-refs');
     let st;
     try {
-      st = await fsp.stat(file);
+      st = fs.statSync(file);
     } catch {
       return new Map();
     }
@@ -71,7 +68,7 @@ export class RefStore {
     if (this.packed?.key === key) return this.packed.refs;
     let text: string;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch {
       return new Map();
     }
@@ -144,7 +141,7 @@ export class RefStore {
   async set(name: string, oid: string): Promise<void> {
     const lock = await this.lockForUpdate(name, undefined);
     try {
-      await lock.write(`${oid}\n`, FSYNC_REFS);
+      await lock.write(`${oid}\n`, this.fsync);
       await lock.commit();
     } catch (e) {
       await lock.rollback();
@@ -162,8 +159,8 @@ export class RefStore {
   ): Promise<void> {
     const file = path.join(name === 'HEAD' ? this.gitdir : this.commondir, 'logs', name);
     const line = `${oldOid ?? ZERO_OID} ${newOid} ${formatSignature(who)}\t${message.replace(/\n/g, ' ').trim()}\n`;
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    await fsp.appendFile(file, line);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(file, line);
   }
 
   /** Which branch HEAD names ('main'), or undefined when detached or unreadable. */

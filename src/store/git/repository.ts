@@ -15,6 +15,8 @@ export interface RepoPaths {
   readonly bare: boolean;
   /** Whether ref updates append to reflogs (core.logAllRefUpdates, whose default follows `bare`). */
   readonly logRefUpdates: boolean;
+  /** What is fsynced before it is published (core.fsync / core.fsyncObjectFiles; by default nothing, as native git). */
+  readonly fsync: { refs: boolean; objects: boolean };
 }
 
 /** How a repository is looked for. */
@@ -87,13 +89,16 @@ async function locateAt(dir: string, abs: string): Promise<RepoPaths> {
   );
   if (!looksLikeGitdir) throw notRepo();
   let logRefUpdates = !bare;
+  let fsync = { refs: false, objects: false };
   try {
-    const v = await logAllRefUpdates(commondir);
+    const core = await coreConfig(commondir);
+    const v = core.get('logallrefupdates');
     if (v !== undefined) logRefUpdates = v === 'true' || v === 'always' || v === 'yes' || v === 'on' || v === '1';
+    fsync = fsyncComponents(core.get('fsync'), core.get('fsyncobjectfiles'));
   } catch {
-    // unreadable config: keep git's default
+    // unreadable config: keep git's defaults
   }
-  return { dir: abs, gitdir, commondir, bare, logRefUpdates };
+  return { dir: abs, gitdir, commondir, bare, logRefUpdates, fsync };
 }
 
 /**
@@ -133,11 +138,11 @@ function exists(p: string): Promise<boolean> {
   );
 }
 
-/** `core.logAllRefUpdates` from a repository's config file, read without loading a git library. */
-async function logAllRefUpdates(commondir: string): Promise<string | undefined> {
+/** The `[core]` keys of a repository's config, read without loading a git library (lower-cased, last wins; a bare key is 'true'). */
+async function coreConfig(commondir: string): Promise<Map<string, string>> {
   const text = await fsp.readFile(path.join(commondir, 'config'), 'utf8');
+  const out = new Map<string, string>();
   let inCore = false;
-  let value: string | undefined;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/[#;].*$/, '').trim();
     const section = /^\[\s*([^\]\s"]+)(?:\s+"[^"]*")?\s*\]$/.exec(line);
@@ -145,12 +150,47 @@ async function logAllRefUpdates(commondir: string): Promise<string | undefined> 
       inCore = section[1]!.toLowerCase() === 'core';
       continue;
     }
-    const kv = inCore ? /^logallrefupdates\s*(?:=\s*(.*))?$/i.exec(line) : null;
+    const kv = inCore ? /^([a-z][a-z0-9-]*)\s*(?:=\s*(.*))?$/i.exec(line) : null;
     if (kv)
-      value = (kv[1] ?? 'true')
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .toLowerCase();
+      out.set(
+        kv[1]!.toLowerCase(),
+        (kv[2] ?? 'true')
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .toLowerCase(),
+      );
   }
-  return value;
+  return out;
+}
+
+/**
+ * Which of the files mreg publishes git's `core.fsync` asks to flush: `reference` (refs), `loose-object`
+ * (objects), and the groups that contain them (`objects`, `added`, `committed`, `all`), `-x` removing, `none`
+ * clearing. Unset, native git flushes neither (a commit makes no fsync call), so neither do we; the older
+ * `core.fsyncObjectFiles=true` flushes objects.
+ */
+export function fsyncComponents(
+  value: string | undefined,
+  objectFiles: string | undefined,
+): { refs: boolean; objects: boolean } {
+  const out = { refs: false, objects: objectFiles === 'true' || objectFiles === 'yes' || objectFiles === '1' };
+  if (value === undefined) return out;
+  const groups: Record<string, Array<'refs' | 'objects'>> = {
+    reference: ['refs'],
+    'loose-object': ['objects'],
+    objects: ['objects'],
+    added: ['objects'],
+    committed: ['objects', 'refs'],
+    all: ['objects', 'refs'],
+  };
+  for (const raw of value.split(',')) {
+    const word = raw.trim();
+    if (word === 'none') {
+      out.refs = out.objects = false;
+      continue;
+    }
+    const off = word.startsWith('-');
+    for (const k of groups[off ? word.slice(1) : word] ?? []) out[k] = !off;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // the git locks (index.lock, `<ref>.lock`) its holder has open, so that the next writer can remove a crashed
 // holder's leftovers at once, exactly (by path and inode), instead of waiting for them to age.
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from '../../errors.js';
 import { heldLock, withFileLock, type LockOwner } from '../../util/lock.js';
@@ -20,15 +20,15 @@ export class WriteLock {
   private readonly lockPath: string;
   /** Give this to every git lock taken under the write lock (refs, index). */
   readonly tracker: LockTracker = {
-    acquired: async (lockPath, ino) => {
+    acquired: (lockPath, ino) => {
       const owner = heldLock(this.lockPath);
       if (!owner) return;
       this.tracked.set(lockPath, ino);
       this.trackedToken = owner.token;
-      await this.saveTracked();
+      this.saveTracked();
     },
-    released: async (lockPath) => {
-      if (this.tracked.delete(lockPath)) await this.saveTracked();
+    released: (lockPath) => {
+      if (this.tracked.delete(lockPath)) this.saveTracked();
     },
   };
 
@@ -56,19 +56,22 @@ export class WriteLock {
     });
   }
 
-  /** `<commondir>/mreg-write.lock.held`: the git locks the write-lock holder has open, for removal if it dies. */
-  private async saveTracked(): Promise<void> {
+  /**
+   * `<commondir>/mreg-write.lock.held`: the git locks the write-lock holder has open, for removal if it dies.
+   * Synchronous, as the lock files it describes (lockfile.ts): two small-file calls per lock taken.
+   */
+  private saveTracked(): void {
     const file = `${this.lockPath}.held`;
     if (this.tracked.size === 0) {
-      await fsp.rm(file, { force: true });
+      fs.rmSync(file, { force: true });
       return;
     }
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await fsp.writeFile(
+    fs.writeFileSync(
       tmp,
       JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }),
     );
-    await fsp.rename(tmp, file);
+    fs.renameSync(tmp, file);
   }
 
   /**

@@ -31,16 +31,16 @@ export class GitWriter extends GitReader {
   protected constructor(paths: RepoPaths) {
     const lock = new WriteLock(paths);
     // Every git lock a writer takes (refs, index) is recorded for the next writer's crash recovery.
-    super(paths, new RefStore(paths.gitdir, paths.commondir, lock.tracker));
+    super(paths, new RefStore(paths.gitdir, paths.commondir, lock.tracker, paths.fsync.refs));
     this.lock = lock;
     this.w = {
       ...this.git,
-      writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects')),
+      writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects'), false, paths.fsync.objects),
       tracker: lock.tracker,
     };
     this.deferred = {
       ...this.w,
-      writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects'), true),
+      writer: new ObjectWriter(this.git.objects, path.join(paths.commondir, 'objects'), true, paths.fsync.objects),
     };
   }
 
