@@ -12,7 +12,9 @@ import {
   parseCommit,
   parseSignature,
   parseTree,
+  patchTreeBody,
   serializeCommit,
+  setTreeBody,
   serializeTree,
   sortTreeEntries,
   type TreeEntry,
@@ -71,6 +73,30 @@ describe('trees', () => {
     expect(findInRawTree(raw, 'models')).toEqual({ mode: '040000', oid: 'ab'.repeat(20) });
     expect(findInRawTree(raw, 'ü.yaml')?.oid).toBe('ab'.repeat(20));
     expect(findInRawTree(raw, 'model')).toBeNull();
+  });
+
+  it('patches a known body where only ids change: byte for byte what a full encoding gives', () => {
+    const old = sortTreeEntries([
+      e('models', 'tree'),
+      e('registry.yaml'),
+      { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' },
+      e('ü.yaml'),
+      ...Array.from({ length: 50 }, (_, i) => e(`m${i}`, i % 2 ? 'tree' : 'blob')),
+    ]);
+    // Unknown body: no patch.
+    expect(patchTreeBody(old, old, [])).toBeUndefined();
+    setTreeBody(old, serializeTree(old));
+    let prev: readonly TreeEntry[] = old;
+    for (let round = 0; round < 5; round++) {
+      const at = [round, 7 + round * 3, prev.length - 1 - round];
+      const next = prev.slice();
+      for (const i of at) next[i] = { ...next[i]!, oid: `${round}${i}`.padEnd(40, 'f').slice(0, 40) };
+      const patched = patchTreeBody(prev, next, at);
+      expect(patched?.equals(serializeTree(next))).toBe(true);
+      // The body kept for the previous tree is untouched (patched with no change, it is that tree's encoding).
+      expect(patchTreeBody(prev, prev, [])?.equals(serializeTree(prev))).toBe(true);
+      prev = next;
+    }
   });
 });
 

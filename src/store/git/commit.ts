@@ -10,7 +10,9 @@ import {
   compareTreeNames,
   comparePaths,
   findEntry,
+  findEntryIndex,
   OID_RE,
+  patchTreeBody,
   type Signature,
   type TreeEntry,
 } from './objects.js';
@@ -155,9 +157,31 @@ async function buildTree(
     }),
   );
   if (edits.size === 0) return oldOid;
+  const replaced = replaceInPlace(old, edits);
+  if (replaced) return w.writer.writeTree(replaced.entries, patchTreeBody(old, replaced.entries, replaced.at));
   const entries = applyTreeEdits(old, edits);
   if (entries.length === 0) return null;
   return w.writer.writeTree(entries);
+}
+
+/**
+ * The old entries with each edit replacing an entry of the same name, kind and mode (a new id: the common case, a
+ * changed file or folder), with the indexes replaced; undefined when an edit adds, removes or changes a kind/mode.
+ */
+function replaceInPlace(
+  old: readonly TreeEntry[],
+  edits: ReadonlyMap<string, TreeEntry | null>,
+): { entries: TreeEntry[]; at: number[] } | undefined {
+  const entries = old.slice();
+  const at: number[] = [];
+  for (const [name, r] of edits) {
+    const i = r ? findEntryIndex(old, name) : -1;
+    const e = old[i];
+    if (!r || !e || e.type !== r.type || e.mode !== r.mode) return undefined;
+    entries[i] = r;
+    at.push(i);
+  }
+  return { entries, at };
 }
 
 /** The old entries with edits applied (null = remove), in git order, without re-sorting the untouched ones. */

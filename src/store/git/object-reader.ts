@@ -17,6 +17,7 @@ import {
   OID_RE,
   parseCommit,
   parseTree,
+  setTreeBody,
   typeOfMode,
   type CommitInfo,
   type ObjectType,
@@ -167,6 +168,7 @@ export class ObjectReader {
       throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, not a tree.`, { oid });
     const entries = parseTree(obj.body).map((e) => Object.freeze(e));
     this.trees.set(oid, entries, entries.length + 1);
+    setTreeBody(entries, obj.body);
     return entries;
   }
 
@@ -176,12 +178,9 @@ export class ObjectReader {
   }
 
   /** Puts a tree just written into the cache (the entries are frozen and must not be changed afterwards). */
-  rememberTree(oid: string, entries: TreeEntry[]): void {
-    this.trees.set(
-      oid,
-      entries.map((e) => Object.freeze(e)),
-      entries.length + 1,
-    );
+  rememberTree(oid: string, entries: readonly TreeEntry[]): void {
+    for (const e of entries) Object.freeze(e);
+    this.trees.set(oid, entries, entries.length + 1);
   }
 
   /** The entry at `p` below tree `treeOid` ('' = the tree itself), or null. */

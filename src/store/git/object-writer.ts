@@ -13,6 +13,7 @@ import {
   parseCommit,
   serializeCommit,
   serializeTree,
+  setTreeBody,
   type ObjectType,
   type Signature,
   type TreeEntry,
@@ -57,9 +58,16 @@ export class ObjectWriter {
     return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, this.fsync));
   }
 
-  /** Writes a tree of entries already in git order (they are frozen and cached: never change them afterwards). */
-  async writeTree(entries: TreeEntry[]): Promise<string> {
-    const oid = await this.writeOwned('tree', serializeTree(entries));
+  /**
+   * Writes a tree of entries already in git order (they and the array are frozen and cached: never change them
+   * afterwards), from its serialized body when the caller has it (patchTreeBody).
+   */
+  async writeTree(entries: readonly TreeEntry[], body?: Buffer): Promise<string> {
+    if (!body) {
+      body = serializeTree(entries);
+      setTreeBody(entries, body);
+    }
+    const oid = await this.writeOwned('tree', body);
     this.objects.rememberTree(oid, entries);
     return oid;
   }

@@ -126,6 +126,48 @@ export function serializeTree(entries: readonly TreeEntry[]): Buffer {
   return out;
 }
 
+/**
+ * A cached tree's serialized body, kept with its (frozen, cached) entries array while the array lives, and where
+ * each entry ends in it (computed on first use). A tree that differs from a cached one only by the ids of some
+ * entries is then that body with 20-byte ids overwritten (patchTreeBody): the `models/` tree every commit rewrites
+ * (one entry per model) costs a copy instead of an encoding of every entry.
+ */
+const treeBodies = new WeakMap<readonly TreeEntry[], { body: Buffer; ends?: Int32Array }>();
+
+export function setTreeBody(entries: readonly TreeEntry[], body: Buffer, ends?: Int32Array): void {
+  treeBodies.set(entries, ends ? { body, ends } : { body });
+}
+
+/**
+ * The body of `entries` with the entries at `at` replaced by `by` (the same name and mode, another id), or
+ * undefined when the old body is not known. The result is recorded for the new entries array.
+ */
+export function patchTreeBody(
+  old: readonly TreeEntry[],
+  next: readonly TreeEntry[],
+  at: readonly number[],
+): Buffer | undefined {
+  const known = treeBodies.get(old);
+  if (!known) return undefined;
+  if (!known.ends) {
+    // Where each entry ends: after "<mode> <name>\0" and the 20-byte id.
+    const ends = new Int32Array(old.length);
+    let pos = 0;
+    for (let i = 0; i < old.length; i++) {
+      const nul = known.body.indexOf(0, pos);
+      if (nul < 0) return undefined;
+      pos = nul + 21;
+      ends[i] = pos;
+    }
+    if (pos !== known.body.length) return undefined;
+    known.ends = ends;
+  }
+  const body = Buffer.from(known.body);
+  for (const i of at) body.write(next[i]!.oid, known.ends[i]! - 20, 20, 'hex');
+  treeBodies.set(next, { body, ends: known.ends });
+  return body;
+}
+
 export function parseTree(body: Uint8Array): TreeEntry[] {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const out: TreeEntry[] = [];
@@ -169,6 +211,12 @@ export function findInRawTree(body: Uint8Array, name: string): { mode: string; o
 
 /** An entry by name in a tree sorted in git order (a name may be a blob or a tree: try both keys). */
 export function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | null {
+  const i = findEntryIndex(entries, name);
+  return i < 0 ? null : entries[i]!;
+}
+
+/** The index of the entry named `name` (a file or a folder) in a tree's entries, or -1. */
+export function findEntryIndex(entries: readonly TreeEntry[], name: string): number {
   for (const asTree of [false, true]) {
     let lo = 0;
     let hi = entries.length;
@@ -180,9 +228,9 @@ export function findEntry(entries: readonly TreeEntry[], name: string): TreeEntr
       else hi = mid;
     }
     const e = entries[lo];
-    if (e && e.path === name && (e.type === 'tree') === asTree) return e;
+    if (e && e.path === name && (e.type === 'tree') === asTree) return lo;
   }
-  return null;
+  return -1;
 }
 
 // ---------- commits and tags ----------
