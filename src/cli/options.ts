@@ -2,7 +2,6 @@
 // (`--repo` > MREG_REPO > cwd) and which branch a pull request lands on (for `protected` policies).
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { Registry, type RegistryOptions } from '../registry/registry.js';
 import type { MlflowConnection } from '../sync/mlflow-client.js';
 
 /** MREG_DEBUG=1 prints stack traces of internal errors. */
@@ -28,7 +27,7 @@ export interface WriteArgs extends GlobalArgs {
 }
 
 /** How many times a pushed write is re-applied after losing the race, unless --max-attempts says otherwise. */
-const DEFAULT_PUSH_ATTEMPTS = 20;
+export const DEFAULT_PUSH_ATTEMPTS = 20;
 
 /** The registry's directory: `--repo`, else MREG_REPO, else the current directory. */
 export function repoDir(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -122,18 +121,6 @@ export function parseAuthor(s: string): { name: string; email: string } {
   return { name: m[1], email: m[2]! };
 }
 
-/**
- * Opens the registry for reading — at the branch head, or as of `--at` — with the lineage keys (digest,
- * code_commit, …) in the model versions --json prints.
- */
-export async function openForRead(args: GlobalArgs & { branch?: string; at?: string }): Promise<Registry> {
-  return Registry.open(repoDir(args), {
-    lineage: true,
-    ...(args.branch ? { branch: args.branch } : {}),
-    ...(args.at !== undefined ? { at: args.at } : {}),
-  });
-}
-
 /** --at of the reading commands, as `mreg resolve --at` reads it. */
 export function atOption<T>(y: Argv<T>): Argv<T & { at?: string }> {
   return y.option('at', {
@@ -142,20 +129,6 @@ export function atOption<T>(y: Argv<T>): Argv<T & { at?: string }> {
       'As of a time (ISO 8601, e.g. 2026-03-01T12:00Z; a date alone is 00:00 UTC) or a commit/ref (abc1234, HEAD~3, v1.2)',
     requiresArg: true,
   }) as Argv<T & { at?: string }>;
-}
-
-/** Opens the registry for one write, with the write flags turned into Registry options. */
-export async function openForWrite(args: WriteArgs): Promise<Registry> {
-  const opts: RegistryOptions = { commit: args.commit !== false, lineage: true };
-  if (args.push) {
-    opts.push = args.remote ?? 'origin';
-    opts.maxAttempts = args['max-attempts'] ?? DEFAULT_PUSH_ATTEMPTS;
-  } else if (args['max-attempts'] !== undefined) opts.maxAttempts = args['max-attempts'];
-  if (args.branch) opts.branch = args.branch;
-  if (args.author) opts.author = parseAuthor(args.author);
-  const target = targetBranch(args['target-branch']);
-  if (target) opts.policyBranch = target;
-  return Registry.open(repoDir(args), opts);
 }
 
 /** One command: its yargs definition and a handler over typed arguments. */

@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
 import { redactUrl, remoteKind } from '../store/transport/remote-url.js';
 
+/** For the CLI's start-up line (the CLI does not import the store). */
+export { redactUrl };
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface DaemonLimits {

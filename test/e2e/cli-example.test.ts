@@ -123,6 +123,20 @@ describe('registry-example/', () => {
     expect((await git(again, 'rev-parse', 'HEAD')).trim()).toBe((await git(dir, 'rev-parse', 'HEAD')).trim());
   });
 
+  it('`mreg init --example` makes the same repository, commit for commit; it refuses a folder in use', async () => {
+    const dir = await tempDir('mreg-init-example-');
+    const byLibrary = path.join(dir, 'library');
+    const byCli = path.join(dir, 'cli');
+    await materializeExample(byLibrary);
+    expect((await mregOk(['init', '--example', byCli])).stdout).toContain(`Made the example registry in ${byCli}`);
+    expect(await git(byCli, 'rev-parse', 'HEAD')).toBe(await git(byLibrary, 'rev-parse', 'HEAD'));
+    await expectCleanRepo(byCli);
+    const again = await mreg(['init', '--example', byCli]);
+    expect([again.code, again.stderr]).toEqual([2, expect.stringContaining('--example needs a new or empty folder')]);
+    const bare = await mreg(['init', '--example', '--bare', path.join(dir, 'bare')]);
+    expect([bare.code, bare.stderr]).toEqual([2, expect.stringContaining('cannot be combined with --bare')]);
+  });
+
   it('validates as a plain folder too (schema and invariants; no commits, so no policies)', async () => {
     expect((await mregOk(['validate', '--repo', EXAMPLE])).stdout).toBe(
       'ok: folder: 6 models, 15 versions; policies not checked (not a git repository)\n',

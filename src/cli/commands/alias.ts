@@ -1,5 +1,6 @@
 // mreg alias: set (or move) an alias, or delete it.
-import { defineCommand, openForWrite, UsageError, type WriteArgs } from '../options.js';
+import { defineCommand, UsageError, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 
 interface Args extends WriteArgs {

@@ -1,5 +1,6 @@
 // mreg create: a registered model.
-import { defineCommand, openForWrite, parseTagPairs, type WriteArgs } from '../options.js';
+import { defineCommand, parseTagPairs, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 import { readDescription } from './describe.js';
 

@@ -1,5 +1,6 @@
 // mreg delete: versions of a model (one commit each), or the whole model.
-import { defineCommand, openForWrite, type WriteArgs } from '../options.js';
+import { defineCommand, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 
 interface Args extends WriteArgs {

@@ -1,6 +1,7 @@
 // mreg describe: set the description (Markdown) of a model or of a version.
 import { readFile } from 'node:fs/promises';
-import { defineCommand, openForWrite, UsageError, type WriteArgs } from '../options.js';
+import { defineCommand, UsageError, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 
 interface Args extends WriteArgs {

@@ -1,7 +1,8 @@
 // mreg get: a model (with its latest version per stage) or one version.
 import type { MlflowModelVersion, MlflowRegisteredModel } from '../../mlflow/types.js';
 import type { Lineage } from '../../registry/registry.js';
-import { atOption, defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { atOption, defineCommand, type GlobalArgs } from '../options.js';
+import { openForRead } from '../open.js';
 import { humanTime, outputFor, table, visibleWidth, type Output } from '../output.js';
 
 interface Args extends GlobalArgs {

@@ -3,7 +3,8 @@
 import { describeOperation } from '../../domain/diff.js';
 import { RegistryError } from '../../errors.js';
 import type { HistoryEntry, HistoryQuery } from '../../registry/registry.js';
-import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { defineCommand, type GlobalArgs } from '../options.js';
+import { openForRead } from '../open.js';
 import { humanTime, outputFor } from '../output.js';
 
 interface Args extends GlobalArgs {

@@ -1,5 +1,6 @@
 // mreg register: the next version of a model (creating the model when it does not exist), as pipelines call it from CI.
-import { defineCommand, openForWrite, parseTagPairs, type WriteArgs } from '../options.js';
+import { defineCommand, parseTagPairs, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 import { readDescription } from './describe.js';
 

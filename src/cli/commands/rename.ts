@@ -1,5 +1,6 @@
 // mreg rename: a model gets a new name, keeping its versions, aliases and history.
-import { defineCommand, openForWrite, type WriteArgs } from '../options.js';
+import { defineCommand, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 
 interface Args extends WriteArgs {

@@ -1,5 +1,6 @@
 // mreg resolve: what a models:/ URI points to, now or as of a past moment.
-import { defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { defineCommand, type GlobalArgs } from '../options.js';
+import { openForRead } from '../open.js';
 import { humanTime, outputFor, shortOid } from '../output.js';
 
 interface Args extends GlobalArgs {

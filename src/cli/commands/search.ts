@@ -1,6 +1,7 @@
 // mreg search / mreg versions: MLflow's search over registered models and over model versions.
 import type { Argv } from 'yargs';
-import { atOption, defineCommand, openForRead, type GlobalArgs } from '../options.js';
+import { atOption, defineCommand, type GlobalArgs } from '../options.js';
+import { openForRead } from '../open.js';
 import { humanTime, outputFor, table, visibleWidth } from '../output.js';
 
 interface Args extends GlobalArgs {

@@ -1,8 +1,8 @@
 // mreg serve: the read-only daemon (MLflow REST API, models:/ resolution, /metrics, the web UI).
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { redactUrl } from '../../registry/remotes.js';
 import { defineCommand, repoDir, UsageError, type GlobalArgs } from '../options.js';
 import { untilStopSignal } from '../signals.js';
 
@@ -70,14 +70,14 @@ export const serveCommand = defineCommand<Args>({
     let scratch: string | undefined;
     if (args.example) {
       // Built afresh in a temporary folder on every start (it is deterministic): never inside the package,
-      // which may be installed read-only or shared by several users.
+      // which may be installed read-only or shared by several users. By a child process (`mreg init
+      // --example`): this one never loads the code that writes.
       scratch = await mkdtemp(path.join(os.tmpdir(), 'mreg-example-'));
-      const { materializeExample } = await import('../../registry/example.js');
-      await materializeExample(scratch);
+      await buildExample(scratch);
       repo = scratch;
     } else if (args.remote === undefined || args.repo !== undefined) repo = repoDir(args);
     // The daemon (HTTP, watcher, UI) loads only for `serve`: every other command starts faster without it.
-    const [{ buildDaemonConfig }, { startDaemon }] = await Promise.all([
+    const [{ buildDaemonConfig, redactUrl }, { startDaemon }] = await Promise.all([
       import('../../daemon/config.js'),
       import('../../daemon/serve.js'),
     ]);
@@ -118,4 +118,19 @@ export function parseInterval(given: unknown): number {
   const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(n > 0)) throw new UsageError(`--interval must be a positive number of seconds, got '${String(given)}'.`);
   return n;
+}
+
+/** Runs `mreg init --example DIR` (this same CLI, in a child process); rejects with its error output. */
+function buildExample(dir: string): Promise<void> {
+  const cli = process.argv[1];
+  if (!cli) return Promise.reject(new Error('cannot find the mreg CLI to build the example with'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'init', '--example', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`building the example failed (exit ${code}): ${err.trim()}`)),
+    );
+  });
 }

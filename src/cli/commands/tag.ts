@@ -1,5 +1,6 @@
 // mreg tag: set or delete a tag on a model or on one of its versions.
-import { defineCommand, openForWrite, splitPair, UsageError, type WriteArgs } from '../options.js';
+import { defineCommand, splitPair, UsageError, type WriteArgs } from '../options.js';
+import { openForWrite } from '../open.js';
 import { describeWrite, outputFor } from '../output.js';
 
 interface Args extends WriteArgs {
