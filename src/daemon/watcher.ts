@@ -240,10 +240,6 @@ export class RefWatcher {
       depth: 0,
       ignoreInitial: true,
       persistent: true,
-      // Every ref update (ours, native git's) takes `<ref>.lock` and ends by renaming it onto the ref: the lock's
-      // own events (created, written, renamed away) say nothing the ref's event does not, and each cost a stat
-      // and a reload check — three per commit of a gateway writing hundreds a second.
-      ignored: (p: string) => p.endsWith('.lock'),
     });
     this.watcher = w;
     w.on('all', () => this.kick());
