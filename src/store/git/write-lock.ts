@@ -1,6 +1,7 @@
 // The repository's inter-process write lock (`<commondir>/mreg-write.lock`, util/lock.ts), and the record of
 // the git locks (index.lock, `<ref>.lock`) its holder has open, so that the next writer can remove a crashed
 // holder's leftovers at once, exactly (by path and inode), instead of waiting for them to age.
+import { randomBytes } from 'node:crypto';
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from '../../errors.js';
@@ -16,8 +17,6 @@ export class WriteLock {
   /** Git lock files this process holds under the write lock, by path → inode. */
   private readonly tracked = new Map<string, number>();
   private trackedToken = '';
-  /** The open record of tracked locks while this process holds the write lock (saveTracked). */
-  private heldFd: number | undefined;
   private readonly lockPath: string;
   /** Give this to every git lock taken under the write lock (refs, index). */
   readonly tracker: LockTracker = {
@@ -43,14 +42,7 @@ export class WriteLock {
    * locks and temp files removed. @throws RESOURCE_CONFLICT after `timeoutMs` (default 30 s).
    */
   async run<T>(fn: () => Promise<T>, opts: { timeoutMs?: number; staleMs?: number } = {}): Promise<T> {
-    const held = async (): Promise<T> => {
-      try {
-        return await fn();
-      } finally {
-        this.dropTracked();
-      }
-    };
-    return withFileLock(this.lockPath, held, {
+    return withFileLock(this.lockPath, fn, {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.staleMs !== undefined ? { staleMs: opts.staleMs } : {}),
       timeoutError: (p, owner, waited) =>
@@ -66,28 +58,20 @@ export class WriteLock {
 
   /**
    * `<commondir>/mreg-write.lock.held`: the git locks the write-lock holder has open, for removal if it dies.
-   * Created once per hold of the write lock and rewritten in place on every change (creating a file is the
-   * dearest call on a busy disk; a long-lived writer takes a ref lock per batch). A write torn by a crash reads
-   * as no record, and the takeover falls back to removing git locks by age.
+   * Synchronous, as the lock files it describes (lockfile.ts): two small-file calls per lock taken.
    */
   private saveTracked(): void {
-    if (this.heldFd === undefined && this.tracked.size === 0) return;
-    const text = Buffer.from(
-      this.tracked.size === 0
-        ? ''
-        : JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }),
+    const file = `${this.lockPath}.held`;
+    if (this.tracked.size === 0) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    fs.writeFileSync(
+      tmp,
+      JSON.stringify({ token: this.trackedToken, locks: [...this.tracked].map(([p, ino]) => ({ path: p, ino })) }),
     );
-    this.heldFd ??= fs.openSync(`${this.lockPath}.held`, 'w', 0o644);
-    fs.writeSync(this.heldFd, text, 0, text.length, 0);
-    fs.ftruncateSync(this.heldFd, text.length);
-  }
-
-  /** When the write lock is released: the record goes with it. */
-  private dropTracked(): void {
-    if (this.heldFd === undefined) return;
-    fs.closeSync(this.heldFd);
-    this.heldFd = undefined;
-    fs.rmSync(`${this.lockPath}.held`, { force: true });
+    fs.renameSync(tmp, file);
   }
 
   /**
