@@ -163,34 +163,45 @@ async function coreConfig(commondir: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** The components git's `core.fsync` names, as far as they cover what mreg writes (refs, loose objects). */
+const FSYNC_NAMES: ReadonlyArray<[string, { refs?: true; objects?: true }]> = [
+  ['loose-object', { objects: true }],
+  ['pack', {}],
+  ['pack-metadata', {}],
+  ['commit-graph', {}],
+  ['index', {}],
+  ['objects', { objects: true }],
+  ['reference', { refs: true }],
+  ['derived-metadata', {}],
+  ['committed', { objects: true, refs: true }],
+  ['added', { objects: true, refs: true }],
+  ['all', { objects: true, refs: true }],
+];
+
 /**
- * Which of the files mreg publishes git's `core.fsync` asks to flush: `reference` (refs), `loose-object`
- * (objects), and the groups that contain them (`objects`, `added`, `committed`, `all`), `-x` removing, `none`
- * clearing. Unset, native git flushes neither (a commit makes no fsync call), so neither do we; the older
- * `core.fsyncObjectFiles=true` flushes objects.
+ * Which of the files mreg publishes the repository asks to flush, read as git reads `core.fsync`
+ * (environment.c, parse_fsync_components): a word names every component it is a prefix of, `-word` removes,
+ * `none` as the last word empties the starting set, and what is added wins over what is removed, whatever the
+ * order. Git's starting set on Linux holds neither refs nor loose objects (a `git commit` makes no fsync call),
+ * so only the words added count here. The deprecated `core.fsyncObjectFiles=true` adds loose objects.
  */
 export function fsyncComponents(
   value: string | undefined,
   objectFiles: string | undefined,
 ): { refs: boolean; objects: boolean } {
-  const out = { refs: false, objects: objectFiles === 'true' || objectFiles === 'yes' || objectFiles === '1' };
-  if (value === undefined) return out;
-  const groups: Record<string, Array<'refs' | 'objects'>> = {
-    reference: ['refs'],
-    'loose-object': ['objects'],
-    objects: ['objects'],
-    added: ['objects'],
-    committed: ['objects', 'refs'],
-    all: ['objects', 'refs'],
+  const out = {
+    refs: false,
+    objects: objectFiles === 'true' || objectFiles === 'yes' || objectFiles === 'on' || objectFiles === '1',
   };
-  for (const raw of value.split(',')) {
+  for (const raw of (value ?? '').split(',')) {
     const word = raw.trim();
-    if (word === 'none') {
-      out.refs = out.objects = false;
-      continue;
+    if (word === '-') break; // git warns and reads no further
+    if (!word || word.startsWith('-')) continue;
+    for (const [name, bits] of FSYNC_NAMES) {
+      if (!name.startsWith(word)) continue;
+      if (bits.refs) out.refs = true;
+      if (bits.objects) out.objects = true;
     }
-    const off = word.startsWith('-');
-    for (const k of groups[off ? word.slice(1) : word] ?? []) out[k] = !off;
   }
   return out;
 }
