@@ -31,9 +31,6 @@ export interface LockFileOptions {
 const GIT_LOCK_STALE_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Folders a lock was created in by this process (a ref's folder is made once, not on every update). */
-const knownDirs = new Set<string>();
-
 export class GitLockFile {
   private done = false;
   private readonly heartbeat: NodeJS.Timeout;
@@ -59,22 +56,17 @@ export class GitLockFile {
     const staleMs = opts.staleMs ?? GIT_LOCK_STALE_MS;
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let backoff = 2;
-    const dir = path.dirname(target);
-    if (!knownDirs.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      knownDirs.add(dir);
-    }
-    let remade = false;
+    let madeDir = false;
     for (;;) {
       let fd: number | undefined;
       try {
         fd = fs.openSync(lockPath, 'wx', 0o666);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        // The folder went away (a branch folder deleted by `git pack-refs --prune`): make it again.
-        if (code === 'ENOENT' && !remade) {
-          remade = true;
-          fs.mkdirSync(dir, { recursive: true });
+        // No folder yet (a new branch folder, or one `git pack-refs --prune` emptied away): make it, once.
+        if (code === 'ENOENT' && !madeDir) {
+          madeDir = true;
+          fs.mkdirSync(path.dirname(target), { recursive: true });
           continue;
         }
         if (code !== 'EEXIST') throw e;
@@ -107,11 +99,10 @@ export class GitLockFile {
     }
   }
 
-  /** Writes the whole new content and fsyncs it (before the rename that publishes it). */
-  async write(data: Uint8Array | string | readonly Buffer[], fsync = true): Promise<void> {
-    if (typeof data === 'string') fs.writeFileSync(this.fd, data);
-    else if (isBufferList(data)) for (const b of data) fs.writeFileSync(this.fd, b);
-    else fs.writeFileSync(this.fd, data);
+  /** Writes the whole new content, and fsyncs it when asked (before the rename that publishes it). */
+  async write(data: Uint8Array | string | readonly Buffer[], fsync: boolean): Promise<void> {
+    for (const part of Array.isArray(data) ? (data as readonly Buffer[]) : [data as Uint8Array | string])
+      fs.writeFileSync(this.fd, part);
     if (fsync) fs.fsyncSync(this.fd);
   }
 
@@ -147,10 +138,6 @@ export class GitLockFile {
       // The record of held locks is advisory: a stale entry is checked by inode before anything is removed.
     }
   }
-}
-
-function isBufferList(data: Uint8Array | readonly Buffer[]): data is readonly Buffer[] {
-  return Array.isArray(data);
 }
 
 function statOrUndefined(p: string): fs.Stats | undefined {

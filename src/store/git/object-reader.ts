@@ -17,7 +17,6 @@ import {
   OID_RE,
   parseCommit,
   parseTree,
-  setTreeBody,
   typeOfMode,
   type CommitInfo,
   type ObjectType,
@@ -168,7 +167,6 @@ export class ObjectReader {
       throw new RegistryError('INTERNAL_ERROR', `Object ${oid} is a ${obj.type}, not a tree.`, { oid });
     const entries = parseTree(obj.body).map((e) => Object.freeze(e));
     this.trees.set(oid, entries, entries.length + 1);
-    setTreeBody(entries, obj.body);
     return entries;
   }
 

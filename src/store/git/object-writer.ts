@@ -45,14 +45,14 @@ export class ObjectWriter {
   }
 
   write(type: ObjectType, body: Uint8Array): Promise<string> {
-    return this.writeOwned(type, Buffer.from(body));
+    return this.writeOwned(type, body, true);
   }
 
-  /** write() of a buffer nobody else holds (a tree or commit serialized here): kept without a copy. */
-  private writeOwned(type: ObjectType, body: Buffer): Promise<string> {
+  /** write(); a deferring writer copies what it keeps unless the buffer is its own (a tree or commit made here). */
+  private writeOwned(type: ObjectType, body: Uint8Array, copy = false): Promise<string> {
     if (this.defer) {
       const oid = hashObject(type, body);
-      if (!this.pending.has(oid)) this.pending.set(oid, { type, body });
+      if (!this.pending.has(oid)) this.pending.set(oid, { type, body: copy ? Buffer.from(body) : (body as Buffer) });
       return Promise.resolve(oid);
     }
     return this.objects.limit(() => writeLooseObject(this.objectsDir, type, body, this.fsync));

@@ -127,39 +127,28 @@ export function serializeTree(entries: readonly TreeEntry[]): Buffer {
 }
 
 /**
- * A cached tree's serialized body, kept with its (frozen, cached) entries array while the array lives, and where
- * each entry ends in it (computed on first use). A tree that differs from a cached one only by the ids of some
- * entries is then that body with 20-byte ids overwritten (patchTreeBody): the `models/` tree every commit rewrites
- * (one entry per model) costs a copy instead of an encoding of every entry.
+ * The serialized body of a tree the writer built, kept with its (frozen, cached) entries array while the array
+ * lives, and where each entry ends in it (computed on first use). A tree that differs from it only by the ids of
+ * some entries is then that body with 20-byte ids overwritten (patchTreeBody): the `models/` tree every commit
+ * rewrites (one entry per model) costs a copy instead of an encoding of every entry.
  */
 const treeBodies = new WeakMap<readonly TreeEntry[], { body: Buffer; ends?: Int32Array }>();
 
-export function setTreeBody(entries: readonly TreeEntry[], body: Buffer, ends?: Int32Array): void {
-  treeBodies.set(entries, ends ? { body, ends } : { body });
+export function setTreeBody(entries: readonly TreeEntry[], body: Buffer): void {
+  treeBodies.set(entries, { body });
 }
 
 /**
- * The body of `entries` with the entries at `at` replaced by `by` (the same name and mode, another id), or
- * undefined when the old body is not known. The result is recorded for the new entries array.
+ * The body of `next`: `old`'s with the ids of the entries at `at` overwritten (the same names and modes, other
+ * ids). `old` is encoded once when the writer has not built it (a tree read from git); `next`'s body is kept.
  */
-export function patchTreeBody(
-  old: readonly TreeEntry[],
-  next: readonly TreeEntry[],
-  at: readonly number[],
-): Buffer | undefined {
-  const known = treeBodies.get(old);
-  if (!known) return undefined;
+export function patchTreeBody(old: readonly TreeEntry[], next: readonly TreeEntry[], at: readonly number[]): Buffer {
+  let known = treeBodies.get(old);
+  if (!known) treeBodies.set(old, (known = { body: serializeTree(old) }));
   if (!known.ends) {
     // Where each entry ends: after "<mode> <name>\0" and the 20-byte id.
     const ends = new Int32Array(old.length);
-    let pos = 0;
-    for (let i = 0; i < old.length; i++) {
-      const nul = known.body.indexOf(0, pos);
-      if (nul < 0) return undefined;
-      pos = nul + 21;
-      ends[i] = pos;
-    }
-    if (pos !== known.body.length) return undefined;
+    for (let i = 0, pos = 0; i < old.length; i++) ends[i] = pos = known.body.indexOf(0, pos) + 21;
     known.ends = ends;
   }
   const body = Buffer.from(known.body);
