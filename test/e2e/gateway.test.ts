@@ -189,6 +189,10 @@ describe('mreg gateway under concurrent clients', () => {
     const models = ['fraud', 'churn', 'Ranker v2'];
     const token = await registryWithToken(dir, { models });
     const since = (await git(dir, 'rev-parse', 'main')).trim();
+    // One reflog line per update of the branch: per batch the gateway published.
+    const refUpdates = async (): Promise<number> =>
+      (await git(dir, 'reflog', 'show', 'main')).trim().split('\n').length;
+    const updatesBefore = await refUpdates();
     const gw = await spawnGateway(['--repo', dir]);
     const acks: Ack[] = [];
     const failures: string[] = [];
@@ -205,7 +209,46 @@ describe('mreg gateway under concurrent clients', () => {
     // The served state and the files agree: what the gateway answered is what git holds.
     const registered = acks.filter((a) => a.op === 'register').length;
     expect(registered).toBe(CLIENTS * (WRITES / 2));
-    reportFigures('gateway-concurrency', { clients: CLIENTS, writes: acks.length, seconds: seconds.toFixed(1) });
+    // Writes that arrive together share a ref update (each still its own commit). Each request is queued from its
+    // own I/O callback: without a turn of the event loop before the queue is taken, nearly every batch held one.
+    const batches = (await refUpdates()) - updatesBefore;
+    expect(batches).toBeLessThan(acks.length * 0.8);
+    reportFigures('gateway-concurrency', {
+      clients: CLIENTS,
+      writes: acks.length,
+      batches,
+      seconds: seconds.toFixed(1),
+    });
+  });
+});
+
+describe('batching', () => {
+  it('registrations sent together to a bare repository share ref updates, each still its own commit', async () => {
+    const dir = path.join(await tempDir(), 'reg.git');
+    const token = await registryWithToken(dir, { bare: true, models: ['fraud'] });
+    // A bare repository keeps no reflog unless asked: one line per branch update, that is, per batch.
+    await git(dir, 'config', 'core.logAllRefUpdates', 'true');
+    const since = Number((await git(dir, 'rev-list', '--count', 'main')).trim());
+    const gw = await spawnGateway(['--repo', dir]);
+    const clients = 10;
+    const each = 20;
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let i = 0; i < each; i++) {
+          const r = await fetch(`${gw.url}/api/2.0/mlflow/model-versions/create`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+            body: JSON.stringify({ name: 'fraud', source: `s3://b/${c}/${i}` }),
+          });
+          expect(r.status).toBe(200);
+          await r.text();
+        }
+      }),
+    );
+    expect(await gw.stop()).toBe(0);
+    expect(Number((await git(dir, 'rev-list', '--count', 'main')).trim()) - since).toBe(clients * each);
+    const batches = (await git(dir, 'reflog', 'show', 'main')).trim().split('\n').length;
+    expect(batches).toBeLessThan(clients * each * 0.8);
   });
 });
 
