@@ -8,7 +8,7 @@ import { checkChangePolicies } from '../domain/policies.js';
 import type { RegistryFile } from '../domain/state.js';
 import type { SchemaName } from '../schema/validate.js';
 import type { ChangeSet } from '../store/git/writer.js';
-import { parseDocumentText, stringifyDocument } from '../store/yaml.js';
+import { parseWrittenDocument, stringifyDocument } from '../store/yaml.js';
 import { listProblems } from './reader.js';
 
 /** The schema of each kind of document a change writes. */
@@ -39,7 +39,8 @@ export function checkChange(
 ): void {
   const problems: Problem[] = [];
   for (const [path, d] of change.writes) {
-    const r = parseDocumentText(SCHEMA_OF[d.kind], path, files.get(path)!);
+    // Remembered: the state that follows the commit parses these very bytes again (store/load-patch.ts).
+    const r = parseWrittenDocument(SCHEMA_OF[d.kind], path, files.get(path)!);
     if (!r.ok) problems.push(...r.problems);
   }
   if (problems.length) throw rejected(problems);

@@ -150,3 +150,49 @@ export function parseCanonical(text: string): Record<string, unknown> | undefine
   }
   return Object.keys(doc).length ? doc : undefined;
 }
+
+/** Printable ASCII: the strings the fast writer below emits itself (anything else goes to `yaml`). */
+const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** A scalar as `yaml` writes it in canonical form, or undefined when the fast writer leaves it to `yaml`. */
+function emitScalar(v: unknown): string | undefined {
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : undefined;
+  if (typeof v !== 'string' || !ASCII_PRINTABLE.test(v)) return undefined;
+  // Plain exactly when the fast reader reads it back as the same string (no quoting, no other type).
+  return plainScalar(v) === v ? v : undefined;
+}
+
+function emitKey(k: string): string | undefined {
+  return k !== '__proto__' && key(k) === k ? k : undefined;
+}
+
+/**
+ * The canonical text of an already ordered document (stringifyDocument) written directly, for documents inside
+ * the subset above: plain keys, integers, booleans, plain one-line ASCII strings, one level of nested maps.
+ * Undefined otherwise, and the caller has `yaml` write it. Writing a version file through `yaml` showed in the
+ * gateway's profile (a document model per call); a property test holds this to `yaml`'s output byte for byte.
+ */
+export function emitCanonical(doc: Readonly<Record<string, unknown>>): string | undefined {
+  let out = '';
+  for (const k of Object.keys(doc)) {
+    const v = doc[k];
+    if (emitKey(k) === undefined) return undefined;
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) return undefined;
+      let inner = '';
+      for (const nk of Object.keys(v)) {
+        const s = emitScalar((v as Record<string, unknown>)[nk]);
+        if (s === undefined || emitKey(nk) === undefined) return undefined;
+        inner += `  ${nk}: ${s}\n`;
+      }
+      if (inner === '') return undefined;
+      out += `${k}:\n${inner}`;
+      continue;
+    }
+    const s = emitScalar(v);
+    if (s === undefined) return undefined;
+    out += `${k}: ${s}\n`;
+  }
+  return out === '' ? undefined : out;
+}

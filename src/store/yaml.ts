@@ -2,7 +2,7 @@
 // one canonical form (schema key order, no anchors, no folding) so a file written twice is byte-identical.
 import YAML, { LineCounter, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Problem } from '../errors.js';
-import { parseCanonical } from './canonical-yaml.js';
+import { emitCanonical, parseCanonical } from './canonical-yaml.js';
 import { keyOrder, validateDocument, type SchemaName } from '../schema/validate.js';
 
 /** The largest file we agree to parse; anything bigger is a problem, not a parse. */
@@ -18,8 +18,28 @@ const PARSE_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptio
 
 export type ParseResult<T> = { ok: true; doc: T } | { ok: false; problems: Problem[] };
 
+/**
+ * Documents already parsed and checked from these very bytes (a writer's own output: checked before its commit,
+ * read again when its state moves on). Keyed by the buffer object, which a writer never changes afterwards.
+ */
+const checked = new WeakMap<Uint8Array, { kind: SchemaName; doc: unknown }>();
+
+/** parseDocumentText, remembering a valid document for the next parse of the same (never modified) buffer. */
+export function parseWrittenDocument<T>(kind: SchemaName, path: string, bytes: Uint8Array): ParseResult<T> {
+  const r = parseDocumentText<T>(kind, path, bytes);
+  if (r.ok) checked.set(bytes, { kind, doc: r.doc });
+  return r;
+}
+
 /** Parses and schema-checks one document. Cheap path first; line numbers are looked up only when there is a problem. */
 export function parseDocumentText<T>(kind: SchemaName, path: string, bytes: Uint8Array | string): ParseResult<T> {
+  if (typeof bytes !== 'string') {
+    const known = checked.get(bytes);
+    if (known?.kind === kind) {
+      checked.delete(bytes);
+      return { ok: true, doc: known.doc as T };
+    }
+  }
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
   if (size > MAX_FILE_BYTES) return fail(path, 1, `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}`);
   let text: string;
@@ -177,17 +197,25 @@ function ordered(kind: SchemaName, doc: Record<string, unknown>): Record<string,
 
 /** The canonical text of a document. */
 export function stringifyDocument(kind: SchemaName, doc: object): string {
-  return YAML.stringify(ordered(kind, doc as Record<string, unknown>), {
-    lineWidth: 0,
-    minContentWidth: 0,
-    indent: 2,
-    indentSeq: true,
-    aliasDuplicateObjects: false,
-    defaultKeyType: null,
-    defaultStringType: 'PLAIN',
-    singleQuote: false,
-    version: '1.2',
-  });
+  const o = ordered(kind, doc as Record<string, unknown>);
+  return emitCanonical(o) ?? stringifyWithYaml(o);
+}
+
+/** How `yaml` writes the canonical form (emitCanonical writes the same bytes for the documents it takes). */
+export const STRINGIFY_OPTIONS: YAML.ToStringOptions & YAML.DocumentOptions & YAML.CreateNodeOptions = {
+  lineWidth: 0,
+  minContentWidth: 0,
+  indent: 2,
+  indentSeq: true,
+  aliasDuplicateObjects: false,
+  defaultKeyType: null,
+  defaultStringType: 'PLAIN',
+  singleQuote: false,
+  version: '1.2',
+};
+
+function stringifyWithYaml(o: Record<string, unknown>): string {
+  return YAML.stringify(o, STRINGIFY_OPTIONS);
 }
 
 /**

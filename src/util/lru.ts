@@ -13,6 +13,13 @@ export class Lru<V> {
     return hit.v;
   }
 
+  delete(k: string): void {
+    const old = this.map.get(k);
+    if (!old) return;
+    this.weight -= old.w;
+    this.map.delete(k);
+  }
+
   set(k: string, v: V, w = 1): void {
     const old = this.map.get(k);
     if (old) {

@@ -157,11 +157,12 @@ async function buildTree(
     }),
   );
   if (edits.size === 0) return oldOid;
+  const edit = oldOid === null ? undefined : { fresh: notNull(edits.values()), replaces: oldOid };
   const replaced = replaceInPlace(old, edits);
-  if (replaced) return w.writer.writeTree(replaced.entries, patchTreeBody(old, replaced.entries, replaced.at));
+  if (replaced) return w.writer.writeTree(replaced.entries, patchTreeBody(old, replaced.entries, replaced.at), edit);
   const entries = applyTreeEdits(old, edits);
   if (entries.length === 0) return null;
-  return w.writer.writeTree(entries);
+  return w.writer.writeTree(entries, undefined, edit);
 }
 
 /**
@@ -214,6 +215,10 @@ function applyTreeEdits(old: readonly TreeEntry[], edits: ReadonlyMap<string, Tr
     out.splice(lo, 0, a);
   }
   return out;
+}
+
+function* notNull<T>(xs: Iterable<T | null>): Iterable<T> {
+  for (const x of xs) if (x !== null) yield x;
 }
 
 /** Validates a ChangeSet and arranges it as a tree of path segments. */

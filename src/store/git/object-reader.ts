@@ -175,9 +175,19 @@ export class ObjectReader {
     this.commits.set(info.oid, info);
   }
 
-  /** Puts a tree just written into the cache (the entries are frozen and must not be changed afterwards). */
-  rememberTree(oid: string, entries: readonly TreeEntry[]): void {
-    for (const e of entries) Object.freeze(e);
+  /**
+   * Puts a tree just written into the cache (the entries are frozen and must not be changed afterwards). `edit`
+   * says what it was made from: only its `fresh` entries are new (the others come from a cached tree, frozen
+   * already), and the tree it `replaces` leaves the cache — a writer that rewrites the 1000-entry `models/` tree
+   * on every commit would otherwise fill the cache with its past versions and push out the trees still in use.
+   */
+  rememberTree(
+    oid: string,
+    entries: readonly TreeEntry[],
+    edit?: { fresh: Iterable<TreeEntry>; replaces: string },
+  ): void {
+    for (const e of edit ? edit.fresh : entries) Object.freeze(e);
+    if (edit && edit.replaces !== oid) this.trees.delete(edit.replaces);
     this.trees.set(oid, entries, entries.length + 1);
   }
 

@@ -21,6 +21,11 @@ import {
 
 const deflate = promisify(zlib.deflate);
 
+/** Temp file names: unique to this process (random), then counted — a random draw per object showed in profiles. */
+const TMP_PREFIX = `tmp_obj_${randomBytes(4).toString('hex')}`;
+let tmpCount = 0;
+const tmpName = (dir: string): string => `${dir}/${TMP_PREFIX}${(tmpCount++).toString(36)}`;
+
 /**
  * Writes objects into a repository and tells its reader's caches about the trees and commits written.
  *
@@ -60,15 +65,20 @@ export class ObjectWriter {
 
   /**
    * Writes a tree of entries already in git order (they and the array are frozen and cached: never change them
-   * afterwards), from its serialized body when the caller has it (patchTreeBody).
+   * afterwards), from its serialized body when the caller has it (patchTreeBody). `edit`: the tree it replaces
+   * and its only new entries (ObjectReader.rememberTree).
    */
-  async writeTree(entries: readonly TreeEntry[], body?: Buffer): Promise<string> {
+  async writeTree(
+    entries: readonly TreeEntry[],
+    body?: Buffer,
+    edit?: { fresh: Iterable<TreeEntry>; replaces: string },
+  ): Promise<string> {
     if (!body) {
       body = serializeTree(entries);
       setTreeBody(entries, body);
     }
     const oid = await this.writeOwned('tree', body);
-    this.objects.rememberTree(oid, entries);
+    this.objects.rememberTree(oid, entries, edit);
     return oid;
   }
 
@@ -127,7 +137,7 @@ function writeLooseObjectSync(
     fs.mkdirSync(dir, { recursive: true });
     knownDirs.add(dir);
   }
-  const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
+  const tmp = tmpName(dir);
   const fd = fs.openSync(tmp, 'wx', 0o444);
   try {
     fs.writeFileSync(fd, data);
@@ -167,7 +177,7 @@ async function writeLooseObject(
   const data = await deflate(Buffer.concat([header, body]), { level: 1 });
   await fsp.mkdir(dir, { recursive: true });
   // `tmp_obj_` is the prefix native git uses; `git fsck` and `git gc` know to ignore and clean such files.
-  const tmp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
+  const tmp = tmpName(dir);
   const handle = await fsp.open(tmp, 'wx', 0o444);
   try {
     await handle.writeFile(data);
