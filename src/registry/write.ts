@@ -110,6 +110,8 @@ export class Writer {
   lastWrite: WriteInfo = { commit: null, message: null };
   readonly stats: WriterStats = { batches: 0, commits: 0, writes: 0, retries: 0 };
   private kept: Loaded | undefined;
+  /** Whether the repository's trees were read into its cache (a long-lived writer's first state). */
+  private warmed = false;
   private readonly queue: Job[] = [];
   private draining: Promise<unknown> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -410,6 +412,13 @@ export class Writer {
 
   /** Brings the kept state to `commit` (another writer moved the branch): reuse, or reload what changed. */
   private async follow(commit: string): Promise<Loaded> {
+    if (!this.warmed) {
+      // A state handed over by the daemon (`known`) was read through another reader: every write's first commit
+      // to a model would read that model's trees from disk. Reading them all once, beside the first writes,
+      // keeps them in memory (a few ms per thousand models; the cache holds hundreds of thousands of entries).
+      this.warmed = true;
+      void this.repo.listFiles(commit).catch(() => undefined);
+    }
     if (this.kept?.commit === commit) return this.kept;
     const known = this.settings.keep?.known?.();
     if (known?.commit === commit) return (this.kept = known);

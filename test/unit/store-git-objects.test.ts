@@ -12,6 +12,7 @@ import {
   parseCommit,
   parseSignature,
   parseTree,
+  looseChecksum,
   patchTreeBody,
   serializeCommit,
   serializeTree,
@@ -19,6 +20,7 @@ import {
   type TreeEntry,
 } from '../../src/store/git/objects.js';
 import { RegistryError } from '../../src/errors.js';
+import { adler32 } from '../../src/store/git/zlib-stored.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -90,6 +92,8 @@ describe('trees', () => {
       for (const i of at) next[i] = { ...next[i]!, oid: `${round}${i}`.padEnd(40, 'f').slice(0, 40) };
       const patched = patchTreeBody(prev, next, at);
       expect(patched?.equals(serializeTree(next))).toBe(true);
+      // Its loose form's checksum, carried from the tree it was patched from, is the one summed over every byte.
+      expect(looseChecksum(patched)).toBe(adler32([Buffer.from(`tree ${patched.length}\0`), patched]));
       // The body kept for the previous tree is untouched (patched with no change, it is that tree's encoding).
       expect(patchTreeBody(prev, prev, [])?.equals(serializeTree(prev))).toBe(true);
       prev = next;

@@ -1,13 +1,14 @@
 // The stored-block zlib encoder the long-lived writer uses for loose objects: node's zlib (the reader's) and
 // native git must read what it writes, at every block boundary.
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { adler32, zlibStored } from '../../src/store/git/zlib-stored.js';
+import { adler32, adler32Replace, zlibStored } from '../../src/store/git/zlib-stored.js';
 
 /** Adler-32 by its definition, byte by byte with a reduction each step. */
 function adlerSlow(b: Uint8Array): number {
@@ -38,6 +39,31 @@ describe('zlibStored', () => {
       expect(adler32([b])).toBe(adlerSlow(b));
     }
     expect(adler32([Buffer.from('Wikipedia')])).toBe(0x11e60398);
+  });
+
+  it('updates Adler-32 for replaced bytes as summing again would, anywhere, with any values', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 70_000 }),
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        (data, where, bytes) => {
+          const at = where % data.length;
+          const after = bytes.subarray(0, data.length - at);
+          const before = data.slice(at, at + after.length);
+          const changed = Buffer.from(data);
+          changed.set(after, at);
+          expect(adler32Replace(adler32([data]), data.length, at, before, after)).toBe(adlerSlow(changed));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The largest swings: every byte from 0x00 to 0xff and back, at the start of a long run.
+    const zeros = Buffer.alloc(100_000);
+    const ones = Buffer.alloc(20, 0xff);
+    const up = adler32Replace(adler32([zeros]), zeros.length, 0, zeros.subarray(0, 20), ones);
+    expect(up).toBe(adlerSlow(Buffer.concat([ones, zeros.subarray(20)])));
+    expect(adler32Replace(up, zeros.length, 0, ones, zeros.subarray(0, 20))).toBe(adler32([zeros]));
   });
 
   it('writes a loose object native git reads and fsck accepts', () => {

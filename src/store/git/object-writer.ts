@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import type { ObjectReader, RawObject } from './object-reader.js';
 import { zlibStored } from './zlib-stored.js';
 import {
+  looseChecksum,
   parseCommit,
   serializeCommit,
   serializeTree,
@@ -132,7 +133,7 @@ function writeLooseObjectSync(
   const dir = `${objectsDir}/${oid.slice(0, 2)}`;
   const file = `${dir}/${oid.slice(2)}`;
   if (fs.existsSync(file)) return false;
-  const data = zlibStored([Buffer.from(`${type} ${body.length}\0`), body]);
+  const data = zlibStored([Buffer.from(`${type} ${body.length}\0`), body], looseChecksum(body));
   if (!knownDirs.has(dir)) {
     fs.mkdirSync(dir, { recursive: true });
     knownDirs.add(dir);

@@ -2,6 +2,7 @@
 // the write side. (Loose objects are written by object-writer.ts.)
 import { createHash } from 'node:crypto';
 import { RegistryError } from '../../errors.js';
+import { adler32, adler32Replace } from './zlib-stored.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -132,7 +133,18 @@ export function serializeTree(entries: readonly TreeEntry[]): Buffer {
  * some entries is then that body with 20-byte ids overwritten (patchTreeBody): the `models/` tree every commit
  * rewrites (one entry per model) costs a copy instead of an encoding of every entry.
  */
-const treeBodies = new WeakMap<readonly TreeEntry[], { body: Buffer; ends?: Int32Array }>();
+const treeBodies = new WeakMap<readonly TreeEntry[], { body: Buffer; ends?: Int32Array; adler?: number }>();
+
+/**
+ * The Adler-32 of a patched tree's loose form (`tree <size>\0` and the body), by body: updated from the tree it
+ * was patched from instead of summed again over every byte (zlib-stored.ts; looseChecksum).
+ */
+const looseChecksums = new WeakMap<Uint8Array, number>();
+
+/** The Adler-32 of `tree <size>\0<body>` when patchTreeBody made `body` and knows it; else undefined. */
+export function looseChecksum(body: Uint8Array): number | undefined {
+  return looseChecksums.get(body);
+}
 
 export function setTreeBody(entries: readonly TreeEntry[], body: Buffer): void {
   treeBodies.set(entries, { body });
@@ -151,9 +163,24 @@ export function patchTreeBody(old: readonly TreeEntry[], next: readonly TreeEntr
     for (let i = 0, pos = 0; i < old.length; i++) ends[i] = pos = known.body.indexOf(0, pos) + 21;
     known.ends = ends;
   }
+  const header = Buffer.from(`tree ${known.body.length}\0`, 'latin1');
+  known.adler ??= adler32([header, known.body]);
+  let adler = known.adler;
   const body = Buffer.from(known.body);
-  for (const i of at) body.write(next[i]!.oid, known.ends[i]! - 20, 20, 'hex');
-  treeBodies.set(next, { body, ends: known.ends });
+  for (const i of at) {
+    const end = known.ends[i]!;
+    body.write(next[i]!.oid, end - 20, 20, 'hex');
+    const length = header.length + body.length;
+    adler = adler32Replace(
+      adler,
+      length,
+      header.length + end - 20,
+      known.body.subarray(end - 20, end),
+      body.subarray(end - 20, end),
+    );
+  }
+  treeBodies.set(next, { body, ends: known.ends, adler });
+  looseChecksums.set(body, adler);
   return body;
 }
 
