@@ -311,6 +311,25 @@ describe('commit in a bare repository', () => {
   });
 });
 
+describe('publishing a ref', () => {
+  // The ref a commit replaces is held open across the rename and closed on the thread pool (lockfile.ts):
+  // nothing may stay open once the commits are done, and every commit must still land.
+  it('leaves no file descriptor open behind 50 commits, and each one is published', async () => {
+    const d = await tmpdir();
+    const repo = await GitWriter.init(d, { bare: true });
+    await commitOn(repo, { 'registry.yaml': 'r\n' });
+    await new Promise((r) => setTimeout(r, 50));
+    const open = async (): Promise<number> => (await fsp.readdir('/proc/self/fd')).length;
+    const before = await open();
+    for (let i = 0; i < 50; i++) await commitOn(repo, { [`models/m/versions/${i}.yaml`]: `${i}\n` });
+    for (let t = 0; t < 100 && (await open()) > before; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(await open()).toBeLessThanOrEqual(before);
+    expect(Number((await git(d, 'rev-list', '--count', 'main')).trim())).toBe(51);
+    expect((await git(d, 'rev-parse', 'main')).trim()).toBe(await repo.resolveBranch('main'));
+    await expectFsckClean(d);
+  });
+});
+
 describe('the ref compare-and-swap', () => {
   it('throws RESOURCE_CONFLICT and changes nothing when the branch moved', async () => {
     const d = await tmpdir();

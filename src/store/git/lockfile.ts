@@ -106,18 +106,27 @@ export class GitLockFile {
     if (fsync) fs.fsyncSync(this.fd);
   }
 
-  /** Publishes the content: rename(2) onto the target, atomic for readers. */
+  /**
+   * Publishes the content: rename(2) onto the target, atomic for readers.
+   *
+   * The file replaced is held open across the rename and closed afterwards on the thread pool: the rename then
+   * only unlinks it, and freeing it (its pages and blocks — on ext4, a wait for the write-back the previous
+   * publish started) happens off this thread. Measured on ext4 with a ref replaced in a loop: 220–370 µs per
+   * rename without, 30–55 µs with — a fifth of a sequential gateway write (bench/gateway.mjs).
+   */
   async commit(): Promise<void> {
     if (this.done) return;
     this.done = true;
     clearInterval(this.heartbeat);
     closeQuietly(this.fd);
+    const replaced = openQuietly(this.target);
     try {
       fs.renameSync(this.lockPath, this.target);
     } catch (e) {
       unlinkQuietly(this.lockPath);
       throw e;
     } finally {
+      if (replaced !== undefined) fs.close(replaced, () => undefined);
       this.release();
     }
   }
@@ -153,6 +162,14 @@ function unlinkQuietly(p: string): void {
     fs.unlinkSync(p);
   } catch {
     // already gone
+  }
+}
+
+function openQuietly(p: string): number | undefined {
+  try {
+    return fs.openSync(p, 'r');
+  } catch {
+    return undefined; // no file there yet
   }
 }
 
