@@ -122,10 +122,7 @@ export class Writer {
     private readonly branch: string,
     private readonly identity: Author | undefined,
     private readonly settings: WriteSettings,
-  ) {
-    // A long-lived writer commits often enough for files made ahead of time to pay (store/git/temp-files.ts).
-    if (settings.keep && settings.commit) repo.keepTempFiles();
-  }
+  ) {}
 
   /** Who commits. @throws INVALID_STATE when no author is configured anywhere (git refuses such a commit too) */
   private get author(): Author {
@@ -169,7 +166,6 @@ export class Writer {
   async close(): Promise<void> {
     this.closed = true;
     while (this.draining) await this.draining;
-    await this.repo.stopTempFiles();
   }
 
   /**

@@ -8,8 +8,6 @@ import fs, { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ObjectReader, RawObject } from './object-reader.js';
-import { errCode } from './io.js';
-import type { TempFile, TempFiles } from './temp-files.js';
 import { zlibStored } from './zlib-stored.js';
 import {
   looseChecksum,
@@ -41,8 +39,6 @@ export class ObjectWriter {
   private readonly pending = new Map<string, RawObject>();
   /** Fan-out folders known to exist (flush). */
   private readonly knownDirs = new Set<string>();
-  /** Files made ahead of time that flush() writes objects into (a long-lived writer's; temp-files.ts). */
-  temps: TempFiles | undefined;
 
   constructor(
     private readonly objects: ObjectReader,
@@ -104,7 +100,7 @@ export class ObjectWriter {
   flush(): number {
     let written = 0;
     for (const [oid, o] of this.pending) {
-      if (writeLooseObjectSync(this.objectsDir, oid, o.type, o.body, this.knownDirs, this.fsync, this.temps)) written++;
+      if (writeLooseObjectSync(this.objectsDir, oid, o.type, o.body, this.knownDirs, this.fsync)) written++;
       this.pending.delete(oid);
     }
     return written;
@@ -133,7 +129,6 @@ function writeLooseObjectSync(
   body: Uint8Array,
   knownDirs: Set<string>,
   fsync: boolean,
-  temps: TempFiles | undefined,
 ): boolean {
   const dir = `${objectsDir}/${oid.slice(0, 2)}`;
   const file = `${dir}/${oid.slice(2)}`;
@@ -143,8 +138,6 @@ function writeLooseObjectSync(
     fs.mkdirSync(dir, { recursive: true });
     knownDirs.add(dir);
   }
-  const made = temps?.take();
-  if (made && placeInMadeFile(made, data, file, fsync, temps!)) return true;
   const tmp = tmpName(dir);
   const fd = fs.openSync(tmp, 'wx', 0o444);
   try {
@@ -160,32 +153,6 @@ function writeLooseObjectSync(
     throw e;
   }
   return true;
-}
-
-/**
- * Writes `data` into a file made ahead of time and renames it to `file`: complete or absent, as any loose object.
- * False when the made file cannot serve (removed meanwhile, or on another file system): the caller writes it.
- */
-function placeInMadeFile(made: TempFile, data: Buffer, file: string, fsync: boolean, temps: TempFiles): boolean {
-  try {
-    for (let done = 0; done < data.length;) done += fs.writeSync(made.fd, data, done, data.length - done);
-    if (fsync) fs.fsyncSync(made.fd);
-  } catch (e) {
-    fs.rmSync(made.path, { force: true });
-    throw e;
-  } finally {
-    fs.closeSync(made.fd);
-  }
-  try {
-    fs.renameSync(made.path, file);
-    return true;
-  } catch (e) {
-    fs.rmSync(made.path, { force: true });
-    const code = errCode(e);
-    if (code === 'EXDEV') void temps.stop();
-    if (code === 'ENOENT' || code === 'EXDEV') return false;
-    throw e;
-  }
 }
 
 /**

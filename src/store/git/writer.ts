@@ -12,7 +12,6 @@ import { fastForward, resetBranch } from './move-branch.js';
 import { ObjectWriter } from './object-writer.js';
 import type { Signature } from './objects.js';
 import { push, type PushResult } from './push.js';
-import { TempFiles } from './temp-files.js';
 import { GitReader } from './reader.js';
 import { RefStore } from './refs.js';
 import { initRepository, locateRepository, type LocateOptions, type RepoPaths } from './repository.js';
@@ -104,21 +103,6 @@ export class GitWriter extends GitReader {
     committer?: Signature;
   }): Promise<string> {
     return writeCommit(this.deferred, opts);
-  }
-
-  /**
-   * For a long-lived writer: the objects flushObjects() writes go into files made ahead of time on the thread
-   * pool (temp-files.ts), until stopTempFiles().
-   */
-  keepTempFiles(): void {
-    this.deferred.writer.temps ??= new TempFiles(path.join(this.git.paths.gitdir, 'mreg-tmp'));
-  }
-
-  /** Removes the files keepTempFiles() made and did not use. */
-  async stopTempFiles(): Promise<void> {
-    const temps = this.deferred.writer.temps;
-    this.deferred.writer.temps = undefined;
-    await temps?.stop();
   }
 
   /** Writes the objects writeCommit kept in memory (before any ref points at them). Returns how many were new. */
