@@ -5,7 +5,8 @@
 // gained exactly one commit per acknowledged write. Reference measured in the same run: the library's own
 // write path (Registry.createModelVersion in this process: plan, check, commit, one ref update per call — what
 // a CLI write costs without the process start), and the gateway's long-lived write loop alone (a Registry with
-// `keep`, in this process: the writer's own cost, without HTTP or the daemon). MLflow 2.22 on sqlite did 143–238 create_model_version/s
+// `keep`, in this process: the writer's own cost, without HTTP or the daemon), and native git making the same
+// kind of commit with plumbing (five git processes per commit). MLflow 2.22 on sqlite did 143–238 create_model_version/s
 // sequentially on this kind of machine (issue 11), and keeps no history.
 //
 //   npm run build && node bench/gateway.mjs [--sizes 10000,100000] [--layouts bare,worktree] [--writes 500]
@@ -163,6 +164,35 @@ async function run(size, layout) {
     );
     const keptPar = WRITES / ((performance.now() - t1) / 1000);
     await kept.close();
+
+    // Native git making the same kind of commit on the same repository, as a script on a server would without
+    // mreg: the version file hashed, staged in a private index, the tree written, the commit made, the branch
+    // moved by compare-and-swap — five git processes per commit. It moves with the machine like the rest of the
+    // row, so the ratio to it says more than an absolute figure on a machine whose speed swings.
+    const nativeEnv = {
+      ...env,
+      GIT_INDEX_FILE: path.join(dir, 'bench-native.index'),
+      GIT_AUTHOR_NAME: 'Bench',
+      GIT_AUTHOR_EMAIL: 'bench@example.com',
+      GIT_COMMITTER_NAME: 'Bench',
+      GIT_COMMITTER_EMAIL: 'bench@example.com',
+    };
+    const g = (args, input) =>
+      execFileSync('git', args, { cwd: dir, env: nativeEnv, encoding: 'utf8', ...(input ? { input } : {}) }).trim();
+    g(['read-tree', 'main']);
+    const NATIVE = Math.min(WRITES, 100);
+    let parent = g(['rev-parse', 'main']);
+    t1 = performance.now();
+    for (let i = 0; i < NATIVE; i++) {
+      const m = synthModelName((i * 7919) % models, models);
+      const blob = g(['hash-object', '-w', '--stdin'], `version: ${100 + i}\nsource: s3://bench/native-${i}\n`);
+      g(['update-index', '--add', '--cacheinfo', `100644,${blob},models/${m}/versions/${100 + i}.yaml`]);
+      const tree = g(['write-tree']);
+      const commit = g(['commit-tree', tree, '-p', parent, '-m', `native ${i}`]);
+      g(['update-ref', 'refs/heads/main', commit, parent]);
+      parent = commit;
+    }
+    const nativePerS = NATIVE / ((performance.now() - t1) / 1000);
     const row = {
       versions: size,
       layout,
@@ -180,6 +210,7 @@ async function run(size, layout) {
       library_per_s: Math.round(libPerS),
       writer_sequential_per_s: Math.round(keptSeq),
       writer_clients10_per_s: Math.round(keptPar),
+      native_git_per_s: Math.round(nativePerS),
     };
     console.log(
       `gateway ${size} versions, ${layout}: sequential ${row.sequential_per_s} writes/s (p50 ${row.sequential_p50_ms} ms, ` +
@@ -188,7 +219,9 @@ async function run(size, layout) {
         `${gained} commits for ${2 * WRITES} writes; library per-call path ${row.library_per_s} writes/s ` +
         `(gateway ${(row.sequential_per_s / libPerS).toFixed(1)}× sequential, ${(row.clients10_per_s / libPerS).toFixed(1)}× with 10 clients); ` +
         `the long-lived writer alone, in process: ${row.writer_sequential_per_s} writes/s sequential, ` +
-        `${row.writer_clients10_per_s} with 10 callers; start ${startMs} ms`,
+        `${row.writer_clients10_per_s} with 10 callers; native git (plumbing, one commit at a time) ` +
+        `${row.native_git_per_s} commits/s (gateway ${(row.sequential_per_s / nativePerS).toFixed(1)}× sequential, ` +
+        `${(row.clients10_per_s / nativePerS).toFixed(1)}× with 10 clients); start ${startMs} ms`,
     );
     return row;
   } finally {
