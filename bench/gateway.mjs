@@ -7,9 +7,11 @@
 // a CLI write costs without the process start), and the gateway's long-lived write loop alone (a Registry with
 // `keep`, in this process: the writer's own cost, without HTTP or the daemon), and native git making the same
 // kind of commit with plumbing (five git processes per commit). MLflow 2.22 on sqlite did 143–238 create_model_version/s
-// sequentially on this kind of machine (issue 11), and keeps no history.
+// sequentially on this kind of machine (issue 11), and keeps no history; with MREG_BENCH_MLFLOW_URL set to a
+// running MLflow server, the same load is sent to it after the gateway's runs, in the same run.
 //
-//   npm run build && node bench/gateway.mjs [--sizes 10000,100000] [--layouts bare,worktree] [--writes 500]
+//   npm run build && [MREG_BENCH_MLFLOW_URL=http://127.0.0.1:5000] node bench/gateway.mjs [--sizes 10000,100000]
+//     [--layouts bare,worktree] [--writes 500]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -62,6 +64,110 @@ function startGateway(dir) {
   });
 }
 
+/**
+ * A client of `model-versions/create` at `url` (keep-alive `agent`): each call registers a version of one of
+ * `models` synthetic models, spread over all of them, and resolves with its latency in ms.
+ */
+function creator(url, agent, models, headers, onOk = () => undefined) {
+  let n = 0;
+  return () =>
+    new Promise((resolve, reject) => {
+      const i = n++;
+      const body = JSON.stringify({ name: synthModelName((i * 7919) % models, models), source: `s3://bench/${i}` });
+      const t = process.hrtime.bigint();
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/api/2.0/mlflow/model-versions/create',
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 200) return reject(new Error(`write ${i}: HTTP ${res.statusCode}`));
+            onOk(res);
+            resolve(Number(process.hrtime.bigint() - t) / 1e6);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+/**
+ * `count` calls of `fn` one after the other, then from CLIENTS concurrent callers: for each phase, calls per
+ * second and every latency. `around` wraps each phase (to measure the server's CPU over it).
+ */
+async function load(fn, count, around = async (_phase, go) => go()) {
+  const out = {};
+  for (const [phase, clients] of [
+    ['sequential', 1],
+    ['clients10', CLIENTS],
+  ]) {
+    const latencies = [];
+    const t = performance.now();
+    await around(phase, () =>
+      Promise.all(
+        Array.from({ length: clients }, async () => {
+          for (let i = 0; i < count / clients; i++) latencies.push(await fn());
+        }),
+      ),
+    );
+    out[phase] = { perS: count / ((performance.now() - t) / 1000), latencies };
+  }
+  return out;
+}
+
+/**
+ * The same load on a real MLflow server (MREG_BENCH_MLFLOW_URL, e.g. `mlflow server` on sqlite, as
+ * ../shared/mlflow-reference.md builds it), measured in this run: its `models` registered models are created
+ * first when missing. Undefined when no server is configured.
+ */
+async function mlflowReference(models) {
+  const raw = process.env.MREG_BENCH_MLFLOW_URL;
+  if (!raw) return undefined;
+  const url = new URL(raw);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    const post = (p, body) =>
+      new Promise((resolve, reject) => {
+        const data = JSON.stringify(body);
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: p,
+            method: 'POST',
+            agent,
+            headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          },
+        );
+        req.on('error', reject);
+        req.end(data);
+      });
+    for (let m = 0; m < models; m += CLIENTS) {
+      await Promise.all(
+        Array.from({ length: Math.min(CLIENTS, models - m) }, (_, k) =>
+          post('/api/2.0/mlflow/registered-models/create', { name: synthModelName(m + k, models) }),
+        ),
+      );
+    }
+    const create = creator(url, agent, models, {});
+    for (let i = 0; i < 20; i++) await create();
+    return await load(create, WRITES);
+  } finally {
+    agent.destroy();
+  }
+}
+
 async function run(size, layout) {
   const models = size / 10;
   const dir = mkdtempSync(path.join(os.tmpdir(), `mreg-bench-gateway-${size}-`));
@@ -75,60 +181,23 @@ async function run(size, layout) {
     const { child, url } = await startGateway(dir);
     const startMs = Date.now() - t0;
     const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-    let n = 0;
     const commits = new Set();
-    const create = () =>
-      new Promise((resolve, reject) => {
-        const i = n++;
-        const body = JSON.stringify({ name: synthModelName((i * 7919) % models, models), source: `s3://bench/${i}` });
-        const t = process.hrtime.bigint();
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: '/api/2.0/mlflow/model-versions/create',
-            method: 'POST',
-            agent,
-            headers: {
-              'Content-Type': 'application/json',
-              'Content-Length': Buffer.byteLength(body),
-              Authorization: `Bearer ${token}`,
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (res.statusCode !== 200) return reject(new Error(`write ${i}: HTTP ${res.statusCode}`));
-              commits.add(res.headers['x-mreg-commit']);
-              resolve(Number(process.hrtime.bigint() - t) / 1e6);
-            });
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+    const create = creator(url, agent, models, { Authorization: `Bearer ${token}` }, (res) =>
+      commits.add(res.headers['x-mreg-commit']),
+    );
     const count = () => Number(execFileSync('git', ['rev-list', '--count', 'main'], { cwd: dir, encoding: 'utf8' }));
     for (let i = 0; i < 20; i++) await create(); // warm: JIT, caches
     const before = count();
     const acked0 = commits.size;
 
-    const seq = [];
-    let cpu0 = cpuOf(child.pid);
-    let w0 = performance.now();
-    for (let i = 0; i < WRITES; i++) seq.push(await create());
-    const seqSeconds = (performance.now() - w0) / 1000;
-    const seqCpu = (cpuOf(child.pid) - cpu0) / WRITES;
-
-    const par = [];
-    cpu0 = cpuOf(child.pid);
-    w0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let i = 0; i < WRITES / CLIENTS; i++) par.push(await create());
-      }),
-    );
-    const parSeconds = (performance.now() - w0) / 1000;
-    const parCpu = (cpuOf(child.pid) - cpu0) / WRITES;
+    const cpu = {};
+    const measured = await load(create, WRITES, async (phase, go) => {
+      const c0 = cpuOf(child.pid);
+      await go();
+      cpu[phase] = (cpuOf(child.pid) - c0) / WRITES;
+    });
+    const seq = measured.sequential.latencies;
+    const par = measured.clients10.latencies;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     agent.destroy();
@@ -197,14 +266,14 @@ async function run(size, layout) {
       versions: size,
       layout,
       start_ms: startMs,
-      sequential_per_s: Math.round(WRITES / seqSeconds),
+      sequential_per_s: Math.round(measured.sequential.perS),
       sequential_p50_ms: +pct(seq, 50).toFixed(2),
       sequential_p99_ms: +pct(seq, 99).toFixed(2),
-      sequential_cpu_ms: +seqCpu.toFixed(2),
-      clients10_per_s: Math.round(WRITES / parSeconds),
+      sequential_cpu_ms: +cpu.sequential.toFixed(2),
+      clients10_per_s: Math.round(measured.clients10.perS),
       clients10_p50_ms: +pct(par, 50).toFixed(2),
       clients10_p99_ms: +pct(par, 99).toFixed(2),
-      clients10_cpu_ms: +parCpu.toFixed(2),
+      clients10_cpu_ms: +cpu.clients10.toFixed(2),
       commits_per_write: +(gained / (2 * WRITES)).toFixed(3),
       distinct_commits: acked === 2 * WRITES,
       library_per_s: Math.round(libPerS),
@@ -229,11 +298,27 @@ async function run(size, layout) {
   }
 }
 
-const load = () => os.loadavg()[0].toFixed(1);
+const loadAverage = () => os.loadavg()[0].toFixed(1);
 const results = [];
-console.log(`${os.cpus().length} CPUs, load average ${load()} at the start`);
+console.log(`${os.cpus().length} CPUs, load average ${loadAverage()} at the start`);
 for (const size of SIZES) for (const layout of LAYOUTS) results.push(await run(size, layout));
+const mlflow = await mlflowReference(SIZES[0] / 10);
+if (mlflow) {
+  const mlflowRow = {
+    server: 'mlflow',
+    sequential_per_s: Math.round(mlflow.sequential.perS),
+    clients10_per_s: Math.round(mlflow.clients10.perS),
+  };
+  const first = results[0];
+  console.log(
+    `MLflow at ${process.env.MREG_BENCH_MLFLOW_URL}, same load, this run: ${mlflowRow.sequential_per_s} ` +
+      `create_model_version/s sequential, ${mlflowRow.clients10_per_s} with 10 clients (gateway ${first.versions} ` +
+      `versions, ${first.layout}: ${(first.sequential_per_s / mlflow.sequential.perS).toFixed(1)}× and ` +
+      `${(first.clients10_per_s / mlflow.clients10.perS).toFixed(1)}×)`,
+  );
+  results.push(mlflowRow);
+} else console.log('MLflow: not measured (set MREG_BENCH_MLFLOW_URL to a server to compare in the same run)');
 console.log(
-  `load average ${load()} at the end; MLflow 2.22 on sqlite (issue 11): 143–238 create_model_version/s sequential`,
+  `load average ${loadAverage()} at the end; MLflow 2.22 on sqlite (issue 11): 143–238 create_model_version/s sequential`,
 );
 console.log(JSON.stringify({ bench: 'gateway', results }));
