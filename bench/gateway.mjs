@@ -8,7 +8,7 @@
 // `keep`, in this process: the writer's own cost, without HTTP or the daemon), and native git making the same
 // kind of commit with plumbing (five git processes per commit). MLflow 2.22 on sqlite did 143–238 create_model_version/s
 // sequentially on this kind of machine (issue 11), and keeps no history; with MREG_BENCH_MLFLOW_URL set to a
-// running MLflow server, the same load is sent to it after the gateway's runs, in the same run.
+// running MLflow server, the same load is sent to it, the two servers taking turns in slices of each phase.
 //
 //   npm run build && [MREG_BENCH_MLFLOW_URL=http://127.0.0.1:5000] node bench/gateway.mjs [--sizes 10000,100000]
 //     [--layouts bare,worktree] [--writes 500]
@@ -27,6 +27,8 @@ const SIZES = String(opts.sizes).split(',').map(Number);
 const LAYOUTS = String(opts.layouts).split(',');
 const WRITES = Number(opts.writes);
 const CLIENTS = 10;
+/** Slices each phase is cut into when the gateway and MLflow take turns (load). */
+const ROUNDS = 5;
 const env = {
   ...process.env,
   MREG_LOG_LEVEL: 'warn',
@@ -99,73 +101,76 @@ function creator(url, agent, models, headers, onOk = () => undefined) {
 }
 
 /**
- * `count` calls of `fn` one after the other, then from CLIENTS concurrent callers: for each phase, calls per
- * second and every latency. `around` wraps each phase (to measure the server's CPU over it).
+ * `count` calls of each target's `fn` one after the other, then from CLIENTS concurrent callers, the targets taking
+ * turns in ROUNDS slices so that each sees the same moments of a machine whose speed swings: per target and
+ * phase, calls per second and every latency. A target's `around` wraps each of its slices (the server's CPU).
  */
-async function load(fn, count, around = async (_phase, go) => go()) {
-  const out = {};
+async function load(targets, count) {
+  const out = targets.map(() => ({}));
   for (const [phase, clients] of [
     ['sequential', 1],
     ['clients10', CLIENTS],
   ]) {
-    const latencies = [];
-    const t = performance.now();
-    await around(phase, () =>
-      Promise.all(
-        Array.from({ length: clients }, async () => {
-          for (let i = 0; i < count / clients; i++) latencies.push(await fn());
-        }),
-      ),
-    );
-    out[phase] = { perS: count / ((performance.now() - t) / 1000), latencies };
+    const ms = targets.map(() => 0);
+    const latencies = targets.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [k, { fn, around = async (_phase, go) => go() }] of targets.entries()) {
+        const t = performance.now();
+        await around(phase, () =>
+          Promise.all(
+            Array.from({ length: clients }, async () => {
+              for (let i = 0; i < count / ROUNDS / clients; i++) latencies[k].push(await fn());
+            }),
+          ),
+        );
+        ms[k] += performance.now() - t;
+      }
+    }
+    targets.forEach((_, k) => (out[k][phase] = { perS: count / (ms[k] / 1000), latencies: latencies[k] }));
   }
   return out;
 }
 
 /**
- * The same load on a real MLflow server (MREG_BENCH_MLFLOW_URL, e.g. `mlflow server` on sqlite, as
- * ../shared/mlflow-reference.md builds it), measured in this run: its `models` registered models are created
- * first when missing. Undefined when no server is configured.
+ * A client of a real MLflow server (MREG_BENCH_MLFLOW_URL, e.g. `mlflow server` on sqlite, as
+ * ../shared/mlflow-reference.md builds it) sending the same load as the gateway gets, in turns with it: its
+ * `models` registered models are created first when missing. Undefined when no server is configured.
  */
-async function mlflowReference(models) {
+async function prepareMlflow(models) {
   const raw = process.env.MREG_BENCH_MLFLOW_URL;
   if (!raw) return undefined;
   const url = new URL(raw);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  try {
-    const post = (p, body) =>
-      new Promise((resolve, reject) => {
-        const data = JSON.stringify(body);
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: p,
-            method: 'POST',
-            agent,
-            headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode));
-          },
-        );
-        req.on('error', reject);
-        req.end(data);
-      });
-    for (let m = 0; m < models; m += CLIENTS) {
-      await Promise.all(
-        Array.from({ length: Math.min(CLIENTS, models - m) }, (_, k) =>
-          post('/api/2.0/mlflow/registered-models/create', { name: synthModelName(m + k, models) }),
-        ),
+  const post = (p, body) =>
+    new Promise((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: p,
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        },
       );
-    }
-    const create = creator(url, agent, models, {});
-    for (let i = 0; i < 20; i++) await create();
-    return await load(create, WRITES);
-  } finally {
-    agent.destroy();
+      req.on('error', reject);
+      req.end(data);
+    });
+  for (let m = 0; m < models; m += CLIENTS) {
+    await Promise.all(
+      Array.from({ length: Math.min(CLIENTS, models - m) }, (_, k) =>
+        post('/api/2.0/mlflow/registered-models/create', { name: synthModelName(m + k, models) }),
+      ),
+    );
   }
+  const create = creator(url, agent, models, {});
+  for (let i = 0; i < 20; i++) await create();
+  return { create, close: () => agent.destroy() };
 }
 
 async function run(size, layout) {
@@ -190,12 +195,21 @@ async function run(size, layout) {
     const before = count();
     const acked0 = commits.size;
 
-    const cpu = {};
-    const measured = await load(create, WRITES, async (phase, go) => {
-      const c0 = cpuOf(child.pid);
-      await go();
-      cpu[phase] = (cpuOf(child.pid) - c0) / WRITES;
-    });
+    const cpu = { sequential: 0, clients10: 0 };
+    const gatewayTarget = {
+      fn: create,
+      around: async (phase, go) => {
+        const c0 = cpuOf(child.pid);
+        await go();
+        cpu[phase] += (cpuOf(child.pid) - c0) / WRITES;
+      },
+    };
+    const mlflow = await prepareMlflow(models);
+    const [measured, mlflowMeasured] = await load(
+      mlflow ? [gatewayTarget, { fn: mlflow.create }] : [gatewayTarget],
+      WRITES,
+    );
+    mlflow?.close();
     const seq = measured.sequential.latencies;
     const par = measured.clients10.latencies;
     child.kill('SIGTERM');
@@ -280,6 +294,12 @@ async function run(size, layout) {
       writer_sequential_per_s: Math.round(keptSeq),
       writer_clients10_per_s: Math.round(keptPar),
       native_git_per_s: Math.round(nativePerS),
+      ...(mlflowMeasured
+        ? {
+            mlflow_sequential_per_s: Math.round(mlflowMeasured.sequential.perS),
+            mlflow_clients10_per_s: Math.round(mlflowMeasured.clients10.perS),
+          }
+        : {}),
     };
     console.log(
       `gateway ${size} versions, ${layout}: sequential ${row.sequential_per_s} writes/s (p50 ${row.sequential_p50_ms} ms, ` +
@@ -290,7 +310,14 @@ async function run(size, layout) {
         `the long-lived writer alone, in process: ${row.writer_sequential_per_s} writes/s sequential, ` +
         `${row.writer_clients10_per_s} with 10 callers; native git (plumbing, one commit at a time) ` +
         `${row.native_git_per_s} commits/s (gateway ${(row.sequential_per_s / nativePerS).toFixed(1)}× sequential, ` +
-        `${(row.clients10_per_s / nativePerS).toFixed(1)}× with 10 clients); start ${startMs} ms`,
+        `${(row.clients10_per_s / nativePerS).toFixed(1)}× with 10 clients)` +
+        (mlflowMeasured
+          ? `; MLflow, taking turns with the gateway: ${row.mlflow_sequential_per_s} sequential, ` +
+            `${row.mlflow_clients10_per_s} with 10 clients (gateway ` +
+            `${(row.sequential_per_s / row.mlflow_sequential_per_s).toFixed(1)}× and ` +
+            `${(row.clients10_per_s / row.mlflow_clients10_per_s).toFixed(1)}×)`
+          : '') +
+        `; start ${startMs} ms`,
     );
     return row;
   } finally {
@@ -302,22 +329,8 @@ const loadAverage = () => os.loadavg()[0].toFixed(1);
 const results = [];
 console.log(`${os.cpus().length} CPUs, load average ${loadAverage()} at the start`);
 for (const size of SIZES) for (const layout of LAYOUTS) results.push(await run(size, layout));
-const mlflow = await mlflowReference(SIZES[0] / 10);
-if (mlflow) {
-  const mlflowRow = {
-    server: 'mlflow',
-    sequential_per_s: Math.round(mlflow.sequential.perS),
-    clients10_per_s: Math.round(mlflow.clients10.perS),
-  };
-  const first = results[0];
-  console.log(
-    `MLflow at ${process.env.MREG_BENCH_MLFLOW_URL}, same load, this run: ${mlflowRow.sequential_per_s} ` +
-      `create_model_version/s sequential, ${mlflowRow.clients10_per_s} with 10 clients (gateway ${first.versions} ` +
-      `versions, ${first.layout}: ${(first.sequential_per_s / mlflow.sequential.perS).toFixed(1)}× and ` +
-      `${(first.clients10_per_s / mlflow.clients10.perS).toFixed(1)}×)`,
-  );
-  results.push(mlflowRow);
-} else console.log('MLflow: not measured (set MREG_BENCH_MLFLOW_URL to a server to compare in the same run)');
+if (!process.env.MREG_BENCH_MLFLOW_URL)
+  console.log('MLflow: not measured (set MREG_BENCH_MLFLOW_URL to a server to send it the same load, in turns)');
 console.log(
   `load average ${loadAverage()} at the end; MLflow 2.22 on sqlite (issue 11): 143–238 create_model_version/s sequential`,
 );
