@@ -11,31 +11,30 @@ const GONE: unique symbol = Symbol('gone');
 type Slot<V> = V | typeof GONE;
 
 export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
-  readonly size: number;
-
   private constructor(
     private readonly base: ReadonlyMap<K, V>,
     private readonly layer: ReadonlyMap<K, Slot<V>>,
-  ) {
-    let size = base.size;
-    for (const [k, v] of layer) {
-      const inBase = base.has(k);
-      if (v === GONE) {
-        if (inBase) size--;
-      } else if (!inBase) size++;
-    }
-    this.size = size;
-  }
+    readonly size: number,
+  ) {}
 
   /**
-   * `map` with `changes` applied (undefined = delete), without copying `map`: a new layer over its base. Once
-   * the layer holds more than `1/16` of the base (and at least 64 keys), the result is a plain Map again.
+   * `map` with `changes` applied (undefined = delete), without copying `map`: a new layer over its base (the
+   * layer is copied, the base shared). Once the layer holds more than √(2·base) keys (and at least 64), the
+   * result is a plain Map again: copying a layer of n keys per derive and the base every n derives costs least
+   * per derive at that n (141 keys for a base of 10,000: a 10k-model registry's writer derives after every commit).
    */
   static derive<K, V>(map: ReadonlyMap<K, V>, changes: ReadonlyMap<K, V | undefined>): ReadonlyMap<K, V> {
     const base = map instanceof LayeredMap ? (map.base as ReadonlyMap<K, V>) : map;
     const layer = new Map<K, Slot<V>>(map instanceof LayeredMap ? (map.layer as ReadonlyMap<K, Slot<V>>) : []);
-    for (const [k, v] of changes) layer.set(k, v === undefined ? GONE : v);
-    if (layer.size > Math.max(64, base.size / 16)) {
+    let size = map.size;
+    for (const [k, v] of changes) {
+      const had = map.has(k);
+      if (v === undefined) {
+        if (had) size--;
+      } else if (!had) size++;
+      layer.set(k, v === undefined ? GONE : v);
+    }
+    if (layer.size > Math.max(64, Math.sqrt(2 * base.size))) {
       const flat = new Map(base);
       for (const [k, v] of layer) {
         if (v === GONE) flat.delete(k);
@@ -43,7 +42,7 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
       }
       return flat;
     }
-    return new LayeredMap(base, layer);
+    return new LayeredMap(base, layer, size);
   }
 
   get(key: K): V | undefined {
