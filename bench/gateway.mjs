@@ -66,38 +66,44 @@ function startGateway(dir) {
   });
 }
 
+/** POSTs `body` as JSON to `p` at `url` (keep-alive `agent`); resolves with the response once it is read. */
+function postJson(url, agent, p, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: p,
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
 /**
  * A client of `model-versions/create` at `url` (keep-alive `agent`): each call registers a version of one of
  * `models` synthetic models, spread over all of them, and resolves with its latency in ms.
  */
 function creator(url, agent, models, headers, onOk = () => undefined) {
   let n = 0;
-  return () =>
-    new Promise((resolve, reject) => {
-      const i = n++;
-      const body = JSON.stringify({ name: synthModelName((i * 7919) % models, models), source: `s3://bench/${i}` });
-      const t = process.hrtime.bigint();
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: '/api/2.0/mlflow/model-versions/create',
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode !== 200) return reject(new Error(`write ${i}: HTTP ${res.statusCode}`));
-            onOk(res);
-            resolve(Number(process.hrtime.bigint() - t) / 1e6);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  return async () => {
+    const i = n++;
+    const body = { name: synthModelName((i * 7919) % models, models), source: `s3://bench/${i}` };
+    const t = process.hrtime.bigint();
+    const res = await postJson(url, agent, '/api/2.0/mlflow/model-versions/create', body, headers);
+    if (res.statusCode !== 200) throw new Error(`write ${i}: HTTP ${res.statusCode}`);
+    onOk(res);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
 }
 
 /**
@@ -132,39 +138,20 @@ async function load(targets, count) {
 }
 
 /**
- * A client of a real MLflow server (MREG_BENCH_MLFLOW_URL, e.g. `mlflow server` on sqlite, as
- * ../shared/mlflow-reference.md builds it) sending the same load as the gateway gets, in turns with it: its
- * `models` registered models are created first when missing. Undefined when no server is configured.
+ * A client of a real MLflow server (MREG_BENCH_MLFLOW_URL, e.g. `mlflow server --backend-store-uri
+ * sqlite:///<dir>/db.sqlite --host 127.0.0.1 --port 5000 --workers 2`) sending the same load as the gateway gets,
+ * in turns with it: its `models` registered models are created first when missing. Undefined when no server is
+ * configured.
  */
 async function prepareMlflow(models) {
   const raw = process.env.MREG_BENCH_MLFLOW_URL;
   if (!raw) return undefined;
   const url = new URL(raw);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const post = (p, body) =>
-    new Promise((resolve, reject) => {
-      const data = JSON.stringify(body);
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: p,
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
-    });
   for (let m = 0; m < models; m += CLIENTS) {
     await Promise.all(
       Array.from({ length: Math.min(CLIENTS, models - m) }, (_, k) =>
-        post('/api/2.0/mlflow/registered-models/create', { name: synthModelName(m + k, models) }),
+        postJson(url, agent, '/api/2.0/mlflow/registered-models/create', { name: synthModelName(m + k, models) }),
       ),
     );
   }
@@ -236,16 +223,9 @@ async function run(size, layout) {
     const keptWrite = () =>
       as.createModelVersion(synthModelName((k * 7919) % models, models), `s3://bench/kept-${k++}`);
     for (let i = 0; i < 20; i++) await keptWrite();
-    let t1 = performance.now();
-    for (let i = 0; i < WRITES; i++) await keptWrite();
-    const keptSeq = WRITES / ((performance.now() - t1) / 1000);
-    t1 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let i = 0; i < WRITES / CLIENTS; i++) await keptWrite();
-      }),
-    );
-    const keptPar = WRITES / ((performance.now() - t1) / 1000);
+    const [keptMeasured] = await load([{ fn: keptWrite }], WRITES);
+    const keptSeq = keptMeasured.sequential.perS;
+    const keptPar = keptMeasured.clients10.perS;
     await kept.close();
 
     // Native git making the same kind of commit on the same repository, as a script on a server would without
@@ -265,7 +245,7 @@ async function run(size, layout) {
     g(['read-tree', 'main']);
     const NATIVE = Math.min(WRITES, 100);
     let parent = g(['rev-parse', 'main']);
-    t1 = performance.now();
+    const t1 = performance.now();
     for (let i = 0; i < NATIVE; i++) {
       const m = synthModelName((i * 7919) % models, models);
       const blob = g(['hash-object', '-w', '--stdin'], `version: ${100 + i}\nsource: s3://bench/native-${i}\n`);

@@ -60,13 +60,16 @@ describe('trees', () => {
     expect([...paths].sort(comparePaths)).toEqual(['a.b', 'a/b', 'z', 'é', '\uE000', '\u{1F600}']);
   });
 
+  /** A folder, plain files, an executable and a non-ASCII name: the cases a tree's encoding distinguishes. */
+  const mixedEntries = (): TreeEntry[] => [
+    e('models', 'tree'),
+    e('registry.yaml'),
+    { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' },
+    e('ü.yaml'),
+  ];
+
   it('round-trips through the binary format and finds names without a full parse', () => {
-    const entries = sortTreeEntries([
-      e('models', 'tree'),
-      e('registry.yaml'),
-      { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' },
-      e('ü.yaml'),
-    ]);
+    const entries = sortTreeEntries(mixedEntries());
     const raw = serializeTree(entries);
     expect(raw.includes(Buffer.from('40000 models\0'))).toBe(true); // no leading zero for trees
     expect(parseTree(raw)).toEqual(entries);
@@ -78,10 +81,7 @@ describe('trees', () => {
 
   it('patches a known body where only ids change: byte for byte what a full encoding gives', () => {
     const old = sortTreeEntries([
-      e('models', 'tree'),
-      e('registry.yaml'),
-      { path: 'run.sh', mode: '100755', oid: 'cd'.repeat(20), type: 'blob' },
-      e('ü.yaml'),
+      ...mixedEntries(),
       ...Array.from({ length: 50 }, (_, i) => e(`m${i}`, i % 2 ? 'tree' : 'blob')),
     ]);
     // A tree the writer did not build (read from git) is encoded once, then patched.
