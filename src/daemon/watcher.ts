@@ -211,13 +211,19 @@ export interface WatcherOptions {
   logger: Logger;
   /** false: no file-system events, the poll alone. */
   events?: boolean;
+  /** How long start() waits for the watch to be set up before relying on the poll (default 5 s). */
+  readyTimeoutMs?: number;
 }
+
+/** When the watch is ready: checks this long after, while it may still miss a change (RefWatcher.settle). */
+const SETTLE_CHECKS_MS = [100, 1_000];
 
 /** Turns ref events and a poll into Reloader checks. */
 export class RefWatcher {
   private watcher: FSWatcher | undefined;
   private trailing: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
+  private readonly settling: NodeJS.Timeout[] = [];
   private lastKick = 0;
 
   constructor(
@@ -245,16 +251,41 @@ export class RefWatcher {
     w.on('all', () => this.kick());
     w.on('error', (e) => this.opts.logger.warn('ref watcher error', { err: e }));
     // The poll covers a watcher that never becomes ready (an odd file system): do not wait for it forever.
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 5_000);
-      t.unref();
-      w.once('ready', () => {
-        clearTimeout(t);
-        resolve();
+    const readyTimeoutMs = this.opts.readyTimeoutMs ?? 5_000;
+    const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      ready.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), readyTimeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      this.opts.logger.warn('ref watcher not ready yet: relying on the poll until it is', { readyTimeoutMs });
+      // Its first scan takes the refs as they are then as the starting point: what moved before is not reported.
+      void ready.then(() => {
+        void this.fire();
+        this.settle();
       });
-    });
+    } else this.settle();
     this.poll = setInterval(() => void this.fire(), this.opts.pollMs);
     this.poll.unref();
+  }
+
+  /**
+   * chokidar reports 'ready' a moment before its watch sees every change: a commit made at once after it went
+   * unreported (3 of 3 tries), one made 20 ms later was seen — and the daemon's first check runs just before
+   * that. A caller that commits as soon as the daemon is ready (a CI run timed out on it) would wait for the
+   * poll. Two more checks a little later close the gap.
+   */
+  private settle(): void {
+    for (const ms of SETTLE_CHECKS_MS) {
+      const t = setTimeout(() => void this.fire(), ms);
+      t.unref();
+      this.settling.push(t);
+    }
   }
 
   /** An event: check now unless one just ran, and always once more after the burst goes quiet. */
@@ -279,6 +310,7 @@ export class RefWatcher {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.settling.splice(0)) clearTimeout(t);
     if (this.trailing) clearTimeout(this.trailing);
     if (this.poll) clearInterval(this.poll);
     await this.watcher?.close();

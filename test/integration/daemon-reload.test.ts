@@ -1,9 +1,12 @@
 // The daemon follows its branch as native git moves it: new commits, broken commits, deletions,
 // rewinds, packed refs and bursts. Each test starts the real daemon on loopback against a real repo.
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { readSnapshot } from '../../src/daemon/snapshot.js';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createLogger } from '../../src/daemon/log.js';
+import { RefWatcher } from '../../src/daemon/watcher.js';
 import { makeSyntheticRegistry, synthVersionYaml } from '../../scripts/lib/synth.mjs';
 import { commitFiles, serveRepo, waitForCommit, waitForReady } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/registry.js';
@@ -207,5 +210,43 @@ describe('daemon reloads (native git underneath)', () => {
       commit: head,
       last_reload_error: { commit: broken },
     });
+  });
+});
+
+describe('the ref watcher', () => {
+  const watcherOn = async (dir: string, readyTimeoutMs?: number) => {
+    const logs: string[] = [];
+    const seen = { checks: 0 };
+    const w = new RefWatcher(path.join(dir, '.git'), 'main', async () => void seen.checks++, {
+      debounceMs: 50,
+      pollMs: 60_000, // only the watch can see the commit in time
+      logger: createLogger('debug', (l) => void logs.push(l)),
+      ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}),
+    });
+    await w.start();
+    onTestFinished(() => w.stop());
+    return { seen, logs };
+  };
+  const seenWithin = async (seen: { checks: number }, ms: number): Promise<boolean> => {
+    for (let t = 0; t < ms / 10 && seen.checks === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    return seen.checks > 0;
+  };
+
+  // chokidar says 'ready' a moment before its watch reports changes: a commit made at once after start() was
+  // never reported (3 of 3 before the fix) and waited for the poll — a CI run timed out on exactly that.
+  it('sees a commit made the moment start() returns', async () => {
+    const { dir } = await repo(1);
+    const { seen, logs } = await watcherOn(dir);
+    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'moved'], { cwd: dir });
+    expect(await seenWithin(seen, 5_000), logs.join('\n')).toBe(true);
+  });
+
+  // Under load the watch can take longer to set up than start() waits: its first scan then takes a ref that moved
+  // meanwhile as the starting point. A watch that becomes ready late checks once.
+  it('checks once when its watch becomes ready after start() stopped waiting', async () => {
+    const { dir } = await repo(1);
+    const { seen, logs } = await watcherOn(dir, 0);
+    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'moved'], { cwd: dir });
+    expect(await seenWithin(seen, 5_000), logs.join('\n')).toBe(true);
   });
 });
